@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// Argument parsing and dispatch. Each command lives in src/commands/ and is imported only when it
+// runs, so `rollcall check` from cron never loads React or Ink.
+
+import { Command, CommanderError, Option } from 'commander';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ExitCode } from './commands/exit.js';
+import { VERSION } from './version.js';
+
+export interface CommonOptions {
+  stateDir?: string;
+  auditLog?: string;
+}
+
+export interface WatchOptions extends CommonOptions {
+  phase?: string;
+  readOnly?: boolean;
+  dryRun?: boolean;
+  record?: string;
+  replay?: string;
+  speed?: number;
+}
+
+export interface CheckOptions extends CommonOptions {
+  phase?: string;
+  format: 'text' | 'markdown' | 'json';
+  replay?: string;
+}
+
+export interface ReportOptions extends CommonOptions {
+  since: string;
+  format: 'markdown' | 'json' | 'text';
+}
+
+export interface DemoOptions extends CommonOptions {
+  scenario: 'healthy' | 'incident' | 'flaky-source';
+  speed: number;
+  readOnly?: boolean;
+}
+
+const number = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new CommanderError(ExitCode.usage, 'rollcall.badNumber', `not a positive number: ${value}`);
+  return n;
+};
+
+function stateOptions(cmd: Command): Command {
+  return cmd
+    .option('--state-dir <dir>', 'where rollout state lives (default $XDG_STATE_HOME/rollcall)')
+    .option('--audit-log <file>', 'audit log path (default <state-dir>/<profile>.audit.jsonl)');
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('rollcall')
+    .description('A terminal console for the engineer on call during a progressive (canary) rollout.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions();
+
+  stateOptions(
+    program
+      .command('watch')
+      .description('open the console on a profile (also: rollcall <profile>)')
+      .argument('<profile>', 'rollout profile (YAML)')
+      .option('--phase <name>', 'start at (or move to) this phase; recorded in the rollout history')
+      .option('--read-only', 'show everything, run nothing')
+      .option('--dry-run', 'show the argv an action would run, run nothing')
+      .option('--record <file>', 'append every sample and error to a JSONL recording')
+      .option('--replay <file>', 'play a recording back instead of polling the sources')
+      .option('--speed <n>', 'replay speed (virtual clock)', number),
+  ).action(async (profile: string, opts: WatchOptions) => {
+    const { watch } = await import('./commands/watch.js');
+    setExit(await watch(profile, opts));
+  });
+
+  stateOptions(
+    program
+      .command('check')
+      .description('judge every metric once and exit 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 3 usage, 4 unreachable')
+      .argument('<profile>', 'rollout profile (YAML)')
+      .option('--phase <name>', 'judge as if the rollout were in this phase')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+      .option('--replay <file>', 'judge a recording instead of the live sources'),
+  ).action(async (profile: string, opts: CheckOptions) => {
+    const { check } = await import('./commands/check.js');
+    setExit(await check(profile, opts));
+  });
+
+  stateOptions(
+    program
+      .command('report')
+      .description('the daily review: per-metric min/median/p95/max, time in warn and breach, phase moves and actions')
+      .argument('<profile>', 'rollout profile (YAML)')
+      .option('--since <duration>', 'window to review', '24h')
+      .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json', 'text']).default('markdown')),
+  ).action(async (profile: string, opts: ReportOptions) => {
+    const { report } = await import('./commands/report.js');
+    setExit(await report(profile, opts));
+  });
+
+  program
+    .command('validate')
+    .description('check profiles; print every error as file:line:col: path: message')
+    .argument('<profiles...>', 'rollout profiles (YAML)')
+    .action(async (files: string[]) => {
+      const { validate } = await import('./commands/validate.js');
+      setExit(await validate(files));
+    });
+
+  program
+    .command('schema')
+    .description('print the profile JSON Schema (for editors: # yaml-language-server: $schema=…)')
+    .action(async () => {
+      const { schema } = await import('./commands/schema.js');
+      setExit(await schema());
+    });
+
+  stateOptions(
+    program
+      .command('history')
+      .description('print the audit log of a profile')
+      .argument('<profile>', 'rollout profile (YAML)')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
+  ).action(async (profile: string, opts: CommonOptions & { format: 'text' | 'json' }) => {
+    const { history } = await import('./commands/history.js');
+    setExit(await history(profile, opts));
+  });
+
+  stateOptions(
+    program
+      .command('demo')
+      .description('start the built-in simulated service and open the console on it')
+      .addOption(
+        new Option('--scenario <name>', 'what the canary does')
+          .choices(['healthy', 'incident', 'flaky-source'])
+          .default('incident'),
+      )
+      .option('--speed <n>', 'how fast simulated time runs', number, 1)
+      .option('--read-only', 'show everything, run nothing'),
+  ).action(async (opts: DemoOptions) => {
+    const { demo } = await import('./commands/demo.js');
+    setExit(await demo(opts));
+  });
+
+  return program;
+}
+
+const COMMANDS = new Set(['watch', 'check', 'report', 'validate', 'schema', 'history', 'demo', 'help']);
+
+/** `rollcall profile.yaml` means `rollcall watch profile.yaml`. */
+export function normaliseArgs(args: string[]): string[] {
+  const first = args[0];
+  if (first !== undefined && !first.startsWith('-') && !COMMANDS.has(first) && /\.ya?ml$/i.test(first)) {
+    return ['watch', ...args];
+  }
+  return args;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = ExitCode.green;
+  const program = buildProgram((c) => (code = c));
+  program.exitOverride();
+  for (const cmd of program.commands) cmd.exitOverride();
+  try {
+    await program.parseAsync(normaliseArgs(argv), { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; every usage mistake is 3.
+      return error.exitCode === 0 ? ExitCode.green : ExitCode.usage;
+    }
+    process.stderr.write(`rollcall: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.usage;
+  }
+  return code;
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+}

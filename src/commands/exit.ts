@@ -1,0 +1,9 @@
+// Exit codes for check and validate (DESIGN.md): scripts and cron depend on these numbers.
+export const ExitCode = {
+  green: 0,
+  hold: 1,
+  rollback: 2,
+  usage: 3,
+  unreachable: 4,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,111 @@
+// The data that flows through the loop: points in, snapshots out. No React, no I/O.
+
+import type { Severity, Unit } from '../profile/types.js';
+
+/** One sample: time in epoch milliseconds, value in the metric's unit. */
+export interface Point {
+  t: number;
+  v: number;
+}
+
+export type Labels = Record<string, string>;
+
+/** What a source answers: zero or more labelled series, each with its points in time order. */
+export interface SeriesSet {
+  series: Array<{ labels: Labels; points: Point[] }>;
+  warnings?: string[];
+}
+
+/** One series of a metric: the only one, or one per value of the metric's `split` label. */
+export interface SeriesGroup {
+  /** '' for an unsplit metric, else the split label's value. */
+  key: string;
+  canary: readonly Point[];
+  baseline: readonly Point[];
+}
+
+/** Everything the store knows about one metric, as evaluate reads it (points in time order). */
+export interface MetricSeries {
+  groups: readonly SeriesGroup[];
+  /** When the last poll (good or not) finished, and the last one that returned a value. */
+  lastPollAt?: number;
+  lastGoodAt?: number;
+  consecutiveErrors: number;
+  consecutiveNoData: number;
+  lastError?: { at: number; reason: string };
+  /** A one-line note from the last answer (Prometheus warnings, "3 series; reduced by sum"). */
+  note?: string;
+}
+
+export type SeriesSnapshot = Readonly<Record<string, MetricSeries>>;
+
+export type MetricState = 'ok' | 'pending' | 'warn' | 'breach' | 'nodata' | 'error' | 'stale';
+export type Decision = 'PROMOTE' | 'SOAK' | 'HOLD' | 'ROLLBACK';
+
+export interface MetricStatus {
+  id: string;
+  title: string;
+  unit: Unit;
+  state: MetricState;
+  /** When the current state began, as far as the kept history shows. */
+  since?: number;
+  value?: number;
+  baseline?: number;
+  delta?: { abs: number; rel?: number };
+  /** The split group that decided the state, e.g. `endpoint=/api/farms`. */
+  group?: string;
+  /** The rule condition that is breaching or pending, e.g. `> 2%` with its severity. */
+  firing?: { severity: Severity; text: string; auto: boolean; graceMs: number };
+  /** The thresholds that apply, for the table: `warn > 1%`, `rollback > 2%`. */
+  thresholds: { severity: Severity; text: string; threshold?: number }[];
+  pending?: { since: number; forMs: number; remainingMs: number };
+  error?: string;
+  /** The sentence a person reads aloud: `error_rate 2.4% > 2% for 5m (rollback)`. */
+  reason?: string;
+}
+
+export interface CriterionStatus {
+  text: string;
+  metric: string;
+  /** true holding now, false failing now, null no data. */
+  met: boolean | null;
+  /** How long it has held without interruption, and how long it must. */
+  heldMs: number;
+  holdMs: number;
+  value?: number;
+}
+
+export interface ChecklistStatus {
+  item: string;
+  checked: boolean;
+  by?: string;
+  at?: number;
+}
+
+export interface PhaseStatus {
+  index: number;
+  name: string;
+  title: string;
+  traffic: number;
+  startedAt: number;
+  elapsedMs: number;
+  durationMs?: number;
+  remainingMs?: number;
+  criteria: CriterionStatus[];
+  checklist: ChecklistStatus[];
+  nextCheckinAt?: number;
+  checkinEveryMs?: number;
+}
+
+export interface Snapshot {
+  at: number;
+  profile: string;
+  decision: Decision;
+  /** Most important first; the first is the headline. */
+  reasons: string[];
+  metrics: MetricStatus[];
+  phase: PhaseStatus;
+  rolledBack?: { at: number; traffic: number; phase: number | null };
+  /** A rollback rule with `auto: true` is firing: the countdown belongs to whoever holds the lock. */
+  autoRollback?: { metric: string; text: string; firedAt: number; graceMs: number };
+}

@@ -1,0 +1,284 @@
+// The profile language: the contract operators write by hand. This zod schema is the single
+// source of truth for the shape; `rollcall schema` emits it as JSON Schema for editors, and the
+// compiler (compile.ts) adds the cross-references zod cannot see (metric ids, units, keys).
+
+import { z } from 'zod';
+import { parseDuration, DURATION_FORMS } from './duration.js';
+import { parseCondition, parseCriterion } from './condition.js';
+import { UNITS } from './units.js';
+
+const duration = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use ${DURATION_FORMS}` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .meta({ description: `A duration: ${DURATION_FORMS}`, examples: ['30s', '5m', '1h', '2d'] });
+
+const condition = z
+  .string()
+  .transform((text, ctx) => {
+    const parsed = parseCondition(text);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.condition;
+  })
+  .meta({
+    description: 'A condition: "> 2%", "< 200ms", "> 2x baseline", "> +20% baseline", "> +15% start", "> 5 in 1h"',
+    examples: ['> 2%', '< 200ms', '> 2x baseline', '> +20% baseline', '> 5 in 1h'],
+  });
+
+const criterion = z
+  .string()
+  .transform((text, ctx) => {
+    const parsed = parseCriterion(text);
+    if ('error' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    return { ...parsed, text };
+  })
+  .meta({ description: 'A success criterion: "<metric> <condition>"', examples: ['error_rate < 0.1%'] });
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][\w.-]*$/, 'use letters, digits, _ . - and start with a letter or _');
+
+const stringMap = z.record(z.string(), z.string());
+const nodataPolicy = z.enum(['ok', 'warn', 'breach']);
+
+// ── sources ────────────────────────────────────────────────────────────────────────────────
+
+const auth = z.union([
+  z.strictObject({ bearer: z.string() }),
+  z.strictObject({ basic: z.strictObject({ username: z.string(), password: z.string() }) }),
+]);
+
+const common = {
+  timeout: duration.optional().meta({ description: 'Per-request timeout (default: defaults.timeout)' }),
+  concurrency: z.number().int().min(1).max(32).optional().meta({ description: 'Queries in flight at once' }),
+};
+
+export const prometheusSource = z.strictObject({
+  type: z.literal('prometheus'),
+  url: z.string().meta({ description: 'Base URL, e.g. http://prometheus:9090' }),
+  pathPrefix: z
+    .string()
+    .optional()
+    .meta({ description: 'Inserted before /api/v1 (Grafana datasource proxy, Thanos, Mimir: /prometheus)' }),
+  headers: stringMap.optional(),
+  auth: auth.optional(),
+  ...common,
+});
+
+export const postgresSource = z.strictObject({
+  type: z.literal('postgres'),
+  url: z.string().meta({ description: 'postgres://user:pass@host:5432/db' }),
+  statementTimeout: duration.optional().meta({ description: 'statement_timeout for every query (default 5s)' }),
+  poolSize: z.number().int().min(1).max(10).optional(),
+  ...common,
+});
+
+export const httpSource = z.strictObject({
+  type: z.literal('http'),
+  url: z.string(),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).optional(),
+  headers: stringMap.optional(),
+  auth: auth.optional(),
+  body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  ...common,
+});
+
+export const scrapeSource = z.strictObject({
+  type: z.literal('scrape'),
+  url: z.string().meta({ description: 'A Prometheus text exposition, e.g. http://service:8080/metrics' }),
+  headers: stringMap.optional(),
+  auth: auth.optional(),
+  ...common,
+});
+
+export const execSource = z.strictObject({
+  type: z.literal('exec'),
+  run: z.array(z.string()).min(1).meta({ description: 'argv; stdout is a number or JSON' }),
+  env: stringMap.optional(),
+  shell: z.boolean().optional(),
+  ...common,
+});
+
+export const replaySource = z.strictObject({
+  type: z.literal('replay'),
+  file: z.string().meta({ description: 'A recording made with --record' }),
+  speed: z.number().positive().optional(),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [
+  prometheusSource,
+  postgresSource,
+  httpSource,
+  scrapeSource,
+  execSource,
+  replaySource,
+]);
+
+// ── metrics ────────────────────────────────────────────────────────────────────────────────
+
+/** A series in a scraped exposition. Label values starting with `~` are regular expressions. */
+export const scrapeSelector = z.strictObject({
+  series: z.string().meta({ description: 'Metric name in the exposition, e.g. http_requests_total' }),
+  match: stringMap.optional().meta({ description: 'Label matchers; a value starting with ~ is a regex' }),
+  mode: z
+    .enum(['value', 'rate', 'increase', 'quantile'])
+    .optional()
+    .meta({ description: 'value (gauge), rate or increase (counter, per second / per poll), quantile (histogram)' }),
+  quantile: z.number().min(0).max(1).optional().meta({ description: 'For mode quantile, e.g. 0.95' }),
+  divideBy: z
+    .strictObject({
+      series: z.string(),
+      match: stringMap.optional(),
+      mode: z.enum(['value', 'rate', 'increase']).optional(),
+    })
+    .optional()
+    .meta({ description: 'Denominator, for ratios such as errors / requests' }),
+});
+
+const baseline = z
+  .union([
+    z.number(),
+    z.literal('start'),
+    z.strictObject({ query: z.union([z.string(), scrapeSelector]), source: z.string().optional() }),
+    z.strictObject({ select: stringMap }),
+  ])
+  .meta({
+    description:
+      'The control group: a query (the legacy pipeline, the stable track), `select` (another series of the same answer), `start` (the value when the phase began) or a fixed number',
+  });
+
+export const metricSchema = z.strictObject({
+  source: z.string(),
+  query: z
+    .union([z.string(), scrapeSelector])
+    .meta({ description: 'PromQL, SQL (window bounds as $1/$2), a JSONPath for http/exec, or a scrape selector' }),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  unit: z.enum(UNITS).optional().meta({ description: 'ratio (0..1, shown as %), percent, seconds, milliseconds, bytes, count, per_second' }),
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  window: duration.optional().meta({ description: 'SQL window: $1 = now - window, $2 = now (default 1h)' }),
+  path: z.string().optional().meta({ description: 'http: appended to the source URL' }),
+  args: z.array(z.string()).optional().meta({ description: 'exec: appended to the source argv' }),
+  baseline: baseline.optional(),
+  select: stringMap.optional().meta({ description: 'Pick the series with these labels from a multi-series answer' }),
+  reduce: z.enum(['sum', 'avg', 'min', 'max']).optional().meta({ description: 'Combine a multi-series answer' }),
+  split: z.string().optional().meta({ description: 'Judge each series by this label separately; the worst decides' }),
+  chart: z.boolean().optional(),
+});
+
+// ── rules, phases, actions ─────────────────────────────────────────────────────────────────
+
+export const ruleSchema = z.strictObject({
+  metric: z.string(),
+  title: z.string().optional(),
+  info: condition.optional(),
+  warn: condition.optional(),
+  rollback: condition.optional(),
+  for: duration.optional().meta({ description: 'The condition must hold on every sample this long (PENDING, then FIRING)' }),
+  nodata: nodataPolicy.optional().meta({ description: 'What no data means: ok, warn (default) or breach' }),
+  errorLimit: z.number().int().min(1).optional().meta({ description: 'Consecutive source errors before the metric is `error` (default 3)' }),
+  onError: z.enum(['hold', 'rollback']).optional().meta({ description: 'What `error` means; a rollback on errors alone only when this says so' }),
+  auto: z.boolean().optional().meta({ description: 'Run the rollback action automatically when the rollback condition fires' }),
+  grace: duration.optional().meta({ description: 'Countdown before an automatic rollback (default 60s)' }),
+});
+
+const checkin = z.strictObject({
+  every: duration,
+  for: duration.optional().meta({ description: 'How long this cadence lasts; the last entry may omit it' }),
+});
+
+export const phaseSchema = z.strictObject({
+  name: identifier,
+  title: z.string().optional(),
+  description: z.string().optional(),
+  traffic: z.number().min(0).max(100).meta({ description: 'Share of traffic on the new version, 0..100' }),
+  duration: duration.optional().meta({ description: 'Minimum time in this phase before PROMOTE; omit for open-ended' }),
+  hold: duration.optional().meta({ description: 'How long success criteria must hold (default: defaults.hold, 30m)' }),
+  success: z.array(criterion).optional(),
+  checklist: z.array(z.string()).optional(),
+  checkins: z.array(checkin).optional().meta({ description: 'Check-in cadence, e.g. every 15m for 8h, then every 30m' }),
+  rules: z.array(ruleSchema).optional().meta({ description: 'Added to the profile rules; a rule for the same metric replaces it' }),
+});
+
+export const actionSchema = z.strictObject({
+  title: z.string().optional(),
+  description: z.string().optional(),
+  key: z.string().min(1).max(1).optional(),
+  run: z.array(z.string()).min(1).meta({ description: 'argv; placeholders {{phase.name}} {{next.traffic}} {{profile.name}} …' }),
+  shell: z.boolean().optional().meta({ description: 'Run through /bin/sh -c; off unless written' }),
+  confirm: z.enum(['yes', 'typed', 'none']).optional().meta({ description: 'yes = y/N, typed = type the action name' }),
+  timeout: duration.optional(),
+  env: stringMap.optional(),
+  cwd: z.string().optional(),
+  then: z.string().optional().meta({ description: 'Another action to run after this one succeeds' }),
+  effect: z
+    .enum(['promote', 'rollback', 'none'])
+    .optional()
+    .meta({ description: 'What success does to the rollout state (default: by name)' }),
+});
+
+const notifyEvent = z.enum(['hold', 'rollback', 'breach', 'warn', 'action', 'recovered', 'promote']);
+
+export const notifySchema = z.strictObject({
+  type: z.enum(['slack', 'webhook']),
+  url: z.string(),
+  headers: stringMap.optional(),
+  on: z.array(notifyEvent).optional(),
+  timeout: duration.optional(),
+});
+
+export const profileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: identifier.meta({ description: 'Id for the state and audit files' }),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  owner: z.string().optional(),
+  links: stringMap.optional(),
+  defaults: z
+    .strictObject({
+      interval: duration.optional(),
+      timeout: duration.optional(),
+      hold: duration.optional(),
+      errorLimit: z.number().int().min(1).optional(),
+      nodata: nodataPolicy.optional(),
+      history: duration.optional().meta({ description: 'How much history each metric keeps (default 2h)' }),
+    })
+    .optional(),
+  sources: z.record(identifier, sourceSchema),
+  metrics: z.record(identifier, metricSchema),
+  rules: z.array(ruleSchema).optional(),
+  phases: z.array(phaseSchema).min(1, 'a profile needs at least one phase'),
+  rollbackTo: z
+    .union([identifier, z.number().min(0).max(100)])
+    .optional()
+    .meta({ description: 'Where a rollback leaves the rollout: a phase name or a traffic share (default 0)' }),
+  checklist: z.array(z.string()).optional().meta({ description: 'Go/no-go items, ticked before the first promote' }),
+  actions: z.record(identifier, actionSchema).optional(),
+  notify: z.array(notifySchema).optional(),
+});
+
+export type ProfileInput = z.input<typeof profileSchema>;
+export type ProfileParsed = z.output<typeof profileSchema>;
+export type SourceConfig = z.output<typeof sourceSchema>;
+export type SourceType = SourceConfig['type'];
+export type ScrapeSelector = z.output<typeof scrapeSelector>;
+export type MetricParsed = z.output<typeof metricSchema>;
+export type RuleParsed = z.output<typeof ruleSchema>;
+export type PhaseParsed = z.output<typeof phaseSchema>;
+export type ActionParsed = z.output<typeof actionSchema>;
+export type NotifyTarget = z.output<typeof notifySchema>;
+export type NotifyEvent = z.output<typeof notifyEvent>;
+export type NodataPolicy = z.output<typeof nodataPolicy>;

@@ -1,0 +1,130 @@
+// The compiled profile: what the engine, sources, actions and view consume. It is the zod output
+// with every cross-reference resolved, every duration in milliseconds, every threshold literal
+// converted into its metric's unit, and every phase's effective rule set computed.
+
+import type { Condition, Reference } from './condition.js';
+import type { Unit } from './units.js';
+import type { NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig } from './schema.js';
+
+export type { Condition, Reference, Unit, NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig };
+
+export type Query = string | ScrapeSelector;
+
+export type Baseline =
+  | { kind: 'query'; query: Query; source: string }
+  | { kind: 'select'; labels: Record<string, string> }
+  | { kind: 'start' }
+  | { kind: 'value'; value: number };
+
+export interface Metric {
+  id: string;
+  title: string;
+  description?: string;
+  source: string;
+  query: Query;
+  unit: Unit;
+  intervalMs: number;
+  timeoutMs: number;
+  /** SQL window: $1 = now − windowMs, $2 = now. */
+  windowMs: number;
+  path?: string;
+  args?: string[];
+  baseline?: Baseline;
+  select?: Record<string, string>;
+  reduce?: 'sum' | 'avg' | 'min' | 'max';
+  split?: string;
+  chart: boolean;
+  /** Ring-buffer capacity: enough samples to cover the longest window any rule or criterion needs. */
+  capacity: number;
+}
+
+export type Severity = 'info' | 'warn' | 'rollback';
+
+export interface Rule {
+  metric: string;
+  title?: string;
+  info?: Condition;
+  warn?: Condition;
+  rollback?: Condition;
+  forMs: number;
+  nodata: NodataPolicy;
+  errorLimit: number;
+  onError: 'hold' | 'rollback';
+  auto: boolean;
+  graceMs: number;
+  /** Where the rule was written: `rules[2]` or `phases[1].rules[0]`. */
+  origin: string;
+}
+
+export interface Criterion {
+  metric: string;
+  condition: Condition;
+  text: string;
+}
+
+export interface Checkin {
+  everyMs: number;
+  forMs?: number;
+}
+
+export interface Phase {
+  index: number;
+  name: string;
+  title: string;
+  description?: string;
+  traffic: number;
+  durationMs?: number;
+  holdMs: number;
+  success: Criterion[];
+  /** Phase items; phase 0 also carries the profile's go/no-go checklist first. */
+  checklist: string[];
+  checkins: Checkin[];
+  /** Effective rules: the profile's, with this phase's additions and per-metric overrides. */
+  rules: Rule[];
+}
+
+export type ActionEffect = 'promote' | 'rollback' | 'none';
+
+export interface Action {
+  id: string;
+  title: string;
+  description?: string;
+  key?: string;
+  run: string[];
+  shell: boolean;
+  confirm: 'yes' | 'typed' | 'none';
+  timeoutMs: number;
+  env: Record<string, string>;
+  cwd?: string;
+  then?: string;
+  effect: ActionEffect;
+}
+
+export interface Profile {
+  name: string;
+  title: string;
+  description?: string;
+  owner?: string;
+  links: Record<string, string>;
+  /** The file it was loaded from, when it was. */
+  file?: string;
+  defaults: {
+    intervalMs: number;
+    timeoutMs: number;
+    holdMs: number;
+    errorLimit: number;
+    nodata: NodataPolicy;
+    historyMs: number;
+  };
+  sources: Record<string, SourceConfig>;
+  /** In the order the profile lists them. */
+  metrics: Record<string, Metric>;
+  metricIds: string[];
+  phases: Phase[];
+  /** Where a rollback leaves the rollout: a phase index, or null for `traffic` outside any phase. */
+  rollbackTo: { phase: number | null; traffic: number };
+  actions: Record<string, Action>;
+  notify: NotifyTarget[];
+  /** Values interpolated from secret-looking variables and credentials: redacted wherever text leaves. */
+  secrets: string[];
+}

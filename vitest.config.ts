@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.{ts,tsx}'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Integration suites start real servers (PostgreSQL, Prometheus); two cores, so keep it modest.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
