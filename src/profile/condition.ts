@@ -36,7 +36,7 @@ const HEAD = /^\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$/;
 const FACTOR = /^(\d+(?:\.\d+)?)\s*x\s+(baseline|start)$/i;
 const RELATIVE = /^([+-]\d+(?:\.\d+)?)\s*%\s+(baseline|start)$/i;
 const DELTA = /^([+-]\S+)\s+(baseline|start)$/i;
-const COUNT = /^(\d+(?:\.\d+)?)\s+in\s+(\S+)$/i;
+const COUNT = /^(\d+(?:\.\d+)?)\s+in\s+(.+)$/i;
 
 export function parseCondition(text: string): { condition: ParsedCondition } | { error: string } {
   const head = HEAD.exec(text);
