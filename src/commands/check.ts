@@ -1,5 +1,171 @@
-// Placeholder until its issue lands: keeps the CLI wiring compiling. Owned by the helper building 'check'.
-export async function check(_profile: string, _opts: import('../cli.js').CheckOptions): Promise<number> {
-  process.stderr.write('rollcall check: not available yet\n');
-  return 3;
+// `rollcall check <profile>`: judge every metric once, print the decision, exit with its code.
+// It backfills the history the current phase's rules need before judging, so its verdict equals
+// what a console open that long would show, and it never takes the console's lock or changes the
+// rollout state.
+
+import { existsSync } from 'node:fs';
+import type { CheckOptions } from '../cli.js';
+import { realClock, type Clock } from '../engine/clock.js';
+import { evaluate } from '../engine/evaluate.js';
+import { currentPhase, judgementWindowMs } from '../engine/phases.js';
+import { Poller } from '../engine/poller.js';
+import { readRecording } from '../engine/record.js';
+import { SeriesStore } from '../engine/series.js';
+import type { RolloutState } from '../engine/state.js';
+import type { Decision } from '../engine/types.js';
+import { isStateStoreError, openStateStore, statePath } from '../actions/state-store.js';
+import { loadProfileOrReport } from '../profile/load.js';
+import { redact } from '../profile/redact.js';
+import type { Profile } from '../profile/types.js';
+import { closeSources, createSources } from '../sources/registry.js';
+import { isSourceError, type Source } from '../sources/source.js';
+import { formatCheckJson, formatCheckMarkdown, formatCheckText, toCheckReport, type SourceHealth } from './check-format.js';
+import { ExitCode } from './exit.js';
+
+const EXIT: Record<Decision, ExitCode> = {
+  PROMOTE: ExitCode.green,
+  SOAK: ExitCode.green,
+  HOLD: ExitCode.hold,
+  ROLLBACK: ExitCode.rollback,
+};
+
+export async function check(file: string, opts: CheckOptions): Promise<number> {
+  const loaded = await loadProfileOrReport(file);
+  if ('exitCode' in loaded) return loaded.exitCode;
+  const { profile } = loaded;
+  const fail = (message: string): number => {
+    process.stderr.write(`rollcall check: ${redact(message, profile.secrets)}\n`);
+    return ExitCode.usage;
+  };
+
+  let clock: Clock = realClock;
+  if (opts.replay) {
+    try {
+      clock = frozenAt(await recordingEnd(opts.replay));
+    } catch (error) {
+      return fail(messageOf(error));
+    }
+  }
+
+  let rollout: { state: RolloutState; notices: string[] };
+  try {
+    rollout = await readRollout(profile, opts, clock);
+  } catch (error) {
+    if (isStateStoreError(error)) return fail(error.message);
+    throw error;
+  }
+  if (opts.phase !== undefined) {
+    const index = profile.phases.findIndex((p) => p.name === opts.phase);
+    if (index < 0) {
+      return fail(`--phase: no phase named "${opts.phase}" in ${profile.name}; phases: ${profile.phases.map((p) => p.name).join(', ')}`);
+    }
+    if (index !== rollout.state.phase) {
+      rollout.notices.push(`judged as if in phase ${opts.phase}; the rollout is in ${currentPhase(profile, rollout.state).name}`);
+      rollout.state = { ...rollout.state, phase: index };
+    }
+  }
+
+  const health = new SourceWatch();
+  const sources = createSources(profile, { clock, ...(opts.replay ? { replay: opts.replay } : {}) });
+  const watched = new Map([...sources].map(([id, source]) => [id, health.watch(source)]));
+  const store = new SeriesStore(profile);
+  const poller = new Poller({ profile, sources: watched, store, clock });
+  try {
+    const phase = currentPhase(profile, rollout.state);
+    await poller.backfill(judgementWindowMs(profile, phase, rollout.state.phaseStartedAt, clock.now()));
+    await poller.pollOnce();
+    const snapshot = evaluate(profile, rollout.state, store.snapshot(), clock.now());
+
+    const summary = health.summary(profile);
+    const asked = summary.filter((s) => s.reachable !== null);
+    const unreachable = asked.length > 0 && asked.every((s) => s.reachable === false);
+    const exitCode = unreachable ? ExitCode.unreachable : EXIT[snapshot.decision];
+    const report = toCheckReport(profile, snapshot, { exitCode, sources: summary, notices: rollout.notices });
+    const text =
+      opts.format === 'json' ? formatCheckJson(report) : opts.format === 'markdown' ? formatCheckMarkdown(report) : formatCheckText(report);
+    process.stdout.write(redact(text, profile.secrets));
+    if (unreachable) {
+      const why = asked.map((s) => `${s.id}: ${s.error ?? 'no answer'}`).join('; ');
+      process.stderr.write(`rollcall check: every source is unreachable (${redact(why, profile.secrets)})\n`);
+    }
+    return exitCode;
+  } finally {
+    await poller.stop();
+    await closeSources(sources);
+  }
+}
+
+/** The rollout state as the console left it, read without taking its lock. */
+async function readRollout(profile: Profile, opts: CheckOptions, clock: Clock): Promise<{ state: RolloutState; notices: string[] }> {
+  const notices: string[] = [];
+  if (!existsSync(statePath(profile, opts.stateDir))) {
+    notices.push(`no rollout state yet (${statePath(profile, opts.stateDir)}): judged as phase 1 (${profile.phases[0]!.name}) starting now`);
+  }
+  const store = await openStateStore(profile, { ...(opts.stateDir ? { dir: opts.stateDir } : {}), clock, readOnly: true });
+  try {
+    if (store.notice) notices.push(store.notice);
+    return { state: store.read(), notices };
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Whether each source answered at all. An error the server itself sent back (HTTP 500, a query
+ * error) proves it is reachable; a refused connection or a timeout does not.
+ */
+export class SourceWatch {
+  private readonly seen = new Map<string, { answered: boolean; error?: string }>();
+
+  watch(source: Source): Source {
+    const note = <T>(work: Promise<T>): Promise<T> => {
+      const entry = this.seen.get(source.id) ?? { answered: false };
+      this.seen.set(source.id, entry);
+      return work.then(
+        (value) => {
+          entry.answered = true;
+          return value;
+        },
+        (error: unknown) => {
+          if (isSourceError(error) && error.kind !== 'unreachable' && error.kind !== 'timeout' && error.kind !== 'aborted') {
+            entry.answered = true;
+          }
+          entry.error ??= isSourceError(error) ? error.reason : messageOf(error);
+          throw error;
+        },
+      );
+    };
+    return {
+      id: source.id,
+      type: source.type,
+      instant: (req) => note(source.instant(req)),
+      ...(source.range ? { range: (req: Parameters<NonNullable<Source['range']>>[0]) => note(source.range!(req)) } : {}),
+      close: () => source.close(),
+    };
+  }
+
+  summary(profile: Profile): SourceHealth[] {
+    return Object.keys(profile.sources).map((id) => {
+      const entry = this.seen.get(id);
+      if (!entry) return { id, reachable: null };
+      return { id, reachable: entry.answered, ...(entry.error !== undefined ? { error: entry.error } : {}) };
+    });
+  }
+}
+
+/** The end of a recording: a replayed check judges the moment the recording stops. */
+async function recordingEnd(file: string): Promise<number> {
+  const recording = await readRecording(file);
+  let end = recording.startedAt;
+  for (const e of recording.entries) end = Math.max(end, e.t);
+  return end;
+}
+
+/** A clock stopped at one moment; timeouts still run in real time. */
+function frozenAt(at: number): Clock {
+  return { now: () => at, setTimeout: realClock.setTimeout, sleep: realClock.sleep };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,79 @@
-// Placeholder until its issue lands: keeps the CLI wiring compiling. Owned by the helper building 'history'.
-export async function history(_profile: string, _opts: import('../cli.js').CommonOptions & { format: 'text' | 'json' }): Promise<number> {
-  process.stderr.write('rollcall history: not available yet\n');
-  return 3;
+// `rollcall history <profile>`: the audit log, one line per entry (or JSON), for the review after
+// the incident. Lines the log could not vouch for (a writer killed mid-line) go to stderr with
+// their line numbers; they never hide the entries around them.
+
+import type { CommonOptions } from '../cli.js';
+import { checkProfileFile, formatIssue } from '../profile/load.js';
+import { auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
+import { ExitCode } from './exit.js';
+
+export type HistoryOptions = CommonOptions & { format: 'text' | 'json' };
+
+export async function history(file: string, opts: HistoryOptions): Promise<number> {
+  // The log is found by the profile's name alone: a variable unset on this machine must neither
+  // hide it nor clutter the output (that is `validate`'s business), so only errors are printed.
+  const checked = await checkProfileFile(file, { envMode: 'lenient' });
+  const errors = checked.issues.filter((issue) => issue.severity === 'error');
+  for (const issue of errors) process.stderr.write(`${formatIssue(issue)}\n`);
+  if (!checked.profile) return ExitCode.usage;
+  const profile = checked.profile;
+  const path = auditPath(profile, opts);
+
+  let read: Awaited<ReturnType<typeof readAudit>>;
+  try {
+    read = await readAudit(path);
+  } catch (error) {
+    process.stderr.write(`rollcall history: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.usage;
+  }
+  for (const problem of read.problems) process.stderr.write(`${path}: ${problem}\n`);
+  if (read.entries.length === 0 && read.problems.length === 0) {
+    process.stderr.write(`rollcall history: nothing recorded yet for ${profile.name} (${path})\n`);
+  }
+
+  if (opts.format === 'json') {
+    process.stdout.write(`${JSON.stringify(read.entries, null, 2)}\n`);
+  } else {
+    for (const entry of read.entries) process.stdout.write(`${formatEntry(entry)}\n`);
+  }
+  return ExitCode.green;
+}
+
+/** `2026-11-24T03:12:09Z alice@bastion rollback canary → exit 0 (4.2s) forced` */
+export function formatEntry(entry: AuditEntry): string {
+  const time = entry.time.replace(/\.\d+Z$/, 'Z');
+  return `${time} ${entry.user}@${entry.host} ${describe(entry)}`;
+}
+
+function describe(e: AuditEntry): string {
+  switch (e.event) {
+    case 'action':
+      return `${e.action ?? '?'} ${e.phase} → ${result(e)}${flags(e)}`;
+    case 'refused':
+      return `${e.action ?? '?'} ${e.phase} → refused: ${e.note ?? 'no reason recorded'}${flags(e)}`;
+    case 'checklist':
+      return `checklist ${e.phase} ${e.checked === false ? 'unticked' : 'ticked'} "${e.item ?? '?'}"`;
+    case 'auto-rollback-start':
+      return `auto-rollback ${e.phase} → countdown ${formatDuration(e.graceMs ?? 0)}${e.note ? `: ${e.note}` : ''}`;
+    case 'auto-rollback-cancel':
+      return `auto-rollback ${e.phase} → ${e.by === 'recovered' || e.by === 'rolled back' ? `stopped: ${e.note ?? e.by}` : `cancelled by ${e.by ?? '?'}`}`;
+  }
+}
+
+function result(e: AuditEntry): string {
+  const took = ` (${formatDuration(e.durationMs ?? 0)})`;
+  if (e.dryRun) return `dry run: ${(e.argv ?? []).join(' ')}`;
+  if (e.timedOut) return `timed out${took}`;
+  if (e.signal) return `${e.signal}${took}`;
+  if (e.error) return e.error;
+  if (e.exitCode === null || e.exitCode === undefined) return 'did not run';
+  return `exit ${e.exitCode}${took}`;
+}
+
+function flags(e: AuditEntry): string {
+  const out: string[] = [];
+  if (e.forced) out.push('forced');
+  if (e.auto) out.push('auto');
+  if (e.event === 'action' && e.ok === false && !e.dryRun) out.push('FAILED');
+  return out.length > 0 ? ` ${out.join(' ')}` : '';
 }

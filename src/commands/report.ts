@@ -1,5 +1,448 @@
-// Placeholder until its issue lands: keeps the CLI wiring compiling. Owned by the helper building 'report'.
-export async function report(_profile: string, _opts: import('../cli.js').ReportOptions): Promise<number> {
-  process.stderr.write('rollcall report: not available yet\n');
-  return 3;
+// `rollcall report <profile> --since 24h`: the daily review (seed 001's 24-hour review, seed 003's
+// daily standup). Per metric: min / median / p95 / max over the window, time spent in warn and in
+// breach with each breach's start and end (found by judging the history again at each step, as a
+// console would have seen it then), the phase moves, the actions from the audit log, and the
+// decision now.
+
+import type { ReportOptions } from '../cli.js';
+import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { isStateStoreError, openStateStore } from '../actions/state-store.js';
+import { realClock } from '../engine/clock.js';
+import { evaluate } from '../engine/evaluate.js';
+import { lowerBound, upperBound } from '../engine/judge.js';
+import { currentPhase, judgementWindowMs } from '../engine/phases.js';
+import { Poller } from '../engine/poller.js';
+import { SeriesStore } from '../engine/series.js';
+import type { RolloutState } from '../engine/state.js';
+import type { Decision, MetricSeries, Point, SeriesSnapshot, Snapshot } from '../engine/types.js';
+import { DURATION_FORMS, formatDuration, parseDuration } from '../profile/duration.js';
+import { loadProfileOrReport } from '../profile/load.js';
+import { redact } from '../profile/redact.js';
+import type { Metric, Profile, Unit } from '../profile/types.js';
+import { formatValue } from '../profile/units.js';
+import { closeSources, createSources } from '../sources/registry.js';
+import { SourceWatch } from './check.js';
+import { ExitCode } from './exit.js';
+
+/** The JSON printed by `rollcall report --format json`. Fields are only ever added. */
+export interface Review {
+  version: 1;
+  profile: { name: string; title: string };
+  from: string;
+  to: string;
+  windowMs: number;
+  /** How finely the history was judged again: times in states are multiples of this. */
+  stepMs: number;
+  phase: { index: number; count: number; name: string; traffic: number };
+  now: { decision: Decision; reasons: string[] };
+  /** Time the decision spent at each value over the window. */
+  decisions: Record<Decision, number>;
+  metrics: ReviewMetric[];
+  phaseMoves: Array<{ at: string; from: string | null; to: string | null; by: string; reason: string }>;
+  actions: Array<{
+    at: string;
+    event: AuditEntry['event'];
+    user: string;
+    host: string;
+    action?: string;
+    ok?: boolean;
+    exitCode?: number | null;
+    forced?: boolean;
+    auto?: boolean;
+    dryRun?: boolean;
+    note?: string;
+    /** Checklist ticks. */
+    item?: string;
+    checked?: boolean;
+  }>;
+  notes: string[];
+}
+
+export interface Summary {
+  samples: number;
+  min?: number;
+  median?: number;
+  p95?: number;
+  max?: number;
+}
+
+export interface ReviewMetric {
+  id: string;
+  title: string;
+  unit: Unit;
+  /** One per split group ('' for an unsplit metric). */
+  groups: Array<{ group: string; canary: Summary; baseline?: Summary }>;
+  warnMs: number;
+  breachMs: number;
+  /** Time without a judgement: no data, stale or source errors. */
+  noDataMs: number;
+  breaches: Array<{ start: string; end?: string; durationMs: number; peak?: number; reason?: string }>;
+}
+
+export async function report(file: string, opts: ReportOptions): Promise<number> {
+  const loaded = await loadProfileOrReport(file);
+  if ('exitCode' in loaded) return loaded.exitCode;
+  const { profile } = loaded;
+  const fail = (message: string): number => {
+    process.stderr.write(`rollcall report: ${redact(message, profile.secrets)}\n`);
+    return ExitCode.usage;
+  };
+  const windowMs = parseDuration(opts.since);
+  if (windowMs === undefined || windowMs <= 0) return fail(`--since: "${opts.since}" is not a duration; use ${DURATION_FORMS}`);
+
+  const clock = realClock;
+  const to = clock.now();
+  const from = to - windowMs;
+  let state: RolloutState;
+  const notes: string[] = [];
+  try {
+    const store = await openStateStore(profile, { ...(opts.stateDir ? { dir: opts.stateDir } : {}), clock, readOnly: true });
+    state = store.read();
+    if (store.notice) notes.push(store.notice);
+    await store.close();
+  } catch (error) {
+    if (isStateStoreError(error)) return fail(error.message);
+    throw error;
+  }
+
+  // Enough history for the window plus what judging its first moment needs.
+  const lookbackMs = judgementWindowMs(profile, currentPhase(profile, state), state.phaseStartedAt, to);
+  const wide = widened(profile, windowMs + lookbackMs);
+  const health = new SourceWatch();
+  const sources = createSources(wide, { clock });
+  const watched = new Map([...sources].map(([id, source]) => [id, health.watch(source)]));
+  const store = new SeriesStore(wide);
+  const poller = new Poller({ profile: wide, sources: watched, store, clock });
+  let series: SeriesSnapshot;
+  try {
+    await poller.backfill(windowMs + lookbackMs);
+    await poller.pollOnce();
+    series = store.snapshot();
+  } finally {
+    await poller.stop();
+    await closeSources(sources);
+  }
+
+  let audit: { entries: AuditEntry[]; problems: string[] } = { entries: [], problems: [] };
+  const auditFile = auditPath(profile, { ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), ...(opts.auditLog ? { auditLog: opts.auditLog } : {}) });
+  try {
+    audit = await readAudit(auditFile);
+  } catch (error) {
+    notes.push(error instanceof Error ? error.message : String(error));
+  }
+  for (const problem of audit.problems.slice(0, 5)) notes.push(`audit log ${auditFile}: ${problem}`);
+
+  const asked = health.summary(profile).filter((h) => h.reachable !== null);
+  const allUnreachable = asked.length > 0 && asked.every((h) => h.reachable === false);
+  for (const h of asked) if (h.reachable === false) notes.push(`source ${h.id} unreachable: ${h.error ?? 'no answer'}`);
+
+  const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes });
+  const text = opts.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
+  process.stdout.write(redact(text, profile.secrets));
+  return allUnreachable ? ExitCode.unreachable : ExitCode.green;
+}
+
+/** Room in every ring for the whole window (the console keeps only `history`). */
+function widened(profile: Profile, rangeMs: number): Profile {
+  const metrics: Record<string, Metric> = {};
+  for (const id of profile.metricIds) {
+    const m = profile.metrics[id]!;
+    metrics[id] = { ...m, capacity: Math.max(m.capacity, Math.ceil(rangeMs / m.intervalMs) + 16) };
+  }
+  return { ...profile, metrics };
+}
+
+/**
+ * Sources thin out long ranges (Prometheus caps points per series, SQL is evaluated a few dozen
+ * times), so history may be sparser than the live interval. Judge it at the spacing it has, or
+ * every gap would read as stale.
+ */
+function spacedLike(profile: Profile, series: SeriesSnapshot): Profile {
+  const metrics: Record<string, Metric> = {};
+  for (const id of profile.metricIds) {
+    const m = profile.metrics[id]!;
+    metrics[id] = { ...m, intervalMs: Math.max(m.intervalMs, typicalStep(series[id])) };
+  }
+  return { ...profile, metrics };
+}
+
+function typicalStep(series: MetricSeries | undefined): number {
+  const steps: number[] = [];
+  for (const g of series?.groups ?? []) {
+    for (let i = 1; i < g.canary.length; i++) steps.push(g.canary[i]!.t - g.canary[i - 1]!.t);
+  }
+  steps.sort((a, b) => a - b);
+  return steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 0;
+}
+
+const MAX_STEPS = 1_440;
+
+/**
+ * The review, from data alone (pure): each metric summarised over [from, to], and the history
+ * judged again at each step with the samples up to that moment and the rollout state of then.
+ */
+export function review(
+  profile: Profile,
+  state: RolloutState,
+  series: SeriesSnapshot,
+  opts: { from: number; to: number; audit: AuditEntry[]; notes?: string[] },
+): Review {
+  const { from, to } = opts;
+  const windowMs = to - from;
+  const finest = Math.min(...profile.metricIds.map((id) => profile.metrics[id]!.intervalMs));
+  const stepMs = Math.max(finest, Math.ceil(windowMs / MAX_STEPS / 1_000) * 1_000);
+
+  const decisions: Record<Decision, number> = { PROMOTE: 0, SOAK: 0, HOLD: 0, ROLLBACK: 0 };
+  const times = new Map<string, { warnMs: number; breachMs: number; noDataMs: number; breaches: ReviewMetric['breaches'] }>();
+  for (const id of profile.metricIds) times.set(id, { warnMs: 0, breachMs: 0, noDataMs: 0, breaches: [] });
+  const open = new Map<string, { start: number; peak?: number; reason?: string }>();
+
+  for (let t = from + stepMs; t <= to; t += stepMs) {
+    const then = stateAt(state, t, from);
+    const lookback = judgementWindowMs(profile, currentPhase(profile, then), then.phaseStartedAt, t);
+    const snap = evaluate(profile, then, historyAt(series, t - lookback, t), t);
+    decisions[snap.decision] += stepMs;
+    for (const m of snap.metrics) {
+      const acc = times.get(m.id)!;
+      if (m.state === 'warn') acc.warnMs += stepMs;
+      if (m.state === 'breach') acc.breachMs += stepMs;
+      if (m.state === 'nodata' || m.state === 'stale' || m.state === 'error') acc.noDataMs += stepMs;
+      trackBreach(m, t, open, acc.breaches, profile);
+    }
+  }
+  for (const [id, b] of open) {
+    times.get(id)!.breaches.push({ start: iso(b.start), durationMs: to - b.start, ...(b.peak !== undefined ? { peak: b.peak } : {}), ...(b.reason ? { reason: b.reason } : {}) });
+  }
+
+  const now = evaluate(profile, state, series, to);
+  const phase = currentPhase(profile, state);
+  const name = (i: number | null) => (i === null ? null : (profile.phases[i]?.name ?? `#${i + 1}`));
+  return {
+    version: 1,
+    profile: { name: profile.name, title: profile.title },
+    from: iso(from),
+    to: iso(to),
+    windowMs,
+    stepMs,
+    phase: { index: phase.index, count: profile.phases.length, name: phase.name, traffic: phase.traffic },
+    now: { decision: now.decision, reasons: now.reasons },
+    decisions,
+    metrics: profile.metricIds.map((id): ReviewMetric => {
+      const metric = profile.metrics[id]!;
+      const acc = times.get(id)!;
+      return {
+        id,
+        title: metric.title,
+        unit: metric.unit,
+        groups: (series[id]?.groups ?? []).map((g) => ({
+          group: g.key,
+          canary: summarise(g.canary, from, to),
+          ...(g.baseline.length > 0 ? { baseline: summarise(g.baseline, from, to) } : {}),
+        })),
+        ...acc,
+      };
+    }),
+    phaseMoves: state.history
+      .filter((m) => m.at >= from && m.at <= to)
+      .map((m) => ({ at: iso(m.at), from: name(m.from), to: name(m.to), by: m.by, reason: m.reason })),
+    actions: opts.audit
+      .filter((e) => {
+        const at = Date.parse(e.time);
+        return at >= from && at <= to;
+      })
+      .map((e) => ({
+        at: e.time,
+        event: e.event,
+        user: e.user,
+        host: e.host,
+        ...(e.action !== undefined ? { action: e.action } : {}),
+        ...(e.ok !== undefined ? { ok: e.ok } : {}),
+        ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}),
+        ...(e.forced ? { forced: true } : {}),
+        ...(e.auto ? { auto: true } : {}),
+        ...(e.dryRun ? { dryRun: true } : {}),
+        ...(e.note !== undefined ? { note: e.note } : {}),
+        ...(e.item !== undefined ? { item: e.item } : {}),
+        ...(e.checked !== undefined ? { checked: e.checked } : {}),
+      })),
+    notes: opts.notes ?? [],
+  };
+}
+
+function trackBreach(
+  m: Snapshot['metrics'][number],
+  t: number,
+  open: Map<string, { start: number; peak?: number; reason?: string }>,
+  closed: ReviewMetric['breaches'],
+  profile: Profile,
+): void {
+  const current = open.get(m.id);
+  if (m.state === 'breach') {
+    if (!current) {
+      open.set(m.id, { start: m.since !== undefined && m.since <= t ? m.since : t, ...(m.value !== undefined ? { peak: m.value } : {}), ...(m.reason ? { reason: m.reason } : {}) });
+    } else if (m.value !== undefined) {
+      const worseIsLower = m.thresholds.some((x) => x.severity === 'rollback' && x.text.trimStart().startsWith('<'));
+      if (current.peak === undefined || (worseIsLower ? m.value < current.peak : m.value > current.peak)) current.peak = m.value;
+    }
+    return;
+  }
+  if (current) {
+    open.delete(m.id);
+    closed.push({
+      start: iso(current.start),
+      end: iso(t),
+      durationMs: t - current.start,
+      ...(current.peak !== undefined ? { peak: current.peak } : {}),
+      ...(current.reason ? { reason: redact(current.reason, profile.secrets) } : {}),
+    });
+  }
+}
+
+/**
+ * The rollout state as it was at time t, from the history of moves. Checklist ticks count from
+ * when they were made. A phase whose start predates what the history shows is taken to have
+ * started at the beginning of the review. Pauses keep no history, so the past is judged unpaused.
+ */
+export function stateAt(state: RolloutState, t: number, reviewStart: number): RolloutState {
+  const moves = state.history.filter((m) => m.at <= t);
+  const last = moves.at(-1);
+  let phase: number;
+  let phaseStartedAt: number;
+  if (last) {
+    phase = last.to ?? last.from ?? state.phase;
+    phaseStartedAt = last.at;
+  } else if (state.history.length > 0) {
+    phase = state.history[0]!.from ?? state.phase;
+    phaseStartedAt = Math.min(reviewStart, state.history[0]!.at);
+  } else {
+    phase = state.phase;
+    phaseStartedAt = state.phaseStartedAt;
+  }
+  const checklist: RolloutState['checklist'] = {};
+  for (const [name, ticks] of Object.entries(state.checklist)) {
+    checklist[name] = Object.fromEntries(Object.entries(ticks).filter(([, tick]) => tick.at <= t));
+  }
+  return {
+    ...state,
+    phase,
+    phaseStartedAt,
+    checklist,
+    rolledBack: state.rolledBack && state.rolledBack.at <= t ? state.rolledBack : null,
+    paused: false,
+    history: moves,
+  };
+}
+
+/** The samples in [start, end] only, and health as if every poll then had answered. */
+function historyAt(series: SeriesSnapshot, start: number, end: number): SeriesSnapshot {
+  const out: Record<string, MetricSeries> = {};
+  for (const [id, s] of Object.entries(series)) {
+    out[id] = {
+      groups: s.groups.map((g) => ({ key: g.key, canary: between(g.canary, start, end), baseline: between(g.baseline, start, end) })),
+      consecutiveErrors: 0,
+      consecutiveNoData: 0,
+    };
+  }
+  return out;
+}
+
+function between(points: readonly Point[], start: number, end: number): readonly Point[] {
+  return points.slice(lowerBound(points, start), upperBound(points, end));
+}
+
+/** min / median / p95 / max of the samples in [from, to], quantiles interpolated between ranks. */
+export function summarise(points: readonly Point[], from: number, to: number): Summary {
+  const values = between(points, from, to)
+    .map((p) => p.v)
+    .filter((v) => Number.isFinite(v))
+    .sort((a, b) => a - b);
+  if (values.length === 0) return { samples: 0 };
+  const quantile = (q: number) => {
+    const pos = (values.length - 1) * q;
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return values[lo]! + (values[hi]! - values[lo]!) * (pos - lo);
+  };
+  return { samples: values.length, min: values[0]!, median: quantile(0.5), p95: quantile(0.95), max: values.at(-1)! };
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+/** `2026-01-05 09:15 UTC` */
+function clockText(isoTime: string): string {
+  return `${isoTime.slice(0, 10)} ${isoTime.slice(11, 16)} UTC`;
+}
+
+function stats(s: Summary, unit: Unit): string {
+  if (s.samples === 0) return 'no samples';
+  return [s.min, s.median, s.p95, s.max].map((v) => formatValue(v, unit)).join(' / ');
+}
+
+function decisionTimes(r: Review): string {
+  return (['ROLLBACK', 'HOLD', 'SOAK', 'PROMOTE'] as const)
+    .filter((d) => r.decisions[d] > 0)
+    .map((d) => `${d} ${formatDuration(r.decisions[d])}`)
+    .join(', ');
+}
+
+function actionLine(a: Review['actions'][number]): string {
+  const what =
+    a.event === 'action'
+      ? (a.action ?? 'action')
+      : a.event === 'checklist'
+        ? `checklist "${a.item ?? ''}" ${a.checked === false ? 'unticked' : 'ticked'}`
+        : `${a.event}${a.action ? ` ${a.action}` : ''}`;
+  const flags = [a.forced ? 'forced' : '', a.auto ? 'automatic' : '', a.dryRun ? 'dry run' : ''].filter(Boolean).join(', ');
+  const outcome = a.ok === undefined ? '' : a.ok ? ': ok' : `: failed${a.exitCode !== undefined && a.exitCode !== null ? ` (exit ${a.exitCode})` : ''}`;
+  return `${clockText(a.at)} ${what} by ${a.user}@${a.host}${flags ? ` (${flags})` : ''}${outcome}${a.note ? ` — ${a.note}` : ''}`;
+}
+
+function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => string, escape: (s: string) => string): string[] {
+  const out: string[] = [];
+  const span = formatDuration(r.windowMs);
+  out.push(`${emphasis(`${span} review`)} — ${escape(r.profile.title)} (${escape(r.profile.name)})`);
+  out.push(`${clockText(r.from)} → ${clockText(r.to)} · phase ${r.phase.index + 1}/${r.phase.count} ${escape(r.phase.name)} (${r.phase.traffic}%)`);
+  out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
+  for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
+  out.push(`Decision over the window: ${decisionTimes(r) || '—'} (judged every ${formatDuration(r.stepMs)})`);
+
+  out.push('', emphasis('Metrics (min / median / p95 / max; time in warn, breach, no data)'));
+  for (const m of r.metrics) {
+    const times = `warn ${formatDuration(m.warnMs)}, breach ${formatDuration(m.breachMs)}${m.noDataMs > 0 ? `, no data ${formatDuration(m.noDataMs)}` : ''}`;
+    if (m.groups.length === 0) out.push(`- ${code(m.id)} no samples — ${times}`);
+    for (const g of m.groups) {
+      const label = g.group ? `${code(m.id)} [${escape(g.group)}]` : code(m.id);
+      const base = g.baseline && g.baseline.samples > 0 ? `; baseline median ${formatValue(g.baseline.median, m.unit)}` : '';
+      out.push(`- ${label} ${escape(stats(g.canary, m.unit))}${escape(base)} — ${times}`);
+    }
+    for (const b of m.breaches) {
+      const end = b.end ? clockText(b.end).slice(11) : 'ongoing';
+      const peak = b.peak !== undefined ? `, peak ${formatValue(b.peak, m.unit)}` : '';
+      out.push(`  - breach ${clockText(b.start)} → ${end} (${formatDuration(b.durationMs)}${escape(peak)})${b.reason ? `: ${escape(b.reason)}` : ''}`);
+    }
+  }
+
+  out.push('', emphasis('Phase moves'));
+  if (r.phaseMoves.length === 0) out.push('- none');
+  for (const m of r.phaseMoves) out.push(`- ${clockText(m.at)} ${escape(m.from ?? '—')} → ${escape(m.to ?? 'off')} by ${escape(m.by)} (${m.reason})`);
+
+  out.push('', emphasis('Actions'));
+  if (r.actions.length === 0) out.push('- none');
+  for (const a of r.actions) out.push(`- ${escape(actionLine(a))}`);
+
+  if (r.notes.length > 0) {
+    out.push('');
+    for (const n of r.notes) out.push(`note: ${escape(n)}`);
+  }
+  return out;
+}
+
+export function formatReviewText(r: Review): string {
+  return `${lines(r, (s) => s, (s) => s, (s) => s).join('\n')}\n`;
+}
+
+/** Bullets and single-asterisk emphasis: renders in Slack and in a ticket alike. */
+export function formatReviewMarkdown(r: Review): string {
+  const escape = (s: string) => s.replace(/([\\`*_~[\]|<>])/g, '\\$1');
+  return `${lines(r, (s) => `*${s}*`, (s) => `\`${s}\``, escape).join('\n')}\n`;
 }

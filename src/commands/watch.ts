@@ -1,5 +1,120 @@
-// Placeholder until its issue lands: keeps the CLI wiring compiling. Owned by the helper building 'watch'.
-export async function watch(_profile: string, _opts: import('../cli.js').WatchOptions): Promise<number> {
-  process.stderr.write('rollcall watch: not available yet\n');
-  return 3;
+// `rollcall watch <profile>`: the console. Loads the profile, opens a live session on it and runs
+// the Ink app on the alternate screen until the operator quits (or a signal says so), then puts
+// the terminal back and stops everything so the process can exit.
+
+import { createElement } from 'react';
+import { render } from 'ink';
+import type { WatchOptions } from '../cli.js';
+import { loadProfileOrReport } from '../profile/load.js';
+import type { Profile } from '../profile/types.js';
+import { openSession, type Session } from '../engine/session.js';
+import { ConsoleController } from '../view/controller.js';
+import { App } from '../../components/App.js';
+import { ExitCode } from './exit.js';
+import { CLEAR, takeTerminal } from './terminal.js';
+
+export interface ConsoleOptions extends WatchOptions {
+  /** A line for the top of the event log, e.g. what the demo is simulating. */
+  banner?: string;
+  /** Where NO_COLOR is read from (default: the process environment). */
+  env?: Record<string, string | undefined>;
+}
+
+/** If something still holds the event loop after a clean shutdown, exit anyway after this long. */
+const EXIT_GUARD_MS = 3_000;
+/** Frames per second at most: enough to follow a poll, little enough for a slow SSH link. */
+const MAX_FPS = 10;
+
+export async function watch(file: string, opts: WatchOptions): Promise<number> {
+  if (opts.speed !== undefined && opts.replay === undefined) {
+    process.stderr.write('rollcall watch: --speed applies to --replay only\n');
+    return ExitCode.usage;
+  }
+  const loaded = await loadProfileOrReport(file);
+  if ('exitCode' in loaded) return loaded.exitCode;
+  return openConsole(loaded.profile, opts);
+}
+
+/** Whether colour may be used: NO_COLOR set to anything but the empty string turns it off. */
+export function colorAllowed(env: Record<string, string | undefined>): boolean {
+  const noColor = env.NO_COLOR;
+  return noColor === undefined || noColor === '';
+}
+
+export async function openConsole(profile: Profile, opts: ConsoleOptions): Promise<number> {
+  const { stdout, stdin, stderr } = process;
+  if (!stdout.isTTY) {
+    stderr.write(`rollcall watch: stdout is not a terminal; for scripts and cron use \`rollcall check ${profile.file ?? '<profile>'}\`\n`);
+    return ExitCode.usage;
+  }
+  const interactive = stdin.isTTY === true;
+  const readOnlyReason = opts.readOnly ? '--read-only' : interactive ? undefined : 'stdin is not a terminal';
+
+  let session: Session;
+  try {
+    session = await openSession(profile, {
+      stateDir: opts.stateDir,
+      auditLog: opts.auditLog,
+      phase: opts.phase,
+      readOnly: readOnlyReason !== undefined,
+      readOnlyReason,
+      dryRun: opts.dryRun,
+      record: opts.record,
+      replay: opts.replay,
+      speed: opts.speed,
+    });
+  } catch (error) {
+    stderr.write(`rollcall watch: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.usage;
+  }
+
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const terminal = takeTerminal({
+    stdout,
+    stdin,
+    stderr,
+    onStop: (code) => finish(code),
+    onStray: (line) => session.note(line, 'warn'),
+  });
+
+  const controller = new ConsoleController(session, {
+    size: { columns: stdout.columns, rows: stdout.rows },
+    color: colorAllowed(opts.env ?? process.env),
+    onQuit: () => finish(0),
+  });
+  if (opts.banner) session.note(opts.banner, 'info');
+  for (const conflict of controller.keymap.conflicts) session.note(conflict, 'warn');
+  if (!interactive) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
+
+  terminal.enter();
+  const ink = render(createElement(App, { controller }), {
+    stdout,
+    stdin,
+    stderr,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    maxFps: MAX_FPS,
+    incrementalRendering: true,
+  });
+  terminal.onResize((size) => {
+    // A terminal that changed size may have moved or cut the old frame: repaint from scratch.
+    terminal.write(CLEAR);
+    ink.clear();
+    controller.resize(size);
+  });
+  session.start();
+
+  const code = await finished;
+  ink.unmount();
+  controller.dispose();
+  terminal.restore();
+  try {
+    await session.close();
+  } finally {
+    terminal.release();
+  }
+  // Quitting must end the process even if a library left a handle open.
+  setTimeout(() => process.exit(code), EXIT_GUARD_MS).unref();
+  return code;
 }

@@ -108,3 +108,32 @@ async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Time that runs `speed` times faster than a base clock, starting at a given epoch: a recording
+ * replays on it from its first timestamp (`--speed 60` plays an hour in a minute).
+ */
+export class ScaledClock implements Clock {
+  private readonly baseStart: number;
+
+  constructor(
+    private readonly start: number,
+    readonly speed: number,
+    private readonly base: Clock = realClock,
+  ) {
+    if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a positive number, got ${speed}`);
+    this.baseStart = base.now();
+  }
+
+  now(): number {
+    return this.start + (this.base.now() - this.baseStart) * this.speed;
+  }
+
+  setTimeout(fn: () => void, ms: number): () => void {
+    return this.base.setTimeout(fn, Math.max(0, ms) / this.speed);
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return sleepWith(this, ms, signal);
+  }
+}

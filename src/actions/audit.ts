@@ -1,0 +1,243 @@
+// The audit log: one JSON line per thing that happened to the rollout (actions, refusals,
+// checklist ticks, auto-rollback countdowns), appended and synced line by line so that a crash
+// loses at most the line being written and never damages the lines before it.
+
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Profile } from '../profile/types.js';
+import { redact } from '../profile/redact.js';
+import type { Snapshot } from '../engine/types.js';
+import type { Identity } from './identity.js';
+import { defaultStateDir } from './state-store.js';
+
+const DECISIONS = ['PROMOTE', 'SOAK', 'HOLD', 'ROLLBACK'] as const;
+const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'nodata', 'error', 'stale'] as const;
+
+export const AUDIT_EVENTS = ['action', 'refused', 'checklist', 'auto-rollback-start', 'auto-rollback-cancel'] as const;
+
+const auditMetric = z.object({
+  name: z.string(),
+  state: z.enum(METRIC_STATES),
+  value: z.number().nullable().optional(),
+  baseline: z.number().nullable().optional(),
+  unit: z.string().optional(),
+});
+
+/** One line of the log. Reading ignores fields it does not know (a newer rollcall may add some). */
+export const auditEntrySchema = z.object({
+  /** ISO 8601, UTC. */
+  time: z.string(),
+  event: z.enum(AUDIT_EVENTS),
+  user: z.string(),
+  host: z.string(),
+  ssh: z.string().optional(),
+  profile: z.string(),
+  phase: z.string(),
+  decision: z.enum(DECISIONS).optional(),
+  metrics: z.array(auditMetric).optional(),
+  action: z.string().optional(),
+  /** As run, secrets redacted. */
+  argv: z.array(z.string()).optional(),
+  exitCode: z.number().nullable().optional(),
+  signal: z.string().nullable().optional(),
+  durationMs: z.number().optional(),
+  ok: z.boolean().optional(),
+  /** The last lines the command printed, secrets redacted. */
+  output: z.array(z.string()).optional(),
+  forced: z.boolean().optional(),
+  auto: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+  timedOut: z.boolean().optional(),
+  /** Why a command could not be started. */
+  error: z.string().optional(),
+  cancelled: z.boolean().optional(),
+  /** Who cancelled a countdown, or `recovered`. */
+  by: z.string().optional(),
+  /** Why: a refusal, a failure, what happened to the rollout state. */
+  note: z.string().optional(),
+  /** Checklist ticks. */
+  item: z.string().optional(),
+  checked: z.boolean().optional(),
+  /** Auto-rollback countdowns. */
+  metric: z.string().optional(),
+  graceMs: z.number().optional(),
+});
+
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+export type AuditEvent = AuditEntry['event'];
+export type AuditMetric = z.infer<typeof auditMetric>;
+export type AuditContext = Pick<AuditEntry, 'time' | 'user' | 'host' | 'ssh' | 'profile' | 'phase' | 'decision' | 'metrics'>;
+
+/** The audit log could not be opened, written or read; the message names the file and the reason. */
+export class AuditError extends Error {
+  override readonly name = 'AuditError';
+}
+
+export function isAuditError(error: unknown): error is AuditError {
+  return error instanceof AuditError;
+}
+
+/** Where the audit log of a profile lives: `--audit-log`, else `<state dir>/<profile>.audit.jsonl`. */
+export function auditPath(profile: Profile, opts: { stateDir?: string; auditLog?: string }): string {
+  if (opts.auditLog) return resolve(opts.auditLog);
+  return join(resolve(opts.stateDir ?? defaultStateDir()), `${profile.name}.audit.jsonl`);
+}
+
+/** Who, where, when, and the decision and metric values at that moment: the start of every entry. */
+export function auditContext(snapshot: Snapshot, identity: Identity, at: number): AuditContext {
+  return {
+    time: new Date(at).toISOString(),
+    user: identity.user,
+    host: identity.host,
+    ...(identity.ssh ? { ssh: identity.ssh } : {}),
+    profile: snapshot.profile,
+    phase: snapshot.phase.name,
+    decision: snapshot.decision,
+    metrics: snapshot.metrics.map((m) => ({
+      name: m.id,
+      state: m.state,
+      ...(m.value !== undefined ? { value: m.value } : {}),
+      ...(m.baseline !== undefined ? { baseline: m.baseline } : {}),
+      unit: m.unit,
+    })),
+  };
+}
+
+export class AuditLog {
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+    private readonly secrets: readonly string[],
+  ) {}
+
+  /** Opens (creating it and its directory) for appending; `secrets` are redacted from every field. */
+  static async open(file: string, opts: { secrets?: readonly string[] } = {}): Promise<AuditLog> {
+    try {
+      await mkdir(dirname(file), { recursive: true });
+      // a+: appends atomically (O_APPEND) and can still read the last byte to repair a torn tail.
+      const handle = await open(file, 'a+');
+      return new AuditLog(file, handle, opts.secrets ?? []);
+    } catch (error) {
+      throw new AuditError(`cannot open audit log ${file}: ${reasonOf(error)}`);
+    }
+  }
+
+  /** Appends one line and syncs it to disk before resolving; appends are written in call order. */
+  append(entry: AuditEntry): Promise<void> {
+    const line = Buffer.from(`${JSON.stringify(entry, redactingReplacer(this.secrets))}\n`);
+    const write = this.queue.then(() => this.write(line));
+    this.queue = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Resolves when every append made so far is on disk (or has failed). */
+  flush(): Promise<void> {
+    return this.queue;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.handle.close();
+  }
+
+  private async write(line: Buffer): Promise<void> {
+    try {
+      // A writer killed mid-line leaves a torn tail; end it first so it stays a line of its own.
+      const { size } = await this.handle.stat();
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await this.handle.read(last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) await this.writeAll(Buffer.from('\n'));
+      }
+      await this.writeAll(line);
+      await this.handle.datasync();
+    } catch (error) {
+      throw new AuditError(`cannot write audit log ${this.file}: ${reasonOf(error)}`);
+    }
+  }
+
+  private async writeAll(data: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      const { bytesWritten } = await this.handle.write(data, offset, data.length - offset);
+      offset += bytesWritten;
+    }
+  }
+}
+
+/**
+ * Every entry that parses, in order, and one problem per line that does not (`line 12: …`). A line
+ * cut short by a crash is reported on its own and never joined to the line after it.
+ */
+export async function readAudit(file: string): Promise<{ entries: AuditEntry[]; problems: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], problems: [] };
+    throw new AuditError(`cannot read audit log ${file}: ${reasonOf(error)}`);
+  }
+  const entries: AuditEntry[] = [];
+  const problems: string[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `line ${i + 1}`;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      const cut = i === lines.length - 1 ? 'the last line is incomplete' : 'not a complete entry';
+      problems.push(`${where}: ${cut} (cut short by a crash?): ${preview(line)}`);
+      return;
+    }
+    const parsed = auditEntrySchema.safeParse(json);
+    if (parsed.success) {
+      entries.push(parsed.data);
+    } else {
+      const issue = parsed.error.issues[0]!;
+      problems.push(`${where}: not an audit entry: ${issue.path.join('.') || '(line)'}: ${issue.message}`);
+    }
+  });
+  return { entries, problems };
+}
+
+/** A duration as audit lines and action messages show it: `0.3s`, `4.2s`, `2m05s`, `1h02m`. */
+export function formatDuration(ms: number): string {
+  const s = ms / 1_000;
+  if (ms < 59_950) return `${s.toFixed(1)}s`;
+  const whole = Math.round(s);
+  if (whole < 3_600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
+  return `${Math.floor(whole / 3_600)}h${String(Math.floor((whole % 3_600) / 60)).padStart(2, '0')}m`;
+}
+
+/** For JSON.stringify: redacts every string value before it is escaped, so a secret with a quote in it still matches. */
+export function redactingReplacer(secrets: readonly string[]): (key: string, value: unknown) => unknown {
+  return (_key, value) => (typeof value === 'string' ? redact(value, secrets) : value);
+}
+
+function preview(line: string): string {
+  return line.length > 60 ? `${line.slice(0, 60)}…` : line;
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a parent is not a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    default:
+      return code ?? (error instanceof Error ? error.message : String(error));
+  }
+}

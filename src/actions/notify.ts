@@ -1,0 +1,297 @@
+// Tells people who are not looking at the console: Slack incoming webhooks and generic JSON
+// webhooks, on a change of decision, a breach, a recovery and every action. Sending never blocks
+// the loop and never throws; a failure becomes an event for the event log. The same event is sent
+// to a target at most once per RATE_LIMIT_MS, so a persisting breach does not become a storm.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import type { NotifyEvent } from '../profile/schema.js';
+import type { NotifyTarget, Profile } from '../profile/types.js';
+import { redact } from '../profile/redact.js';
+import type { Clock } from '../engine/clock.js';
+import type { Decision, MetricState, Snapshot } from '../engine/types.js';
+import { redactingReplacer } from './audit.js';
+import type { ActionOutcome } from './runner.js';
+
+export const RATE_LIMIT_MS = 10 * 60_000;
+/** What a target hears when it lists no `on` (the profile compiler fills in the same). */
+export const DEFAULT_EVENTS: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
+const DEFAULT_TIMEOUT_MS = 5_000;
+const DEFAULT_RETRY_DELAY_MS = 1_000;
+const RETRIES = 3;
+
+export interface NotifierEvent {
+  type: 'sent' | 'failed';
+  /** `webhook hooks.example.com`: never the URL, whose path is often the credential. */
+  target: string;
+  event: string;
+  reason?: string;
+}
+
+export interface NotifierOptions {
+  targets: NotifyTarget[];
+  profile: Profile;
+  clock: Clock;
+  /** Per attempt, unless the target sets its own `timeout`. */
+  fetchTimeoutMs?: number;
+  /** The first retry's delay; each later one doubles it. */
+  retryDelayMs?: number;
+}
+
+/** The generic webhook's body. */
+export interface WebhookPayload {
+  event: NotifyEvent;
+  profile: string;
+  phase: string;
+  decision?: Decision;
+  reasons: string[];
+  metrics: { name: string; state: MetricState; value?: number; baseline?: number; unit: string }[];
+  /** The metric a breach, warning or recovery is about. */
+  metric?: string;
+  action?: {
+    name: string;
+    argv: string[];
+    ok: boolean;
+    exitCode: number | null;
+    signal: string | null;
+    durationMs: number;
+    forced: boolean;
+    auto: boolean;
+    timedOut: boolean;
+    message: string;
+  };
+  /** ISO 8601, UTC. */
+  at: string;
+}
+
+interface Occurrence {
+  event: NotifyEvent;
+  /** What deduplication compares: the event and what it is about. */
+  key: string;
+  headline: string;
+  metric?: string;
+  action?: ActionOutcome;
+}
+
+type Attempt = { ok: true } | { ok: false; reason: string; retry: boolean };
+
+export class Notifier {
+  private last: Snapshot | undefined;
+  private readonly sentAt = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly listeners = new Set<(e: NotifierEvent) => void>();
+  private actions = 0;
+
+  constructor(private readonly opts: NotifierOptions) {}
+
+  subscribe(fn: (e: NotifierEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Compares two snapshots and sends what changed. The first snapshot only sets the starting point. */
+  onSnapshot(prev: Snapshot | undefined, next: Snapshot): void {
+    this.last = next;
+    if (!prev) return;
+    for (const occurrence of changes(prev, next)) this.dispatch(occurrence, next);
+  }
+
+  /** Every action that ran; refusals and dry runs changed nothing and are not sent. */
+  onAction(outcome: ActionOutcome): void {
+    if (outcome.refused || outcome.dryRun || !this.last) return;
+    const by = outcome.auto ? ' (auto-rollback)' : outcome.forced ? ' (forced)' : '';
+    this.dispatch(
+      { event: 'action', key: `action#${++this.actions}`, headline: `${outcome.message}${by}`, action: outcome },
+      this.last,
+    );
+  }
+
+  /** Resolves when every notification in flight has been sent or has failed. */
+  async flush(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private dispatch(occurrence: Occurrence, snapshot: Snapshot): void {
+    const now = this.opts.clock.now();
+    this.opts.targets.forEach((target, i) => {
+      if (!(target.on ?? DEFAULT_EVENTS).includes(occurrence.event)) return;
+      const key = `${i}\u0000${occurrence.key}`;
+      const last = this.sentAt.get(key);
+      if (last !== undefined && now - last < RATE_LIMIT_MS) return;
+      // Counted when sent, not when delivered: a dead endpoint must not turn a breach into a storm.
+      this.sentAt.set(key, now);
+      const body = JSON.stringify(
+        target.type === 'slack' ? slackBody(occurrence, snapshot, this.opts.profile) : webhookBody(occurrence, snapshot, now),
+        redactingReplacer(this.opts.profile.secrets),
+      );
+      const sending = this.deliver(target, targetName(target, i), occurrence.event, body);
+      this.inFlight.add(sending);
+      void sending.finally(() => this.inFlight.delete(sending));
+    });
+  }
+
+  private async deliver(target: NotifyTarget, name: string, event: NotifyEvent, body: string): Promise<void> {
+    const timeoutMs = target.timeout ?? this.opts.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const delay = this.opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    let attempts = 0;
+    let result: Attempt = { ok: false, reason: 'not sent', retry: true };
+    while (attempts <= RETRIES && !result.ok && result.retry) {
+      if (attempts > 0) await sleep(delay * 2 ** (attempts - 1));
+      attempts++;
+      result = await attempt(target, body, timeoutMs);
+    }
+    if (result.ok) {
+      this.emit({ type: 'sent', target: name, event });
+    } else {
+      const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+      this.emit({ type: 'failed', target: name, event, reason: this.redact(`${result.reason}${tries}`) });
+    }
+  }
+
+  private redact(text: string): string {
+    return redact(text, this.opts.profile.secrets);
+  }
+
+  private emit(event: NotifierEvent): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(event);
+      } catch {
+        // A listener's bug must not break notifications.
+      }
+    }
+  }
+}
+
+/** What changed between two snapshots that someone away from the console should hear about. */
+function changes(prev: Snapshot, next: Snapshot): Occurrence[] {
+  const out: Occurrence[] = [];
+  const where = `${next.profile} ${next.phase.name}`;
+  if (prev.decision !== next.decision) {
+    const reason = next.reasons[0] ? ` — ${next.reasons[0]}` : '';
+    if (next.decision === 'HOLD') out.push({ event: 'hold', key: 'hold', headline: `${where}: HOLD${reason}` });
+    if (next.decision === 'ROLLBACK') out.push({ event: 'rollback', key: 'rollback', headline: `${where}: ROLLBACK${reason}` });
+    if (next.decision === 'PROMOTE') out.push({ event: 'promote', key: 'promote', headline: `${where}: ready to PROMOTE` });
+  }
+  const before = new Map(prev.metrics.map((m) => [m.id, m.state]));
+  for (const m of next.metrics) {
+    const was = before.get(m.id);
+    const why = m.reason ? ` — ${m.reason}` : '';
+    if (m.state === 'breach' && was !== 'breach') {
+      out.push({ event: 'breach', key: `breach:${m.id}`, metric: m.id, headline: `${where}: ${m.id} breach${why}` });
+    } else if (m.state === 'warn' && was !== 'warn' && was !== 'breach') {
+      out.push({ event: 'warn', key: `warn:${m.id}`, metric: m.id, headline: `${where}: ${m.id} warning${why}` });
+    } else if (m.state === 'ok' && (was === 'warn' || was === 'breach')) {
+      out.push({ event: 'recovered', key: `recovered:${m.id}`, metric: m.id, headline: `${where}: ${m.id} recovered (was ${was})` });
+    }
+  }
+  return out;
+}
+
+function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): WebhookPayload {
+  return {
+    event: o.event,
+    profile: snapshot.profile,
+    phase: snapshot.phase.name,
+    decision: snapshot.decision,
+    reasons: snapshot.reasons,
+    metrics: snapshot.metrics.map((m) => ({
+      name: m.id,
+      state: m.state,
+      ...(m.value !== undefined ? { value: m.value } : {}),
+      ...(m.baseline !== undefined ? { baseline: m.baseline } : {}),
+      unit: m.unit,
+    })),
+    ...(o.metric ? { metric: o.metric } : {}),
+    ...(o.action
+      ? {
+          action: {
+            name: o.action.action,
+            argv: o.action.argv,
+            ok: o.action.ok,
+            exitCode: o.action.exitCode,
+            signal: o.action.signal,
+            durationMs: Math.round(o.action.durationMs),
+            forced: o.action.forced === true,
+            auto: o.action.auto === true,
+            timedOut: o.action.timedOut === true,
+            message: o.action.message,
+          },
+        }
+      : {}),
+    at: new Date(now).toISOString(),
+  };
+}
+
+const SLACK_ICON: Record<NotifyEvent, string> = {
+  hold: ':warning:',
+  warn: ':warning:',
+  rollback: ':rotating_light:',
+  breach: ':rotating_light:',
+  recovered: ':large_green_circle:',
+  promote: ':white_check_mark:',
+  action: ':gear:',
+};
+
+/** Incoming-webhook JSON: `text` for notifications and old clients, `blocks` for the message. */
+function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): { text: string; blocks: unknown[] } {
+  const text = `${SLACK_ICON[o.event]} ${o.action ? `${snapshot.profile} ${snapshot.phase.name}: ` : ''}${o.headline}`;
+  const context = [`*${profile.title}* · phase ${snapshot.phase.name} (${snapshot.phase.traffic}%) · ${snapshot.decision}`];
+  for (const reason of snapshot.reasons.slice(0, 3)) context.push(reason);
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: context.join('\n') }] },
+    ],
+  };
+}
+
+async function attempt(target: NotifyTarget, body: string, timeoutMs: number): Promise<Attempt> {
+  try {
+    const res = await request(target.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...target.headers },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    await res.body.dump();
+    if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true };
+    const retry = res.statusCode === 429 || res.statusCode >= 500;
+    return { ok: false, reason: `HTTP ${res.statusCode}`, retry };
+  } catch (error) {
+    return failureOf(error, timeoutMs);
+  }
+}
+
+function failureOf(error: unknown, timeoutMs: number): Attempt {
+  const { name, code } = error as { name?: string; code?: string };
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return { ok: false, reason: `timed out after ${timeoutMs / 1_000}s`, retry: true };
+  }
+  switch (code) {
+    case 'ECONNREFUSED':
+      return { ok: false, reason: 'connection refused', retry: true };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { ok: false, reason: 'host not found', retry: true };
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return { ok: false, reason: 'connection closed by the server', retry: true };
+    case 'UND_ERR_INVALID_ARG':
+    case 'ERR_INVALID_URL':
+      return { ok: false, reason: 'invalid URL', retry: false };
+    default:
+      return { ok: false, reason: code ?? 'request failed', retry: true };
+  }
+}
+
+function targetName(target: NotifyTarget, index: number): string {
+  try {
+    return `${target.type} ${new URL(target.url).host}`;
+  } catch {
+    return `${target.type} #${index + 1}`;
+  }
+}

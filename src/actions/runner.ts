@@ -1,0 +1,453 @@
+// Runs the profile's actions: one at a time, argv without a shell unless the profile asks for
+// one, placeholders from profile and phase values only, output streamed and kept, a hard timeout
+// that takes the whole process group down, and every outcome audited before anyone hears of it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import type { Action, Profile } from '../profile/types.js';
+import { redact } from '../profile/redact.js';
+import type { Clock } from '../engine/clock.js';
+import type { Snapshot } from '../engine/types.js';
+import { promoted, rolledBack, type RolloutStore } from '../engine/state.js';
+import { render, templateValues } from './template.js';
+import { auditContext, formatDuration, type AuditEntry, type AuditLog } from './audit.js';
+import { operatorName, whoAmI, type Identity } from './identity.js';
+import type { Notifier } from './notify.js';
+
+/** How many output lines the runner keeps across actions (for the console's output pane). */
+export const OUTPUT_KEPT = 500;
+/** How many of an action's last lines go into its outcome and the audit log. */
+export const TAIL_LINES = 20;
+/** Between SIGTERM and SIGKILL on a timeout. */
+const KILL_GRACE_MS = 5_000;
+/** A command that has exited gets this long to let go of its output pipes (a background child may hold them). */
+const PIPE_GRACE_MS = 1_000;
+/** Longer lines are split, so one endless line cannot grow memory without bound. */
+const MAX_LINE = 4_000;
+
+const READ_ONLY_REFUSAL = 'read-only: actions are disabled (--read-only)';
+
+export interface ActionRequest {
+  action: string;
+  snapshot: Snapshot;
+  /** Promote at a decision other than PROMOTE, after a second confirmation. */
+  forced?: boolean;
+  /** Started by the auto-rollback countdown, not by a key. */
+  auto?: boolean;
+}
+
+export interface ActionOutcome {
+  action: string;
+  /** What ran (or would have), secrets redacted. */
+  argv: string[];
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  durationMs: number;
+  ok: boolean;
+  refused?: boolean;
+  timedOut?: boolean;
+  dryRun?: boolean;
+  forced?: boolean;
+  auto?: boolean;
+  /** Why the command could not be started at all (not found, permission denied). */
+  error?: string;
+  /** The last lines it printed, secrets redacted. */
+  outputTail: string[];
+  /** One line a person reads: `rollback → exit 0 (4.2s); rolled back to 0% traffic`, or why not. */
+  message: string;
+}
+
+export interface OutputLine {
+  action: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+  at: number;
+}
+
+export type RunnerEvent =
+  | { type: 'start'; action: string; argv: string[] }
+  | { type: 'output'; action: string; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'end'; outcome: ActionOutcome }
+  | { type: 'refused'; action: string; reason: string };
+
+export interface RunnerOptions {
+  profile: Profile;
+  store: RolloutStore;
+  audit: AuditLog;
+  clock: Clock;
+  readOnly?: boolean;
+  dryRun?: boolean;
+  notifier?: Notifier;
+  identity?: Identity;
+}
+
+interface Execution {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  durationMs: number;
+  tail: string[];
+  startError?: string;
+}
+
+export class ActionRunner {
+  private running: string | undefined;
+  private readonly listeners = new Set<(e: RunnerEvent) => void>();
+  private lines: OutputLine[] = [];
+  private readonly identity: Identity;
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.identity = opts.identity ?? whoAmI();
+  }
+
+  /** The action running now (a `then` chain keeps the runner busy until its end). */
+  get busy(): string | undefined {
+    return this.running;
+  }
+
+  /** Why no action can run from this console at all, or undefined when actions are allowed. */
+  get disabled(): string | undefined {
+    if (this.opts.readOnly) return READ_ONLY_REFUSAL;
+    if (this.opts.store.readOnly) return `read-only: ${this.opts.store.notice ?? 'another console holds the rollout lock'}`;
+    return undefined;
+  }
+
+  subscribe(fn: (e: RunnerEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The last OUTPUT_KEPT lines of output, oldest first. */
+  output(): readonly OutputLine[] {
+    return this.lines.length > OUTPUT_KEPT ? this.lines.slice(-OUTPUT_KEPT) : this.lines.slice();
+  }
+
+  /**
+   * Runs an action and its `then` chain (stopping at the first failure). Never throws: a refusal,
+   * a failure to start, a timeout are all outcomes. Resolves with the outcome of the last action
+   * that ran: the first failure, or the end of the chain.
+   */
+  async run(req: ActionRequest): Promise<ActionOutcome> {
+    const first = this.refusal(req.action, req, false);
+    if (first) return this.refuse(req.action, req, first);
+    this.running = req.action;
+    try {
+      const ran = new Set<string>();
+      let name: string | undefined = req.action;
+      let outcome: ActionOutcome | undefined;
+      while (name !== undefined) {
+        if (ran.has(name)) return this.refuse(name, req, `"${name}" already ran in this chain; a \`then\` loop stops here`);
+        const refusal = outcome ? this.refusal(name, req, true) : undefined;
+        if (refusal) return this.refuse(name, req, refusal);
+        ran.add(name);
+        this.running = name;
+        const action: Action = this.opts.profile.actions[name]!;
+        outcome = await this.runOne(action, req);
+        if (!outcome.ok) break;
+        name = action.then;
+      }
+      return outcome!;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private refusal(name: string, req: ActionRequest, chained: boolean): string | undefined {
+    if (!chained && this.running) return `busy: "${this.running}" is running; one action at a time`;
+    const action = this.opts.profile.actions[name];
+    if (!action) return `no action "${name}" in profile ${this.opts.profile.name}`;
+    const disabled = this.disabled;
+    if (disabled) return disabled;
+    if (action.effect === 'promote' && req.snapshot.decision !== 'PROMOTE' && !req.forced) {
+      const why = req.snapshot.reasons[0] ? ` (${req.snapshot.reasons[0]})` : '';
+      return `${name} needs the decision PROMOTE; it is ${req.snapshot.decision}${why}; force it with a second confirmation`;
+    }
+    return undefined;
+  }
+
+  private async refuse(name: string, req: ActionRequest, reason: string): Promise<ActionOutcome> {
+    const outcome: ActionOutcome = {
+      action: name,
+      argv: [],
+      exitCode: null,
+      signal: null,
+      durationMs: 0,
+      ok: false,
+      refused: true,
+      ...flags(req),
+      outputTail: [],
+      message: reason,
+    };
+    const recorded = await this.record(outcome, req, { event: 'refused' });
+    this.emit({ type: 'refused', action: name, reason: recorded.message });
+    return recorded;
+  }
+
+  private async runOne(action: Action, req: ActionRequest): Promise<ActionOutcome> {
+    const { profile, store } = this.opts;
+    const values = templateValues(profile, store.read().phase, this.identity.user);
+    const rendered = render(action.run, values);
+    const argv = action.shell ? ['/bin/sh', '-c', rendered.join(' ')] : rendered;
+    const shown = argv.map((arg) => this.redact(arg));
+    this.emit({ type: 'start', action: action.id, argv: shown });
+
+    if (this.opts.dryRun) {
+      const outcome: ActionOutcome = {
+        action: action.id,
+        argv: shown,
+        exitCode: null,
+        signal: null,
+        durationMs: 0,
+        ok: true,
+        dryRun: true,
+        ...flags(req),
+        outputTail: [],
+        message: `dry run: ${action.id} would run: ${shown.join(' ')}`,
+      };
+      return this.finish(outcome, req);
+    }
+
+    const run = await this.execute(action, argv);
+    const ok = run.exitCode === 0 && !run.timedOut && run.startError === undefined;
+    const outcome: ActionOutcome = {
+      action: action.id,
+      argv: shown,
+      exitCode: run.exitCode,
+      signal: run.signal,
+      durationMs: run.durationMs,
+      ok,
+      ...(run.timedOut ? { timedOut: true } : {}),
+      ...flags(req),
+      ...(run.startError ? { error: this.redact(run.startError) } : {}),
+      outputTail: run.tail,
+      message: '',
+    };
+    if (!ok) {
+      outcome.message = `${action.id} FAILED: ${failure(run, action)}; rollout state unchanged`;
+      return this.finish(outcome, req);
+    }
+    const effect = await this.applyEffect(action, req);
+    outcome.message = `${action.id} → exit 0 (${formatDuration(run.durationMs)})${effect ? `; ${effect}` : ''}`;
+    return this.finish(outcome, req);
+  }
+
+  /** Moves the rollout after a successful promote or rollback; says what happened, or why not. */
+  private async applyEffect(action: Action, req: ActionRequest): Promise<string | undefined> {
+    const { profile, store, clock } = this.opts;
+    if (action.effect === 'none') return undefined;
+    const by = `${operatorName(this.identity)}${req.auto ? ' (auto-rollback)' : ''}`;
+    const at = clock.now();
+    try {
+      if (action.effect === 'promote') {
+        const next = await store.update((s) => promoted(s, at, by, profile.phases.length));
+        const phase = profile.phases[next.phase]!;
+        return `rollout now in ${phase.name} (${phase.traffic}% traffic)`;
+      }
+      await store.update((s) => rolledBack(s, at, by, profile.rollbackTo));
+      const target = profile.rollbackTo.phase === null ? '' : ` ${profile.phases[profile.rollbackTo.phase]!.name}`;
+      return `rollout rolled back to${target} ${profile.rollbackTo.traffic}% traffic`;
+    } catch (error) {
+      return `BUT the rollout state was not saved: ${this.redact(error instanceof Error ? error.message : String(error))}`;
+    }
+  }
+
+  private async finish(outcome: ActionOutcome, req: ActionRequest): Promise<ActionOutcome> {
+    const recorded = await this.record(outcome, req, { event: 'action' });
+    this.emit({ type: 'end', outcome: recorded });
+    this.opts.notifier?.onAction(recorded);
+    return recorded;
+  }
+
+  /** Audits an outcome; a log that cannot be written is said in the outcome's message. */
+  private async record(
+    unsafe: ActionOutcome,
+    req: ActionRequest,
+    extra: Pick<AuditEntry, 'event'>,
+  ): Promise<ActionOutcome> {
+    // Messages quote commands and errors: the last place a secret could slip through.
+    const outcome = { ...unsafe, message: this.redact(unsafe.message) };
+    const entry: AuditEntry = {
+      ...auditContext(req.snapshot, this.identity, this.opts.clock.now()),
+      ...extra,
+      note: outcome.message,
+      action: outcome.action,
+      argv: outcome.argv,
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      durationMs: Math.round(outcome.durationMs),
+      ok: outcome.ok,
+      output: outcome.outputTail,
+      forced: req.forced === true,
+      auto: req.auto === true,
+      dryRun: outcome.dryRun === true,
+      ...(outcome.timedOut ? { timedOut: true } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
+    try {
+      await this.opts.audit.append(entry);
+      return outcome;
+    } catch (error) {
+      return { ...outcome, message: `${outcome.message}; AUDIT LOG NOT WRITTEN: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  private execute(action: Action, argv: string[]): Promise<Execution> {
+    const started = performance.now();
+    const tail: string[] = [];
+    // Timeouts run on real time, not the injected clock: a command takes real seconds even while
+    // the console replays a recording at 60x.
+    return new Promise<Execution>((resolve) => {
+      let child: ChildProcess;
+      try {
+        // detached: the command leads its own process group, so a timeout can signal all of it.
+        child = spawn(argv[0]!, argv.slice(1), {
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, ...action.env },
+          ...(action.cwd ? { cwd: action.cwd } : {}),
+        });
+      } catch (error) {
+        resolve({ exitCode: null, signal: null, timedOut: false, durationMs: 0, tail, startError: startReason(error, argv[0]!, action) });
+        return;
+      }
+
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      let startError: string | undefined;
+      let closed = false;
+      let timedOut = false;
+      let done = false;
+      const timers: NodeJS.Timeout[] = [];
+      const later = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms));
+
+      const signalGroup = (signal: NodeJS.Signals) => {
+        if (child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          // ESRCH: the group is already gone.
+        }
+      };
+      const settle = () => {
+        if (done) return;
+        done = true;
+        for (const t of timers) clearTimeout(t);
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        stdout.end();
+        stderr.end();
+        resolve({
+          exitCode: exit?.code ?? null,
+          signal: exit?.signal ?? null,
+          timedOut,
+          durationMs: Math.round(performance.now() - started),
+          tail,
+          ...(startError ? { startError } : {}),
+        });
+      };
+      const keep = (stream: 'stdout' | 'stderr') => (line: string) => {
+        const text = this.redact(line);
+        tail.push(text);
+        if (tail.length > TAIL_LINES) tail.shift();
+        this.keepLine({ action: action.id, stream, line: text, at: this.opts.clock.now() });
+        this.emit({ type: 'output', action: action.id, stream, line: text });
+      };
+      const stdout = new LineSplitter(keep('stdout'));
+      const stderr = new LineSplitter(keep('stderr'));
+      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+      later(action.timeoutMs, () => {
+        timedOut = true;
+        signalGroup('SIGTERM');
+        later(KILL_GRACE_MS, () => {
+          signalGroup('SIGKILL');
+          later(PIPE_GRACE_MS, settle);
+        });
+      });
+      child.on('error', (error) => {
+        startError = startReason(error, argv[0]!, action);
+        settle();
+      });
+      child.on('exit', (code, signal) => {
+        exit = { code, signal };
+        if (closed) settle();
+        // After a timeout the SIGKILL still comes for whatever is left of the group.
+        else if (!timedOut) later(PIPE_GRACE_MS, settle);
+      });
+      child.on('close', () => {
+        closed = true;
+        if (exit) settle();
+      });
+    });
+  }
+
+  private keepLine(line: OutputLine): void {
+    this.lines.push(line);
+    if (this.lines.length > 2 * OUTPUT_KEPT) this.lines = this.lines.slice(-OUTPUT_KEPT);
+  }
+
+  private redact(text: string): string {
+    return redact(text, this.opts.profile.secrets);
+  }
+
+  private emit(event: RunnerEvent): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(event);
+      } catch {
+        // A listener's bug must not stop an action or its audit entry.
+      }
+    }
+  }
+}
+
+/** Splits a byte stream into lines, decoding UTF-8 across chunk edges. */
+class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    this.take(this.decoder.write(chunk));
+  }
+
+  end(): void {
+    this.take(this.decoder.end());
+    if (this.partial.length > 0) this.onLine(this.partial);
+    this.partial = '';
+  }
+
+  private take(text: string): void {
+    let rest = this.partial + text;
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
+      this.onLine(rest.slice(0, nl).replace(/\r$/, ''));
+      rest = rest.slice(nl + 1);
+    }
+    while (rest.length > MAX_LINE) {
+      this.onLine(rest.slice(0, MAX_LINE));
+      rest = rest.slice(MAX_LINE);
+    }
+    this.partial = rest;
+  }
+}
+
+function flags(req: ActionRequest): Pick<ActionOutcome, 'forced' | 'auto'> {
+  return { ...(req.forced ? { forced: true } : {}), ...(req.auto ? { auto: true } : {}) };
+}
+
+function failure(run: Execution, action: Action): string {
+  if (run.startError) return run.startError;
+  if (run.timedOut) return `timed out after ${formatDuration(action.timeoutMs)}, process group killed${run.signal ? ` (${run.signal})` : ''}`;
+  if (run.signal) return `killed by ${run.signal} after ${formatDuration(run.durationMs)}`;
+  return `exit ${run.exitCode} after ${formatDuration(run.durationMs)}`;
+}
+
+function startReason(error: unknown, command: string, action: Action): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') {
+    return action.cwd ? `could not start "${command}": not found (or no directory ${action.cwd})` : `could not start "${command}": command not found`;
+  }
+  if (code === 'EACCES') return `could not start "${command}": permission denied`;
+  return `could not start "${command}": ${code ?? (error instanceof Error ? error.message : String(error))}`;
+}

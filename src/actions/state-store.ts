@@ -1,0 +1,450 @@
+// The rollout state file: one JSON file per profile, written atomically and guarded by a lock file
+// so that exactly one console changes it while any number of others (and `check`) follow it
+// read-only. A file that cannot be trusted is never silently reinterpreted: it is kept aside and
+// the store says what it did.
+
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { homedir, hostname } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Profile } from '../profile/types.js';
+import { realClock, type Clock } from '../engine/clock.js';
+import { initialState, phaseSet, type RolloutState, type RolloutStore } from '../engine/state.js';
+import { operatorName, whoAmI } from './identity.js';
+
+/** The state directory could not be used, or `--phase` named something the store cannot do. */
+export class StateStoreError extends Error {
+  override readonly name = 'StateStoreError';
+}
+
+export function isStateStoreError(error: unknown): error is StateStoreError {
+  return error instanceof StateStoreError;
+}
+
+/** `$XDG_STATE_HOME/rollcall`, else `~/.local/state/rollcall`. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  return xdg && xdg.startsWith('/') ? join(xdg, 'rollcall') : join(homedir(), '.local', 'state', 'rollcall');
+}
+
+export function statePath(profile: Profile, dir?: string): string {
+  return join(resolve(dir ?? defaultStateDir()), `${profile.name}.json`);
+}
+
+export interface StateStoreOptions {
+  dir?: string;
+  clock?: Clock;
+  /** Who phase moves are recorded as (default: the operator, `alice@bastion-1`). */
+  user?: string;
+  /** `--phase NAME`: move to this phase on open, recorded in the history. */
+  phase?: string;
+  /** Follow the file without taking the lock (check, report, `--read-only`). */
+  readOnly?: boolean;
+}
+
+const move = z.object({
+  at: z.number(),
+  from: z.number().int().nullable(),
+  to: z.number().int().nullable(),
+  by: z.string(),
+  reason: z.string(),
+});
+
+const tick = z.object({ by: z.string(), at: z.number() });
+
+/** The file on disk: RolloutState plus the current phase's name, so a reordered profile is noticed. */
+const stateFile = z.object({
+  version: z.literal(1),
+  profile: z.string(),
+  phase: z.number().int().min(0),
+  phaseName: z.string(),
+  phaseStartedAt: z.number(),
+  checklist: z.record(z.string(), z.record(z.string(), tick)),
+  rolledBack: z
+    .object({ at: z.number(), by: z.string(), phase: z.number().int().nullable(), traffic: z.number() })
+    .nullable(),
+  paused: z.boolean(),
+  history: z.array(move),
+});
+
+type StateFile = z.infer<typeof stateFile>;
+
+interface Lock {
+  pid: number;
+  user: string;
+  host: string;
+  at: number;
+  nonce: string;
+}
+
+const lockSchema = z.object({ pid: z.number().int(), user: z.string(), host: z.string(), at: z.number(), nonce: z.string() });
+
+/** Why a file was not used: a sentence for the operator, and whether the bad file should be kept aside. */
+type Loaded = { state: RolloutState } | { problem: string };
+
+/**
+ * Opens the rollout state of a profile. Takes the lock unless `readOnly`; when another live process
+ * holds it, the store is read-only and `notice` says who (`locked by alice@bastion (pid 4242)`).
+ */
+export async function openStateStore(profile: Profile, opts: StateStoreOptions = {}): Promise<RolloutStore> {
+  const clock = opts.clock ?? realClock;
+  const file = statePath(profile, opts.dir);
+  const dir = resolve(file, '..');
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new StateStoreError(`cannot create the state directory ${dir}: ${reasonOf(error)}`);
+  }
+
+  const lockFile = join(dir, `${profile.name}.lock`);
+  const identity = whoAmI();
+  const lock = opts.readOnly ? { held: false as const } : acquireLock(lockFile, identity.user, identity.host, clock);
+  const notices: string[] = [];
+  if (!lock.held && 'notice' in lock) notices.push(lock.notice);
+
+  const store = new FileStateStore(profile, file, lockFile, clock, lock.held ? lock.lock : undefined);
+  const loaded = store.load();
+  if (loaded.notice) notices.push(loaded.notice);
+
+  const target = opts.phase;
+  if (target !== undefined) {
+    const index = profile.phases.findIndex((p) => p.name === target);
+    if (index < 0) {
+      await store.close();
+      throw new StateStoreError(
+        `--phase: no phase named "${target}" in ${profile.name}; phases: ${profile.phases.map((p) => p.name).join(', ')}`,
+      );
+    }
+    if (store.readOnly) {
+      await store.close();
+      throw new StateStoreError(`--phase ${target}: cannot change the rollout state: ${notices[0] ?? 'opened read-only'}`);
+    }
+    const by = opts.user ?? operatorName(identity);
+    await store.update((state) => phaseSet(state, index, clock.now(), by));
+  }
+  store.setNotice(notices.length > 0 ? notices.join('; ') : undefined);
+  return store;
+}
+
+class FileStateStore implements RolloutStore {
+  private state: RolloutState;
+  private listeners = new Set<(state: RolloutState) => void>();
+  private watcher: FSWatcher | undefined;
+  private seen: string | undefined;
+  private writing: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  notice: string | undefined;
+
+  constructor(
+    private readonly profile: Profile,
+    private readonly file: string,
+    private readonly lockFile: string,
+    private readonly clock: Clock,
+    private readonly lock: Lock | undefined,
+  ) {
+    this.state = initialState(profile.name, clock.now());
+  }
+
+  get readOnly(): boolean {
+    return this.lock === undefined;
+  }
+
+  setNotice(notice: string | undefined): void {
+    this.notice = notice;
+  }
+
+  /** First read: a bad file is kept aside (by the lock holder) and the state falls back to phase 0. */
+  load(): { notice?: string } {
+    const loaded = this.readFile();
+    let notice: string | undefined;
+    if (loaded === undefined) {
+      if (!this.readOnly) this.persistSync(this.state);
+    } else if ('state' in loaded) {
+      this.state = loaded.state;
+    } else {
+      let kept = '';
+      if (!this.readOnly) {
+        const aside = `${this.file}.corrupt-${stamp(this.clock.now())}`;
+        try {
+          renameSync(this.file, aside);
+          kept = `; kept as ${aside}`;
+        } catch (error) {
+          kept = `; could not keep it aside: ${reasonOf(error)}`;
+        }
+        this.persistSync(this.state);
+      }
+      notice = `${loaded.problem}${kept}; starting again at the first phase (${this.profile.phases[0]!.name})`;
+    }
+    if (this.readOnly) this.follow();
+    return notice === undefined ? {} : { notice };
+  }
+
+  read(): RolloutState {
+    // A follower re-reads whenever the file changed, so it never shows a move the holder made later.
+    if (this.readOnly && !this.closed) this.refresh();
+    return this.state;
+  }
+
+  update(fn: (state: RolloutState) => RolloutState): Promise<RolloutState> {
+    if (this.readOnly) {
+      return Promise.reject(new StateStoreError(`the rollout state is read-only: ${this.notice ?? 'opened read-only'}`));
+    }
+    if (this.closed) return Promise.reject(new StateStoreError('the rollout state store is closed'));
+    const next = this.writing.then(() => {
+      const updated = fn(this.state);
+      if (updated === this.state) return updated;
+      this.persistSync(updated);
+      this.state = updated;
+      this.emit();
+      return updated;
+    });
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  subscribe(listener: (state: RolloutState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writing;
+    this.watcher?.close();
+    this.listeners.clear();
+    if (this.lock) releaseLock(this.lockFile, this.lock);
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener(this.state);
+  }
+
+  private follow(): void {
+    try {
+      // Watch the directory, not the file: an atomic write replaces the file's inode.
+      this.watcher = watch(resolve(this.file, '..'), { persistent: false }, (_event, name) => {
+        if (name === null || name === basename(this.file)) this.refresh();
+      });
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      // Without a watcher read() still re-reads; subscribers just hear of changes later.
+      this.watcher = undefined;
+    }
+  }
+
+  private refresh(): void {
+    const before = this.seen;
+    const loaded = this.readFile();
+    if (this.seen === before || loaded === undefined || !('state' in loaded)) return;
+    this.state = loaded.state;
+    this.emit();
+  }
+
+  /** undefined when there is no file yet; otherwise the state or why it cannot be used. */
+  private readFile(): Loaded | undefined {
+    let text: string;
+    try {
+      const st = statSync(this.file);
+      const version = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (version === this.seen) return { state: this.state };
+      text = readFileSync(this.file, 'utf8');
+      this.seen = version;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return { problem: `cannot read the state file ${this.file}: ${reasonOf(error)}` };
+    }
+    return parseStateFile(text, this.file, this.profile);
+  }
+
+  private persistSync(state: RolloutState): void {
+    writeAtomic(this.file, `${JSON.stringify(toFile(state, this.profile), null, 2)}\n`);
+    const st = statSync(this.file);
+    this.seen = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  }
+}
+
+function parseStateFile(text: string, file: string, profile: Profile): Loaded {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { problem: `the state file ${file} is corrupt (not JSON)` };
+  }
+  const parsed = stateFile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { problem: `the state file ${file} is corrupt (${issue.path.join('.') || 'file'}: ${issue.message})` };
+  }
+  const data = parsed.data;
+  if (data.profile !== profile.name) {
+    return { problem: `the state file ${file} belongs to profile "${data.profile}", not "${profile.name}"` };
+  }
+  // The name is the identity of a phase: a profile whose phases were reordered still finds it.
+  const index = profile.phases.findIndex((p) => p.name === data.phaseName);
+  if (index < 0) {
+    return { problem: `the state file ${file} is at phase "${data.phaseName}", which ${profile.name} no longer has` };
+  }
+  return {
+    state: {
+      profile: data.profile,
+      phase: index,
+      phaseStartedAt: data.phaseStartedAt,
+      checklist: data.checklist,
+      rolledBack: data.rolledBack,
+      paused: data.paused,
+      history: data.history,
+    },
+  };
+}
+
+function toFile(state: RolloutState, profile: Profile): StateFile {
+  return {
+    version: 1,
+    profile: state.profile,
+    phase: state.phase,
+    phaseName: profile.phases[state.phase]?.name ?? profile.phases[0]!.name,
+    phaseStartedAt: state.phaseStartedAt,
+    checklist: state.checklist,
+    rolledBack: state.rolledBack,
+    paused: state.paused,
+    history: state.history,
+  };
+}
+
+/** Temp file in the same directory, fsync, rename over, fsync the directory: all or nothing. */
+function writeAtomic(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    const fd = openSync(temp, 'w', 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+    const dirFd = openSync(resolve(file, '..'), 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Nothing was left behind.
+    }
+    throw new StateStoreError(`cannot write the state file ${file}: ${reasonOf(error)}`);
+  }
+}
+
+type LockResult = { held: true; lock: Lock } | { held: false; notice: string };
+
+function acquireLock(lockFile: string, user: string, host: string, clock: Clock): LockResult {
+  const lock: Lock = { pid: process.pid, user, host, at: clock.now(), nonce: Math.random().toString(36).slice(2) };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(lockFile, 'wx', 0o644);
+      try {
+        writeSync(fd, JSON.stringify(lock));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      // Two consoles taking over the same dead lock at once: only the one whose lock survived holds it.
+      const now = readLock(lockFile);
+      if (now && 'lock' in now && now.lock.nonce === lock.nonce) return { held: true, lock };
+      return { held: false, notice: describe(now) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        return { held: false, notice: `cannot lock ${lockFile}: ${reasonOf(error)}; opened read-only` };
+      }
+    }
+    const existing = readLock(lockFile);
+    if (existing === undefined) continue;
+    if ('lock' in existing && !isDead(existing.lock)) return { held: false, notice: describe(existing) };
+    if ('unreadable' in existing && Date.now() - existing.mtimeMs < 5_000) return { held: false, notice: describe(existing) };
+    try {
+      unlinkSync(lockFile);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        return { held: false, notice: `cannot take over the stale lock ${lockFile}: ${reasonOf(error)}; opened read-only` };
+      }
+    }
+  }
+  return { held: false, notice: describe(readLock(lockFile)) };
+}
+
+function readLock(lockFile: string): { lock: Lock } | { unreadable: true; mtimeMs: number } | undefined {
+  try {
+    const st = statSync(lockFile);
+    const parsed = lockSchema.safeParse(safeJson(readFileSync(lockFile, 'utf8')));
+    return parsed.success ? { lock: parsed.data } : { unreadable: true, mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(found: ReturnType<typeof readLock>): string {
+  if (found && 'lock' in found) return `locked by ${found.lock.user}@${found.lock.host} (pid ${found.lock.pid})`;
+  return 'locked by another console';
+}
+
+/** Only a lock from this host can be judged: its pid is gone. Another host's lock is always live. */
+function isDead(lock: Lock): boolean {
+  if (lock.host !== hostname()) return false;
+  if (lock.pid === process.pid) return false;
+  try {
+    process.kill(lock.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function releaseLock(lockFile: string, lock: Lock): void {
+  const current = readLock(lockFile);
+  if (current && 'lock' in current && current.lock.nonce === lock.nonce) {
+    try {
+      unlinkSync(lockFile);
+    } catch {
+      // Already gone: nothing to release.
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file-name-safe UTC time: 20260101T120000Z. */
+function stamp(at: number): string {
+  return new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOTDIR':
+      return 'a parent is not a directory';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return code ?? (error instanceof Error ? error.message : String(error));
+  }
+}

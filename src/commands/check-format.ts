@@ -1,0 +1,285 @@
+// What `rollcall check` prints: one report, three renderings. JSON is the stable contract for
+// scripts (CheckReport, versioned); text is for a terminal; markdown pastes into Slack or a ticket
+// (bullets rather than tables, single-asterisk emphasis, which both render).
+
+import { formatDuration } from '../profile/duration.js';
+import { formatValue } from '../profile/units.js';
+import type { Profile, SourceConfig, Unit } from '../profile/types.js';
+import type { Decision, MetricState, Snapshot } from '../engine/types.js';
+
+/** The JSON printed by `rollcall check --format json`. Fields are only ever added, never changed. */
+export interface CheckReport {
+  version: 1;
+  profile: { name: string; title: string; file?: string };
+  /** When the check judged, ISO 8601 UTC. */
+  at: string;
+  decision: Decision;
+  /** 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 4 every source unreachable. */
+  exitCode: number;
+  /** Most severe first; the first is the headline. */
+  reasons: string[];
+  phase: {
+    /** 0-based index into the profile's phases, and how many there are. */
+    index: number;
+    count: number;
+    name: string;
+    title: string;
+    /** Share of traffic on the new version, 0..100. */
+    traffic: number;
+    startedAt: string;
+    elapsedMs: number;
+    durationMs?: number;
+    remainingMs?: number;
+    nextCheckinAt?: string;
+    checkinEveryMs?: number;
+  };
+  metrics: CheckMetric[];
+  criteria: Array<{
+    text: string;
+    metric: string;
+    /** true holding, false failing, null not judged (no data). */
+    met: boolean | null;
+    heldMs: number;
+    holdMs: number;
+    value?: number;
+    valueText?: string;
+  }>;
+  checklist: Array<{ item: string; checked: boolean; by?: string; at?: string }>;
+  rolledBack?: { at: string; traffic: number; phase: string | null };
+  autoRollback?: { metric: string; text: string; firedAt: string; graceMs: number };
+  sources: Array<{
+    id: string;
+    type: SourceConfig['type'];
+    /** true answered, false never reached, null not asked (no metric uses it). */
+    reachable: boolean | null;
+    error?: string;
+  }>;
+  /** About the rollout state: a lock holder, a state file that could not be used. */
+  notices: string[];
+}
+
+export interface CheckMetric {
+  id: string;
+  title: string;
+  unit: Unit;
+  state: MetricState;
+  since?: string;
+  value?: number;
+  /** The value in its unit, as the console shows it: `2.4%`, `145ms`. */
+  valueText: string;
+  baseline?: number;
+  baselineText?: string;
+  delta?: { abs: number; rel?: number };
+  group?: string;
+  thresholds: Array<{ severity: 'info' | 'warn' | 'rollback'; text: string; threshold?: number; thresholdText?: string }>;
+  pending?: { since: string; forMs: number; remainingMs: number };
+  error?: string;
+  reason?: string;
+}
+
+export interface SourceHealth {
+  id: string;
+  reachable: boolean | null;
+  error?: string;
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+export function toCheckReport(
+  profile: Profile,
+  snapshot: Snapshot,
+  extra: { exitCode: number; sources: SourceHealth[]; notices: string[] },
+): CheckReport {
+  const unitOf = (metric: string): Unit => profile.metrics[metric]?.unit ?? 'none';
+  const p = snapshot.phase;
+  return {
+    version: 1,
+    profile: { name: profile.name, title: profile.title, ...(profile.file ? { file: profile.file } : {}) },
+    at: iso(snapshot.at),
+    decision: snapshot.decision,
+    exitCode: extra.exitCode,
+    reasons: snapshot.reasons,
+    phase: {
+      index: p.index,
+      count: profile.phases.length,
+      name: p.name,
+      title: p.title,
+      traffic: p.traffic,
+      startedAt: iso(p.startedAt),
+      elapsedMs: p.elapsedMs,
+      ...(p.durationMs !== undefined ? { durationMs: p.durationMs } : {}),
+      ...(p.remainingMs !== undefined ? { remainingMs: p.remainingMs } : {}),
+      ...(p.nextCheckinAt !== undefined ? { nextCheckinAt: iso(p.nextCheckinAt) } : {}),
+      ...(p.checkinEveryMs !== undefined ? { checkinEveryMs: p.checkinEveryMs } : {}),
+    },
+    metrics: snapshot.metrics.map((m): CheckMetric => ({
+      id: m.id,
+      title: m.title,
+      unit: m.unit,
+      state: m.state,
+      ...(m.since !== undefined ? { since: iso(m.since) } : {}),
+      ...(m.value !== undefined ? { value: m.value } : {}),
+      valueText: formatValue(m.value, m.unit),
+      ...(m.baseline !== undefined ? { baseline: m.baseline, baselineText: formatValue(m.baseline, m.unit) } : {}),
+      ...(m.delta ? { delta: m.delta } : {}),
+      ...(m.group !== undefined ? { group: m.group } : {}),
+      thresholds: m.thresholds.map((t) => ({
+        severity: t.severity,
+        text: t.text,
+        ...(t.threshold !== undefined ? { threshold: t.threshold, thresholdText: formatValue(t.threshold, m.unit) } : {}),
+      })),
+      ...(m.pending ? { pending: { since: iso(m.pending.since), forMs: m.pending.forMs, remainingMs: m.pending.remainingMs } } : {}),
+      ...(m.error !== undefined ? { error: m.error } : {}),
+      ...(m.reason !== undefined ? { reason: m.reason } : {}),
+    })),
+    criteria: p.criteria.map((c) => ({
+      text: c.text,
+      metric: c.metric,
+      met: c.met,
+      heldMs: c.heldMs,
+      holdMs: c.holdMs,
+      ...(c.value !== undefined ? { value: c.value, valueText: formatValue(c.value, unitOf(c.metric)) } : {}),
+    })),
+    checklist: p.checklist.map((c) => ({
+      item: c.item,
+      checked: c.checked,
+      ...(c.by !== undefined ? { by: c.by } : {}),
+      ...(c.at !== undefined ? { at: iso(c.at) } : {}),
+    })),
+    ...(snapshot.rolledBack
+      ? {
+          rolledBack: {
+            at: iso(snapshot.rolledBack.at),
+            traffic: snapshot.rolledBack.traffic,
+            phase: snapshot.rolledBack.phase === null ? null : (profile.phases[snapshot.rolledBack.phase]?.name ?? null),
+          },
+        }
+      : {}),
+    ...(snapshot.autoRollback
+      ? { autoRollback: { ...snapshot.autoRollback, firedAt: iso(snapshot.autoRollback.firedAt) } }
+      : {}),
+    sources: extra.sources.map((s) => ({
+      id: s.id,
+      type: profile.sources[s.id]!.type,
+      reachable: s.reachable,
+      ...(s.error !== undefined ? { error: s.error } : {}),
+    })),
+    notices: extra.notices,
+  };
+}
+
+export function formatCheckJson(report: CheckReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/** `2026-01-05 09:15 UTC` */
+function clock(isoTime: string): string {
+  return `${isoTime.slice(0, 10)} ${isoTime.slice(11, 16)} UTC`;
+}
+
+/** `warn > 1%, rollback > 2x baseline (400ms)`: the value in force where the text does not say it. */
+function thresholdList(m: CheckMetric): string {
+  return m.thresholds
+    .map((t) => {
+      const literal = t.text.replace(/^[<>=!]+\s*/, '');
+      const says = t.thresholdText === undefined || t.thresholdText === literal || /\sin\s/.test(t.text);
+      return `${t.severity} ${t.text}${says ? '' : ` (${t.thresholdText})`}`;
+    })
+    .join(', ');
+}
+
+function phaseLine(r: CheckReport): string {
+  const p = r.phase;
+  const parts = [`phase ${p.index + 1}/${p.count} ${p.name} (${p.traffic}%)`];
+  parts.push(p.durationMs !== undefined ? `${formatDuration(p.elapsedMs)} of ${formatDuration(p.durationMs)}` : `${formatDuration(p.elapsedMs)} in phase`);
+  if (p.nextCheckinAt) parts.push(`next check-in ${clock(p.nextCheckinAt)}`);
+  return parts.join(' · ');
+}
+
+function criterionLine(c: CheckReport['criteria'][number]): string {
+  if (c.met === null) return `no data   ${c.text}`;
+  if (!c.met) return `not met   ${c.text}${c.valueText ? ` (now ${c.valueText})` : ''}`;
+  return `${c.heldMs >= c.holdMs ? 'met    ' : 'holding'}   ${c.text} (held ${formatDuration(c.heldMs)} of ${formatDuration(c.holdMs)})`;
+}
+
+function sourceProblems(r: CheckReport): string[] {
+  return r.sources.filter((s) => s.reachable === false).map((s) => `source ${s.id} unreachable: ${s.error ?? 'no answer'}`);
+}
+
+export function formatCheckText(r: CheckReport): string {
+  const out: string[] = [];
+  out.push(`${r.profile.title}${r.profile.title !== r.profile.name ? ` (${r.profile.name})` : ''}`);
+  out.push(phaseLine(r));
+  if (r.rolledBack) out.push(`rolled back at ${clock(r.rolledBack.at)} to ${r.rolledBack.phase ?? `${r.rolledBack.traffic}%`}`);
+  out.push('');
+  out.push(r.decision);
+  for (const reason of r.reasons) out.push(`  - ${reason}`);
+  if (r.autoRollback) out.push(`  automatic rollback requested by ${r.autoRollback.metric} (grace ${formatDuration(r.autoRollback.graceMs)})`);
+
+  out.push('');
+  const rows = r.metrics.map((m) => [
+    m.group ? `${m.id} [${m.group}]` : m.id,
+    m.valueText,
+    m.baselineText ?? '—',
+    m.state,
+    thresholdList(m) || '—',
+  ]);
+  const header = ['metric', 'value', 'baseline', 'state', 'thresholds'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  out.push(line(header));
+  for (const row of rows) out.push(line(row));
+  for (const m of r.metrics) if (m.error) out.push(`  ${m.id}: ${m.error}`);
+
+  if (r.criteria.length > 0) {
+    out.push('', 'success criteria');
+    for (const c of r.criteria) out.push(`  ${criterionLine(c)}`);
+  }
+  if (r.checklist.length > 0) {
+    out.push('', 'checklist');
+    for (const c of r.checklist) out.push(`  [${c.checked ? 'x' : ' '}] ${c.item}${c.by ? ` (${c.by}${c.at ? `, ${clock(c.at)}` : ''})` : ''}`);
+  }
+  const notes = [...sourceProblems(r), ...r.notices];
+  if (notes.length > 0) {
+    out.push('');
+    for (const n of notes) out.push(`note: ${n}`);
+  }
+  out.push('', `checked ${clock(r.at)}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Emphasis that both Slack and CommonMark render, with the characters that would break it escaped. */
+function md(text: string): string {
+  return text.replace(/([\\`*_~[\]|<>])/g, '\\$1');
+}
+
+export function formatCheckMarkdown(r: CheckReport): string {
+  const out: string[] = [];
+  out.push(`*${r.decision}* — ${md(r.profile.title)} · ${md(phaseLine(r))}`);
+  if (r.rolledBack) out.push(`_rolled back at ${clock(r.rolledBack.at)} to ${md(r.rolledBack.phase ?? `${r.rolledBack.traffic}%`)}_`);
+  for (const reason of r.reasons) out.push(`- ${md(reason)}`);
+  if (r.autoRollback) out.push(`- automatic rollback requested by \`${r.autoRollback.metric}\``);
+  out.push('', '*Metrics*');
+  for (const m of r.metrics) {
+    const base = m.baselineText ? `, baseline ${m.baselineText}` : '';
+    const thresholds = thresholdList(m);
+    const flag = m.state === 'ok' ? m.state : `*${m.state}*`;
+    out.push(`- \`${m.id}\`${m.group ? ` (${md(m.group)})` : ''} ${md(m.valueText)}${md(base)} — ${flag}${thresholds ? ` (${md(thresholds)})` : ''}`);
+    if (m.error) out.push(`  - ${md(m.error)}`);
+  }
+  if (r.criteria.length > 0) {
+    out.push('', '*Success criteria*');
+    for (const c of r.criteria) out.push(`- ${md(criterionLine(c).replace(/\s{2,}/g, ' '))}`);
+  }
+  if (r.checklist.length > 0) {
+    out.push('', '*Checklist*');
+    for (const c of r.checklist) out.push(`- [${c.checked ? 'x' : ' '}] ${md(c.item)}${c.by ? ` — ${md(c.by)}` : ''}`);
+  }
+  const notes = [...sourceProblems(r), ...r.notices];
+  if (notes.length > 0) {
+    out.push('');
+    for (const n of notes) out.push(`_${md(n)}_`);
+  }
+  out.push('', `_checked ${clock(r.at)}_`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,340 @@
+// evaluate(profile, state, series, now) → Snapshot: every metric judged against the current
+// phase's rules, the phase's gates, and the decision with its reasons. Pure: the same inputs give
+// the same snapshot, and samples later than `now` are ignored, so a report can replay history by
+// calling it at earlier moments.
+
+import { formatDuration } from '../profile/duration.js';
+import { formatValue } from '../profile/units.js';
+import type { Condition, Metric, Phase, Profile, Rule, Severity } from '../profile/types.js';
+import type { RolloutState } from './state.js';
+import type { MetricState, MetricStatus, SeriesSnapshot, Snapshot } from './types.js';
+import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';
+import { currentPhase, decide, phaseGate, type Level, type Reason } from './phases.js';
+
+export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
+  const phase = currentPhase(profile, state);
+  const views = new Map<string, MetricView>();
+  for (const id of profile.metricIds) {
+    views.set(id, viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now));
+  }
+
+  const reasons: Reason[] = [];
+  const metrics: MetricStatus[] = [];
+  let auto: { metric: string; text: string; firedAt: number; graceMs: number } | undefined;
+  for (const id of profile.metricIds) {
+    const view = views.get(id)!;
+    const rules = rulesFor(profile, phase, id);
+    const verdicts = rules.map((rule) => judgeRule(rule, view, now));
+    const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
+    metrics.push(status(view, rules, worst));
+    if (worst.level > 0 && worst.reason) reasons.push({ level: worst.level, rank: worst.rank, text: worst.reason });
+    for (const v of verdicts) {
+      if (v.auto && (!auto || v.auto.firedAt < auto.firedAt)) auto = { metric: id, ...v.auto };
+    }
+  }
+
+  const gate = phaseGate(profile, phase, state, views, now);
+  const decided = decide(profile, phase, [...reasons, ...gate.reasons]);
+  return {
+    at: now,
+    profile: profile.name,
+    decision: decided.decision,
+    reasons: decided.reasons,
+    metrics,
+    phase: gate.status,
+    ...(state.rolledBack
+      ? { rolledBack: { at: state.rolledBack.at, traffic: state.rolledBack.traffic, phase: state.rolledBack.phase } }
+      : {}),
+    // Once rolled back there is nothing left to roll back automatically.
+    ...(auto && !state.rolledBack ? { autoRollback: auto } : {}),
+  };
+}
+
+/** The rules that judge a metric in this phase; a metric without one keeps the profile defaults. */
+export function rulesFor(profile: Profile, phase: Phase, metric: string): Rule[] {
+  const rules = phase.rules.filter((r) => r.metric === metric);
+  if (rules.length > 0) return rules;
+  return [
+    {
+      metric,
+      forMs: 0,
+      nodata: profile.defaults.nodata,
+      errorLimit: profile.defaults.errorLimit,
+      onError: 'hold',
+      auto: false,
+      graceMs: 0,
+      origin: 'defaults',
+    },
+  ];
+}
+
+interface Verdict {
+  level: Level;
+  state: MetricState;
+  /** Order within a level: the higher, the earlier its reason is read. */
+  rank: number;
+  reason?: string;
+  since?: number;
+  /** The series that decided it (for a split metric, the worst group). */
+  track?: Track;
+  firing?: MetricStatus['firing'];
+  pending?: MetricStatus['pending'];
+  /** A rule with `auto: true` judging at rollback severity. */
+  auto?: { text: string; firedAt: number; graceMs: number };
+}
+
+const SEVERITIES = ['rollback', 'warn', 'info'] as const;
+const NODATA_LEVEL = { ok: 0, warn: 1, breach: 2 } as const;
+
+function worse(a: Verdict, b: Verdict): boolean {
+  return a.level !== b.level ? a.level > b.level : a.rank > b.rank;
+}
+
+function label(metric: Metric, track: Track | undefined): string {
+  return metric.split && track && track.key !== '' ? `${metric.id} (${metric.split}=${track.key})` : metric.id;
+}
+
+function polls(n: number): string {
+  return n === 1 ? '1 poll' : `${n} polls`;
+}
+
+function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
+  const { metric, series } = view;
+  const errors = view.consecutiveErrors;
+  if (errors >= rule.errorLimit) {
+    const level: Level = rule.onError === 'rollback' ? 2 : 1;
+    const body = `source failing for ${polls(errors)}: ${series?.lastError?.reason ?? 'unknown error'}`;
+    return {
+      level,
+      state: 'error',
+      rank: level === 2 ? 10 : 30,
+      reason: `${metric.id} ${body}${level === 2 ? ' (rollback)' : ''}`,
+      ...(series?.lastGoodAt !== undefined ? { since: series.lastGoodAt } : {}),
+      ...(level === 2 && rule.auto ? { auto: { text: body, firedAt: series?.lastError?.at ?? now, graceMs: rule.graceMs } } : {}),
+    };
+  }
+  if (view.tracks.length === 0 && errors > 0) {
+    // Nothing to keep judging while errors are still under the limit: wait, never roll back.
+    return {
+      level: 1,
+      state: 'nodata',
+      rank: 10,
+      reason: `${metric.id} no data yet: ${series?.lastError?.reason ?? 'source failing'}`,
+    };
+  }
+  if (view.tracks.length === 0 || view.answeredEmpty) {
+    const level = NODATA_LEVEL[rule.nodata];
+    const n = series?.consecutiveNoData ?? 0;
+    const body = n > 0 ? `no data for ${polls(n)}` : 'no data yet';
+    return {
+      level,
+      state: 'nodata',
+      rank: level === 2 ? 20 : 10,
+      reason: `${metric.id} ${body}${level === 2 ? ' (rollback)' : ''}`,
+      ...(series?.lastGoodAt !== undefined ? { since: series.lastGoodAt } : {}),
+      ...(level === 2 && rule.auto ? { auto: { text: body, firedAt: series?.lastPollAt ?? now, graceMs: rule.graceMs } } : {}),
+    };
+  }
+  if (view.stale) {
+    const track = view.tracks[0]!;
+    return {
+      level: 1,
+      state: 'stale',
+      rank: 20,
+      reason: `${metric.id} stale: last sample ${formatDuration(view.ageMs ?? 0)} ago`,
+      since: track.latest!.t + track.maxGapMs,
+      track,
+    };
+  }
+  const verdicts = view.tracks.map((track) => judgeTrack(rule, metric, track));
+  const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
+  if (worst.level > 0 || verdicts.length === 1) return worst;
+  // All healthy: the group to show is the one nearest its limit.
+  const shown = displayTrack(view, [rule]);
+  return verdicts.find((v) => v.track === shown && v.rank === worst.rank) ?? worst;
+}
+
+interface Run {
+  condition: Condition;
+  severity: Severity;
+  start: number;
+  heldMs: number;
+}
+
+function judgeTrack(rule: Rule, metric: Metric, track: Track): Verdict {
+  const latest = track.end - 1;
+  const t = track.points[latest]!.t;
+  const firing: Run[] = [];
+  const pending: Run[] = [];
+  let unjudged: Condition | undefined;
+  for (const severity of SEVERITIES) {
+    const condition = rule[severity];
+    if (!condition) continue;
+    const truth = track.truth(condition);
+    const start = track.runStart(truth);
+    if (start < 0) {
+      if (severity !== 'info' && truth[latest] === UNKNOWN) unjudged ??= condition;
+      continue;
+    }
+    const run = { condition, severity, start, heldMs: t - track.points[start]!.t };
+    if (run.heldMs >= rule.forMs) firing.push(run);
+    else if (severity !== 'info') pending.push(run);
+  }
+
+  const fired = firing[0];
+  const waiting = pending[0];
+  if (fired && fired.severity !== 'info') {
+    const firedAt = track.points[track.reachedAfter(fired.start, rule.forMs)]!.t;
+    const body = describe(track, metric, fired, rule);
+    const isRollback = fired.severity === 'rollback';
+    // A rollback already pending is what the operator must hear first, even over a firing warning.
+    const urgent = !isRollback && waiting?.severity === 'rollback' ? waiting : undefined;
+    return {
+      level: isRollback ? 2 : 1,
+      state: isRollback ? 'breach' : 'warn',
+      rank: isRollback ? 30 : urgent ? 60 : 50,
+      reason: `${label(metric, track)} ${urgent ? describePending(track, metric, urgent, rule) : `${body} (${fired.severity})`}`,
+      since: firedAt,
+      track,
+      firing: { severity: fired.severity, text: fired.condition.text.trim(), auto: rule.auto, graceMs: rule.graceMs },
+      ...(urgent ? { pending: pendingOf(track, urgent, rule) } : {}),
+      ...(isRollback && rule.auto ? { auto: { text: body, firedAt, graceMs: rule.graceMs } } : {}),
+    };
+  }
+  if (waiting) {
+    return {
+      level: 1,
+      state: 'pending',
+      rank: waiting.severity === 'rollback' ? 60 : 40,
+      reason: `${label(metric, track)} ${describePending(track, metric, waiting, rule)}`,
+      since: track.points[waiting.start]!.t,
+      track,
+      firing: { severity: waiting.severity, text: waiting.condition.text.trim(), auto: rule.auto, graceMs: rule.graceMs },
+      pending: pendingOf(track, waiting, rule),
+    };
+  }
+  if (unjudged) {
+    // A comparison that cannot be made is a reason to wait, never to roll back.
+    const missing = 'ref' in unjudged && unjudged.ref === 'start' ? 'no value at the phase start' : 'no baseline value';
+    return {
+      level: Math.min(NODATA_LEVEL[rule.nodata], 1) as Level,
+      state: 'nodata',
+      rank: 10,
+      reason: `${label(metric, track)} ${missing} for "${unjudged.text.trim()}"`,
+      track,
+    };
+  }
+  const since = okSince(rule, track);
+  if (fired) {
+    return {
+      level: 0,
+      state: 'ok',
+      rank: 1,
+      reason: `${label(metric, track)} ${describe(track, metric, fired, rule)} (info)`,
+      ...(since !== undefined ? { since } : {}),
+      track,
+    };
+  }
+  return { level: 0, state: 'ok', rank: 0, ...(since !== undefined ? { since } : {}), track };
+}
+
+/** The first sample of the latest stretch where neither warn nor rollback held. */
+function okSince(rule: Rule, track: Track): number | undefined {
+  const truths = [rule.rollback, rule.warn].filter((c): c is Condition => c !== undefined).map((c) => track.truth(c));
+  const start = track.quietStart(truths);
+  return start < 0 ? undefined : track.points[start]!.t;
+}
+
+function pendingOf(track: Track, run: Run, rule: Rule): NonNullable<MetricStatus['pending']> {
+  return { since: track.points[run.start]!.t, forMs: rule.forMs, remainingMs: Math.max(0, rule.forMs - run.heldMs) };
+}
+
+/** `2.4% > 2%`, `450ms > 2x baseline (400ms)`, `7 > 5 in 1h`. */
+function comparison(track: Track, metric: Metric, condition: Condition): string {
+  const i = track.end - 1;
+  const observed = formatValue(track.observed(condition, i), metric.unit);
+  const text = condition.text.trim();
+  if (condition.kind === 'literal' || condition.kind === 'count') return `${observed} ${text}`;
+  return `${observed} ${text} (${formatValue(track.threshold(condition, i), metric.unit)})`;
+}
+
+function describe(track: Track, metric: Metric, run: Run, rule: Rule): string {
+  const held = rule.forMs > 0 ? ` for ${formatDuration(run.heldMs)}` : '';
+  return `${comparison(track, metric, run.condition)}${held}`;
+}
+
+function describePending(track: Track, metric: Metric, run: Run, rule: Rule): string {
+  const held = run.heldMs >= 1_000 ? ` for ${formatDuration(run.heldMs)}` : '';
+  return `${comparison(track, metric, run.condition)}${held} (${run.severity} in ${formatDuration(rule.forMs - run.heldMs)})`;
+}
+
+function status(view: MetricView, rules: Rule[], verdict: Verdict): MetricStatus {
+  const { metric, series } = view;
+  const judged = verdict.state !== 'nodata' && verdict.state !== 'error';
+  const track = verdict.track ?? (judged ? view.tracks[0] : undefined);
+  const i = track ? track.end - 1 : -1;
+  const value = track && judged ? track.value(i) : undefined;
+  const baseline = track ? baselineOf(track, metric, rules, i) : undefined;
+  const errors = view.consecutiveErrors;
+  const limit = Math.min(...rules.map((r) => r.errorLimit));
+  const error =
+    errors > 0 && series?.lastError
+      ? verdict.state === 'error'
+        ? series.lastError.reason
+        : `${series.lastError.reason} (${errors} of ${limit})`
+      : undefined;
+  return {
+    id: metric.id,
+    title: metric.title,
+    unit: metric.unit,
+    state: verdict.state,
+    ...(verdict.since !== undefined ? { since: verdict.since } : {}),
+    ...(value !== undefined ? { value } : {}),
+    ...(baseline !== undefined ? { baseline } : {}),
+    ...(value !== undefined && baseline !== undefined
+      ? { delta: { abs: value - baseline, ...(baseline !== 0 ? { rel: (value - baseline) / Math.abs(baseline) } : {}) } }
+      : {}),
+    ...(metric.split && track && track.key !== '' ? { group: `${metric.split}=${track.key}` } : {}),
+    ...(verdict.firing ? { firing: verdict.firing } : {}),
+    thresholds: thresholds(rules, track, i),
+    ...(verdict.pending ? { pending: verdict.pending } : {}),
+    ...(error !== undefined ? { error } : {}),
+    ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}),
+  };
+}
+
+/** Of several healthy groups, show the one nearest its limit: the largest where larger is worse. */
+function displayTrack(view: MetricView, rules: Rule[]): Track | undefined {
+  if (view.tracks.length <= 1) return view.tracks[0];
+  const condition = rules.map((r) => r.rollback ?? r.warn).find((c) => c !== undefined);
+  const sign = condition && (condition.op === '<' || condition.op === '<=') ? -1 : 1;
+  let best = view.tracks[0]!;
+  for (const t of view.tracks) {
+    if (sign * (t.latest!.v - best.latest!.v) > 0) best = t;
+  }
+  return best;
+}
+
+function baselineOf(track: Track, metric: Metric, rules: Rule[], i: number): number | undefined {
+  if (metric.baseline) return track.baselineAt(i);
+  const usesStart = rules.some((r) => SEVERITIES.some((s) => {
+    const c = r[s];
+    return c !== undefined && 'ref' in c && c.ref === 'start';
+  }));
+  return usesStart ? track.startValue() : undefined;
+}
+
+function thresholds(rules: Rule[], track: Track | undefined, i: number): MetricStatus['thresholds'] {
+  const out: MetricStatus['thresholds'] = [];
+  for (const rule of rules) {
+    // Mildest first, as a table reads: warn > 1%, rollback > 2%.
+    for (const severity of [...SEVERITIES].reverse()) {
+      const condition = rule[severity];
+      if (!condition) continue;
+      const threshold =
+        condition.kind === 'literal' ? condition.threshold : track && i >= 0 ? track.threshold(condition, i) : undefined;
+      out.push({ severity, text: condition.text.trim(), ...(threshold !== undefined ? { threshold } : {}) });
+    }
+  }
+  return out;
+}

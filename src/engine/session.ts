@@ -1,0 +1,528 @@
+// A live console session: the series store and poller, evaluate, the rollout state, the action
+// runner, the audit log, notifications and the auto-rollback countdown, composed once. It
+// re-evaluates when the series change and once a second (countdowns, time in phase, staleness),
+// keeps a bounded event log, and publishes one immutable ConsoleState per change for
+// useSyncExternalStore. Components never reach past it: they read state and send intents.
+
+import type { Profile } from '../profile/types.js';
+import type { Clock } from './clock.js';
+import { ScaledClock, realClock } from './clock.js';
+import { evaluate } from './evaluate.js';
+import { Poller } from './poller.js';
+import { Recorder, readRecording } from './record.js';
+import { SeriesStore } from './series.js';
+import { initialState, type PhaseMove, type RolloutState, type RolloutStore } from './state.js';
+import type { Decision, MetricState, Snapshot } from './types.js';
+import { createSources, closeSources } from '../sources/registry.js';
+import type { Source } from '../sources/source.js';
+import { AuditLog, auditContext, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.js';
+import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
+import { Notifier, type NotifierEvent } from '../actions/notify.js';
+import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
+import { openStateStore } from '../actions/state-store.js';
+import type { SessionPort } from '../view/controller.js';
+import type { ActionOutput, ConsoleEvent, ConsoleState, EventLevel } from '../view/console-state.js';
+
+export interface SessionOptions {
+  stateDir?: string;
+  auditLog?: string;
+  /** `--phase NAME`: move the rollout there on open (recorded). */
+  phase?: string;
+  readOnly?: boolean;
+  /** Why the console is read-only, when it is for a reason other than `--read-only`. */
+  readOnlyReason?: string;
+  dryRun?: boolean;
+  /** `--record FILE`: append every sample and error to a recording. */
+  record?: string;
+  /** `--replay FILE`: play a recording back instead of polling; read-only, state kept in memory. */
+  replay?: string;
+  speed?: number;
+  clock?: Clock;
+  identity?: Identity;
+  /** History fetched at open so the charts are full at once (default: the profile's history, at most 6h). */
+  backfillMs?: number;
+}
+
+/** Events kept for the log; older ones fall off. */
+export const MAX_EVENTS = 200;
+/** Output lines kept for the output pane. */
+export const MAX_OUTPUT_LINES = 200;
+/** Audit entries replayed into the event log at open. */
+const AUDIT_EVENTS_AT_OPEN = 30;
+/** Series changes within this long are judged together: one poll round, one frame. */
+const SETTLE_MS = 100;
+const TICK_MS = 1_000;
+const MAX_BACKFILL_MS = 6 * 3_600_000;
+/** How long closing waits for notifications still in flight. */
+const NOTIFY_FLUSH_MS = 2_000;
+
+/** Opens everything a console needs on a profile. Throws (with a one-line message) when it cannot. */
+export async function openSession(profile: Profile, opts: SessionOptions = {}): Promise<Session> {
+  const identity = opts.identity ?? whoAmI();
+  const user = operatorName(identity);
+  const replay = opts.replay;
+  const clock = opts.clock ?? (replay ? new ScaledClock((await readRecording(replay)).startedAt, opts.speed ?? 1) : realClock);
+  const readOnly = opts.readOnly === true || replay !== undefined;
+  const readOnlyReason = replay ? `replaying ${replay}` : (opts.readOnlyReason ?? (opts.readOnly ? '--read-only' : undefined));
+
+  // A replay never touches the live rollout: its state starts fresh and lives in memory.
+  const rollout: RolloutStore = replay
+    ? new MemoryRolloutStore(initialState(profile.name, clock.now()), profile, opts.phase, clock.now(), user)
+    : await openStateStore(profile, { dir: opts.stateDir, clock, user, phase: opts.phase, readOnly: opts.readOnly === true });
+  const opened: { close(): Promise<void> }[] = [rollout];
+  try {
+    const auditFile = auditPath(profile, { stateDir: opts.stateDir, auditLog: opts.auditLog });
+    const audit = await AuditLog.open(auditFile, { secrets: profile.secrets });
+    opened.push(audit);
+    const history = await readAudit(auditFile).catch((error: unknown) => ({ entries: [] as AuditEntry[], problems: [message(error)] }));
+    const late = { sink: (_text: string) => {} };
+    const recorder = opts.record
+      ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text) })
+      : undefined;
+    const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
+    const session = new Session({
+      profile,
+      clock,
+      identity,
+      rollout,
+      audit,
+      sources,
+      recorder,
+      mode: {
+        readOnly: readOnly || rollout.readOnly,
+        ...(readOnly ? { readOnlyReason } : rollout.readOnly ? { readOnlyReason: rollout.notice } : {}),
+        dryRun: opts.dryRun === true,
+        ...(opts.record ? { recording: opts.record } : {}),
+        ...(replay ? { replay } : {}),
+        user: identity.user,
+      },
+      backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
+    });
+    late.sink = (text) => session.note(text, 'bad');
+    session.replayAudit(history.entries, history.problems);
+    if (rollout.notice) session.note(rollout.notice, 'warn');
+    return session;
+  } catch (error) {
+    await Promise.allSettled(opened.map((o) => o.close()));
+    throw error;
+  }
+}
+
+interface SessionParts {
+  profile: Profile;
+  clock: Clock;
+  identity: Identity;
+  rollout: RolloutStore;
+  audit: AuditLog;
+  sources: Map<string, Source>;
+  recorder: Recorder | undefined;
+  mode: ConsoleState['mode'];
+  backfillMs: number;
+}
+
+const STATE_LEVEL: Record<MetricState, EventLevel> = {
+  ok: 'ok',
+  pending: 'warn',
+  warn: 'warn',
+  breach: 'bad',
+  nodata: 'warn',
+  error: 'bad',
+  stale: 'warn',
+};
+
+const DECISION_LEVEL: Record<Decision, EventLevel> = { PROMOTE: 'ok', SOAK: 'ok', HOLD: 'warn', ROLLBACK: 'bad' };
+
+export class Session implements SessionPort {
+  readonly profile: Profile;
+  private readonly clock: Clock;
+  private readonly identity: Identity;
+  private readonly rollout: RolloutStore;
+  private readonly audit: AuditLog;
+  private readonly sources: Map<string, Source>;
+  private readonly recorder: Recorder | undefined;
+  private readonly series: SeriesStore;
+  private readonly poller: Poller;
+  private readonly runner: ActionRunner;
+  private readonly notifier: Notifier;
+  private readonly autoRollback: AutoRollback;
+  private readonly backfillMs: number;
+  private readonly listeners = new Set<() => void>();
+  private readonly unsubscribers: (() => void)[] = [];
+  private state: ConsoleState;
+  private events: ConsoleEvent[] = [];
+  private eventSeq = 0;
+  private output: ActionOutput | undefined;
+  private seenErrors = new Map<string, number>();
+  private seenMoves: number;
+  private cancelTick: (() => void) | undefined;
+  private cancelSettle: (() => void) | undefined;
+  private started = false;
+  private warm = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(parts: SessionParts) {
+    this.profile = parts.profile;
+    this.clock = parts.clock;
+    this.identity = parts.identity;
+    this.rollout = parts.rollout;
+    this.audit = parts.audit;
+    this.sources = parts.sources;
+    this.recorder = parts.recorder;
+    this.backfillMs = parts.backfillMs;
+    this.series = new SeriesStore(this.profile);
+    this.poller = new Poller({
+      profile: this.profile,
+      sources: this.sources,
+      store: this.series,
+      clock: this.clock,
+      ...(this.recorder ? { recorder: this.recorder } : {}),
+    });
+    this.notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock });
+    this.runner = new ActionRunner({
+      profile: this.profile,
+      store: this.rollout,
+      audit: this.audit,
+      clock: this.clock,
+      readOnly: parts.mode.readOnly,
+      dryRun: parts.mode.dryRun,
+      notifier: this.notifier,
+      identity: this.identity,
+    });
+    this.autoRollback = new AutoRollback({ profile: this.profile, runner: this.runner, audit: this.audit, clock: this.clock, identity: this.identity });
+
+    const rollout = this.rollout.read();
+    this.seenMoves = rollout.history.length;
+    const now = this.clock.now();
+    const series = this.series.snapshot();
+    this.state = {
+      profile: this.profile,
+      now,
+      snapshot: evaluate(this.profile, rollout, series, now),
+      series,
+      seriesVersion: this.series.version,
+      rollout,
+      events: [],
+      sourceAges: this.series.sourceAges(now),
+      mode: parts.mode,
+    };
+  }
+
+  // ── the store React reads ────────────────────────────────────────────────────────────────
+
+  getSnapshot = (): ConsoleState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Starts polling, the 1 s tick and the history backfill. */
+  start(): void {
+    if (this.started || this.closing) return;
+    this.started = true;
+    this.unsubscribers.push(
+      this.series.subscribe(() => this.settleSoon()),
+      this.rollout.subscribe(() => this.settleSoon()),
+      this.runner.subscribe((e) => this.onRunner(e)),
+      this.autoRollback.subscribe((e) => this.onAutoRollback(e)),
+      this.notifier.subscribe((e) => this.onNotifier(e)),
+    );
+    this.notifier.onSnapshot(undefined, this.state.snapshot);
+    this.poller.start();
+    this.scheduleTick();
+    this.poller.backfill(this.backfillMs).catch((error: unknown) => this.note(`history backfill failed: ${message(error)}`, 'warn'));
+  }
+
+  // ── intents ──────────────────────────────────────────────────────────────────────────────
+
+  /** Runs a profile action (its `then` chain included); never throws, the outcome says what happened. */
+  run(action: string, opts: { forced: boolean }): Promise<ActionOutcome> {
+    return this.runner.run({ action, snapshot: this.state.snapshot, ...(opts.forced ? { forced: true } : {}) });
+  }
+
+  /** Ticks or unticks a checklist item of the current phase, in the rollout state and the audit log. */
+  async toggleChecklist(item: string): Promise<void> {
+    const snapshot = this.state.snapshot;
+    const phase = snapshot.phase.name;
+    const current = snapshot.phase.checklist.find((c) => c.item === item);
+    if (!current) throw new Error(`"${item}" is not on the checklist of phase ${phase}`);
+    const checked = !current.checked;
+    const at = this.clock.now();
+    const by = operatorName(this.identity);
+    await this.rollout.update((state) => {
+      const ticks = { ...(state.checklist[phase] ?? {}) };
+      if (checked) ticks[item] = { by, at };
+      else delete ticks[item];
+      return { ...state, checklist: { ...state.checklist, [phase]: ticks } };
+    });
+    this.log(`checklist ${checked ? '[x]' : '[ ]'} ${item} (${phase}) by ${this.identity.user}`, checked ? 'ok' : 'warn');
+    this.settle();
+    try {
+      await this.audit.append({ ...auditContext(this.state.snapshot, this.identity, at), event: 'checklist', item, checked });
+    } catch (error) {
+      this.log(`audit log not written: ${message(error)}`, 'bad');
+      this.publish();
+    }
+  }
+
+  pollNow(): void {
+    this.poller.pollNow();
+  }
+
+  cancelAutoRollback(): void {
+    this.autoRollback.cancel(operatorName(this.identity));
+    this.settle();
+  }
+
+  /** A line for the event log from outside the engine: a banner, a key conflict, a warning. */
+  note(text: string, level: EventLevel = 'info'): void {
+    this.log(text, level);
+    this.publish();
+  }
+
+  /** Stops everything and releases the rollout lock; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.cancelTick?.();
+    this.cancelSettle?.();
+    for (const off of this.unsubscribers) off();
+    this.autoRollback.dispose();
+    await this.poller.stop();
+    await closeSources(this.sources);
+    await this.recorder?.close();
+    await Promise.race([this.notifier.flush(), new Promise((resolve) => setTimeout(resolve, NOTIFY_FLUSH_MS).unref())]);
+    await Promise.allSettled([this.audit.close(), this.rollout.close()]);
+    this.listeners.clear();
+  }
+
+  // ── judging ──────────────────────────────────────────────────────────────────────────────
+
+  private scheduleTick(): void {
+    this.cancelTick = this.clock.setTimeout(() => {
+      this.settle();
+      if (!this.closing) this.scheduleTick();
+    }, TICK_MS);
+  }
+
+  private settleSoon(): void {
+    if (this.cancelSettle || this.closing) return;
+    this.cancelSettle = this.clock.setTimeout(() => {
+      this.cancelSettle = undefined;
+      this.settle();
+    }, SETTLE_MS);
+  }
+
+  /** Evaluates now, logs what changed, tells the notifier and the countdown, publishes. */
+  private settle(): void {
+    if (this.closing) return;
+    const now = this.clock.now();
+    const rollout = this.rollout.read();
+    const series = this.series.snapshot();
+    const prev = this.state.snapshot;
+    const snapshot = evaluate(this.profile, rollout, series, now);
+    this.logMoves(rollout);
+    this.logChanges(prev, snapshot, series);
+    this.logSourceErrors(series);
+    this.notifier.onSnapshot(prev, snapshot);
+    this.autoRollback.update(snapshot);
+    this.state = { ...this.state, now, rollout, snapshot, series, seriesVersion: this.series.version };
+    this.publish();
+  }
+
+  private publish(): void {
+    const now = this.clock.now();
+    const countdown = this.autoRollback.countdown;
+    const busy = this.runner.busy;
+    this.state = {
+      ...this.state,
+      now,
+      events: this.events,
+      sourceAges: this.series.sourceAges(now),
+      ...(this.output ? { output: this.output } : {}),
+      busy,
+      countdown: countdown ? { metric: countdown.metric, text: countdown.text, deadline: countdown.deadline } : undefined,
+    };
+    for (const listener of this.listeners) listener();
+  }
+
+  // ── the event log ────────────────────────────────────────────────────────────────────────
+
+  private log(text: string, level: EventLevel, at = this.clock.now()): void {
+    // The same line again (a source failing on every poll) folds into one entry with a count.
+    const i = this.events.findIndex((e) => e.text === text && e.level === level);
+    const next = [...this.events];
+    if (i >= 0) {
+      const folded = { ...next[i]!, at, count: next[i]!.count + 1 };
+      next.splice(i, 1);
+      next.push(folded);
+    } else {
+      next.push({ id: ++this.eventSeq, at, level, text, count: 1 });
+    }
+    this.events = next.length > MAX_EVENTS ? next.slice(-MAX_EVENTS) : next;
+  }
+
+  /** The audit log's last entries, so a console reopened after an SSH drop has its history back. */
+  replayAudit(entries: readonly AuditEntry[], problems: readonly string[]): void {
+    for (const entry of entries.slice(-AUDIT_EVENTS_AT_OPEN)) {
+      const described = describeAudit(entry);
+      if (described) this.log(described.text, described.level, Date.parse(entry.time));
+    }
+    if (problems.length > 0) this.log(`audit log: ${problems.length} unreadable line${problems.length === 1 ? '' : 's'} (${problems[0]})`, 'warn');
+    this.publish();
+  }
+
+  private logChanges(prev: Snapshot, next: Snapshot, series: ConsoleState['series']): void {
+    // Until every metric has answered once, "nodata → ok" is the console starting, not news.
+    if (!this.warm) {
+      this.warm = this.profile.metricIds.every((id) => series[id]?.lastPollAt !== undefined);
+      if (this.warm) this.log(`every metric polled: ${next.decision}${next.reasons[0] ? `: ${next.reasons[0]}` : ''}`, DECISION_LEVEL[next.decision]);
+      return;
+    }
+    if (prev.decision !== next.decision) {
+      this.log(`decision ${prev.decision} → ${next.decision}${next.reasons[0] ? `: ${next.reasons[0]}` : ''}`, DECISION_LEVEL[next.decision]);
+    }
+    const before = new Map(prev.metrics.map((m) => [m.id, m.state]));
+    for (const m of next.metrics) {
+      const was = before.get(m.id);
+      if (was === undefined || was === m.state) continue;
+      const why = m.state === 'ok' ? '' : m.reason ?? m.error ?? '';
+      this.log(`${m.id} ${was} → ${m.state}${why ? `: ${why}` : ''}`, STATE_LEVEL[m.state]);
+    }
+  }
+
+  private logSourceErrors(series: ConsoleState['series']): void {
+    for (const id of this.profile.metricIds) {
+      const error = series[id]?.lastError;
+      if (!error || this.seenErrors.get(id) === error.at) continue;
+      this.seenErrors.set(id, error.at);
+      const source = this.profile.metrics[id]?.source ?? '?';
+      this.log(`source ${source}: ${error.reason}`, 'bad', error.at);
+    }
+  }
+
+  private logMoves(rollout: RolloutState): void {
+    const moves = rollout.history.slice(this.seenMoves);
+    this.seenMoves = rollout.history.length;
+    for (const move of moves) this.log(describeMove(this.profile, move), move.reason === 'rollback' ? 'bad' : 'info', move.at);
+  }
+
+  private onRunner(e: RunnerEvent): void {
+    const now = this.clock.now();
+    switch (e.type) {
+      case 'start':
+        this.output = { action: e.action, argv: e.argv, startedAt: now, running: true, dryRun: this.state.mode.dryRun, lines: [] };
+        this.log(`${e.action} started: $ ${e.argv.join(' ')}`, 'info');
+        break;
+      case 'output':
+        if (this.output?.action === e.action) {
+          const lines = [...this.output.lines, { stream: e.stream, text: e.line }];
+          this.output = { ...this.output, lines: lines.length > MAX_OUTPUT_LINES ? lines.slice(-MAX_OUTPUT_LINES) : lines };
+        }
+        break;
+      case 'end': {
+        const o = e.outcome;
+        if (this.output?.action === o.action) {
+          this.output = {
+            ...this.output,
+            running: false,
+            endedAt: now,
+            exitCode: o.exitCode,
+            ...(o.ok || o.dryRun ? {} : { error: o.message }),
+          };
+        }
+        this.log(o.message + (o.forced ? ' (forced)' : '') + (o.auto ? ' (auto-rollback)' : ''), o.ok ? 'ok' : 'bad');
+        break;
+      }
+      case 'refused':
+        this.log(`${e.action} refused: ${e.reason}`, 'warn');
+        break;
+    }
+    this.publish();
+  }
+
+  private onAutoRollback(e: AutoRollbackEvent): void {
+    switch (e.type) {
+      case 'started':
+        this.log(`auto-rollback in ${Math.round((e.countdown.deadline - e.countdown.startedAt) / 1_000)}s: ${e.countdown.metric} ${e.countdown.text} (c cancels)`, 'bad');
+        break;
+      case 'cancelled':
+        this.log(`auto-rollback for ${e.metric} stopped: ${e.by}`, 'warn');
+        break;
+      case 'fired':
+        break;
+      case 'notice':
+        this.log(e.message, 'warn');
+        break;
+    }
+    this.publish();
+  }
+
+  private onNotifier(e: NotifierEvent): void {
+    if (e.type !== 'failed') return;
+    this.log(`notification ${e.event} to ${e.target} failed: ${e.reason ?? 'no reason given'}`, 'warn');
+    this.publish();
+  }
+}
+
+function describeMove(profile: Profile, move: PhaseMove): string {
+  const name = (i: number | null) => (i === null ? 'off' : (profile.phases[i]?.name ?? `#${i + 1}`));
+  return `phase ${name(move.from)} → ${name(move.to)} (${move.reason}) by ${move.by}`;
+}
+
+function describeAudit(entry: AuditEntry): { text: string; level: EventLevel } | undefined {
+  const who = `by ${entry.user}`;
+  switch (entry.event) {
+    case 'action': {
+      const how = entry.dryRun ? 'dry run' : entry.ok ? `exit ${entry.exitCode ?? 0}` : `FAILED${entry.exitCode !== undefined && entry.exitCode !== null ? ` exit ${entry.exitCode}` : ''}`;
+      const flags = `${entry.forced ? ' (forced)' : ''}${entry.auto ? ' (auto-rollback)' : ''}`;
+      return { text: `${entry.action ?? 'action'} ${how}${flags} ${who} [audit]`, level: entry.ok ? 'ok' : 'bad' };
+    }
+    case 'refused':
+      return { text: `${entry.action ?? 'action'} refused ${who}: ${entry.note ?? ''} [audit]`, level: 'warn' };
+    case 'checklist':
+      return { text: `checklist ${entry.checked ? '[x]' : '[ ]'} ${entry.item ?? ''} (${entry.phase}) ${who} [audit]`, level: entry.checked ? 'ok' : 'warn' };
+    case 'auto-rollback-start':
+      return { text: `auto-rollback countdown: ${entry.note ?? entry.metric ?? ''} [audit]`, level: 'bad' };
+    case 'auto-rollback-cancel':
+      return { text: `auto-rollback stopped: ${entry.note ?? entry.by ?? ''} [audit]`, level: 'warn' };
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Rollout state for a replay: in memory, never written, so a replay cannot move the real rollout. */
+class MemoryRolloutStore implements RolloutStore {
+  readonly readOnly = false;
+  private readonly listeners = new Set<(state: RolloutState) => void>();
+  private state: RolloutState;
+
+  constructor(state: RolloutState, profile: Profile, phase: string | undefined, now: number, by: string) {
+    const index = phase === undefined ? 0 : profile.phases.findIndex((p) => p.name === phase);
+    if (index < 0) throw new Error(`--phase: no phase named "${phase}" in ${profile.name}; phases: ${profile.phases.map((p) => p.name).join(', ')}`);
+    this.state = index === 0 ? state : { ...state, phase: index, phaseStartedAt: now, history: [{ at: now, from: 0, to: index, by, reason: 'set' }] };
+  }
+
+  read(): RolloutState {
+    return this.state;
+  }
+
+  async update(fn: (state: RolloutState) => RolloutState): Promise<RolloutState> {
+    this.state = fn(this.state);
+    for (const listener of this.listeners) listener(this.state);
+    return this.state;
+  }
+
+  subscribe(listener: (state: RolloutState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,508 @@
+// From the schema's output to the Profile everyone consumes: defaults filled in, durations in
+// milliseconds, literals in their metric's unit, phases carrying their effective rules, and every
+// cross-reference zod cannot see checked. All problems are collected, each with its path; the
+// loader places them in the YAML source.
+
+import { JSONPath } from 'jsonpath-plus';
+import { PLACEHOLDERS, unknownPlaceholders } from '../actions/template.js';
+import type { ParsedCondition } from './condition.js';
+import { formatPath, type PathIssue, type PathSegment } from './issues.js';
+import { checkPromQL } from './promql.js';
+import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig } from './schema.js';
+import { didYouMean } from './suggest.js';
+import type { Action, ActionEffect, Baseline, Condition, Criterion, Metric, Phase, Profile, Query, Rule } from './types.js';
+import { convert } from './units.js';
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+
+export const DEFAULTS = {
+  intervalMs: 15 * SECOND,
+  timeoutMs: 10 * SECOND,
+  holdMs: 30 * MINUTE,
+  errorLimit: 3,
+  nodata: 'warn',
+  historyMs: 2 * 60 * MINUTE,
+  windowMs: 60 * MINUTE,
+  graceMs: 60 * SECOND,
+  actionTimeoutMs: 5 * MINUTE,
+} as const;
+
+/** Ring buffers never grow past this many samples, whatever the windows ask for. */
+export const MAX_CAPACITY = 20_000;
+
+/** Keys the console itself answers to; an action cannot take them. */
+export const RESERVED_KEYS = ['q', '?', 'j', 'k', 'f', 'R', '[', ']', 'c', ' '] as const;
+
+const DEFAULT_KEYS: Record<string, string> = { promote: 'p', rollback: 'r' };
+const DEFAULT_NOTIFY_ON = ['hold', 'rollback', 'action'] as const;
+const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
+const URL_SCHEMES: Partial<Record<SourceConfig['type'], string[]>> = {
+  prometheus: ['http:', 'https:'],
+  http: ['http:', 'https:'],
+  scrape: ['http:', 'https:'],
+  postgres: ['postgres:', 'postgresql:'],
+};
+
+export interface CompileOptions {
+  file?: string;
+  secrets: string[];
+  /** Parts the schema already rejected (and reported): references to them are not errors again. */
+  invalid?: InvalidParts;
+}
+
+export interface InvalidParts {
+  sources: string[];
+  metrics: string[];
+  actions: string[];
+  /** The phase list itself did not pass, so phase names cannot be checked. */
+  phases: boolean;
+}
+
+interface Broken {
+  sources: Set<string>;
+  metrics: Set<string>;
+  actions: Set<string>;
+  phases: boolean;
+}
+
+export interface Compiled {
+  /** Present when no issue is an error. */
+  profile?: Profile;
+  issues: PathIssue[];
+}
+
+export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Compiled {
+  const issues: PathIssue[] = [];
+  const error = (path: readonly PathSegment[], message: string, at?: PathIssue['at']): void => {
+    issues.push({ path, message, severity: 'error', ...(at ? { at } : {}) });
+  };
+  const warning = (path: readonly PathSegment[], message: string): void => {
+    issues.push({ path, message, severity: 'warning' });
+  };
+
+  const d = parsed.defaults ?? {};
+  const defaults: Profile['defaults'] = {
+    intervalMs: d.interval ?? DEFAULTS.intervalMs,
+    timeoutMs: d.timeout ?? DEFAULTS.timeoutMs,
+    holdMs: d.hold ?? DEFAULTS.holdMs,
+    errorLimit: d.errorLimit ?? DEFAULTS.errorLimit,
+    nodata: d.nodata ?? DEFAULTS.nodata,
+    historyMs: d.history ?? DEFAULTS.historyMs,
+  };
+  for (const key of ['interval', 'timeout'] as const) {
+    if (d[key] === 0) error(['defaults', key], `${key} must be longer than 0`);
+  }
+
+  const broken: Broken = {
+    sources: new Set(opts.invalid?.sources),
+    metrics: new Set(opts.invalid?.metrics),
+    actions: new Set(opts.invalid?.actions),
+    phases: opts.invalid?.phases ?? false,
+  };
+  checkSources(parsed, error);
+  const metricIds = Object.keys(parsed.metrics);
+  const metrics: Record<string, Metric> = {};
+  for (const id of metricIds) {
+    metrics[id] = compileMetric(id, parsed.metrics[id]!, parsed, defaults, broken, error);
+  }
+
+  const context: RuleContext = { metrics, defaults, error, actions: parsed.actions ?? {}, broken };
+  const profileRules = (parsed.rules ?? []).map((r, i) => compileRule(r, ['rules', i], context));
+
+  const phases: Phase[] = [];
+  const phaseNames = new Map<string, number>();
+  parsed.phases.forEach((p, index) => {
+    const path = ['phases', index];
+    const earlier = phaseNames.get(p.name);
+    if (earlier !== undefined) error([...path, 'name'], `"${p.name}" is already the name of phases[${earlier}]; phase names must be unique`);
+    else phaseNames.set(p.name, index);
+    const previous = parsed.phases[index - 1];
+    if (previous && p.traffic < previous.traffic) {
+      warning([...path, 'traffic'], `traffic goes down from ${previous.traffic}% in "${previous.name}" to ${p.traffic}% in "${p.name}"`);
+    }
+    phases.push(compilePhase(p, index, parsed, profileRules, context));
+  });
+
+  const rollbackTo = compileRollbackTo(parsed, phases, broken, error);
+  const actions = compileActions(parsed.actions ?? {}, broken, error);
+  const notify = (parsed.notify ?? []).map((n, i) => {
+    checkUrl(n.url, ['http:', 'https:'], ['notify', i, 'url'], error);
+    return { ...n, on: n.on ?? [...DEFAULT_NOTIFY_ON] };
+  });
+
+  for (const id of metricIds) metrics[id]!.capacity = capacity(metrics[id]!, profileRules, phases, defaults.historyMs);
+
+  if (issues.some((i) => i.severity === 'error')) return { issues };
+  const profile: Profile = {
+    name: parsed.name,
+    title: parsed.title ?? parsed.name,
+    ...(parsed.description !== undefined ? { description: parsed.description } : {}),
+    ...(parsed.owner !== undefined ? { owner: parsed.owner } : {}),
+    links: parsed.links ?? {},
+    ...(opts.file !== undefined ? { file: opts.file } : {}),
+    defaults,
+    sources: parsed.sources,
+    metrics,
+    metricIds,
+    phases,
+    rollbackTo,
+    actions,
+    notify,
+    secrets: [...new Set(opts.secrets)],
+  };
+  return { profile, issues };
+}
+
+type Report = (path: readonly PathSegment[], message: string, at?: PathIssue['at']) => void;
+
+// ── sources and metrics ────────────────────────────────────────────────────────────────────
+
+function checkSources(parsed: ProfileParsed, error: Report): void {
+  for (const [id, source] of Object.entries(parsed.sources)) {
+    const schemes = URL_SCHEMES[source.type];
+    if (schemes && 'url' in source) checkUrl(source.url, schemes, ['sources', id, 'url'], error);
+  }
+}
+
+/** A URL the source can use; values still holding an unresolved `${VAR}` (lenient mode) are left alone. */
+function checkUrl(text: string, schemes: string[], path: PathSegment[], error: Report): void {
+  if (text.includes('${')) return;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !schemes.includes(url.protocol)) {
+    const example = schemes[0] === 'postgres:' ? 'postgres://user@host:5432/db' : 'http://host:9090';
+    error(path, `"${text}" is not a ${schemes.map((s) => s.slice(0, -1)).join(' or ')} URL; expected something like ${example}`);
+  }
+}
+
+function compileMetric(
+  id: string,
+  m: MetricParsed,
+  parsed: ProfileParsed,
+  defaults: Profile['defaults'],
+  broken: Broken,
+  error: Report,
+): Metric {
+  const path = ['metrics', id];
+  const source = parsed.sources[m.source];
+  if (!source && !broken.sources.has(m.source)) {
+    error([...path, 'source'], `unknown source "${m.source}"${didYouMean(m.source, Object.keys(parsed.sources))}; sources: ${list(Object.keys(parsed.sources))}`);
+  } else if (source) {
+    checkQuery(m.query, source, [...path, 'query'], error);
+  }
+  if (m.interval === 0) error([...path, 'interval'], 'interval must be longer than 0');
+
+  let baseline: Baseline | undefined;
+  if (typeof m.baseline === 'number') baseline = { kind: 'value', value: m.baseline };
+  else if (m.baseline === 'start') baseline = { kind: 'start' };
+  else if (m.baseline && 'select' in m.baseline) baseline = { kind: 'select', labels: m.baseline.select };
+  else if (m.baseline) {
+    const sourceId = m.baseline.source ?? m.source;
+    const baselineSource = parsed.sources[sourceId];
+    if (!baselineSource && !broken.sources.has(sourceId)) {
+      error([...path, 'baseline', 'source'], `unknown source "${sourceId}"${didYouMean(sourceId, Object.keys(parsed.sources))}; sources: ${list(Object.keys(parsed.sources))}`);
+    } else if (baselineSource) {
+      checkQuery(m.baseline.query, baselineSource, [...path, 'baseline', 'query'], error);
+    }
+    baseline = { kind: 'query', query: m.baseline.query, source: sourceId };
+  }
+
+  const sourceTimeout = source && 'timeout' in source ? source.timeout : undefined;
+  const intervalMs = m.interval || defaults.intervalMs;
+  return {
+    id,
+    title: m.title ?? id,
+    ...(m.description !== undefined ? { description: m.description } : {}),
+    source: m.source,
+    query: m.query,
+    unit: m.unit ?? 'none',
+    intervalMs,
+    timeoutMs: m.timeout ?? sourceTimeout ?? defaults.timeoutMs,
+    windowMs: m.window ?? DEFAULTS.windowMs,
+    ...(m.path !== undefined ? { path: m.path } : {}),
+    ...(m.args !== undefined ? { args: m.args } : {}),
+    ...(baseline ? { baseline } : {}),
+    ...(m.select ? { select: m.select } : {}),
+    ...(m.reduce ? { reduce: m.reduce } : {}),
+    ...(m.split !== undefined ? { split: m.split } : {}),
+    chart: m.chart ?? false,
+    capacity: 0,
+  };
+}
+
+/** Each source type reads its own query language; a mismatch is caught here, not at the first poll. */
+function checkQuery(query: Query, source: SourceConfig, path: PathSegment[], error: Report): void {
+  switch (source.type) {
+    case 'prometheus': {
+      if (typeof query !== 'string') return error(path, 'a prometheus query is PromQL text, not a scrape selector');
+      const problem = checkPromQL(query);
+      if (problem) error(path, problem.message, { valueOffset: problem.offset });
+      return;
+    }
+    case 'postgres':
+      if (typeof query !== 'string') return error(path, 'a postgres query is SQL text (window bounds as $1 and $2), not a scrape selector');
+      if (query.trim() === '') error(path, 'the SQL query is empty');
+      return;
+    case 'http':
+      if (typeof query !== 'string') return error(path, 'an http query is a JSONPath such as $.canary.errors, or @status or @duration');
+      if (query.trim() === '@status' || query.trim() === '@duration') return;
+      return checkJsonPath(query, path, 'an http query is a JSONPath such as $.canary.errors, or @status or @duration', error);
+    case 'exec':
+      if (typeof query !== 'string') return error(path, 'an exec query is a JSONPath such as $.errors, or $ for a bare number');
+      return checkJsonPath(query, path, 'an exec query is a JSONPath such as $.errors, or $ for a bare number', error);
+    case 'scrape':
+      if (typeof query === 'string') {
+        if (!METRIC_NAME.test(query.trim())) {
+          error(path, `"${query}" is not a series name; a scrape query is a selector { series, match?, mode? } or a bare series name such as http_requests_total`);
+        }
+        return;
+      }
+      if (query.mode === 'quantile' && query.quantile === undefined) error([...path, 'mode'], 'mode quantile needs a quantile, e.g. quantile: 0.95');
+      if (query.mode !== 'quantile' && query.quantile !== undefined) error([...path, 'quantile'], `quantile only applies to mode quantile (this selector's mode is ${query.mode ?? 'value'})`);
+      return;
+    case 'replay':
+      return;
+  }
+}
+
+function checkJsonPath(query: string, path: PathSegment[], expected: string, error: Report): void {
+  const text = query.trim();
+  if (!text.startsWith('$')) return error(path, `"${query}" is not a JSONPath; ${expected}`);
+  try {
+    JSONPath({ path: text, json: {}, eval: 'safe' });
+  } catch (e) {
+    error(path, `"${query}" is not a valid JSONPath (${e instanceof Error ? e.message : String(e)}); ${expected}`);
+  }
+}
+
+function capacity(metric: Metric, profileRules: Rule[], phases: Phase[], historyMs: number): number {
+  let longest = historyMs;
+  const consider = (condition: Condition | undefined): void => {
+    if (condition?.kind === 'count') longest = Math.max(longest, condition.windowMs);
+  };
+  const rules = [...profileRules, ...phases.flatMap((p) => p.rules)].filter((r) => r.metric === metric.id);
+  for (const rule of rules) {
+    longest = Math.max(longest, rule.forMs);
+    consider(rule.info);
+    consider(rule.warn);
+    consider(rule.rollback);
+  }
+  for (const phase of phases) {
+    const criteria = phase.success.filter((c) => c.metric === metric.id);
+    if (criteria.length > 0) longest = Math.max(longest, phase.holdMs);
+    for (const c of criteria) consider(c.condition);
+  }
+  return Math.min(MAX_CAPACITY, Math.ceil(longest / metric.intervalMs) + 2);
+}
+
+// ── rules and conditions ───────────────────────────────────────────────────────────────────
+
+interface RuleContext {
+  metrics: Record<string, Metric>;
+  defaults: Profile['defaults'];
+  actions: Record<string, ActionParsed>;
+  broken: Broken;
+  error: Report;
+}
+
+function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule {
+  const metric = knownMetric(r.metric, [...path, 'metric'], ctx);
+  if (!r.info && !r.warn && !r.rollback) {
+    ctx.error(path, `the rule for ${r.metric} has no condition; add info:, warn: or rollback: (e.g. rollback: "> 2%")`);
+  }
+  const conditions: Partial<Record<'info' | 'warn' | 'rollback', Condition>> = {};
+  for (const severity of ['info', 'warn', 'rollback'] as const) {
+    const parsed = r[severity];
+    if (!parsed) continue;
+    const converted = metric ? compileCondition(parsed, metric, [...path, severity], ctx.error) : undefined;
+    if (converted) conditions[severity] = converted;
+  }
+  if (r.auto) {
+    if (!r.rollback) ctx.error([...path, 'auto'], 'auto: true needs a rollback: condition to act on');
+    const hasRollbackAction = Object.entries(ctx.actions).some(([id, a]) => effectOf(id, a) === 'rollback');
+    if (!hasRollbackAction && ctx.broken.actions.size === 0) ctx.error([...path, 'auto'], 'auto: true needs a rollback action; add actions.rollback with the command to run');
+  }
+  return {
+    metric: r.metric,
+    ...(r.title !== undefined ? { title: r.title } : {}),
+    ...conditions,
+    forMs: r.for ?? 0,
+    nodata: r.nodata ?? ctx.defaults.nodata,
+    errorLimit: r.errorLimit ?? ctx.defaults.errorLimit,
+    onError: r.onError ?? 'hold',
+    auto: r.auto ?? false,
+    graceMs: r.grace ?? DEFAULTS.graceMs,
+    origin: formatPath(path),
+  };
+}
+
+function knownMetric(id: string, path: PathSegment[], ctx: RuleContext): Metric | undefined {
+  const metric = ctx.metrics[id];
+  if (!metric && !ctx.broken.metrics.has(id)) {
+    const ids = Object.keys(ctx.metrics);
+    ctx.error(path, `unknown metric "${id}"${didYouMean(id, ids)}; metrics: ${list(ids)}`);
+  }
+  return metric;
+}
+
+/** A condition with its literal converted into the metric's unit, or undefined after reporting why not. */
+function compileCondition(parsed: ParsedCondition, metric: Metric, path: PathSegment[], error: Report): Condition | undefined {
+  if ('ref' in parsed && parsed.ref === 'baseline' && !metric.baseline) {
+    error(path, `"${parsed.text}" compares with the baseline, but metric ${metric.id} has none: add baseline: to metric ${metric.id}`);
+    return undefined;
+  }
+  if (parsed.kind === 'literal' || parsed.kind === 'delta') {
+    const converted = convert(parsed.quantity, metric.unit);
+    if ('error' in converted) {
+      error(path, `${converted.error} (metric ${metric.id} is in ${metric.unit})`);
+      return undefined;
+    }
+    return parsed.kind === 'literal'
+      ? { kind: 'literal', op: parsed.op, threshold: converted.value, text: parsed.text }
+      : { kind: 'delta', op: parsed.op, delta: converted.value, ref: parsed.ref, text: parsed.text };
+  }
+  return parsed;
+}
+
+// ── phases ─────────────────────────────────────────────────────────────────────────────────
+
+function compilePhase(p: PhaseParsed, index: number, parsed: ProfileParsed, profileRules: Rule[], ctx: RuleContext): Phase {
+  const path = ['phases', index];
+  const success: Criterion[] = [];
+  (p.success ?? []).forEach((c, i) => {
+    const at = [...path, 'success', i];
+    const metric = knownMetric(c.metric, at, ctx);
+    const condition = metric ? compileCondition(c.condition, metric, at, ctx.error) : undefined;
+    if (condition) success.push({ metric: c.metric, condition, text: c.text });
+  });
+  const checkins = p.checkins ?? [];
+  checkins.forEach((c, i) => {
+    if (c.every <= 0) ctx.error([...path, 'checkins', i, 'every'], 'every must be longer than 0');
+    if (c.for === undefined && i < checkins.length - 1) {
+      ctx.error([...path, 'checkins', i], 'only the last check-in cadence may leave out for: (how long it lasts)');
+    }
+  });
+  const own = (p.rules ?? []).map((r, i) => compileRule(r, [...path, 'rules', i], ctx));
+  const replaced = new Set(own.map((r) => r.metric));
+  return {
+    index,
+    name: p.name,
+    title: p.title ?? p.name,
+    ...(p.description !== undefined ? { description: p.description } : {}),
+    traffic: p.traffic,
+    ...(p.duration !== undefined ? { durationMs: p.duration } : {}),
+    holdMs: p.hold ?? ctx.defaults.holdMs,
+    success,
+    checklist: [...(index === 0 ? (parsed.checklist ?? []) : []), ...(p.checklist ?? [])],
+    checkins: checkins.map((c) => ({ everyMs: c.every, ...(c.for !== undefined ? { forMs: c.for } : {}) })),
+    rules: [...profileRules.filter((r) => !replaced.has(r.metric)), ...own],
+  };
+}
+
+function compileRollbackTo(parsed: ProfileParsed, phases: Phase[], broken: Broken, error: Report): Profile['rollbackTo'] {
+  const target = parsed.rollbackTo;
+  if (target === undefined) return { phase: null, traffic: 0 };
+  if (typeof target === 'number') return { phase: null, traffic: target };
+  const phase = phases.find((p) => p.name === target);
+  if (!phase) {
+    if (broken.phases) return { phase: null, traffic: 0 };
+    const names = phases.map((p) => p.name);
+    error(['rollbackTo'], `unknown phase "${target}"${didYouMean(target, names)}; phases: ${list(names)}, or a traffic share such as 0`);
+    return { phase: null, traffic: 0 };
+  }
+  return { phase: phase.index, traffic: phase.traffic };
+}
+
+// ── actions ────────────────────────────────────────────────────────────────────────────────
+
+function effectOf(id: string, a: ActionParsed): ActionEffect {
+  return a.effect ?? (id === 'promote' ? 'promote' : id === 'rollback' ? 'rollback' : 'none');
+}
+
+function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, error: Report): Record<string, Action> {
+  const actions: Record<string, Action> = {};
+  const boundBy = new Map<string, string>();
+  for (const [id, a] of Object.entries(parsed)) {
+    const path = ['actions', id];
+    const effect = effectOf(id, a);
+    const key = a.key ?? DEFAULT_KEYS[id];
+    if (key !== undefined) checkKey(id, key, a.key !== undefined ? [...path, 'key'] : path, boundBy, error);
+
+    a.run.forEach((arg, i) => {
+      const unknown = unknownPlaceholders(arg);
+      for (const name of unknown) {
+        error([...path, 'run', i], `unknown placeholder {{${name}}}${didYouMean(name, PLACEHOLDERS)}; known: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(' ')}`);
+      }
+    });
+    if (a.then !== undefined && !(a.then in parsed) && !broken.actions.has(a.then)) {
+      error([...path, 'then'], `unknown action "${a.then}"${didYouMean(a.then, Object.keys(parsed))}; actions: ${list(Object.keys(parsed))}`);
+    }
+    if (a.timeout === 0) error([...path, 'timeout'], 'timeout must be longer than 0');
+
+    actions[id] = {
+      id,
+      title: a.title ?? id,
+      ...(a.description !== undefined ? { description: a.description } : {}),
+      ...(key !== undefined ? { key } : {}),
+      run: a.run,
+      shell: a.shell ?? false,
+      confirm: a.confirm ?? (effect === 'rollback' ? 'typed' : 'yes'),
+      timeoutMs: a.timeout ?? DEFAULTS.actionTimeoutMs,
+      env: a.env ?? {},
+      ...(a.cwd !== undefined ? { cwd: a.cwd } : {}),
+      ...(a.then !== undefined ? { then: a.then } : {}),
+      effect,
+    };
+  }
+  checkThenCycles(parsed, error);
+  return actions;
+}
+
+function checkKey(id: string, key: string, path: PathSegment[], boundBy: Map<string, string>, error: Report): void {
+  if ((RESERVED_KEYS as readonly string[]).includes(key)) {
+    const shown = key === ' ' ? 'space' : `"${key}"`;
+    error(path, `key ${shown} is the console's own; pick a key other than ${RESERVED_KEYS.map((k) => (k === ' ' ? 'space' : k)).join(' ')}`);
+    return;
+  }
+  const keptFor = Object.entries(DEFAULT_KEYS).find(([owner, k]) => k === key && owner !== id)?.[0];
+  if (keptFor) {
+    error(path, `key "${key}" is kept for ${keptFor}; pick another key for "${id}"`);
+    return;
+  }
+  const other = boundBy.get(key);
+  if (other !== undefined) {
+    error(path, `key "${key}" is bound to both "${other}" and "${id}"; give one of them another key`);
+    return;
+  }
+  boundBy.set(key, id);
+}
+
+function checkThenCycles(parsed: Record<string, ActionParsed>, error: Report): void {
+  const reported = new Set<string>();
+  for (const start of Object.keys(parsed)) {
+    const chain = [start];
+    let next = parsed[start]!.then;
+    while (next !== undefined && next in parsed) {
+      if (chain.includes(next)) {
+        const loop = [...chain.slice(chain.indexOf(next)), next];
+        const key = [...loop].sort().join();
+        if (!reported.has(key)) {
+          reported.add(key);
+          error(['actions', chain[chain.length - 1]!, 'then'], `then: makes a loop: ${loop.join(' → ')}`);
+        }
+        break;
+      }
+      chain.push(next);
+      next = parsed[next]!.then;
+    }
+  }
+}
+
+function list(items: readonly string[]): string {
+  return items.length === 0 ? '(none)' : items.join(', ');
+}

@@ -1,0 +1,81 @@
+// `${VAR}` and `${VAR:-default}` in string values, resolved on the YAML nodes before validation
+// so every later issue still points at the right line. `$${` writes a literal `${`.
+
+import { isMap, isScalar, isSeq, Scalar, type Document } from 'yaml';
+import { scalarOffset, type IssueSeverity, type PathIssue, type PathSegment } from './issues.js';
+import { isSecretName } from './redact.js';
+
+export type EnvMode = 'required' | 'lenient';
+
+export interface InterpolateOptions {
+  env: Record<string, string | undefined>;
+  /** `required`: a missing variable is an error; `lenient` (validate in CI): a warning, left as written. */
+  envMode: EnvMode;
+}
+
+export interface Interpolated {
+  issues: PathIssue[];
+  /** Values of variables whose names look secret (TOKEN, PASSWORD, …). */
+  secrets: string[];
+}
+
+const REFERENCE = /\$\$\{|\$\{([^}]*)\}?/g;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/** Resolves every reference in the document's string values, in place. */
+export function interpolate(doc: Document, source: string, opts: InterpolateOptions): Interpolated {
+  const result: Interpolated = { issues: [], secrets: [] };
+  walk(doc.contents, [], (node, path) => resolveScalar(node, path, source, opts, result));
+  return result;
+}
+
+function walk(node: unknown, path: PathSegment[], visit: (node: Scalar, path: PathSegment[]) => void): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      walk(pair.value, [...path, key], visit);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => walk(item, [...path, i], visit));
+  } else if (isScalar(node) && typeof node.value === 'string') {
+    visit(node, path);
+  }
+}
+
+function resolveScalar(node: Scalar, path: PathSegment[], source: string, opts: InterpolateOptions, out: Interpolated): void {
+  const text = node.value as string;
+  if (!text.includes('${')) return;
+  const problem = (valueOffset: number, message: string, severity: IssueSeverity = 'error'): void => {
+    out.issues.push({ path, message, severity, at: { sourceOffset: scalarOffset(node, source, valueOffset) } });
+  };
+
+  const resolved = text.replace(REFERENCE, (match: string, body: string | undefined, offset: number) => {
+    if (match === '$${') return '${';
+    if (!match.endsWith('}')) {
+      problem(offset, `"${match}" is not closed: write \${NAME} or \${NAME:-default} (and $\${ for a literal \${)`);
+      return match;
+    }
+    const split = body!.indexOf(':-');
+    const name = split < 0 ? body! : body!.slice(0, split);
+    const fallback = split < 0 ? undefined : body!.slice(split + 2);
+    if (!NAME.test(name)) {
+      problem(offset, `"${match}" is not a variable reference: a name is letters, digits and _ (write $\${ for a literal \${)`);
+      return match;
+    }
+    const value = opts.env[name];
+    const chosen = value !== undefined && value !== '' ? value : fallback;
+    if (chosen === undefined) {
+      const lenient = opts.envMode === 'lenient';
+      problem(offset, `environment variable ${name} is not set${lenient ? '' : ` (set it, or write \${${name}:-default})`}`, lenient ? 'warning' : 'error');
+      return match;
+    }
+    if (isSecretName(name)) out.secrets.push(chosen);
+    return chosen;
+  });
+
+  // An unquoted `traffic: ${SHARE}` means the number, as it would had the number been written.
+  if (node.type === Scalar.PLAIN && NUMBER.test(resolved)) node.value = Number(resolved);
+  else if (node.type === Scalar.PLAIN && (resolved === 'true' || resolved === 'false')) node.value = resolved === 'true';
+  else node.value = resolved;
+}

@@ -1,0 +1,146 @@
+// A command whose stdout is the measurement: a bare number, or JSON picked with the metric's
+// JSONPath. argv only (no shell unless the profile writes `shell: true`); each run is its own
+// process group, so a timeout can stop the whole pipeline it started: SIGTERM, then SIGKILL.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { basename } from 'node:path';
+import type { SeriesSet } from '../engine/types.js';
+import type { SourceConfig } from '../profile/types.js';
+import { parseSampleValue } from './exposition.js';
+import { pickNumbers } from './jsonpath.js';
+import { SourceError, type InstantRequest, type Source } from './source.js';
+import { describeValue, oneLine, toSourceError } from './timeout.js';
+
+type ExecConfig = Extract<SourceConfig, { type: 'exec' }>;
+
+export interface ExecOptions {
+  /** How long a process group has between SIGTERM and SIGKILL (default 2s). */
+  killGraceMs?: number;
+}
+
+const MAX_STDOUT_BYTES = 1024 * 1024;
+const MAX_STDERR_BYTES = 64 * 1024;
+
+interface Ran {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export function createExecSource(id: string, config: ExecConfig, opts: ExecOptions = {}): Source & { where: string } {
+  // Messages name the program, never its arguments: those are where tokens tend to be.
+  const program = config.shell ? (config.run.join(' ').trim().split(/\s+/)[0] ?? 'sh') : config.run[0]!;
+  const where = basename(program) || program;
+  const killGraceMs = opts.killGraceMs ?? 2_000;
+  const running = new Set<ChildProcess>();
+
+  function run(argv: string[], signal: AbortSignal): Promise<Ran> {
+    return new Promise<Ran>((resolve, reject) => {
+      const child = config.shell
+        ? spawn(argv.join(' '), { shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...config.env } })
+        : spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...config.env } });
+      running.add(child);
+      let stdout = '';
+      let stderr = '';
+      let overflow = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const stop = () => {
+        killGroup(child, 'SIGTERM');
+        killTimer ??= setTimeout(() => killGroup(child, 'SIGKILL'), killGraceMs);
+        killTimer.unref();
+      };
+      const onAbort = () => stop();
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) stop();
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (stdout.length > MAX_STDOUT_BYTES && !overflow) {
+          overflow = true;
+          stop();
+        }
+      });
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        if (stderr.length < MAX_STDERR_BYTES) stderr += chunk;
+      });
+      const finish = () => {
+        running.delete(child);
+        signal.removeEventListener('abort', onAbort);
+        if (killTimer) clearTimeout(killTimer);
+      };
+      child.on('error', (error) => {
+        finish();
+        reject(spawnError(error, where));
+      });
+      child.on('close', (code, exitSignal) => {
+        finish();
+        if (signal.aborted) reject(new SourceError('aborted', `aborted (${where})`));
+        else if (overflow) reject(new SourceError('parse', `stdout is larger than ${MAX_STDOUT_BYTES / 1024 / 1024}MB (${where})`));
+        else resolve({ stdout, stderr, code, signal: exitSignal });
+      });
+    });
+  }
+
+  return {
+    id,
+    type: 'exec',
+    where,
+    async instant(req: InstantRequest): Promise<SeriesSet> {
+      if (typeof req.query !== 'string') {
+        throw new SourceError('query', `an exec metric takes a JSONPath query, or "$" for a bare number (${where})`);
+      }
+      const ran = await run([...config.run, ...(req.metric.args ?? [])], req.signal);
+      if (ran.code !== 0) {
+        const status = ran.signal ? `killed by ${ran.signal}` : `exit ${ran.code}`;
+        const why = oneLine(ran.stderr);
+        throw new SourceError('exit', `${status}${why ? `: ${why}` : ''} (${where})`);
+      }
+      return readStdout(ran.stdout, req.query.trim(), req.time, where);
+    },
+    async close() {
+      for (const child of running) killGroup(child, 'SIGKILL');
+    },
+  };
+}
+
+/**
+ * A bare number when the query is empty or `$`; otherwise JSON, picked with the JSONPath.
+ * Empty output is no data: the command answered and had nothing to say.
+ */
+function readStdout(stdout: string, query: string, t: number, where: string): SeriesSet {
+  const text = stdout.trim();
+  if (text === '') return { series: [] };
+  if (query === '' || query === '$') {
+    const v = parseSampleValue(text);
+    if (v === undefined) throw new SourceError('parse', `stdout ${describeValue(firstLine(text))} is not a number (${where})`);
+    return { series: [{ labels: {}, points: [{ t, v }] }] };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new SourceError('parse', `stdout ${describeValue(firstLine(text))} is not JSON (${where})`);
+  }
+  return pickNumbers(json, query, t, where);
+}
+
+function firstLine(text: string): string {
+  const end = text.indexOf('\n');
+  return end === -1 ? text : `${text.slice(0, end)}…`;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    // The group, not the leader: `sh -c "a | b"` or a wrapper script must not leave orphans.
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the whole group has already exited.
+  }
+}
+
+function spawnError(error: NodeJS.ErrnoException, where: string): SourceError {
+  if (error.code === 'ENOENT') return new SourceError('unreachable', `command not found (${where})`, { cause: error });
+  if (error.code === 'EACCES') return new SourceError('unreachable', `permission denied (${where})`, { cause: error });
+  return toSourceError(error, where);
+}

@@ -1,0 +1,203 @@
+// HTTP endpoints: the keep-alive client every HTTP-speaking source shares (prometheus, scrape and
+// the `http` kind), and the `http` source itself — a number picked from a JSON answer, or the
+// answer's status code and response time for health checks.
+
+import { STATUS_CODES } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import type { Metric, SourceConfig } from '../profile/types.js';
+import type { SeriesSet } from '../engine/types.js';
+import { pickNumbers } from './jsonpath.js';
+import { SourceError, type InstantRequest, type Source } from './source.js';
+
+type HttpConfig = Extract<SourceConfig, { type: 'http' }>;
+export type HttpAuth = NonNullable<HttpConfig['auth']>;
+
+export interface EndpointOptions {
+  /** May carry `user:pass@`; it becomes basic auth and never appears in a message. */
+  url: string;
+  headers?: Record<string, string>;
+  auth?: HttpAuth;
+  /** Keep-alive connections to hold open. */
+  connections?: number;
+}
+
+export interface HttpRequest {
+  /** Path and query string on the endpoint's origin, from `joinPath`. */
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  ok: boolean;
+  contentType: string;
+  text: string;
+  /** Request sent to last body byte, real time. */
+  elapsedMs: number;
+}
+
+/** Larger answers are refused: a console polls numbers, and a runaway body must not eat memory. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** One origin, one undici Pool (keep-alive), headers and auth applied to every request. */
+export class HttpEndpoint {
+  /** `host:port`, what every message about this endpoint names. */
+  readonly where: string;
+  /** The URL without credentials. */
+  readonly base: URL;
+  private readonly pool: Pool;
+  private readonly headers: Record<string, string>;
+
+  constructor(opts: EndpointOptions) {
+    const url = new URL(opts.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`${url.protocol}// is not http or https`);
+    }
+    const userinfo = url.username || url.password ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
+    url.username = '';
+    url.password = '';
+    this.base = url;
+    this.where = hostPort(url);
+    this.headers = { ...opts.headers };
+    const auth = opts.auth ?? (userinfo ? { basic: userinfo } : undefined);
+    if (auth && !hasHeader(this.headers, 'authorization')) this.headers.authorization = authorization(auth);
+    this.pool = new Pool(url.origin, { connections: opts.connections ?? 4, pipelining: 1 });
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const res = await this.pool.request({
+      path: req.path,
+      method: (req.method ?? 'GET') as 'GET',
+      headers: { ...this.headers, ...req.headers },
+      body: req.body ?? null,
+      signal: req.signal,
+    });
+    const declared = Number(res.headers['content-length']);
+    if (declared > MAX_BODY_BYTES) {
+      res.body.destroy();
+      throw new SourceError('parse', `response of ${declared} bytes is larger than the ${MAX_BODY_BYTES / 1024 / 1024}MB limit (${this.where})`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        res.body.destroy();
+        throw new SourceError('parse', `response is larger than the ${MAX_BODY_BYTES / 1024 / 1024}MB limit (${this.where})`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const contentType = res.headers['content-type'];
+    return {
+      status: res.statusCode,
+      ok: res.statusCode >= 200 && res.statusCode < 300,
+      contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? '',
+      text: Buffer.concat(chunks).toString('utf8'),
+      elapsedMs: performance.now() - started,
+    };
+  }
+
+  /** `HTTP 503 Service Unavailable (host:port)` */
+  statusError(status: number): SourceError {
+    const text = STATUS_CODES[status];
+    return new SourceError('http', `HTTP ${status}${text ? ` ${text}` : ''} (${this.where})`);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** `host:port` with the scheme's default port written out. */
+export function hostPort(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : url.protocol === 'http:' ? '80' : '');
+  return port ? `${url.hostname}:${port}` : url.hostname;
+}
+
+/**
+ * The base URL's path with each part appended (`/api/datasources/proxy/uid/X` + `/prometheus` +
+ * `/api/v1/query`); a part's own query string joins the base's.
+ */
+export function joinPath(base: URL, ...parts: Array<string | undefined>): string {
+  let path = base.pathname.replace(/\/+$/, '');
+  let search = base.search;
+  for (const part of parts) {
+    if (!part) continue;
+    const q = part.indexOf('?');
+    const bare = q === -1 ? part : part.slice(0, q);
+    if (bare !== '' && bare !== '/') path += `/${bare.replace(/^\/+/, '')}`;
+    if (q !== -1 && q < part.length - 1) search = `${search ? `${search}&` : '?'}${part.slice(q + 1)}`;
+  }
+  return `${path || '/'}${search}`;
+}
+
+function authorization(auth: HttpAuth): string {
+  if ('bearer' in auth) return `Bearer ${auth.bearer}`;
+  return `Basic ${Buffer.from(`${auth.basic.username}:${auth.basic.password}`).toString('base64')}`;
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+// ── the `http` source ─────────────────────────────────────────────────────────────────────────
+
+/** Queries that read the response itself rather than its JSON body. */
+const STATUS = '@status';
+const DURATION = '@duration';
+
+export function createHttpSource(id: string, config: HttpConfig): Source & { where: string } {
+  const endpoint = new HttpEndpoint({ url: config.url, headers: config.headers, auth: config.auth, connections: config.concurrency });
+  const { body, contentType } = requestBody(config.body);
+  const headers: Record<string, string> = contentType && !hasHeader(config.headers ?? {}, 'content-type') ? { 'content-type': contentType } : {};
+
+  return {
+    id,
+    type: 'http',
+    where: endpoint.where,
+    async instant(req: InstantRequest): Promise<SeriesSet> {
+      const query = typeof req.query === 'string' ? req.query.trim() : undefined;
+      if (!query) {
+        throw new SourceError('query', `metric ${req.metric.id} needs a JSONPath, ${STATUS} or ${DURATION} as its query (${endpoint.where})`);
+      }
+      const res = await endpoint.request({
+        path: joinPath(endpoint.base, req.metric.path),
+        method: config.method ?? 'GET',
+        headers,
+        body,
+        signal: req.signal,
+      });
+      if (query === STATUS) return single(req.time, res.status);
+      if (query === DURATION) return single(req.time, inUnit(res.elapsedMs, req.metric));
+      if (!res.ok) throw endpoint.statusError(res.status);
+      let json: unknown;
+      try {
+        json = JSON.parse(res.text);
+      } catch {
+        throw new SourceError('parse', `response is not JSON${res.contentType ? ` (${res.contentType.split(';')[0]})` : ''} (${endpoint.where})`);
+      }
+      return pickNumbers(json, query, req.time, endpoint.where);
+    },
+    close: () => endpoint.close(),
+  };
+}
+
+function requestBody(body: HttpConfig['body']): { body?: string; contentType?: string } {
+  if (body === undefined) return {};
+  if (typeof body === 'string') return { body };
+  return { body: JSON.stringify(body), contentType: 'application/json' };
+}
+
+/** Response time in the metric's unit: milliseconds when it says so, else seconds. */
+function inUnit(ms: number, metric: Metric): number {
+  return metric.unit === 'milliseconds' ? ms : ms / 1_000;
+}
+
+function single(t: number, v: number): SeriesSet {
+  return { series: [{ labels: {}, points: [{ t, v }] }] };
+}

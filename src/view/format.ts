@@ -1,0 +1,108 @@
+// Text that fits: display width, truncation with an ellipsis, padding, and the coarse time forms
+// the console shows. Coarse on purpose: a screen that only changes when something an operator
+// would notice changes costs no bytes over SSH between polls.
+
+import { formatDuration } from '../profile/duration.js';
+
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
+const EMOJI = /\p{Emoji_Presentation}/u;
+
+function isWide(cp: number): boolean {
+  return (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  );
+}
+
+function charWidth(ch: string): number {
+  const cp = ch.codePointAt(0)!;
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
+  if (cp < 0x300) return 1;
+  if (ZERO_WIDTH.test(ch)) return 0;
+  if (isWide(cp) || EMOJI.test(ch)) return 2;
+  return 1;
+}
+
+/** Columns a string occupies in a terminal (no escape sequences expected). */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += charWidth(ch);
+  return width;
+}
+
+/** At most `width` columns; a cut ends in `…` so nothing is ever silently chopped mid-word. */
+export function truncate(text: string, width: number): string {
+  if (width <= 0) return '';
+  // Control characters from a source's error message would move the cursor: make them visible.
+  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  if (displayWidth(clean) <= width) return clean;
+  return head(clean, width - 1) + '…';
+}
+
+/** The longest start of `text` that fits in `width` columns. */
+function head(text: string, width: number): string {
+  let out = '';
+  let used = 0;
+  for (const ch of text.replace(/[\u0000-\u001f\u007f]/g, ' ')) {
+    const w = charWidth(ch);
+    if (used + w > width) break;
+    out += ch;
+    used += w;
+  }
+  return out;
+}
+
+/** At most `width` columns, always ending in `…`: for text cut short by what follows it. */
+export function ellipsize(text: string, width: number): string {
+  if (width <= 0) return '';
+  return head(text, width - 1) + '…';
+}
+
+/** Exactly `width` columns: truncated, then padded on the right (or left for numbers). */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  const cut = truncate(text, width);
+  const pad = ' '.repeat(Math.max(0, width - displayWidth(cut)));
+  return align === 'left' ? cut + pad : pad + cut;
+}
+
+/** Elapsed time at minute resolution: `<1m`, `5m`, `2h5m`, `2d3h`. */
+export function formatElapsed(ms: number): string {
+  if (ms < 60_000) return '<1m';
+  return formatDuration(Math.floor(ms / 60_000) * 60_000);
+}
+
+/** A countdown at second resolution: `4m12s`, `9s`. */
+export function formatCountdown(ms: number): string {
+  if (ms <= 0) return '0s';
+  return formatDuration(Math.ceil(ms / 1_000) * 1_000);
+}
+
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/** Wall-clock time of day, local: `14:05`. */
+export function formatClock(t: number): string {
+  const d = new Date(t);
+  return `${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** Wall-clock time of day with seconds, local: `14:05:09`. */
+export function formatClockSeconds(t: number): string {
+  const d = new Date(t);
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+/** A signed percentage for a delta column: `+12%`, `-3.4%`, `±0%`. */
+export function formatPercentChange(rel: number): string {
+  if (!Number.isFinite(rel)) return rel > 0 ? '+∞' : rel < 0 ? '-∞' : '—';
+  const pct = rel * 100;
+  if (Math.abs(pct) < 0.05) return '±0%';
+  const abs = Math.abs(pct);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 0 : 1;
+  return `${pct > 0 ? '+' : '-'}${Number(abs.toFixed(digits))}%`;
+}

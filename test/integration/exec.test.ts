@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { realClock } from '../../src/engine/clock.js';
+import type { Metric } from '../../src/profile/types.js';
+import { closeSources, createSources } from '../../src/sources/registry.js';
+import type { Source } from '../../src/sources/source.js';
+import { instantFor, testMetric } from '../support/metric.js';
+import { buildProfile } from '../support/profile-builder.js';
+
+let sources: Map<string, Source> | undefined;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rollcall-exec-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  if (sources) await closeSources(sources);
+  sources = undefined;
+});
+
+function execSource(run: string[], extra: { shell?: boolean; env?: Record<string, string> } = {}): Source {
+  sources = createSources(
+    buildProfile({
+      name: 'exec-test',
+      sources: { cmd: { type: 'exec', run, ...extra } },
+      metrics: {},
+      phases: [{ name: 'canary', traffic: 10 }],
+    }),
+    { clock: realClock },
+  );
+  return sources.get('cmd')!;
+}
+
+function metric(query = '$', fields: Partial<Metric> = {}): Metric {
+  return testMetric({ source: 'cmd', query, ...fields });
+}
+
+const values = (set: { series: Array<{ points: Array<{ v: number }> }> }) => set.series.map((s) => s.points[0]!.v);
+
+/** Running, as opposed to gone or a zombie waiting for init to reap it (which is dead enough). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return check();
+}
+
+describe('the exec source, running real child processes', () => {
+  it('reads a bare number from stdout, with the metric args appended to the argv', async () => {
+    const source = execSource(['printf', '%s\\n']);
+    expect(values(await source.instant(instantFor(metric('$', { args: ['0.973'] }))))).toEqual([0.973]);
+  });
+
+  it('picks a number out of JSON stdout with the JSONPath query', async () => {
+    const source = execSource(['echo', '{"requests": 1200, "errors": {"5xx": 18}}']);
+    expect(values(await source.instant(instantFor(metric('$.errors.5xx'))))).toEqual([18]);
+  });
+
+  it('reports a non-zero exit with the code and the first line of stderr, naming the command', async () => {
+    const source = execSource(['sh', '-c', 'echo "flagctl: permission denied" >&2; echo "second line" >&2; exit 2']);
+    await expect(source.instant(instantFor(metric()))).rejects.toMatchObject({
+      kind: 'exit',
+      reason: 'exit 2: flagctl: permission denied (sh)',
+    });
+  });
+
+  it('reports stdout that is not a number as a parse error quoting it', async () => {
+    const source = execSource(['echo', 'service healthy']);
+    await expect(source.instant(instantFor(metric()))).rejects.toMatchObject({
+      kind: 'parse',
+      reason: 'stdout "service healthy" is not a number (echo)',
+    });
+  });
+
+  it('reports stdout that is not JSON when a JSONPath asks for JSON', async () => {
+    const source = execSource(['echo', 'ok=1']);
+    await expect(source.instant(instantFor(metric('$.ok')))).rejects.toMatchObject({ kind: 'parse', reason: 'stdout "ok=1" is not JSON (echo)' });
+  });
+
+  it('has no data when the command prints nothing', async () => {
+    const source = execSource(['true']);
+    expect((await source.instant(instantFor(metric()))).series).toEqual([]);
+  });
+
+  it('times out a command that ignores SIGTERM, and kills its whole process group', async () => {
+    const pids = join(dir, 'pids');
+    const source = execSource(['sh', '-c', `trap "" TERM; sleep 30 & echo "$$ $!" > ${pids}; wait`]);
+    await expect(source.instant(instantFor(metric('$', { timeoutMs: 300 })))).rejects.toMatchObject({
+      kind: 'timeout',
+      reason: 'timed out after 300ms (sh)',
+    });
+    const [shell, sleeper] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number);
+    expect(await waitUntil(() => !alive(shell!) && !alive(sleeper!), 10_000)).toBe(true);
+  });
+
+  it('runs through a shell only when the profile says shell: true, with its env', async () => {
+    const source = execSource(['echo "$BASE" | tr 3 7'], { shell: true, env: { BASE: '33' } });
+    expect(values(await source.instant(instantFor(metric())))).toEqual([77]);
+    const literal = execSource(['echo', '$BASE']);
+    await expect(literal.instant(instantFor(metric()))).rejects.toMatchObject({ reason: 'stdout "$BASE" is not a number (echo)' });
+  });
+
+  it('reports a missing program as unreachable, naming it and never its arguments', async () => {
+    const source = execSource(['rollcall-no-such-tool', '--token=abc123']);
+    const failure = (await source.instant(instantFor(metric())).catch((e: unknown) => e)) as Error;
+    expect(failure).toMatchObject({ kind: 'unreachable', reason: 'command not found (rollcall-no-such-tool)' });
+    expect(failure.message).not.toContain('abc123');
+  });
+});

@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { buildModel, frameText, type ModelInput } from '../../src/view/model.js';
+import { buildKeymap } from '../../src/view/keymap.js';
+import { displayWidth } from '../../src/view/format.js';
+import { initialUi, type UiState } from '../../src/view/ui.js';
+import type { ConsoleState } from '../../src/view/console-state.js';
+import { consoleState, NOW, snapshot, status } from '../fixtures/console/state.js';
+
+function frame(state: ConsoleState, size = { columns: 80, rows: 24 }, ui: Partial<UiState> = {}, color = false): string[] {
+  const input: ModelInput = { state, live: state, ui: { ...initialUi, ...ui }, size, keymap: buildKeymap(state.profile), color, chartMemo: {} };
+  return frameText(buildModel(input));
+}
+
+describe('the view model at 80x24', () => {
+  const lines = frame(consoleState());
+
+  it('is exactly rows − 1 lines, none wider than columns − 1', () => {
+    expect(lines).toHaveLength(23);
+    for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(79);
+  });
+
+  it('heads with the title, the phase, traffic, time in phase and the decision with its reason', () => {
+    expect(lines[0]).toContain('Checkout v2 canary');
+    expect(lines[1]).toContain('phase 1/3 canary');
+    expect(lines[1]).toContain('10% traffic');
+    expect(lines[1]).toContain('6h of 2d in phase');
+    expect(lines[1]).toContain('data live');
+    expect(lines[2]).toBe('[SOAK] all green; 42h left of the minimum 48h');
+  });
+
+  it('lists every metric with its value, baseline, delta, threshold and state', () => {
+    const row = lines.find((l) => l.includes('error rate'))!;
+    expect(row).toMatch(/error rate\s+0\.42%\s+0\.31%\s+\+35%\s+> 1%\s+✓ ok/);
+    for (const title of ['p95 latency', 'throughput', 'queue depth']) expect(lines.some((l) => l.includes(title))).toBe(true);
+  });
+
+  it('ends with the key hints from the keymap', () => {
+    expect(lines[22]).toMatch(/^p promote\s+r rollback.*\? help\s+q quit$/);
+  });
+});
+
+describe('metric states', () => {
+  const state = consoleState({
+    snapshot: snapshot({
+      decision: 'ROLLBACK',
+      reasons: ['error_rate 2.4% > 2% for 5m (rollback)'],
+      metrics: [
+        status('error_rate', { state: 'breach', value: 0.024, firing: { severity: 'rollback', text: '> 2%', auto: false, graceMs: 60_000 }, thresholds: [{ severity: 'rollback', text: '> 2%', threshold: 0.02 }] }),
+        status('p95_latency', { state: 'pending', value: 0.31, pending: { since: NOW - 60_000, forMs: 300_000, remainingMs: 192_000 }, thresholds: [{ severity: 'warn', text: '> 250ms' }] }),
+        status('throughput', { state: 'error', error: 'connection refused (127.0.0.1:9090)' }),
+        status('queue_depth', { state: 'nodata' }),
+      ],
+    }),
+  });
+
+  it('reads without colour: a symbol and a word for every state', () => {
+    const lines = frame(state, { columns: 120, rows: 30 });
+    expect(lines.find((l) => l.includes('error rate'))).toContain('✗ breach');
+    expect(lines.find((l) => l.includes('p95 latency'))).toContain('… pending');
+    expect(lines.find((l) => l.includes('throughput'))).toContain('⚠ error');
+    expect(lines.find((l) => l.includes('queue depth'))).toContain('? nodata');
+    expect(lines[2]).toBe('[ROLLBACK] error_rate 2.4% > 2% for 5m (rollback)');
+  });
+
+  it('shows the for countdown of a pending metric and the reason of a failing one', () => {
+    const lines = frame(state, { columns: 120, rows: 30 });
+    expect(lines.find((l) => l.includes('p95 latency'))).toContain('fires in 3m12s');
+    expect(lines.find((l) => l.includes('throughput'))).toContain('connection refused (127.0.0.1:9090)');
+  });
+
+  it("shows the selected metric's reason in full under the table at 80 columns", () => {
+    const lines = frame(state, undefined, { selected: 2 });
+    expect(lines).toContain('  throughput: connection refused (127.0.0.1:9090)');
+  });
+
+  it('uses inverse colour for the badge only when colour is allowed', () => {
+    const input = (color: boolean): ModelInput => ({ state, live: state, ui: initialUi, size: { columns: 80, rows: 24 }, keymap: buildKeymap(state.profile), color, chartMemo: {} });
+    expect(buildModel(input(true)).header[2]![0]).toMatchObject({ text: ' ROLLBACK ', tone: 'bad', inverse: true });
+    expect(buildModel(input(false)).header.flat().some((s) => s.inverse)).toBe(false);
+  });
+});
+
+describe('what the header says about the console itself', () => {
+  it('marks read-only, dry-run, frozen and recording', () => {
+    const state = consoleState({ mode: { readOnly: true, readOnlyReason: '--read-only', dryRun: true, recording: 'run.jsonl', user: 'alice' } });
+    expect(frame(state, undefined, { frozen: true })[0]).toMatch(/READ-ONLY DRY-RUN FROZEN \d\d:\d\d:\d\d ● REC \d\d:\d\d$/);
+  });
+
+  it('says how old the data is when a source falls behind', () => {
+    expect(frame(consoleState({ sourceAges: { prom: 95_000 } }))[1]).toContain('prom data 1m35s old');
+    expect(frame(consoleState({ sourceAges: { prom: undefined } }))[1]).toContain('no data yet from prom');
+  });
+
+  it('says where a rollback left the rollout', () => {
+    const state = consoleState();
+    const rolled = { ...state, rollout: { ...state.rollout, rolledBack: { at: NOW, by: 'alice@bastion', phase: null, traffic: 0 } } };
+    expect(frame(rolled)[2]).toMatch(/^\[ROLLED BACK\] rolled back to 0% traffic at \d\d:\d\d by alice@bastion$/);
+  });
+});
+
+describe('cutting to fit', () => {
+  it('truncates a long metric title and reason with … and never wraps', () => {
+    const long = consoleState({
+      snapshot: snapshot({ reasons: ['x'.repeat(300)], metrics: [status('error_rate', { title: 'the error rate of the checkout service as seen by the load balancer', value: 0.01 })] }),
+    });
+    const lines = frame(long);
+    expect(lines).toHaveLength(23);
+    for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(79);
+    expect(lines[2]!.endsWith('…')).toBe(true);
+    expect(lines.some((l) => /the error rate of the.*…/.test(l))).toBe(true);
+  });
+
+  it('keeps every frame within rows − 1 at any size', () => {
+    const state = consoleState({
+      events: Array.from({ length: 50 }, (_, i) => ({ id: i, at: NOW, level: 'info' as const, text: `event ${i}`, count: 1 })),
+      output: { action: 'rollback', argv: ['x'], startedAt: NOW, running: true, dryRun: false, lines: Array.from({ length: 30 }, (_, i) => ({ stream: 'stdout' as const, text: `line ${i}` })) },
+    });
+    for (const rows of [5, 10, 24, 40, 60]) {
+      for (const columns of [30, 80, 160]) {
+        for (const ui of [{}, { help: true }, { enlarged: true }, { focus: 'checklist' as const }]) {
+          const lines = frame(state, { columns, rows }, ui);
+          expect(lines.length).toBe(rows - 1);
+          for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(columns - 1);
+        }
+      }
+    }
+  });
+});
+
+describe('the large layout', () => {
+  const lines = frame(consoleState(), { columns: 160, rows: 48 });
+
+  it('shows every phase with traffic and soak gauges, the current one expanded', () => {
+    expect(lines.find((l) => l.includes('1 canary'))).toMatch(/▶ 1 canary\s+10% █░{9}\s+soak █░{9} 6h\/2d .*current/);
+    expect(lines.find((l) => l.includes('2 ramp-50'))).toMatch(/· 2 ramp-50\s+50% █{5}░{5}\s+soak ░{10} 1d min .*next/);
+    expect(lines.some((l) => l.includes('checklist 1/2 · minimum duration reached in 1d18h'))).toBe(true);
+  });
+
+  it('charts the selected metric with its window and legend', () => {
+    expect(lines.some((l) => /error rate \(ratio\) · last 15m.*━ canary\s+╌ baseline\s+┈ warn 1%\s+┅ rollback 2% ↑ off scale/.test(l))).toBe(true);
+    expect(lines.some((l) => /-15m .* now$/.test(l))).toBe(true);
+  });
+
+  it('shows the checklist with who ticked what', () => {
+    expect(lines.some((l) => /\[x\] Dashboards open\s+alice@bastion \d\d:\d\d/.test(l))).toBe(true);
+    expect(lines.some((l) => l.includes('[ ] On-call paged in'))).toBe(true);
+  });
+});
+
+describe('the event log and the output pane', () => {
+  it('folds repeats into one line with a count, newest at the bottom', () => {
+    const state = consoleState({
+      events: [
+        { id: 1, at: NOW - 5_000, level: 'ok', text: 'every metric polled: SOAK', count: 1 },
+        { id: 2, at: NOW, level: 'bad', text: 'source prom: connection refused (127.0.0.1:9090)', count: 12 },
+      ],
+    });
+    const lines = frame(state);
+    const i = lines.findIndex((l) => l.includes('connection refused'));
+    expect(lines[i]).toMatch(/^\d\d:\d\d:\d\d ✗ source prom: connection refused \(127\.0\.0\.1:9090\) ×12$/);
+    expect(lines[i - 1]).toContain('every metric polled');
+  });
+
+  it("streams a running action's output with stderr marked", () => {
+    const state = consoleState({
+      output: { action: 'rollback', argv: ['flagctl', 'set', 'checkout', '0'], startedAt: NOW - 3_000, running: true, dryRun: false, lines: [{ stream: 'stdout', text: 'setting flag' }, { stream: 'stderr', text: 'warning: slow' }] },
+    });
+    const lines = frame(state);
+    expect(lines).toContain('  rollback · running 3s · $ flagctl set checkout 0');
+    expect(lines).toContain('    setting flag');
+    expect(lines).toContain('  ! warning: slow');
+  });
+
+  it('shows how the last action ended', () => {
+    const state = consoleState({ output: { action: 'rollback', argv: ['x'], startedAt: NOW - 1_200, endedAt: NOW, running: false, exitCode: 0, dryRun: false, lines: [] } });
+    expect(frame(state).some((l) => l.startsWith('  rollback · exit 0 after 1s'))).toBe(true);
+  });
+});
+
+describe('questions and countdowns', () => {
+  it('asks for the action name before a destructive action, showing what will run', () => {
+    const lines = frame(consoleState(), undefined, { confirm: { kind: 'action', action: 'rollback', step: 'typed', force: false, typed: 'roll', openedAt: NOW } });
+    expect(lines[3]).toBe('  Roll back to 0%: $ flagctl set checkout 0');
+    expect(lines[4]).toBe('  Type rollback to run it. esc cancels.');
+    expect(lines[5]).toBe('  > roll▏');
+  });
+
+  it('explains a forced promote before accepting it', () => {
+    const lines = frame(consoleState(), undefined, { confirm: { kind: 'action', action: 'promote', step: 'force', force: true, typed: '', openedAt: NOW } });
+    expect(lines[3]).toContain('The decision is SOAK, not PROMOTE');
+    expect(lines[4]).toContain('Type force to run promote anyway; the audit log records it as forced.');
+  });
+
+  it('puts an automatic rollback countdown at the top with the key that cancels it', () => {
+    const lines = frame(consoleState({ countdown: { metric: 'error_rate', text: '> 2%', deadline: NOW + 42_000 } }));
+    expect(lines[3]).toBe('[AUTO-ROLLBACK] in 42s: error_rate > 2% · press c to cancel');
+  });
+
+  it('lists every key of the keymap in the help overlay', () => {
+    const state = consoleState();
+    const lines = frame(state, { columns: 80, rows: 40 }, { help: true });
+    for (const b of buildKeymap(state.profile).bindings) expect(lines.some((l) => l.includes(b.help))).toBe(true);
+  });
+});
