@@ -35,10 +35,11 @@ const SECTION: Record<Section['kind'], (props: { lines: Section['lines'] }) => R
 export function App({ controller }: { controller: ConsoleController }) {
   const model = useSession(controller);
   const { isRawModeSupported } = useStdin();
-  useInput((input, key) => controller.press(input, key), { isActive: isRawModeSupported });
+  // isRawModeSupported is undefined (not false) for a pipe; Ink enables raw mode unless told false.
+  useInput((input, key) => controller.press(input, key), { isActive: isRawModeSupported === true });
   return (
     <ColorContext.Provider value={model.color}>
-      <Box flexDirection="column" height={model.height} overflow="hidden">
+      <Box flexDirection="column" height={model.height}>
         <Header lines={model.header} />
         {model.sections.map((section) => {
           const Component = SECTION[section.kind];

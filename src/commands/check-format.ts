@@ -248,37 +248,41 @@ export function formatCheckText(r: CheckReport): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Emphasis that both Slack and CommonMark render, with the characters that would break it escaped. */
-function md(text: string): string {
-  return text.replace(/([\\`*_~[\]|<>])/g, '\\$1');
+/**
+ * Text that cannot turn into formatting by accident in Slack or CommonMark. Only what would: `*`,
+ * `~` and backticks anywhere, `_` at the edge of a word (inside one, as in `error_rate`, both leave
+ * it alone). Slack shows backslashes as typed, so nothing else is escaped.
+ */
+export function markdownSafe(text: string): string {
+  return text.replace(/[*~`]/g, '\\$&').replace(/(^|[^\w])_|_(?=[^\w]|$)/g, (m) => m.replace('_', '\\_'));
 }
 
 export function formatCheckMarkdown(r: CheckReport): string {
   const out: string[] = [];
-  out.push(`*${r.decision}* — ${md(r.profile.title)} · ${md(phaseLine(r))}`);
-  if (r.rolledBack) out.push(`_rolled back at ${clock(r.rolledBack.at)} to ${md(r.rolledBack.phase ?? `${r.rolledBack.traffic}%`)}_`);
-  for (const reason of r.reasons) out.push(`- ${md(reason)}`);
+  out.push(`*${r.decision}* — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
+  if (r.rolledBack) out.push(`_rolled back at ${clock(r.rolledBack.at)} to ${markdownSafe(r.rolledBack.phase ?? `${r.rolledBack.traffic}%`)}_`);
+  for (const reason of r.reasons) out.push(`- ${markdownSafe(reason)}`);
   if (r.autoRollback) out.push(`- automatic rollback requested by \`${r.autoRollback.metric}\``);
   out.push('', '*Metrics*');
   for (const m of r.metrics) {
     const base = m.baselineText ? `, baseline ${m.baselineText}` : '';
     const thresholds = thresholdList(m);
     const flag = m.state === 'ok' ? m.state : `*${m.state}*`;
-    out.push(`- \`${m.id}\`${m.group ? ` (${md(m.group)})` : ''} ${md(m.valueText)}${md(base)} — ${flag}${thresholds ? ` (${md(thresholds)})` : ''}`);
-    if (m.error) out.push(`  - ${md(m.error)}`);
+    out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(m.group)})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
+    if (m.error) out.push(`  - ${markdownSafe(m.error)}`);
   }
   if (r.criteria.length > 0) {
     out.push('', '*Success criteria*');
-    for (const c of r.criteria) out.push(`- ${md(criterionLine(c).replace(/\s{2,}/g, ' '))}`);
+    for (const c of r.criteria) out.push(`- ${markdownSafe(criterionLine(c).replace(/\s{2,}/g, ' '))}`);
   }
   if (r.checklist.length > 0) {
     out.push('', '*Checklist*');
-    for (const c of r.checklist) out.push(`- [${c.checked ? 'x' : ' '}] ${md(c.item)}${c.by ? ` — ${md(c.by)}` : ''}`);
+    for (const c of r.checklist) out.push(`- [${c.checked ? 'x' : ' '}] ${markdownSafe(c.item)}${c.by ? ` — ${markdownSafe(c.by)}` : ''}`);
   }
   const notes = [...sourceProblems(r), ...r.notices];
   if (notes.length > 0) {
     out.push('');
-    for (const n of notes) out.push(`_${md(n)}_`);
+    for (const n of notes) out.push(`_${markdownSafe(n)}_`);
   }
   out.push('', `_checked ${clock(r.at)}_`);
   return `${out.join('\n')}\n`;

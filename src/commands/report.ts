@@ -22,6 +22,7 @@ import type { Metric, Profile, Unit } from '../profile/types.js';
 import { formatValue } from '../profile/units.js';
 import { closeSources, createSources } from '../sources/registry.js';
 import { SourceWatch } from './check.js';
+import { markdownSafe } from './check-format.js';
 import { ExitCode } from './exit.js';
 
 /** The JSON printed by `rollcall report --format json`. Fields are only ever added. */
@@ -443,6 +444,5 @@ export function formatReviewText(r: Review): string {
 
 /** Bullets and single-asterisk emphasis: renders in Slack and in a ticket alike. */
 export function formatReviewMarkdown(r: Review): string {
-  const escape = (s: string) => s.replace(/([\\`*_~[\]|<>])/g, '\\$1');
-  return `${lines(r, (s) => `*${s}*`, (s) => `\`${s}\``, escape).join('\n')}\n`;
+  return `${lines(r, (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe).join('\n')}\n`;
 }

@@ -19,7 +19,7 @@ export function profileJsonSchema(): Record<string, unknown> {
   };
 }
 
-export async function schema(write: (text: string) => void = (text) => void process.stdout.write(text)): Promise<number> {
-  write(`${JSON.stringify(profileJsonSchema(), null, 2)}\n`);
+export async function schema(): Promise<number> {
+  process.stdout.write(`${JSON.stringify(profileJsonSchema(), null, 2)}\n`);
   return ExitCode.green;
 }

@@ -2,14 +2,11 @@
 // the Ink app on the alternate screen until the operator quits (or a signal says so), then puts
 // the terminal back and stops everything so the process can exit.
 
-import { createElement } from 'react';
-import { render } from 'ink';
 import type { WatchOptions } from '../cli.js';
 import { loadProfileOrReport } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 import { openSession, type Session } from '../engine/session.js';
 import { ConsoleController } from '../view/controller.js';
-import { App } from '../../components/App.js';
 import { ExitCode } from './exit.js';
 import { CLEAR, takeTerminal } from './terminal.js';
 
@@ -87,6 +84,7 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
   for (const conflict of controller.keymap.conflicts) session.note(conflict, 'warn');
   if (!interactive) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
 
+  const { render, createElement, App } = await loadInk();
   terminal.enter();
   const ink = render(createElement(App, { controller }), {
     stdout,
@@ -117,4 +115,20 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
   // Quitting must end the process even if a library left a handle open.
   setTimeout(() => process.exit(code), EXIT_GUARD_MS).unref();
   return code;
+}
+
+/**
+ * React picks its development or production build from NODE_ENV when first loaded, and the
+ * development build costs several times the CPU per frame. Load it as production unless the
+ * environment says otherwise, and put NODE_ENV back so the actions' commands do not inherit it.
+ */
+async function loadInk() {
+  const before = process.env.NODE_ENV;
+  process.env.NODE_ENV ??= 'production';
+  try {
+    const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../../components/App.js')]);
+    return { render, createElement, App };
+  } finally {
+    if (before === undefined) delete process.env.NODE_ENV;
+  }
 }

@@ -240,8 +240,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track): Verdict {
 
 /** The first sample of the latest stretch where neither warn nor rollback held. */
 function okSince(rule: Rule, track: Track): number | undefined {
-  const truths = [rule.rollback, rule.warn].filter((c): c is Condition => c !== undefined).map((c) => track.truth(c));
-  const start = track.quietStart(truths);
+  const start = track.quietStart(rule.rollback && track.truth(rule.rollback), rule.warn && track.truth(rule.warn));
   return start < 0 ? undefined : track.points[start]!.t;
 }
 

@@ -182,16 +182,15 @@ export class Track {
     return i;
   }
 
-  /** Where the latest run of samples on which none of the conditions holds begins (-1 if none). */
-  quietStart(truths: readonly Uint8Array[]): number {
+  /** Where the latest run of samples on which neither condition holds begins (-1 if none). */
+  quietStart(a: Uint8Array | undefined, b: Uint8Array | undefined): number {
     const { points, maxGapMs } = this;
-    const quiet = (i: number) => {
-      for (const truth of truths) if (truth[i] === HOLDS) return false;
-      return true;
-    };
+    const none = new Uint8Array(0);
+    const x = a ?? none;
+    const y = b ?? none;
     let i = this.end - 1;
-    if (i < 0 || !quiet(i)) return -1;
-    while (i > 0 && quiet(i - 1) && points[i]!.t - points[i - 1]!.t <= maxGapMs) i--;
+    if (i < 0 || x[i] === HOLDS || y[i] === HOLDS) return -1;
+    while (i > 0 && x[i - 1] !== HOLDS && y[i - 1] !== HOLDS && points[i]!.t - points[i - 1]!.t <= maxGapMs) i--;
     return i;
   }
 
@@ -269,33 +268,41 @@ export class Track {
   }
 }
 
-/** One comparison over every sample; a loop per operator keeps the hot path free of dispatch. */
+/**
+ * One comparison over every sample, with a loop per operator so the hot path has no dispatch. A
+ * comparison with NaN on either side is no judgement (UNKNOWN), whatever the operator.
+ */
 function judgeAll(op: Comparator, observed: Float64Array, thresholds: Float64Array | number): Uint8Array {
   const n = observed.length;
   const out = new Uint8Array(n);
-  const limits = typeof thresholds === 'number' ? new Float64Array(n).fill(thresholds) : thresholds;
+  const scalar = typeof thresholds === 'number';
+  const limit = (i: number) => (scalar ? thresholds : thresholds[i]!);
   switch (op) {
     case '>':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! > limits[i]! ? HOLDS : FAILS;
+      for (let i = 0; i < n; i++) out[i] = observed[i]! > limit(i) ? HOLDS : FAILS;
       break;
     case '>=':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! >= limits[i]! ? HOLDS : FAILS;
+      for (let i = 0; i < n; i++) out[i] = observed[i]! >= limit(i) ? HOLDS : FAILS;
       break;
     case '<':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! < limits[i]! ? HOLDS : FAILS;
+      for (let i = 0; i < n; i++) out[i] = observed[i]! < limit(i) ? HOLDS : FAILS;
       break;
     case '<=':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! <= limits[i]! ? HOLDS : FAILS;
+      for (let i = 0; i < n; i++) out[i] = observed[i]! <= limit(i) ? HOLDS : FAILS;
       break;
     case '==':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! === limits[i]! ? HOLDS : FAILS;
+      for (let i = 0; i < n; i++) out[i] = observed[i]! === limit(i) ? HOLDS : FAILS;
       break;
     case '!=':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! !== limits[i]! ? HOLDS : FAILS;
+      for (let i = 0; i < n; i++) out[i] = observed[i]! !== limit(i) ? HOLDS : FAILS;
       break;
   }
-  // A comparison with NaN on either side is not a judgement.
-  for (let i = 0; i < n; i++) if (Number.isNaN(observed[i]!) || Number.isNaN(limits[i]!)) out[i] = UNKNOWN;
+  for (let i = 0; i < n; i++) {
+    const a = observed[i]!;
+    const b = limit(i);
+    // x !== x is the NaN test, inlined.
+    if (a !== a || b !== b) out[i] = UNKNOWN;
+  }
   return out;
 }
 

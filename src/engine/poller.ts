@@ -132,7 +132,13 @@ export class Poller {
   /** Every metric and baseline query once; resolves when all have answered or failed. */
   async pollOnce(): Promise<void> {
     if (this.stopped) return;
-    await Promise.all(this.jobs.map((job) => this.run(job)));
+    const now = this.clock.now();
+    await Promise.all(
+      this.jobs.map((job) => {
+        if (!job.inFlight) job.attemptAt = now;
+        return this.run(job);
+      }),
+    );
   }
 
   /**
@@ -199,7 +205,7 @@ export class Poller {
       );
     } catch (error) {
       if (this.stopped) return;
-      this.failed(job, describe(error, this.profile.secrets));
+      this.failed(job, reasonOf(error, this.profile.secrets));
       return;
     }
     if (this.stopped) return;
@@ -257,7 +263,7 @@ export class Poller {
         s.range!({ metric, query: job.query, start: end - rangeMs, end, stepMs: metric.intervalMs, signal }),
       );
     } catch (error) {
-      if (!this.stopped) this.store.putHistoryError(metric.id, job.track, describe(error, this.profile.secrets).reason);
+      if (!this.stopped) this.store.putHistoryError(metric.id, job.track, reasonOf(error, this.profile.secrets).reason);
       return;
     }
     if (this.stopped) return;
@@ -283,7 +289,7 @@ export class Poller {
     const flight = new InFlight();
     this.running.add(flight);
     try {
-      const release = await this.gate(job.sourceId).acquire(flight.signal);
+      const release = await this.gate(job.sourceId).acquire(flight);
       const timeoutMs = job.metric.timeoutMs;
       const cancelDeadline = this.clock.setTimeout(
         () => flight.cancel(new SourceError('timeout', `timed out after ${formatDuration(timeoutMs)}`)),
@@ -313,27 +319,26 @@ export class Poller {
   }
 }
 
-/** A counting semaphore whose waiters leave the queue when their signal aborts. */
+/** A counting semaphore; a cancelled query leaves the queue without taking a slot. */
 class Gate {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly limit: number) {}
 
-  acquire(signal: AbortSignal): Promise<() => void> {
-    if (signal.aborted) return Promise.reject(signal.reason);
+  acquire(flight: InFlight): Promise<() => void> {
+    if (flight.cancelled) return Promise.reject(flight.cancelled);
     if (this.active < this.limit) return Promise.resolve(this.take());
     return new Promise((resolve, reject) => {
       const grant = () => {
-        signal.removeEventListener('abort', onAbort);
+        flight.onCancel = undefined;
         resolve(this.take());
       };
-      const onAbort = () => {
+      flight.onCancel = (reason) => {
         const i = this.waiting.indexOf(grant);
         if (i >= 0) this.waiting.splice(i, 1);
-        reject(signal.reason);
+        reject(reason);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(grant);
     });
   }
@@ -359,6 +364,10 @@ class InFlight {
   private readonly controller = new AbortController();
   private reject!: (reason: unknown) => void;
   private settle!: () => void;
+  /** Why it was cancelled, once it has been. */
+  cancelled: SourceError | undefined;
+  /** Called on cancel, by whoever the query is waiting on (a source's slot queue). */
+  onCancel: ((reason: SourceError) => void) | undefined;
   /** Rejects when the query is cancelled; never resolves. */
   readonly abandoned = new Promise<never>((_, reject) => (this.reject = reject));
   /** Resolves once the request has let go of its slot. */
@@ -374,6 +383,9 @@ class InFlight {
   }
 
   cancel(reason: SourceError): void {
+    if (this.cancelled) return;
+    this.cancelled = reason;
+    this.onCancel?.(reason);
     this.controller.abort(reason);
     this.reject(reason);
   }
@@ -383,7 +395,7 @@ class InFlight {
   }
 }
 
-function describe(error: unknown, secrets: readonly string[]): { reason: string; kind: SourceErrorKind } {
+function reasonOf(error: unknown, secrets: readonly string[]): { reason: string; kind: SourceErrorKind } {
   if (isSourceError(error)) return { reason: error.reason, kind: error.kind };
   // Sources turn their failures into SourceErrors; anything else is a fault, still one clean line.
   const text = error instanceof Error ? error.message : String(error);

@@ -130,48 +130,60 @@ export class Recorder {
   }
 }
 
-/** Reads a recording. A torn last line (the writer was killed mid-line) is skipped and reported. */
-export async function readRecording(file: string): Promise<Recording> {
-  const lines: Array<{ text: string; number: number; terminated: boolean }> = [];
-  let pending = '';
-  let number = 0;
-  try {
-    for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
-      const parts = (pending + (chunk as string)).split('\n');
-      pending = parts.pop()!;
-      for (const text of parts) lines.push({ text, number: ++number, terminated: true });
-    }
-  } catch (error) {
-    throw new RecordingError(`cannot read recording ${file}: ${describeFsError(error)}`);
-  }
-  if (pending !== '') lines.push({ text: pending, number: ++number, terminated: false });
+/** Problems listed one by one; past this many, only counted. */
+const MAX_PROBLEMS = 10;
 
+/**
+ * Reads a recording, line by line as the file streams in. A torn last line (the writer was killed
+ * mid-line) is skipped and reported; so is any other line that is not a recording line.
+ */
+export async function readRecording(file: string): Promise<Recording> {
   const problems: string[] = [];
+  let skipped = 0;
   let header: RecordingHeader | undefined;
   const entries: RecordingEntry[] = [];
-  for (const { text, number: n, terminated } of lines) {
-    if (text.trim() === '') continue;
+  const problem = (text: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(text);
+    else skipped++;
+  };
+
+  const consume = (text: string, n: number, terminated: boolean): void => {
+    if (text.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
-      if (!header && !terminated) throw new RecordingError(`${file}:${n}: the recording's header line is torn`);
-      if (!header) throw notARecording(file, n);
-      problems.push(terminated ? `${file}:${n}: not JSON; line skipped` : `${file}:${n}: torn last line skipped`);
-      continue;
+      if (!header) throw terminated ? notARecording(file, n) : new RecordingError(`${file}:${n}: the recording's header line is torn`);
+      problem(terminated ? `${file}:${n}: not JSON; line skipped` : `${file}:${n}: torn last line skipped`);
+      return;
     }
     if (!header) {
       header = parseHeader(value);
       if (!header) throw notARecording(file, n);
-      continue;
+      return;
     }
     // A later session appending to the same file starts with its own header; its lines follow.
-    if (parseHeader(value)) continue;
+    if (parseHeader(value)) return;
     const entry = parseEntry(value);
     if (entry) entries.push(entry);
-    else problems.push(`${file}:${n}: not a sample, error or no-data line; skipped`);
+    else problem(`${file}:${n}: not a sample, error or no-data line; skipped`);
+  };
+
+  let pending = '';
+  let n = 0;
+  try {
+    for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
+      const parts = (pending + (chunk as string)).split('\n');
+      pending = parts.pop()!;
+      for (const text of parts) consume(text, ++n, true);
+    }
+  } catch (error) {
+    if (isRecordingError(error)) throw error;
+    throw new RecordingError(`cannot read recording ${file}: ${describeFsError(error)}`);
   }
+  if (pending !== '') consume(pending, ++n, false);
   if (!header) throw new RecordingError(`${file}: empty, not a rollcall recording`);
+  if (skipped > 0) problems.push(`${file}: ${skipped} more lines skipped`);
   return { file, ...header, entries, problems };
 }
 

@@ -100,7 +100,7 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
     actions: new Set(opts.invalid?.actions),
     phases: opts.invalid?.phases ?? false,
   };
-  checkSources(parsed, error);
+  checkSourceUrls(parsed, error);
   const metricIds = Object.keys(parsed.metrics);
   const metrics: Record<string, Metric> = {};
   for (const id of metricIds) {
@@ -149,7 +149,7 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
     rollbackTo,
     actions,
     notify,
-    secrets: [...new Set(opts.secrets)],
+    secrets: [...new Set(opts.secrets)].filter((s) => s !== ''),
   };
   return { profile, issues };
 }
@@ -158,7 +158,7 @@ type Report = (path: readonly PathSegment[], message: string, at?: PathIssue['at
 
 // ── sources and metrics ────────────────────────────────────────────────────────────────────
 
-function checkSources(parsed: ProfileParsed, error: Report): void {
+function checkSourceUrls(parsed: ProfileParsed, error: Report): void {
   for (const [id, source] of Object.entries(parsed.sources)) {
     const schemes = URL_SCHEMES[source.type];
     if (schemes && 'url' in source) checkUrl(source.url, schemes, ['sources', id, 'url'], error);
@@ -490,7 +490,7 @@ function checkThenCycles(parsed: Record<string, ActionParsed>, error: Report): v
     while (next !== undefined && next in parsed) {
       if (chain.includes(next)) {
         const loop = [...chain.slice(chain.indexOf(next)), next];
-        const key = [...loop].sort().join();
+        const key = [...new Set(loop)].sort().join();
         if (!reported.has(key)) {
           reported.add(key);
           error(['actions', chain[chain.length - 1]!, 'then'], `then: makes a loop: ${loop.join(' → ')}`);

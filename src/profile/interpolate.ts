@@ -26,7 +26,15 @@ const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** Resolves every reference in the document's string values, in place. */
 export function interpolate(doc: Document, source: string, opts: InterpolateOptions): Interpolated {
   const result: Interpolated = { issues: [], secrets: [] };
-  walk(doc.contents, [], (node, path) => resolveScalar(node, path, source, opts, result));
+  const missing = new Map<string, { issue: PathIssue; more: number }>();
+  walk(doc.contents, [], (node, path) => resolveScalar(node, path, source, opts, result, missing));
+  // One line per missing variable, where it is first used: a profile in CI without its secrets
+  // would otherwise list the same variable at every use.
+  for (const [name, { issue, more }] of missing) {
+    const also = more === 0 ? '' : ` (also used in ${more} more place${more === 1 ? '' : 's'})`;
+    const hint = issue.severity === 'error' ? `; set it, or write \${${name}:-default}` : '';
+    result.issues.push({ ...issue, message: `${issue.message}${also}${hint}` });
+  }
   return result;
 }
 
@@ -43,12 +51,23 @@ function walk(node: unknown, path: PathSegment[], visit: (node: Scalar, path: Pa
   }
 }
 
-function resolveScalar(node: Scalar, path: PathSegment[], source: string, opts: InterpolateOptions, out: Interpolated): void {
+function resolveScalar(
+  node: Scalar,
+  path: PathSegment[],
+  source: string,
+  opts: InterpolateOptions,
+  out: Interpolated,
+  missing: Map<string, { issue: PathIssue; more: number }>,
+): void {
   const text = node.value as string;
   if (!text.includes('${')) return;
-  const problem = (valueOffset: number, message: string, severity: IssueSeverity = 'error'): void => {
-    out.issues.push({ path, message, severity, at: { sourceOffset: scalarOffset(node, source, valueOffset) } });
-  };
+  const issue = (valueOffset: number, message: string, severity: IssueSeverity = 'error'): PathIssue => ({
+    path,
+    message,
+    severity,
+    at: { sourceOffset: scalarOffset(node, source, valueOffset) },
+  });
+  const problem = (valueOffset: number, message: string): void => void out.issues.push(issue(valueOffset, message));
 
   const resolved = text.replace(REFERENCE, (match: string, body: string | undefined, offset: number) => {
     if (match === '$${') return '${';
@@ -66,8 +85,9 @@ function resolveScalar(node: Scalar, path: PathSegment[], source: string, opts: 
     const value = opts.env[name];
     const chosen = value !== undefined && value !== '' ? value : fallback;
     if (chosen === undefined) {
-      const lenient = opts.envMode === 'lenient';
-      problem(offset, `environment variable ${name} is not set${lenient ? '' : ` (set it, or write \${${name}:-default})`}`, lenient ? 'warning' : 'error');
+      const seen = missing.get(name);
+      if (seen) seen.more++;
+      else missing.set(name, { issue: issue(offset, `environment variable ${name} is not set`, opts.envMode === 'lenient' ? 'warning' : 'error'), more: 0 });
       return match;
     }
     if (isSecretName(name)) out.secrets.push(chosen);

@@ -145,22 +145,34 @@ function keyText(key: unknown): string | undefined {
 
 /**
  * The source offset of a character of a string scalar's value. Lines of the value appear verbatim
- * in the source for plain, block and escape-free quoted scalars; when a line does not (escapes,
- * folding, interpolation), the scalar's start is the honest answer.
+ * in the source for plain, block and escape-free quoted scalars; otherwise (folding, escapes) the
+ * text from that character to the next space is looked for, and used when it occurs only once.
+ * Failing both, the scalar's start is the honest answer.
  */
 export function scalarOffset(node: Scalar, source: string, valueOffset: number): number {
   const start = node.range?.[0] ?? 0;
   const end = node.range?.[1] ?? start;
   const value = String(node.value);
-  const lines = value.split('\n');
+  return byLines(value, source, start, end, valueOffset) ?? byToken(value, source, start, end, valueOffset) ?? start;
+}
+
+function byLines(value: string, source: string, start: number, end: number, valueOffset: number): number | undefined {
   let cursor = start;
   let consumed = 0;
-  for (const line of lines) {
+  for (const line of value.split('\n')) {
     const at = line === '' ? cursor : source.indexOf(line, cursor);
-    if (at < 0 || at >= end + 1) return start;
+    if (at < 0 || at > end) return undefined;
     if (valueOffset <= consumed + line.length) return at + (valueOffset - consumed);
     consumed += line.length + 1;
     cursor = at + line.length;
   }
-  return start;
+  return undefined;
+}
+
+function byToken(value: string, source: string, start: number, end: number, valueOffset: number): number | undefined {
+  const token = /^\S{1,40}/.exec(value.slice(valueOffset))?.[0];
+  if (!token) return undefined;
+  const text = source.slice(start, end);
+  const first = text.indexOf(token);
+  return first >= 0 && text.indexOf(token, first + 1) < 0 ? start + first : undefined;
 }

@@ -117,7 +117,7 @@ export function checkProfileText(text: string, file: string, opts: LoadOptions =
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    return finish([...syntax, { path: [], message: `the YAML cannot be read: ${why}`, severity: 'error' }], doc, text, lines, file, []);
+    return finish([...syntax, { path: [], message: `the YAML cannot be read: ${why}`, severity: 'error' }], doc, text, lines, file, interpolated.secrets);
   }
   const secrets = [...interpolated.secrets, ...secretsIn(data)];
   const early = [...syntax, ...interpolated.issues];
@@ -129,18 +129,19 @@ export function checkProfileText(text: string, file: string, opts: LoadOptions =
     const later = partial ? compileProfile(partial.parsed, { file, secrets, invalid: partial.invalid }).issues : [];
     return finish([...early, ...explainSchemaIssues(parsed.error.issues, data), ...later], doc, text, lines, file, secrets);
   }
-  if (early.some((i) => i.severity === 'error')) return finish(early, doc, text, lines, file, secrets);
-
   const compiled = compileProfile(parsed.data, { file, secrets });
   const checked = finish([...early, ...compiled.issues], doc, text, lines, file, secrets);
-  return compiled.profile ? { profile: compiled.profile, issues: checked.issues } : checked;
+  const failed = checked.issues.some((i) => i.severity === 'error');
+  return compiled.profile && !failed ? { profile: compiled.profile, issues: checked.issues } : checked;
 }
 
 function finish(issues: PathIssue[], doc: Document, text: string, lines: LineCounter, file: string, secrets: string[]): CheckResult {
   const located = locateIssues(issues, doc, text, lines, file)
     .map((issue) => ({ ...issue, message: redact(issue.message, secrets) }))
     .sort(byPosition);
-  return { issues: located };
+  // The YAML parser reports one unclosed bracket once per level it leaves open.
+  const seen = new Set<string>();
+  return { issues: located.filter((issue) => !seen.has(formatIssue(issue)) && Boolean(seen.add(formatIssue(issue)))) };
 }
 
 function yamlIssue(error: YAMLError, severity: 'error' | 'warning'): PathIssue {

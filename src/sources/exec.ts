@@ -9,15 +9,12 @@ import type { SourceConfig } from '../profile/types.js';
 import { parseSampleValue } from './exposition.js';
 import { pickNumbers } from './jsonpath.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
-import { describeValue, oneLine, toSourceError } from './timeout.js';
+import { oneLine, shortValue, toSourceError } from './timeout.js';
 
 type ExecConfig = Extract<SourceConfig, { type: 'exec' }>;
 
-export interface ExecOptions {
-  /** How long a process group has between SIGTERM and SIGKILL (default 2s). */
-  killGraceMs?: number;
-}
-
+/** How long a process group has between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 2_000;
 const MAX_STDOUT_BYTES = 1024 * 1024;
 const MAX_STDERR_BYTES = 64 * 1024;
 
@@ -28,11 +25,10 @@ interface Ran {
   signal: NodeJS.Signals | null;
 }
 
-export function createExecSource(id: string, config: ExecConfig, opts: ExecOptions = {}): Source & { where: string } {
+export function createExecSource(id: string, config: ExecConfig): Source & { where: string } {
   // Messages name the program, never its arguments: those are where tokens tend to be.
   const program = config.shell ? (config.run.join(' ').trim().split(/\s+/)[0] ?? 'sh') : config.run[0]!;
   const where = basename(program) || program;
-  const killGraceMs = opts.killGraceMs ?? 2_000;
   const running = new Set<ChildProcess>();
 
   function run(argv: string[], signal: AbortSignal): Promise<Ran> {
@@ -47,7 +43,7 @@ export function createExecSource(id: string, config: ExecConfig, opts: ExecOptio
       let killTimer: NodeJS.Timeout | undefined;
       const stop = () => {
         killGroup(child, 'SIGTERM');
-        killTimer ??= setTimeout(() => killGroup(child, 'SIGKILL'), killGraceMs);
+        killTimer ??= setTimeout(() => killGroup(child, 'SIGKILL'), KILL_GRACE_MS);
         killTimer.unref();
       };
       const onAbort = () => stop();
@@ -112,14 +108,14 @@ function readStdout(stdout: string, query: string, t: number, where: string): Se
   if (text === '') return { series: [] };
   if (query === '' || query === '$') {
     const v = parseSampleValue(text);
-    if (v === undefined) throw new SourceError('parse', `stdout ${describeValue(firstLine(text))} is not a number (${where})`);
+    if (v === undefined) throw new SourceError('parse', `stdout ${shortValue(firstLine(text))} is not a number (${where})`);
     return { series: [{ labels: {}, points: [{ t, v }] }] };
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new SourceError('parse', `stdout ${describeValue(firstLine(text))} is not JSON (${where})`);
+    throw new SourceError('parse', `stdout ${shortValue(firstLine(text))} is not JSON (${where})`);
   }
   return pickNumbers(json, query, t, where);
 }

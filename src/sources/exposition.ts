@@ -97,19 +97,28 @@ class Line {
     while (this.text[this.i] === ' ' || this.text[this.i] === '\t') this.i++;
     return this.i - from;
   }
+  /** The run of characters a sticky pattern (`/[…]+/y`) matches here. */
   word(pattern: RegExp): string | undefined {
-    const from = this.i;
-    while (this.i < this.text.length && pattern.test(this.text[this.i]!)) this.i++;
-    return this.i > from ? this.text.slice(from, this.i) : undefined;
+    pattern.lastIndex = this.i;
+    const m = pattern.exec(this.text);
+    if (!m) return undefined;
+    this.i = pattern.lastIndex;
+    return m[0];
   }
   token(): string | undefined {
-    const from = this.i;
-    while (this.i < this.text.length && this.text[this.i] !== ' ' && this.text[this.i] !== '\t') this.i++;
-    return this.i > from ? this.text.slice(from, this.i) : undefined;
+    return this.word(TOKEN);
   }
   /** A double-quoted string with the format's escapes (\\, \", \n); other escapes stay as written. */
   quoted(): string | undefined {
     if (this.text[this.i] !== '"') return undefined;
+    const close = this.text.indexOf('"', this.i + 1);
+    const escape = this.text.indexOf('\\', this.i + 1);
+    if (close !== -1 && (escape === -1 || escape > close)) {
+      // The common case, no escapes: one slice.
+      const value = this.text.slice(this.i + 1, close);
+      this.i = close + 1;
+      return value;
+    }
     this.i++;
     let value = '';
     while (this.i < this.text.length) {
@@ -127,10 +136,14 @@ class Line {
   }
 }
 
+const NAME_CHARS = /[a-zA-Z0-9_:]+/y;
+const LABEL_CHARS = /[a-zA-Z0-9_]+/y;
+const TOKEN = /[^ \t]+/y;
+
 function readSample(text: string, out: Exposition): boolean {
   const line = new Line(text);
   line.skipBlanks();
-  let name = line.peek() === '{' ? undefined : line.word(/[a-zA-Z0-9_:]/);
+  let name = line.peek() === '{' ? undefined : line.word(NAME_CHARS);
   if (name !== undefined && !METRIC_NAME.test(name)) return false;
   const blanksAfterName = line.skipBlanks();
   const labels: Labels = {};
@@ -177,7 +190,7 @@ function readLabels(line: Line, labels: Labels, nameAllowed: boolean): string | 
       return name ?? true;
     }
     const quotedKey = line.peek() === '"';
-    const key = quotedKey ? line.quoted() : line.word(/[a-zA-Z0-9_]/);
+    const key = quotedKey ? line.quoted() : line.word(LABEL_CHARS);
     if (key === undefined) return false;
     line.skipBlanks();
     if (line.peek() !== '=') {

@@ -4,7 +4,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Metric, SourceConfig } from '../profile/types.js';
 import type { SeriesSet } from '../engine/types.js';
 import { pickNumbers } from './jsonpath.js';
@@ -25,7 +25,7 @@ export interface EndpointOptions {
 export interface HttpRequest {
   /** Path and query string on the endpoint's origin, from `joinPath`. */
   path: string;
-  method?: string;
+  method?: Dispatcher.HttpMethod;
   headers?: Record<string, string>;
   body?: string;
   signal: AbortSignal;
@@ -65,14 +65,14 @@ export class HttpEndpoint {
     this.headers = { ...opts.headers };
     const auth = opts.auth ?? (userinfo ? { basic: userinfo } : undefined);
     if (auth && !hasHeader(this.headers, 'authorization')) this.headers.authorization = authorization(auth);
-    this.pool = new Pool(url.origin, { connections: opts.connections ?? 4, pipelining: 1 });
+    this.pool = new Pool(url.origin, { connections: opts.connections ?? 4 });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
     const res = await this.pool.request({
       path: req.path,
-      method: (req.method ?? 'GET') as 'GET',
+      method: req.method ?? 'GET',
       headers: { ...this.headers, ...req.headers },
       body: req.body ?? null,
       signal: req.signal,
@@ -114,7 +114,7 @@ export class HttpEndpoint {
 }
 
 /** `host:port` with the scheme's default port written out. */
-export function hostPort(url: URL): string {
+function hostPort(url: URL): string {
   const port = url.port || (url.protocol === 'https:' ? '443' : url.protocol === 'http:' ? '80' : '');
   return port ? `${url.hostname}:${port}` : url.hostname;
 }

@@ -6,7 +6,7 @@ import { JSONPath } from 'jsonpath-plus';
 import type { Labels, SeriesSet } from '../engine/types.js';
 import { parseSampleValue } from './exposition.js';
 import { SourceError } from './source.js';
-import { describeValue } from './timeout.js';
+import { shortValue } from './timeout.js';
 
 interface Match {
   value: unknown;
@@ -40,5 +40,5 @@ function toNumber(value: unknown, path: string, where: string): number {
     const n = parseSampleValue(value.trim());
     if (n !== undefined) return n;
   }
-  throw new SourceError('parse', `${path} matched ${describeValue(value)}, not a number (${where})`);
+  throw new SourceError('parse', `${path} matched ${shortValue(value)}, not a number (${where})`);
 }

@@ -6,11 +6,11 @@
 import pg from 'pg';
 import type { FieldDef, PoolClient, QueryArrayConfig } from 'pg';
 import type { Labels, Point, SeriesSet } from '../engine/types.js';
-import type { SourceConfig } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
+import type { SourceConfig } from '../profile/types.js';
 import { parseSampleValue } from './exposition.js';
 import { SourceError, type InstantRequest, type RangeRequest, type Source } from './source.js';
-import { describeValue, oneLine, toSourceError } from './timeout.js';
+import { oneLine, shortValue, toSourceError } from './timeout.js';
 
 type PostgresConfig = Extract<SourceConfig, { type: 'postgres' }>;
 
@@ -158,7 +158,7 @@ function stepTimes(start: number, end: number, stepMs: number): number[] {
  * The highest `$n` the SQL uses, outside string literals, quoted identifiers, comments and
  * dollar-quoted bodies. More than 2 is an error: only the window's bounds are on offer.
  */
-export function windowParameters(sql: string, where: string): number {
+function windowParameters(sql: string, where: string): number {
   let highest = 0;
   let i = 0;
   while (i < sql.length) {
@@ -218,7 +218,7 @@ function toSeries(fields: FieldDef[], rows: unknown[][], t: number, where: strin
     if (raw === null || raw === undefined) return;
     const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseSampleValue(raw.trim()) : undefined;
     if (v === undefined) {
-      throw new SourceError('parse', `${fields[valueAt]!.name} ${describeValue(raw)} in row ${index + 1} is not a number (${where})`);
+      throw new SourceError('parse', `${fields[valueAt]!.name} ${shortValue(raw)} in row ${index + 1} is not a number (${where})`);
     }
     const labels: Labels = {};
     fields.forEach((f, i) => {

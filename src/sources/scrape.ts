@@ -135,8 +135,7 @@ function ratio(numerator: number | undefined, denominator: number | undefined): 
 }
 
 function evaluate(part: Part, exposition: Exposition, at: number, previous: Memory | undefined, where: string): Memory {
-  const name = part.mode === 'quantile' && !part.series.endsWith('_bucket') ? `${part.series}_bucket` : part.series;
-  const samples = select(exposition, name, part.match, where);
+  const samples = select(exposition, exposedName(part.series, part.mode), part.match, where);
   if (part.mode === 'value') {
     return { at, counters: new Map(), result: samples.length > 0 ? samples.reduce((sum, s) => sum + s.value, 0) : undefined };
   }
@@ -168,7 +167,7 @@ function counterDeltas(before: Map<string, number>, now: ExpositionSample[]): Ar
 }
 
 /** histogram_quantile over bucket increases summed by `le`, interpolated as Prometheus does. */
-export function bucketQuantile(q: number, buckets: Array<{ labels: Labels; delta: number }>): number | undefined {
+function bucketQuantile(q: number, buckets: Array<{ labels: Labels; delta: number }>): number | undefined {
   const byBound = new Map<number, number>();
   for (const b of buckets) {
     const bound = b.labels.le === undefined ? undefined : parseSampleValue(b.labels.le);
@@ -215,6 +214,11 @@ function anchored(pattern: string, label: string, where: string): RegExp {
   }
 }
 
+/** A histogram is read from its `_bucket` series, whichever of the two names the profile gives. */
+function exposedName(series: string, mode: Mode | undefined): string {
+  return mode === 'quantile' && !series.endsWith('_bucket') ? `${series}_bucket` : series;
+}
+
 function labelKey(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -223,7 +227,7 @@ function notes(exposition: Exposition, selector: ScrapeSelector): string[] {
   const out: string[] = [];
   const { count, firstLine } = exposition.malformed;
   if (count > 0) out.push(`${count} malformed line${count === 1 ? '' : 's'} skipped in the exposition (first: line ${firstLine})`);
-  const wanted = selector.mode === 'quantile' && !selector.series.endsWith('_bucket') ? `${selector.series}_bucket` : selector.series;
+  const wanted = exposedName(selector.series, selector.mode);
   if (!exposition.byName.has(wanted)) out.push(`no series named ${wanted} in the exposition`);
   if (selector.divideBy && !exposition.byName.has(selector.divideBy.series)) out.push(`no series named ${selector.divideBy.series} in the exposition`);
   return out;

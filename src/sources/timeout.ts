@@ -97,7 +97,7 @@ export function toSourceError(error: unknown, where: string): SourceError {
     return new SourceError('aborted', `aborted (${where})`, { cause: error });
   }
   const text = error instanceof Error ? error.message : String(error);
-  return new SourceError('unreachable', `${oneLine(text) || (code ?? 'failed')} (${where})`, { cause: error });
+  return new SourceError('unreachable', `${oneLine(text) || 'failed'} (${where})`, { cause: error });
 }
 
 /** The errno-style code of an error, its cause, or the first of an AggregateError's errors. */
@@ -125,12 +125,12 @@ export function oneLine(text: string): string {
 }
 
 /** `scheme://user:pass@host` → `scheme://host`, wherever it appears in a text. */
-export function stripUserinfo(text: string): string {
+function stripUserinfo(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, '$1');
 }
 
 /** A value quoted for a message: strings in quotes, containers by kind, at most 40 characters. */
-export function describeValue(value: unknown): string {
+export function shortValue(value: unknown): string {
   const text =
     typeof value === 'string'
       ? JSON.stringify(value)

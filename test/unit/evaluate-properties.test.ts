@@ -4,8 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parse } from 'yaml';
-import { buildProfile } from '../support/profile-builder.js';
+import { parseProfile } from '../../src/profile/load.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { SeriesStore } from '../../src/engine/series.js';
 import { initialState } from '../../src/engine/state.js';
@@ -15,8 +14,8 @@ const T0 = Date.UTC(2026, 0, 5, 9);
 const STEP = 15_000;
 const N = 81; // 20 minutes of 15-second samples
 
-const profile = buildProfile(
-  parse(`
+const profile = parseProfile(
+  `
 name: properties
 sources:
   prom: { type: prometheus, url: "http://127.0.0.1:9090" }
@@ -37,8 +36,10 @@ phases:
     hold: 5m
     success: ["error_rate < 0.5%", "success >= 98%", "latency < 1.2x baseline"]
   - { name: full, traffic: 100 }
-`),
-);
+`,
+  'test.yaml',
+  { env: {} },
+).profile;
 
 /** For each metric: the values a sample may take, best first, and the control track's value. */
 const LEVELS: Record<string, number[]> = {

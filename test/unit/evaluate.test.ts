@@ -2,8 +2,7 @@
 // state and its transitions, the phase gates and the decision with its reasons.
 
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { buildProfile } from '../support/profile-builder.js';
+import { parseProfile } from '../../src/profile/load.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { nextCheckin } from '../../src/engine/phases.js';
 import { VirtualClock } from '../../src/engine/clock.js';
@@ -18,7 +17,7 @@ const M = 60_000;
 const H = 3_600_000;
 
 function profile(yaml: string): Profile {
-  return buildProfile(parse(yaml));
+  return parseProfile(yaml, 'test.yaml', { env: {} }).profile;
 }
 
 const SOURCES = `
@@ -312,6 +311,8 @@ rules:
 phases:
   - { name: shadow-10, traffic: 10, duration: 48h }
   - { name: half, traffic: 50, duration: 72h }
+actions:
+  rollback: { run: [vercel, env, rm, PHASE_3_ROLLOUT_PERCENTAGE, production], confirm: typed }
 `);
 
 describe('automatic rollback (seed 002)', () => {

@@ -233,6 +233,28 @@ describe('the poller', () => {
     expect(a.calls).toHaveLength(1);
   });
 
+  it('stops queries still waiting for a slot without ever sending them', async () => {
+    const clock = new VirtualClock(T0);
+    const a = fakeSource('a', clock, () => new Promise<SeriesSet>(() => {}));
+    const { poller, store } = setup([metric('m1'), metric('m2'), metric('m3')], [a], { a: { concurrency: 1 } }, clock);
+    poller.start();
+    await clock.advance(1_000);
+    expect(a.calls).toHaveLength(1);
+    await poller.stop();
+    await clock.advance(60_000);
+    expect(a.calls).toHaveLength(1);
+    for (const id of ['m1', 'm2', 'm3']) expect(store.snapshot()[id]!.consecutiveErrors).toBe(0);
+  });
+
+  it('lets the next query have the slot when a hung one reaches its deadline', async () => {
+    const clock = new VirtualClock(T0);
+    const a = fakeSource('a', clock, (req) => (req.metric.id === 'hung' ? new Promise<SeriesSet>(() => {}) : value(1, req.time)));
+    const { poller, store } = setup([metric('hung'), metric('next')], [a], { a: { concurrency: 1 } }, clock);
+    await Promise.all([poller.pollOnce(), clock.advance(6_000)]);
+    expect(store.snapshot().hung!.lastError?.reason).toBe('timed out after 5s');
+    expect(store.snapshot().next!.groups[0]!.canary).toEqual([{ t: T0 + 6_000, v: 1 }]);
+  });
+
   it('resolves stop() promptly even when a source ignores its abort signal', async () => {
     const clock = new VirtualClock(T0);
     const a = fakeSource('a', clock, () => new Promise<SeriesSet>(() => {}));
@@ -341,6 +363,17 @@ describe('the poller', () => {
     const snap = store.snapshot();
     expect(snap.errors!.groups).toEqual([{ key: '', canary: [{ t: T0, v: 0.02 }], baseline: [{ t: T0, v: 0.01 }] }]);
     expect(snap.latency!.groups[0]!.baseline).toEqual([{ t: T0, v: 7 }]);
+  });
+
+  it('reports a source that throws something unexpected in one line, without the profile secrets', async () => {
+    const clock = new VirtualClock(T0);
+    const a = fakeSource('a', clock, () => {
+      throw new TypeError('cannot read https://ops:hunter22@10.0.0.7/api with token s3cr3t-t0ken\n    at parse (x.js:1:1)');
+    });
+    const profile = { ...profileOf([metric('m')]), secrets: ['s3cr3t-t0ken'] };
+    const store = new SeriesStore(profile);
+    await new Poller({ profile, sources: new Map([['a', a]]), store, clock }).pollOnce();
+    expect(store.snapshot().m!.lastError?.reason).toBe('source failed: cannot read https://10.0.0.7/api with token ***');
   });
 
   it('names a source missing from the registry as the reason', async () => {

@@ -163,6 +163,19 @@ describe('recording and replaying', () => {
     expect(recording.problems).toEqual([`${file}:3: torn last line skipped`]);
   });
 
+  it('lists the first ten bad lines and counts the rest, keeping every good line', async () => {
+    const file = join(dir, 'noisy.jsonl');
+    let text = `{"recording":"rollcall","version":1,"profile":"p","startedAt":${T0}}\n`;
+    for (let i = 0; i < 15; i++) text += `garbage ${i}\n{"t":${T0 + i},"metric":"m","v":${i}}\n`;
+    await writeFile(file, text);
+    const recording = await readRecording(file);
+    expect(recording.entries).toHaveLength(15);
+    expect(recording.entries[0]).toEqual({ t: T0, metric: 'm', track: 'canary', group: '', v: 0 });
+    expect(recording.problems).toHaveLength(11);
+    expect(recording.problems[0]).toBe(`${file}:2: not JSON; line skipped`);
+    expect(recording.problems[10]).toBe(`${file}: 5 more lines skipped`);
+  });
+
   it('refuses a file that is not a recording, saying where', async () => {
     const file = join(dir, 'profile.yaml');
     await writeFile(file, 'name: checkout\n');

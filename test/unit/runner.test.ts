@@ -185,23 +185,23 @@ describe('action runner', () => {
   });
 
   it('stops a command that outlives its timeout and changes nothing', async () => {
-    const { runner } = await setup([action('rollback', [script('slow.sh'), '60'], { timeout: '300ms' })]);
+    const { runner } = await setup([action('rollback', [script('slow.sh'), '60'], { timeout: '1s' })]);
     const outcome = await runner.run({ action: 'rollback', snapshot: snapshot('ROLLBACK') });
     expect(outcome).toMatchObject({ ok: false, timedOut: true, signal: 'SIGTERM', outputTail: ['started'] });
-    expect(outcome.message).toBe('rollback FAILED: timed out after 0.3s, process group killed (SIGTERM); rollout state unchanged');
+    expect(outcome.message).toBe('rollback FAILED: timed out after 1.0s, process group killed (SIGTERM); rollout state unchanged');
     expect(store.read().rolledBack).toBeNull();
     expect((await entries())[0]).toMatchObject({ timedOut: true, ok: false });
   });
 
   it('kills a command that ignores SIGTERM with SIGKILL', async () => {
-    const { runner } = await setup([action('stubborn', [script('ignore-term.sh')], { timeout: '200ms' })]);
+    const { runner } = await setup([action('stubborn', [script('ignore-term.sh')], { timeout: '1s' })]);
     const outcome = await runner.run({ action: 'stubborn', snapshot: snapshot('SOAK') });
     expect(outcome).toMatchObject({ ok: false, timedOut: true, signal: 'SIGKILL', outputTail: ['ignoring SIGTERM'] });
   });
 
   it('takes down the children a command started along with it', async () => {
     const pids = join(dir, 'pids');
-    const { runner } = await setup([action('spawner', [script('spawn-children.sh'), pids], { timeout: '500ms' })]);
+    const { runner } = await setup([action('spawner', [script('spawn-children.sh'), pids], { timeout: '2s' })]);
     const outcome = await runner.run({ action: 'spawner', snapshot: snapshot('SOAK') });
     expect(outcome.timedOut).toBe(true);
     const children = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
@@ -314,6 +314,23 @@ describe('action runner', () => {
     const outcome = await runner.run({ action: 'deploy', snapshot: snapshot('PROMOTE') });
     expect(outcome).toMatchObject({ action: 'promote', ok: true, outputTail: ['arg=canary'] });
     expect(store.read().phase).toBe(1);
+  });
+
+  it('says loudly when a command succeeded but the rollout state could not be saved', async () => {
+    const { runner } = await setup([action('promote', [script('args.sh')])]);
+    await store.close();
+    const outcome = await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.message).toMatch(/^promote → exit 0 \(\d+\.\ds\); BUT the rollout state was not saved: .+/);
+  });
+
+  it('says so in the outcome when the audit log cannot be written', async () => {
+    const { runner, events } = await setup([action('rollback', [script('args.sh')])]);
+    await audit.close();
+    const outcome = await runner.run({ action: 'rollback', snapshot: snapshot('ROLLBACK') });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.message).toMatch(/; AUDIT LOG NOT WRITTEN: cannot write audit log .*checkout\.audit\.jsonl: .+$/);
+    expect(events.at(-1)).toEqual({ type: 'end', outcome });
   });
 
   it('records the decision and metric values of the moment in the audit log', async () => {

@@ -6,16 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { buildProfile } from '../support/profile-builder.js';
+import { parseProfile } from '../../src/profile/load.js';
 import { defaultStateDir, isStateStoreError, openStateStore, statePath } from '../../src/actions/state-store.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { promoted, type RolloutStore } from '../../src/engine/state.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 
-const profile = buildProfile(
-  parse(`
+const profile = parseProfile(
+  `
 name: checkout-v2
 sources: { prom: { type: prometheus, url: "http://127.0.0.1:9090" } }
 metrics: { error_rate: { source: prom, query: q, unit: ratio } }
@@ -23,8 +22,10 @@ phases:
   - { name: canary, traffic: 10 }
   - { name: ramp-50, traffic: 50 }
   - { name: full, traffic: 100 }
-`),
-);
+`,
+  'test.yaml',
+  { env: {} },
+).profile;
 
 let dir: string;
 let clock: VirtualClock;

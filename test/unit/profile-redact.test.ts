@@ -1,0 +1,52 @@
+// What counts as a secret, and that redact() leaves none behind.
+
+import { describe, expect, it } from 'vitest';
+import { isSecretName, redact, secretsIn } from '../../src/profile/redact.js';
+
+describe('redact', () => {
+  it('replaces every occurrence of every secret', () => {
+    expect(redact('token tok-123 sent twice: tok-123', ['tok-123'])).toBe('token *** sent twice: ***');
+  });
+
+  it('replaces a longer secret before a shorter one inside it', () => {
+    expect(redact('Authorization: Bearer abc-secret', ['abc-secret', 'Bearer abc-secret'])).toBe('Authorization: ***');
+  });
+
+  it('leaves ordinary text alone when a "secret" is too short to be one', () => {
+    expect(redact('a b c', ['a', 'b'])).toBe('a b c');
+  });
+
+  it('returns the text unchanged when there are no secrets', () => {
+    expect(redact('nothing to hide', [])).toBe('nothing to hide');
+  });
+});
+
+describe('isSecretName', () => {
+  it('recognises credential-looking names in any case', () => {
+    for (const name of ['PROM_TOKEN', 'DB_PASSWORD', 'api_key', 'SLACK_WEBHOOK_URL', 'Authorization', 'X-Api-Key', 'SENTRY_DSN', 'Cookie', 'SESSION_ID', 'PASSWD', 'AWS_SECRET_ACCESS_KEY', 'GCP_CREDENTIALS']) {
+      expect(isSecretName(name), name).toBe(true);
+    }
+  });
+
+  it('does not flag ordinary names', () => {
+    for (const name of ['PROMETHEUS_URL', 'REGION', 'Accept', 'CANARY_SHARE']) expect(isSecretName(name), name).toBe(false);
+  });
+});
+
+describe('secretsIn', () => {
+  it('finds credentials by where they sit in a profile', () => {
+    const found = secretsIn({
+      sources: {
+        a: { type: 'http', url: 'http://u:pa%40ss@127.0.0.1/?token=t-1234&page=2', headers: { 'X-Api-Key': 'key-5678', Accept: 'application/json' } },
+        b: { type: 'http', url: 'http://127.0.0.1', auth: { bearer: 'bearer-9999' } },
+        c: { type: 'exec', run: ['x'], env: { API_TOKEN: 'env-token-1', MODE: 'fast' } },
+      },
+      notify: [{ type: 'slack', url: 'http://127.0.0.1/hooks/abc' }, { type: 'webhook', url: 'http://127.0.0.1/plain' }],
+    });
+    expect(found.sort()).toEqual(['bearer-9999', 'env-token-1', 'http://127.0.0.1/hooks/abc', 'key-5678', 'pa%40ss', 'pa@ss', 't-1234'].sort());
+  });
+
+  it('keeps a header credential both whole and without its scheme', () => {
+    expect(secretsIn({ headers: { Authorization: 'Bearer abc-123' } }).sort()).toEqual(['Bearer abc-123', 'abc-123']);
+  });
+});
