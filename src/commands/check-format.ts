@@ -2,10 +2,10 @@
 // scripts (CheckReport, versioned); text is for a terminal; markdown pastes into Slack or a ticket
 // (bullets rather than tables, single-asterisk emphasis, which both render).
 
-import { formatDuration } from '../profile/duration.js';
 import { formatValue } from '../profile/units.js';
 import type { Profile, SourceConfig, Unit } from '../profile/types.js';
 import type { Decision, MetricState, Snapshot } from '../engine/types.js';
+import { spoken } from '../engine/phases.js';
 
 /** The JSON printed by `rollcall check --format json`. Fields are only ever added, never changed. */
 export interface CheckReport {
@@ -191,7 +191,7 @@ function thresholdList(m: CheckMetric): string {
 function phaseLine(r: CheckReport): string {
   const p = r.phase;
   const parts = [`phase ${p.index + 1}/${p.count} ${p.name} (${p.traffic}%)`];
-  parts.push(p.durationMs !== undefined ? `${formatDuration(p.elapsedMs)} of ${formatDuration(p.durationMs)}` : `${formatDuration(p.elapsedMs)} in phase`);
+  parts.push(p.durationMs !== undefined ? `${spoken(p.elapsedMs)} of ${spoken(p.durationMs)}` : `${spoken(p.elapsedMs)} in phase`);
   if (p.nextCheckinAt) parts.push(`next check-in ${clock(p.nextCheckinAt)}`);
   return parts.join(' · ');
 }
@@ -199,7 +199,7 @@ function phaseLine(r: CheckReport): string {
 function criterionLine(c: CheckReport['criteria'][number]): string {
   if (c.met === null) return `no data   ${c.text}`;
   if (!c.met) return `not met   ${c.text}${c.valueText ? ` (now ${c.valueText})` : ''}`;
-  return `${c.heldMs >= c.holdMs ? 'met    ' : 'holding'}   ${c.text} (held ${formatDuration(c.heldMs)} of ${formatDuration(c.holdMs)})`;
+  return `${c.heldMs >= c.holdMs ? 'met    ' : 'holding'}   ${c.text} (held ${spoken(c.heldMs)} of ${spoken(c.holdMs)})`;
 }
 
 function sourceProblems(r: CheckReport): string[] {
@@ -214,7 +214,7 @@ export function formatCheckText(r: CheckReport): string {
   out.push('');
   out.push(r.decision);
   for (const reason of r.reasons) out.push(`  - ${reason}`);
-  if (r.autoRollback) out.push(`  automatic rollback requested by ${r.autoRollback.metric} (grace ${formatDuration(r.autoRollback.graceMs)})`);
+  if (r.autoRollback) out.push(`  automatic rollback requested by ${r.autoRollback.metric} (grace ${spoken(r.autoRollback.graceMs)})`);
 
   out.push('');
   const rows = r.metrics.map((m) => [

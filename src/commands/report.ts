@@ -10,12 +10,12 @@ import { isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
 import { lowerBound, upperBound } from '../engine/judge.js';
-import { currentPhase, judgementWindowMs } from '../engine/phases.js';
+import { currentPhase, judgementWindowMs, spoken } from '../engine/phases.js';
 import { Poller } from '../engine/poller.js';
 import { SeriesStore } from '../engine/series.js';
 import type { RolloutState } from '../engine/state.js';
 import type { Decision, MetricSeries, Point, SeriesSnapshot, Snapshot } from '../engine/types.js';
-import { DURATION_FORMS, formatDuration, parseDuration } from '../profile/duration.js';
+import { DURATION_FORMS, parseDuration } from '../profile/duration.js';
 import { loadProfileOrReport } from '../profile/load.js';
 import { redact } from '../profile/redact.js';
 import type { Metric, Profile, Unit } from '../profile/types.js';
@@ -382,7 +382,7 @@ function stats(s: Summary, unit: Unit): string {
 function decisionTimes(r: Review): string {
   return (['ROLLBACK', 'HOLD', 'SOAK', 'PROMOTE'] as const)
     .filter((d) => r.decisions[d] > 0)
-    .map((d) => `${d} ${formatDuration(r.decisions[d])}`)
+    .map((d) => `${d} ${spoken(r.decisions[d])}`)
     .join(', ');
 }
 
@@ -400,16 +400,16 @@ function actionLine(a: Review['actions'][number]): string {
 
 function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => string, escape: (s: string) => string): string[] {
   const out: string[] = [];
-  const span = formatDuration(r.windowMs);
+  const span = spoken(r.windowMs);
   out.push(`${emphasis(`${span} review`)} — ${escape(r.profile.title)} (${escape(r.profile.name)})`);
   out.push(`${clockText(r.from)} → ${clockText(r.to)} · phase ${r.phase.index + 1}/${r.phase.count} ${escape(r.phase.name)} (${r.phase.traffic}%)`);
   out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
   for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
-  out.push(`Decision over the window: ${decisionTimes(r) || '—'} (judged every ${formatDuration(r.stepMs)})`);
+  out.push(`Decision over the window: ${decisionTimes(r) || '—'} (judged every ${spoken(r.stepMs)})`);
 
   out.push('', emphasis('Metrics (min / median / p95 / max; time in warn, breach, no data)'));
   for (const m of r.metrics) {
-    const times = `warn ${formatDuration(m.warnMs)}, breach ${formatDuration(m.breachMs)}${m.noDataMs > 0 ? `, no data ${formatDuration(m.noDataMs)}` : ''}`;
+    const times = `warn ${spoken(m.warnMs)}, breach ${spoken(m.breachMs)}${m.noDataMs > 0 ? `, no data ${spoken(m.noDataMs)}` : ''}`;
     if (m.groups.length === 0) out.push(`- ${code(m.id)} no samples — ${times}`);
     for (const g of m.groups) {
       const label = g.group ? `${code(m.id)} [${escape(g.group)}]` : code(m.id);
@@ -419,7 +419,7 @@ function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => 
     for (const b of m.breaches) {
       const end = b.end ? clockText(b.end).slice(11) : 'ongoing';
       const peak = b.peak !== undefined ? `, peak ${formatValue(b.peak, m.unit)}` : '';
-      out.push(`  - breach ${clockText(b.start)} → ${end} (${formatDuration(b.durationMs)}${escape(peak)})${b.reason ? `: ${escape(b.reason)}` : ''}`);
+      out.push(`  - breach ${clockText(b.start)} → ${end} (${spoken(b.durationMs)}${escape(peak)})${b.reason ? `: ${escape(b.reason)}` : ''}`);
     }
   }
 

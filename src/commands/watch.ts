@@ -27,6 +27,8 @@ export async function watch(file: string, opts: WatchOptions): Promise<number> {
     process.stderr.write('rollcall watch: --speed applies to --replay only\n');
     return ExitCode.usage;
   }
+  // Ink and React take the longest to load: start now, while the profile is read.
+  loadInk().catch(() => undefined);
   const loaded = await loadProfileOrReport(file);
   if ('exitCode' in loaded) return loaded.exitCode;
   return openConsole(loaded.profile, opts);
@@ -44,6 +46,7 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     stderr.write(`rollcall watch: stdout is not a terminal; for scripts and cron use \`rollcall check ${profile.file ?? '<profile>'}\`\n`);
     return ExitCode.usage;
   }
+  const ink = loadInk();
   const interactive = stdin.isTTY === true;
   const readOnlyReason = opts.readOnly ? '--read-only' : interactive ? undefined : 'stdin is not a terminal';
 
@@ -84,9 +87,9 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
   for (const conflict of controller.keymap.conflicts) session.note(conflict, 'warn');
   if (!interactive) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
 
-  const { render, createElement, App } = await loadInk();
+  const { render, createElement, App } = await ink;
   terminal.enter();
-  const ink = render(createElement(App, { controller }), {
+  const app = render(createElement(App, { controller }), {
     stdout,
     stdin,
     stderr,
@@ -98,13 +101,13 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
   terminal.onResize((size) => {
     // A terminal that changed size may have moved or cut the old frame: repaint from scratch.
     terminal.write(CLEAR);
-    ink.clear();
+    app.clear();
     controller.resize(size);
   });
   session.start();
 
   const code = await finished;
-  ink.unmount();
+  app.unmount();
   controller.dispose();
   terminal.restore();
   try {
@@ -122,7 +125,13 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
  * development build costs several times the CPU per frame. Load it as production unless the
  * environment says otherwise, and put NODE_ENV back so the actions' commands do not inherit it.
  */
-async function loadInk() {
+let inkLoading: ReturnType<typeof importInk> | undefined;
+
+function loadInk(): ReturnType<typeof importInk> {
+  return (inkLoading ??= importInk());
+}
+
+async function importInk() {
   const before = process.env.NODE_ENV;
   process.env.NODE_ENV ??= 'production';
   try {

@@ -3,13 +3,12 @@
 // the same snapshot, and samples later than `now` are ignored, so a report can replay history by
 // calling it at earlier moments.
 
-import { formatDuration } from '../profile/duration.js';
 import { formatValue } from '../profile/units.js';
 import type { Condition, Metric, Phase, Profile, Rule, Severity } from '../profile/types.js';
 import type { RolloutState } from './state.js';
 import type { MetricState, MetricStatus, SeriesSnapshot, Snapshot } from './types.js';
 import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';
-import { currentPhase, decide, phaseGate, type Level, type Reason } from './phases.js';
+import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from './phases.js';
 
 export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
   const phase = currentPhase(profile, state);
@@ -141,7 +140,7 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
       level: 1,
       state: 'stale',
       rank: 20,
-      reason: `${metric.id} stale: last sample ${formatDuration(view.ageMs ?? 0)} ago`,
+      reason: `${metric.id} stale: last sample ${spoken(view.ageMs ?? 0)} ago`,
       since: track.latest!.t + track.maxGapMs,
       track,
     };
@@ -258,13 +257,13 @@ function comparison(track: Track, metric: Metric, condition: Condition): string 
 }
 
 function describe(track: Track, metric: Metric, run: Run, rule: Rule): string {
-  const held = rule.forMs > 0 ? ` for ${formatDuration(run.heldMs)}` : '';
+  const held = rule.forMs > 0 ? ` for ${spoken(run.heldMs)}` : '';
   return `${comparison(track, metric, run.condition)}${held}`;
 }
 
 function describePending(track: Track, metric: Metric, run: Run, rule: Rule): string {
-  const held = run.heldMs >= 1_000 ? ` for ${formatDuration(run.heldMs)}` : '';
-  return `${comparison(track, metric, run.condition)}${held} (${run.severity} in ${formatDuration(rule.forMs - run.heldMs)})`;
+  const held = run.heldMs >= 1_000 ? ` for ${spoken(run.heldMs)}` : '';
+  return `${comparison(track, metric, run.condition)}${held} (${run.severity} in ${spoken(rule.forMs - run.heldMs)})`;
 }
 
 function status(view: MetricView, rules: Rule[], verdict: Verdict): MetricStatus {

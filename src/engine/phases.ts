@@ -9,6 +9,11 @@ import type { RolloutState } from './state.js';
 import type { ChecklistStatus, CriterionStatus, Decision, PhaseStatus } from './types.js';
 import { FAILS, STALE_INTERVALS, UNKNOWN, type MetricView } from './judge.js';
 
+/** A duration as a person says it: whole seconds at least (`0s`, `4m30s`, `2d`), never `635ms`. */
+export function spoken(ms: number): string {
+  return ms < 1_000 ? '0s' : formatDuration(ms);
+}
+
 /** 0 green, 1 hold, 2 rollback. */
 export type Level = 0 | 1 | 2;
 
@@ -61,7 +66,7 @@ export function phaseGate(
       reasons.push({
         level: 'soak',
         rank: 1,
-        text: `success: ${c.text} held ${formatDuration(judged.heldMs)} of ${formatDuration(holdMs)}`,
+        text: `success: ${c.text} held ${spoken(judged.heldMs)} of ${spoken(holdMs)}`,
       });
     }
     return status;
@@ -85,7 +90,7 @@ export function phaseGate(
       reasons.push({
         level: 'soak',
         rank: 2,
-        text: `soaking: ${formatDuration(elapsedMs)} of ${formatDuration(phase.durationMs)}`,
+        text: `soaking: ${spoken(elapsedMs)} of ${spoken(phase.durationMs)}`,
       });
     }
   }
