@@ -27,8 +27,6 @@ export async function watch(file: string, opts: WatchOptions): Promise<number> {
     process.stderr.write('rollcall watch: --speed applies to --replay only\n');
     return ExitCode.usage;
   }
-  // Ink and React take the longest to load: start now, while the profile is read.
-  loadInk().catch(() => undefined);
   const loaded = await loadProfileOrReport(file);
   if ('exitCode' in loaded) return loaded.exitCode;
   return openConsole(loaded.profile, opts);
@@ -46,7 +44,9 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     stderr.write(`rollcall watch: stdout is not a terminal; for scripts and cron use \`rollcall check ${profile.file ?? '<profile>'}\`\n`);
     return ExitCode.usage;
   }
+  // Ink and React take the longest to load: start now, while the session opens.
   const ink = loadInk();
+  ink.catch(() => undefined);
   const interactive = stdin.isTTY === true;
   const readOnlyReason = opts.readOnly ? '--read-only' : interactive ? undefined : 'stdin is not a terminal';
 
@@ -77,7 +77,6 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     onStop: (code) => finish(code),
     onStray: (line) => session.note(line, 'warn'),
   });
-
   const controller = new ConsoleController(session, {
     size: { columns: stdout.columns, rows: stdout.rows },
     color: colorAllowed(opts.env ?? process.env),
@@ -87,33 +86,40 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
   for (const conflict of controller.keymap.conflicts) session.note(conflict, 'warn');
   if (!interactive) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
 
-  const { render, createElement, App } = await ink;
-  terminal.enter();
-  const app = render(createElement(App, { controller }), {
-    stdout,
-    stdin,
-    stderr,
-    exitOnCtrlC: false,
-    patchConsole: false,
-    maxFps: MAX_FPS,
-    incrementalRendering: true,
-  });
-  terminal.onResize((size) => {
-    // A terminal that changed size may have moved or cut the old frame: repaint from scratch.
-    terminal.write(CLEAR);
-    app.clear();
-    controller.resize(size);
-  });
-  session.start();
-
-  const code = await finished;
-  app.unmount();
-  controller.dispose();
-  terminal.restore();
+  let code: number;
   try {
-    await session.close();
+    const { render, createElement, App } = await ink;
+    terminal.enter();
+    const app = render(createElement(App, { controller }), {
+      stdout,
+      stdin,
+      stderr,
+      exitOnCtrlC: false,
+      patchConsole: false,
+      maxFps: MAX_FPS,
+      incrementalRendering: true,
+    });
+    terminal.onResize((size) => {
+      // A terminal that changed size may have moved or cut the old frame: repaint from scratch.
+      terminal.write(CLEAR);
+      app.clear();
+      controller.resize(size);
+    });
+    session.start();
+    // The clock's timers never hold the process (quitting must not wait for a poll), and without a
+    // terminal on stdin nothing else does: this keeps the console up until it is asked to stop.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    code = await finished;
+    clearInterval(keepAlive);
+    app.unmount();
   } finally {
-    terminal.release();
+    controller.dispose();
+    terminal.restore();
+    try {
+      await session.close();
+    } finally {
+      terminal.release();
+    }
   }
   // Quitting must end the process even if a library left a handle open.
   setTimeout(() => process.exit(code), EXIT_GUARD_MS).unref();

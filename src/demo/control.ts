@@ -104,8 +104,10 @@ function unreachable(base: URL, error: unknown): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return `${where} did not answer within ${TIMEOUT_MS / 1_000}s`;
   }
-  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  // fetch wraps the network error: its cause says what happened (ECONNREFUSED, "bad port").
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  const code = (cause as { code?: unknown } | undefined)?.code;
   if (code === 'ECONNREFUSED') return `cannot reach ${where} (connection refused); is rollcall demo still running?`;
-  const why = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+  const why = typeof code === 'string' ? code : cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
   return `cannot reach ${where} (${why})`;
 }

@@ -43,6 +43,7 @@ interface TrackState {
   memoryMb: number;
   /** Fractions of a request carried into the next second, so the long-run rate is exact. */
   carry: number;
+  errorCarry: number;
   window: Second[];
 }
 
@@ -189,9 +190,11 @@ export class TrafficModel {
     const requests = Math.floor(wanted);
     s.carry = wanted - requests;
 
-    const p = conditions.errorRatio;
-    const spread = Math.sqrt(requests * p * (1 - p));
-    const errors = clamp(Math.round(requests * p + spread * this.gauss()), 0, requests);
+    // Failures wobble around the scenario's ratio but carry their fractions over like requests
+    // do: counting noise on a few hundred requests would make a healthy canary flap into WARN.
+    const expectedErrors = Math.max(0, requests * conditions.errorRatio * (1 + 0.3 * this.gauss())) + s.errorCarry;
+    const errors = Math.min(requests, Math.floor(expectedErrors));
+    s.errorCarry = Math.min(1, expectedErrors - errors);
     const unavailable = Math.round(errors * SHARE_OF_503);
     s.byCode['200'] += requests - errors;
     s.byCode['503'] += unavailable;
@@ -230,6 +233,7 @@ function emptyTrack(track: Track): TrackState {
     leakMb: 0,
     memoryMb: BASE_MEMORY_MB[track],
     carry: 0,
+    errorCarry: 0,
     window: [],
   };
 }
@@ -308,10 +312,6 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function clamp(x: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, x));
 }
 
 function round(x: number, digits: number): number {

@@ -3,7 +3,7 @@
 // sample while the condition holds, a count is a counter's increase inside its window, a baseline
 // is the control sample nearest in time, and `start` is the first sample of the phase.
 
-import type { Comparator } from '../profile/condition.js';
+import { compare, type Comparator } from '../profile/condition.js';
 import type { Condition, Metric, Reference } from '../profile/types.js';
 import type { MetricSeries, Point, SeriesGroup, SeriesSnapshot } from './types.js';
 
@@ -32,6 +32,7 @@ export class Track {
   private readonly increaseCache = new Map<number, Float64Array>();
   private readonly truthCache = new Map<Condition, Uint8Array>();
   private valueCache: Float64Array | undefined;
+  private timeCache: Float64Array | undefined;
 
   constructor(
     group: SeriesGroup,
@@ -124,29 +125,24 @@ export class Track {
   truth(condition: Condition): Uint8Array {
     const cached = this.truthCache.get(condition);
     if (cached) return cached;
-    let observed: Float64Array;
-    let thresholds: Float64Array | number;
+    let out: Uint8Array;
     switch (condition.kind) {
       case 'literal':
-        observed = this.values();
-        thresholds = condition.threshold;
+        out = judgeAll(condition.op, this.values(), condition.threshold, 1, 0);
         break;
       case 'count':
-        observed = this.increases(condition.windowMs);
-        thresholds = condition.count;
+        out = judgeAll(condition.op, this.increases(condition.windowMs), condition.count, 1, 0);
         break;
-      default: {
-        // threshold = reference × scale + offset, per the condition's form.
-        const scale = condition.kind === 'factor' ? condition.factor : condition.kind === 'relative' ? 1 + condition.percent / 100 : 1;
-        const offset = condition.kind === 'delta' ? condition.delta : 0;
-        const refs = this.references(condition.ref);
-        const scaled = new Float64Array(refs.length);
-        for (let i = 0; i < refs.length; i++) scaled[i] = refs[i]! * scale + offset;
-        observed = this.values();
-        thresholds = scaled;
-      }
+      case 'factor':
+        out = judgeAll(condition.op, this.values(), this.references(condition.ref), condition.factor, 0);
+        break;
+      case 'relative':
+        out = judgeAll(condition.op, this.values(), this.references(condition.ref), 1 + condition.percent / 100, 0);
+        break;
+      case 'delta':
+        out = judgeAll(condition.op, this.values(), this.references(condition.ref), 1, condition.delta);
+        break;
     }
-    const out = judgeAll(condition.op, observed, thresholds);
     this.truthCache.set(condition, out);
     return out;
   }
@@ -154,18 +150,38 @@ export class Track {
   /** The sample values as numbers (NaN where there is none). */
   private values(): Float64Array {
     if (this.valueCache) return this.valueCache;
-    const out = new Float64Array(this.end);
-    for (let i = 0; i < this.end; i++) out[i] = this.points[i]!.v;
+    const { points, end } = this;
+    const out = new Float64Array(end);
+    for (let i = 0; i < end; i++) out[i] = points[i]!.v;
     this.valueCache = out;
     return out;
   }
 
-  /** The reference for each sample (NaN where there is none). */
-  private references(ref: Reference): Float64Array {
+  /** The sample times, for walks that check the spacing of samples. */
+  private times(): Float64Array {
+    if (this.timeCache) return this.timeCache;
+    const { points, end } = this;
+    const out = new Float64Array(end);
+    for (let i = 0; i < end; i++) out[i] = points[i]!.t;
+    this.timeCache = out;
+    return out;
+  }
+
+  /** The reference for each sample (NaN where there is none), or one number for all. */
+  private references(ref: Reference): Float64Array | number {
     const baseline = this.metric.baseline;
-    if (ref === 'baseline' && (baseline?.kind === 'query' || baseline?.kind === 'select')) return this.controls();
-    const constant = ref === 'baseline' && baseline?.kind === 'value' ? baseline.value : ref === 'baseline' && !baseline ? undefined : this.startValue();
-    return new Float64Array(this.end).fill(constant ?? NaN);
+    if (ref === 'start') return this.startValue() ?? NaN;
+    switch (baseline?.kind) {
+      case 'query':
+      case 'select':
+        return this.controls();
+      case 'value':
+        return baseline.value;
+      case 'start':
+        return this.startValue() ?? NaN;
+      case undefined:
+        return NaN;
+    }
   }
 
   /**
@@ -177,20 +193,27 @@ export class Track {
   runStart(truth: Uint8Array, floor = 0): number {
     let i = this.end - 1;
     if (i < floor || truth[i] !== HOLDS) return -1;
-    const { points, maxGapMs } = this;
-    while (i > floor && truth[i - 1] === HOLDS && points[i]!.t - points[i - 1]!.t <= maxGapMs) i--;
+    const times = this.times();
+    const maxGapMs = this.maxGapMs;
+    while (i > floor && truth[i - 1] === HOLDS && times[i]! - times[i - 1]! <= maxGapMs) i--;
     return i;
   }
 
   /** Where the latest run of samples on which neither condition holds begins (-1 if none). */
   quietStart(a: Uint8Array | undefined, b: Uint8Array | undefined): number {
-    const { points, maxGapMs } = this;
-    const none = new Uint8Array(0);
-    const x = a ?? none;
-    const y = b ?? none;
+    const times = this.times();
+    const maxGapMs = this.maxGapMs;
+    // With one condition, it stands in for both.
+    const x = a ?? b;
+    const y = b ?? a;
     let i = this.end - 1;
-    if (i < 0 || x[i] === HOLDS || y[i] === HOLDS) return -1;
-    while (i > 0 && x[i - 1] !== HOLDS && y[i - 1] !== HOLDS && points[i]!.t - points[i - 1]!.t <= maxGapMs) i--;
+    if (i < 0) return -1;
+    if (!x || !y) {
+      while (i > 0 && times[i]! - times[i - 1]! <= maxGapMs) i--;
+      return i;
+    }
+    if (x[i] === HOLDS || y[i] === HOLDS) return -1;
+    while (i > 0 && x[i - 1] !== HOLDS && y[i - 1] !== HOLDS && times[i]! - times[i - 1]! <= maxGapMs) i--;
     return i;
   }
 
@@ -213,11 +236,12 @@ export class Track {
    */
   private controls(): Float64Array {
     if (this.controlCache) return this.controlCache;
-    const { points, control, end, controlEnd, maxGapMs } = this;
+    const { control, end, controlEnd, maxGapMs } = this;
+    const times = this.times();
     const out = new Float64Array(end).fill(NaN);
     let j = 0;
     for (let i = 0; i < end; i++) {
-      const t = points[i]!.t;
+      const t = times[i]!;
       while (j < controlEnd && control[j]!.t < t) j++;
       // The neighbours on either side of t; the nearer one wins, the earlier on a tie.
       const before = j > 0 ? control[j - 1] : undefined;
@@ -240,13 +264,15 @@ export class Track {
     const cached = this.increaseCache.get(windowMs);
     if (cached) return cached;
     const sums = this.cumulative();
-    const { points, end } = this;
+    const times = this.times();
+    const values = this.values();
+    const end = this.end;
     const out = new Float64Array(end);
     let anchor = 0;
     for (let i = 0; i < end; i++) {
-      const from = points[i]!.t - windowMs;
-      while (anchor + 1 <= i && points[anchor + 1]!.t <= from) anchor++;
-      out[i] = Number.isNaN(points[i]!.v) ? NaN : sums[i]! - sums[anchor]!;
+      const from = times[i]! - windowMs;
+      while (anchor + 1 <= i && times[anchor + 1]! <= from) anchor++;
+      out[i] = Number.isNaN(values[i]!) ? NaN : sums[i]! - sums[anchor]!;
     }
     this.increaseCache.set(windowMs, out);
     return out;
@@ -254,10 +280,12 @@ export class Track {
 
   private cumulative(): Float64Array {
     if (this.sums) return this.sums;
-    const sums = new Float64Array(this.end);
+    const values = this.values();
+    const end = this.end;
+    const sums = new Float64Array(end);
     let last = NaN;
-    for (let i = 0; i < this.end; i++) {
-      const v = this.points[i]!.v;
+    for (let i = 0; i < end; i++) {
+      const v = values[i]!;
       let step = 0;
       if (!Number.isNaN(v) && !Number.isNaN(last)) step = v >= last ? v - last : v;
       sums[i] = (i > 0 ? sums[i - 1]! : 0) + step;
@@ -269,39 +297,79 @@ export class Track {
 }
 
 /**
- * One comparison over every sample, with a loop per operator so the hot path has no dispatch. A
- * comparison with NaN on either side is no judgement (UNKNOWN), whatever the operator.
+ * One comparison over every sample: observed[i] op (reference × scale + offset), where the
+ * reference is one number or one per sample. A loop per operator keeps the hot path free of
+ * dispatch, and NaN on either side is no judgement (UNKNOWN) whatever the operator.
  */
-function judgeAll(op: Comparator, observed: Float64Array, thresholds: Float64Array | number): Uint8Array {
+function judgeAll(op: Comparator, observed: Float64Array, reference: Float64Array | number, scale: number, offset: number): Uint8Array {
   const n = observed.length;
   const out = new Uint8Array(n);
-  const scalar = typeof thresholds === 'number';
-  const limit = (i: number) => (scalar ? thresholds : thresholds[i]!);
-  switch (op) {
-    case '>':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! > limit(i) ? HOLDS : FAILS;
-      break;
-    case '>=':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! >= limit(i) ? HOLDS : FAILS;
-      break;
-    case '<':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! < limit(i) ? HOLDS : FAILS;
-      break;
-    case '<=':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! <= limit(i) ? HOLDS : FAILS;
-      break;
-    case '==':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! === limit(i) ? HOLDS : FAILS;
-      break;
-    case '!=':
-      for (let i = 0; i < n; i++) out[i] = observed[i]! !== limit(i) ? HOLDS : FAILS;
-      break;
+  if (typeof reference === 'number') {
+    const l = reference * scale + offset;
+    if (l !== l) return out.fill(UNKNOWN);
+    switch (op) {
+      case '>':
+        for (let i = 0; i < n; i++) {
+          const a = observed[i]!;
+          out[i] = a > l ? HOLDS : a === a ? FAILS : UNKNOWN;
+        }
+        return out;
+      case '>=':
+        for (let i = 0; i < n; i++) {
+          const a = observed[i]!;
+          out[i] = a >= l ? HOLDS : a === a ? FAILS : UNKNOWN;
+        }
+        return out;
+      case '<':
+        for (let i = 0; i < n; i++) {
+          const a = observed[i]!;
+          out[i] = a < l ? HOLDS : a === a ? FAILS : UNKNOWN;
+        }
+        return out;
+      case '<=':
+        for (let i = 0; i < n; i++) {
+          const a = observed[i]!;
+          out[i] = a <= l ? HOLDS : a === a ? FAILS : UNKNOWN;
+        }
+        return out;
+    }
+  } else {
+    switch (op) {
+      case '>':
+        for (let i = 0; i < n; i++) {
+          const a = observed[i]!;
+          const l = reference[i]! * scale + offset;
+          out[i] = a > l ? HOLDS : a === a && l === l ? FAILS : UNKNOWN;
+        }
+        return out;
+      case '>=':
+        for (let i = 0; i < n; i++) {
+          const a = observed[i]!;
+          const l = reference[i]! * scale + offset;
+          out[i] = a >= l ? HOLDS : a === a && l === l ? FAILS : UNKNOWN;
+        }
+        return out;
+      case '<':
+        for (let i = 0; i < n; i++) {
+          const a = observed[i]!;
+          const l = reference[i]! * scale + offset;
+          out[i] = a < l ? HOLDS : a === a && l === l ? FAILS : UNKNOWN;
+        }
+        return out;
+      case '<=':
+        for (let i = 0; i < n; i++) {
+          const a = observed[i]!;
+          const l = reference[i]! * scale + offset;
+          out[i] = a <= l ? HOLDS : a === a && l === l ? FAILS : UNKNOWN;
+        }
+        return out;
+    }
   }
+  // == and != are rare in profiles: the plain way.
   for (let i = 0; i < n; i++) {
     const a = observed[i]!;
-    const b = limit(i);
-    // x !== x is the NaN test, inlined.
-    if (a !== a || b !== b) out[i] = UNKNOWN;
+    const l = (typeof reference === 'number' ? reference : reference[i]!) * scale + offset;
+    out[i] = a !== a || l !== l ? UNKNOWN : compare(op, a, l) ? HOLDS : FAILS;
   }
   return out;
 }
