@@ -143,10 +143,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     setExit(await demo(opts));
   });
 
+  // The demo profile's actions run this (hidden: it only makes sense against the demo simulator).
+  program
+    .command('demo-ctl', { hidden: true })
+    .description("change the demo simulator's canary share: demo-ctl --url URL share N | status")
+    .requiredOption('--url <url>', 'the simulator, e.g. http://127.0.0.1:43121')
+    .argument('<command>', 'share or status')
+    .argument('[value]', 'for share: the canary share, 0..100')
+    .action(async (command: string, value: string | undefined, opts: { url: string }) => {
+      const { demoControl } = await import('./demo/control.js');
+      setExit(await demoControl({ url: opts.url, command, value }));
+    });
+
   return program;
 }
 
-const COMMANDS = new Set(['watch', 'check', 'report', 'validate', 'schema', 'history', 'demo', 'help']);
+const COMMANDS = new Set(['watch', 'check', 'report', 'validate', 'schema', 'history', 'demo', 'demo-ctl', 'help']);
 
 /** `rollcall profile.yaml` means `rollcall watch profile.yaml`. */
 export function normaliseArgs(args: string[]): string[] {

@@ -46,7 +46,6 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
   }
   // Ink and React take the longest to load: start now, while the session opens.
   const ink = loadInk();
-  ink.catch(() => undefined);
   const interactive = stdin.isTTY === true;
   const readOnlyReason = opts.readOnly ? '--read-only' : interactive ? undefined : 'stdin is not a terminal';
 
@@ -134,7 +133,12 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
 let inkLoading: ReturnType<typeof importInk> | undefined;
 
 function loadInk(): ReturnType<typeof importInk> {
-  return (inkLoading ??= importInk());
+  if (!inkLoading) {
+    inkLoading = importInk();
+    // Whoever awaits it hears of a failure; a console that never got that far must not crash on it.
+    inkLoading.catch(() => undefined);
+  }
+  return inkLoading;
 }
 
 async function importInk() {

@@ -8,10 +8,13 @@
 import { conditionsAt, TRACKS, type Scenario, type Track } from './scenario.js';
 
 /** Upper bounds of the latency histogram, seconds; +Inf follows. */
-export const LATENCY_BUCKETS_S = [0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5] as const;
+const LATENCY_BUCKETS_S = [0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5] as const;
 /** How many recent seconds /stats summarises. */
-export const STATS_WINDOW_S = 15;
-export const DEFAULT_TOTAL_RPS = 200;
+const STATS_WINDOW_S = 15;
+/** Requests per second across both tracks. */
+const TOTAL_RPS = 200;
+/** The wobble is random but the same on every run. */
+const SEED = 1;
 
 const STEP_MS = 1_000;
 /** Spread of the log-normal latency: p95 ≈ 2.1 × the median. */
@@ -70,14 +73,11 @@ export interface TrafficModelOptions {
   scenario: Scenario;
   /** Canary share of traffic, 0..100. */
   share: number;
-  seed?: number;
-  totalRps?: number;
 }
 
 export class TrafficModel {
   readonly scenario: Scenario;
   private currentShare: number;
-  private readonly totalRps: number;
   private readonly random: () => number;
   private readonly tracks: Record<Track, TrackState>;
   private elapsedMs = 0;
@@ -85,8 +85,7 @@ export class TrafficModel {
   constructor(opts: TrafficModelOptions) {
     this.scenario = opts.scenario;
     this.currentShare = checkShare(opts.share);
-    this.totalRps = opts.totalRps ?? DEFAULT_TOTAL_RPS;
-    this.random = mulberry32(opts.seed ?? 1);
+    this.random = mulberry32(SEED);
     this.tracks = { canary: emptyTrack('canary'), stable: emptyTrack('stable') };
   }
 
@@ -184,7 +183,7 @@ export class TrafficModel {
     const s = this.tracks[track];
     const conditions = conditionsAt(this.scenario, track, second);
     const share = (track === 'canary' ? this.currentShare : 100 - this.currentShare) / 100;
-    const rps = this.totalRps * share;
+    const rps = TOTAL_RPS * share;
 
     const wanted = Math.max(0, rps * (1 + 0.04 * this.gauss())) + s.carry;
     const requests = Math.floor(wanted);
@@ -195,16 +194,22 @@ export class TrafficModel {
     const expectedErrors = Math.max(0, requests * conditions.errorRatio * (1 + 0.3 * this.gauss())) + s.errorCarry;
     const errors = Math.min(requests, Math.floor(expectedErrors));
     s.errorCarry = Math.min(1, expectedErrors - errors);
-    const unavailable = Math.round(errors * SHARE_OF_503);
+    let unavailable = 0;
+    for (let i = 0; i < errors; i++) if (this.random() < SHARE_OF_503) unavailable++;
     s.byCode['200'] += requests - errors;
     s.byCode['503'] += unavailable;
     s.byCode['500'] += errors - unavailable;
 
-    const medianS = (conditions.medianMs / 1_000) * (1 + 0.03 * this.gauss());
-    const buckets = spreadOverBuckets(requests, medianS);
+    // Each request draws its own latency, so the histogram has the tail a real one has.
+    const medianS = conditions.medianMs / 1_000;
+    const buckets = new Array<number>(LATENCY_BUCKETS_S.length + 1).fill(0);
+    for (let i = 0; i < requests; i++) {
+      const latencyS = medianS * Math.exp(LATENCY_SIGMA * this.gauss());
+      buckets[bucketOf(latencyS)]!++;
+      s.sumS += latencyS;
+    }
     buckets.forEach((n, i) => (s.buckets[i]! += n));
     const meanS = medianS * Math.exp((LATENCY_SIGMA * LATENCY_SIGMA) / 2);
-    s.sumS += requests * meanS;
 
     // Little's law, plus a backlog that builds while the track is defective.
     const queued = rps * meanS * (1 + 4 * conditions.defect) + 0.5 * this.gauss();
@@ -243,26 +248,10 @@ function checkShare(share: number): number {
   return share;
 }
 
-/** n requests over the histogram buckets by the log-normal CDF, whole requests (largest remainder). */
-function spreadOverBuckets(n: number, medianS: number): number[] {
-  const cdf = (x: number) => normalCdf(Math.log(x / medianS) / LATENCY_SIGMA);
-  const exact: number[] = [];
-  let below = 0;
-  for (const bound of LATENCY_BUCKETS_S) {
-    const at = cdf(bound);
-    exact.push(n * (at - below));
-    below = at;
-  }
-  exact.push(n * (1 - below));
-  const counts = exact.map(Math.floor);
-  let left = n - counts.reduce((a, b) => a + b, 0);
-  const byRemainder = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r);
-  for (const { i } of byRemainder) {
-    if (left <= 0) break;
-    counts[i]!++;
-    left--;
-  }
-  return counts;
+/** The index of the first bucket whose upper bound holds the latency; +Inf is the last. */
+function bucketOf(latencyS: number): number {
+  const i = LATENCY_BUCKETS_S.findIndex((bound) => latencyS <= bound);
+  return i === -1 ? LATENCY_BUCKETS_S.length : i;
 }
 
 function sumWindow(seconds: readonly Second[]): Second {
@@ -292,14 +281,6 @@ function quantileMs(q: number, buckets: readonly number[]): number | null {
     cumulative += inBucket;
   }
   return null;
-}
-
-/** Φ(x), from the Abramowitz–Stegun erf approximation (error < 1.5e-7). */
-function normalCdf(x: number): number {
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * z);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
-  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
 /** A small seeded PRNG: the demo's wobble repeats exactly for a given seed. */

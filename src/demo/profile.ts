@@ -23,11 +23,11 @@ export interface DemoEnvironment {
 }
 
 /** The variables the demo profile reads: DEMO_URL, ROLLCALL_NODE, ROLLCALL_CLI. */
-export function demoVariables(env: DemoEnvironment): Record<string, string> {
+function demoVariables(env: DemoEnvironment): Record<string, string> {
   return { DEMO_URL: env.url, ROLLCALL_NODE: env.node ?? process.execPath, ROLLCALL_CLI: env.cli };
 }
 
-export async function demoProfileText(): Promise<string> {
+async function demoProfileText(): Promise<string> {
   if (typeof __ROLLCALL_DEMO_PROFILE__ === 'string') return __ROLLCALL_DEMO_PROFILE__;
   return readFile(locateProfile(), 'utf8');
 }

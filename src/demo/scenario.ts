@@ -64,7 +64,3 @@ export function statsBehaviourAt(scenario: Scenario, simulatedS: number): StatsB
   const inCycle = simulatedS % FLAKY_CYCLE_S;
   return FLAKY_STRETCHES.find((s) => inCycle < s.untilS)!.behaviour;
 }
-
-export function isScenario(value: string): value is Scenario {
-  return (SCENARIOS as readonly string[]).includes(value);
-}

@@ -13,7 +13,7 @@ import { defectAt, statsBehaviourAt, type Scenario } from './scenario.js';
 /** Above this the model would spend more time catching up than a demo is worth watching. */
 export const MAX_SPEED = 100;
 /** The first phase of the demo profile. */
-export const DEFAULT_SHARE = 10;
+const DEFAULT_SHARE = 10;
 const MAX_CONTROL_BODY = 1_024;
 
 export interface SimulatorOptions {
@@ -24,7 +24,6 @@ export interface SimulatorOptions {
   clock?: Clock;
   /** Canary share at start, 0..100 (default 10). */
   share?: number;
-  seed?: number;
 }
 
 export interface SimulatorState {
@@ -51,7 +50,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const speed = opts.speed ?? 1;
   if (!(speed > 0) || speed > MAX_SPEED) throw new RangeError(`speed must be more than 0 and at most ${MAX_SPEED}, got ${speed}`);
   const clock = opts.clock ?? realClock;
-  const model = new TrafficModel({ scenario: opts.scenario, share: opts.share ?? DEFAULT_SHARE, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+  const model = new TrafficModel({ scenario: opts.scenario, share: opts.share ?? DEFAULT_SHARE });
   const startedAt = clock.now();
 
   const simulatedMs = () => Math.max(0, clock.now() - startedAt) * speed;

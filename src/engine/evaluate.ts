@@ -17,12 +17,15 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
     views.set(id, viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now));
   }
 
+  const byMetric = new Map<string, Rule[]>();
+  for (const rule of phase.rules) byMetric.set(rule.metric, [...(byMetric.get(rule.metric) ?? []), rule]);
+
   const reasons: Reason[] = [];
   const metrics: MetricStatus[] = [];
   let auto: { metric: string; text: string; firedAt: number; graceMs: number } | undefined;
   for (const id of profile.metricIds) {
     const view = views.get(id)!;
-    const rules = rulesFor(profile, phase, id);
+    const rules = byMetric.get(id) ?? defaultRules(profile, id);
     const verdicts = rules.map((rule) => judgeRule(rule, view, now));
     const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
     metrics.push(status(view, rules, worst));
@@ -49,10 +52,8 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
   };
 }
 
-/** The rules that judge a metric in this phase; a metric without one keeps the profile defaults. */
-export function rulesFor(profile: Profile, phase: Phase, metric: string): Rule[] {
-  const rules = phase.rules.filter((r) => r.metric === metric);
-  if (rules.length > 0) return rules;
+/** A metric without a rule in this phase is still watched: no data and errors, per the defaults. */
+function defaultRules(profile: Profile, metric: string): Rule[] {
   return [
     {
       metric,
@@ -169,10 +170,10 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track): Verdict {
   for (const severity of SEVERITIES) {
     const condition = rule[severity];
     if (!condition) continue;
-    const truth = track.truth(condition);
-    const start = track.runStart(truth);
+    const judged = track.judge(condition);
+    const start = track.runStart(judged);
     if (start < 0) {
-      if (severity !== 'info' && truth[latest] === UNKNOWN) unjudged ??= condition;
+      if (severity !== 'info' && judged.truth[latest] === UNKNOWN) unjudged ??= condition;
       continue;
     }
     const run = { condition, severity, start, heldMs: t - track.points[start]!.t };
@@ -239,7 +240,8 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track): Verdict {
 
 /** The first sample of the latest stretch where neither warn nor rollback held. */
 function okSince(rule: Rule, track: Track): number | undefined {
-  const start = track.quietStart(rule.rollback && track.truth(rule.rollback), rule.warn && track.truth(rule.warn));
+  const judged = [rule.rollback, rule.warn].filter((c): c is Condition => c !== undefined).map((c) => track.judge(c));
+  const start = track.quietStart(judged);
   return start < 0 ? undefined : track.points[start]!.t;
 }
 

@@ -1,5 +1,5 @@
 // Conditions judged over one series of samples. Everything here is derived from the points alone
-// (never from the order they arrived in or from earlier calls): `for` walks back from the latest
+// (never from the order they arrived in, nor from earlier calls): `for` walks back from the latest
 // sample while the condition holds, a count is a counter's increase inside its window, a baseline
 // is the control sample nearest in time, and `start` is the first sample of the phase.
 
@@ -15,6 +15,37 @@ export const FAILS = 0;
 export const HOLDS = 1;
 export const UNKNOWN = 2;
 
+/**
+ * A condition judged on every sample. The walks back from a sample are remembered for the last
+ * sample asked about: a console asks about the same latest sample until a new one arrives.
+ */
+export class Judged {
+  private run: { at: number; from: number } | undefined;
+  private hold: { at: number; last: number } | undefined;
+
+  /** FAILS, HOLDS or UNKNOWN per sample. */
+  constructor(readonly truth: Uint8Array) {}
+
+  /** Where the run of samples on which it holds, ending at sample i, begins (-1 if it fails at i). */
+  runFrom(i: number): number {
+    if (this.run?.at === i) return this.run.from;
+    let from = i;
+    if (this.truth[i] !== HOLDS) from = -1;
+    else while (from > 0 && this.truth[from - 1] === HOLDS) from--;
+    this.run = { at: i, from };
+    return from;
+  }
+
+  /** The last sample at or before i on which it holds (-1 if none). */
+  lastHold(i: number): number {
+    if (this.hold?.at === i) return this.hold.last;
+    let last = i;
+    while (last >= 0 && this.truth[last] !== HOLDS) last--;
+    this.hold = { at: i, last };
+    return last;
+  }
+}
+
 /** One series of a metric (canary points with their control track) as seen at a moment `now`. */
 export class Track {
   readonly key: string;
@@ -27,12 +58,7 @@ export class Track {
   readonly phaseStart: number;
   private readonly control: readonly Point[];
   private readonly controlEnd: number;
-  private sums: Float64Array | undefined;
-  private controlCache: Float64Array | undefined;
-  private readonly increaseCache = new Map<number, Float64Array>();
-  private readonly truthCache = new Map<Condition, Uint8Array>();
-  private valueCache: Float64Array | undefined;
-  private timeCache: Float64Array | undefined;
+  private readonly derived: Derived;
 
   constructor(
     group: SeriesGroup,
@@ -42,11 +68,12 @@ export class Track {
   ) {
     this.key = group.key;
     this.points = group.canary;
-    this.end = upperBound(group.canary, now);
+    this.derived = derive(group.canary);
+    this.end = firstAfter(this.derived.times, now);
     this.control = group.baseline;
     this.controlEnd = upperBound(group.baseline, now);
     this.maxGapMs = STALE_INTERVALS * metric.intervalMs;
-    this.phaseStart = Math.min(lowerBound(group.canary, phaseStartedAt), this.end);
+    this.phaseStart = Math.min(firstAtOrAfter(this.derived.times, phaseStartedAt), this.end);
   }
 
   get empty(): boolean {
@@ -92,7 +119,7 @@ export class Track {
   /** What the condition compares at sample i: the value, or for a count the increase in its window. */
   observed(condition: Condition, i: number): number | undefined {
     if (condition.kind !== 'count') return this.value(i);
-    const inc = this.increases(condition.windowMs)[i]!;
+    const inc = increasesOf(this.derived, condition.windowMs)[i]!;
     return Number.isNaN(inc) ? undefined : inc;
   }
 
@@ -118,53 +145,74 @@ export class Track {
     }
   }
 
-  /**
-   * Whether the condition holds at each sample: HOLDS, FAILS or UNKNOWN (no value, or no reference
-   * to compare with). Computed once per condition in one tight pass, so walks over it stay cheap.
-   */
-  truth(condition: Condition): Uint8Array {
-    const cached = this.truthCache.get(condition);
-    if (cached) return cached;
-    let out: Uint8Array;
-    switch (condition.kind) {
-      case 'literal':
-        out = judgeAll(condition.op, this.values(), condition.threshold, 1, 0);
-        break;
-      case 'count':
-        out = judgeAll(condition.op, this.increases(condition.windowMs), condition.count, 1, 0);
-        break;
-      case 'factor':
-        out = judgeAll(condition.op, this.values(), this.references(condition.ref), condition.factor, 0);
-        break;
-      case 'relative':
-        out = judgeAll(condition.op, this.values(), this.references(condition.ref), 1 + condition.percent / 100, 0);
-        break;
-      case 'delta':
-        out = judgeAll(condition.op, this.values(), this.references(condition.ref), 1, condition.delta);
-        break;
+  /** The condition judged on every sample up to now. */
+  judge(condition: Condition): Judged {
+    // Literals and counts depend on the points alone (sample i on samples up to i only), so they
+    // serve every moment judged; comparisons with a reference depend on the moment.
+    if (condition.kind === 'literal' || condition.kind === 'count') {
+      const shared = this.derived.judged.get(condition);
+      if (shared) return shared;
+      const observed = condition.kind === 'literal' ? this.derived.values : increasesOf(this.derived, condition.windowMs);
+      const judged = new Judged(compareAll(condition.op, observed, condition.kind === 'literal' ? condition.threshold : condition.count, 1, 0));
+      this.derived.judged.set(condition, judged);
+      return judged;
     }
-    this.truthCache.set(condition, out);
-    return out;
+    // Valid for as long as the samples up to now and the reference are the same.
+    const reference = this.references(condition.ref);
+    const known = this.derived.momentary.get(condition);
+    if (known && known.end === this.end && known.reference === reference) return known.judged;
+    const scale = condition.kind === 'factor' ? condition.factor : condition.kind === 'relative' ? 1 + condition.percent / 100 : 1;
+    const offset = condition.kind === 'delta' ? condition.delta : 0;
+    const values = this.derived.values.subarray(0, this.end);
+    const judged = new Judged(compareAll(condition.op, values, reference, scale, offset));
+    this.derived.momentary.set(condition, { end: this.end, reference, judged });
+    return judged;
   }
 
-  /** The sample values as numbers (NaN where there is none). */
-  private values(): Float64Array {
-    if (this.valueCache) return this.valueCache;
-    const { points, end } = this;
-    const out = new Float64Array(end);
-    for (let i = 0; i < end; i++) out[i] = points[i]!.v;
-    this.valueCache = out;
-    return out;
+  /**
+   * Where the run of samples on which the condition holds, ending at the latest sample, begins
+   * (-1 when the latest does not hold). The run stops at `floor`, at a sample where it does not
+   * hold, and at a gap longer than STALE_INTERVALS intervals: a condition seen across a blackout
+   * has not held on every sample.
+   */
+  runStart(judged: Judged, floor = 0): number {
+    const i = this.end - 1;
+    if (i < floor || judged.truth[i] !== HOLDS) return -1;
+    return Math.max(judged.runFrom(i), this.segmentStart(i), floor);
   }
 
-  /** The sample times, for walks that check the spacing of samples. */
-  private times(): Float64Array {
-    if (this.timeCache) return this.timeCache;
-    const { points, end } = this;
-    const out = new Float64Array(end);
-    for (let i = 0; i < end; i++) out[i] = points[i]!.t;
-    this.timeCache = out;
-    return out;
+  /** Where the latest run of samples on which none of the conditions holds begins (-1 if none). */
+  quietStart(conditions: readonly Judged[]): number {
+    const i = this.end - 1;
+    if (i < 0) return -1;
+    let start = this.segmentStart(i);
+    for (const judged of conditions) start = Math.max(start, judged.lastHold(i) + 1);
+    return start > i ? -1 : start;
+  }
+
+  /** The first sample from `from` on that is at least `ms` after it: when a `for` was satisfied. */
+  reachedAfter(from: number, ms: number): number {
+    const times = this.derived.times;
+    const target = times[from]! + ms;
+    let lo = from;
+    let hi = this.end - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (times[mid]! >= target) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** The first sample of the stretch without a blackout that sample i belongs to. */
+  private segmentStart(i: number): number {
+    const known = this.derived.segment;
+    if (known && known.at === i && known.maxGapMs === this.maxGapMs) return known.start;
+    const times = this.derived.times;
+    let start = i;
+    while (start > 0 && times[start]! - times[start - 1]! <= this.maxGapMs) start--;
+    this.derived.segment = { at: i, maxGapMs: this.maxGapMs, start };
+    return start;
   }
 
   /** The reference for each sample (NaN where there is none), or one number for all. */
@@ -185,59 +233,16 @@ export class Track {
   }
 
   /**
-   * Where the run of samples on which the condition holds, ending at the latest sample, begins
-   * (-1 when the latest does not hold). The run stops at `floor`, at a sample where it does not
-   * hold, and at a gap longer than STALE_INTERVALS intervals: a condition seen across a blackout
-   * has not held on every sample.
-   */
-  runStart(truth: Uint8Array, floor = 0): number {
-    let i = this.end - 1;
-    if (i < floor || truth[i] !== HOLDS) return -1;
-    const times = this.times();
-    const maxGapMs = this.maxGapMs;
-    while (i > floor && truth[i - 1] === HOLDS && times[i]! - times[i - 1]! <= maxGapMs) i--;
-    return i;
-  }
-
-  /** Where the latest run of samples on which neither condition holds begins (-1 if none). */
-  quietStart(a: Uint8Array | undefined, b: Uint8Array | undefined): number {
-    const times = this.times();
-    const maxGapMs = this.maxGapMs;
-    // With one condition, it stands in for both.
-    const x = a ?? b;
-    const y = b ?? a;
-    let i = this.end - 1;
-    if (i < 0) return -1;
-    if (!x || !y) {
-      while (i > 0 && times[i]! - times[i - 1]! <= maxGapMs) i--;
-      return i;
-    }
-    if (x[i] === HOLDS || y[i] === HOLDS) return -1;
-    while (i > 0 && x[i - 1] !== HOLDS && y[i - 1] !== HOLDS && times[i]! - times[i - 1]! <= maxGapMs) i--;
-    return i;
-  }
-
-  /** The first sample from `from` on that is at least `ms` after it: when a `for` was satisfied. */
-  reachedAfter(from: number, ms: number): number {
-    const target = this.points[from]!.t + ms;
-    let lo = from;
-    let hi = this.end - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.points[mid]!.t >= target) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-
-  /**
-   * For each sample, the control sample nearest in time (NaN when none is within the staleness
-   * limit: a control value from long ago is not a baseline for now). One merge-like pass.
+   * For each sample up to now, the control sample nearest in time (NaN when none is within the
+   * staleness limit: a control value from long ago is not a baseline for now).
    */
   private controls(): Float64Array {
-    if (this.controlCache) return this.controlCache;
     const { control, end, controlEnd, maxGapMs } = this;
-    const times = this.times();
+    const known = this.derived.controls;
+    if (known && known.control === control && known.end === end && known.controlEnd === controlEnd && known.maxGapMs === maxGapMs) {
+      return known.values;
+    }
+    const times = this.derived.times;
     const out = new Float64Array(end).fill(NaN);
     let j = 0;
     for (let i = 0; i < end; i++) {
@@ -251,49 +256,83 @@ export class Track {
       const nearest = db <= da ? before : after;
       if (nearest && Math.min(db, da) <= maxGapMs) out[i] = nearest.v;
     }
-    this.controlCache = out;
+    this.derived.controls = { control, end, controlEnd, maxGapMs, values: out };
     return out;
   }
+}
 
-  /**
-   * For each sample, a counter's increase over (t − window, t], counting a drop as a reset (the
-   * counter restarted from zero). Anchored on the last sample at or before the window start, or
-   * on the first sample kept when history is shorter than the window. NaN where the value is.
-   */
-  increases(windowMs: number): Float64Array {
-    const cached = this.increaseCache.get(windowMs);
-    if (cached) return cached;
-    const sums = this.cumulative();
-    const times = this.times();
-    const values = this.values();
-    const end = this.end;
-    const out = new Float64Array(end);
-    let anchor = 0;
-    for (let i = 0; i < end; i++) {
-      const from = times[i]! - windowMs;
-      while (anchor + 1 <= i && times[anchor + 1]! <= from) anchor++;
-      out[i] = Number.isNaN(values[i]!) ? NaN : sums[i]! - sums[anchor]!;
-    }
-    this.increaseCache.set(windowMs, out);
-    return out;
-  }
+/**
+ * What a series' points give whatever the moment judged: flat times and values, a counter's
+ * increase per window, the stretches between blackouts, and the judgement of conditions on the
+ * points alone. The store hands out the same frozen array until the series changes, so this is
+ * worked out once per change rather than once per call; the results are exactly those of working
+ * it out afresh.
+ */
+interface Derived {
+  length: number;
+  times: Float64Array;
+  values: Float64Array;
+  sums?: Float64Array;
+  increases: Map<number, Float64Array>;
+  /** The stretch without a blackout that the last sample asked about belongs to. */
+  segment?: { at: number; maxGapMs: number; start: number };
+  judged: Map<Condition, Judged>;
+  /** The latest judgement of each condition against a reference (a baseline, `start`). */
+  momentary: Map<Condition, { end: number; reference: Float64Array | number; judged: Judged }>;
+  /** The last control alignment (it depends on the moment, so only the latest is kept). */
+  controls?: { control: readonly Point[]; end: number; controlEnd: number; maxGapMs: number; values: Float64Array };
+}
 
-  private cumulative(): Float64Array {
-    if (this.sums) return this.sums;
-    const values = this.values();
-    const end = this.end;
-    const sums = new Float64Array(end);
-    let last = NaN;
-    for (let i = 0; i < end; i++) {
-      const v = values[i]!;
-      let step = 0;
-      if (!Number.isNaN(v) && !Number.isNaN(last)) step = v >= last ? v - last : v;
-      sums[i] = (i > 0 ? sums[i - 1]! : 0) + step;
-      if (!Number.isNaN(v)) last = v;
-    }
-    this.sums = sums;
-    return sums;
+const derivedOf = new WeakMap<readonly Point[], Derived>();
+
+function derive(points: readonly Point[]): Derived {
+  const known = derivedOf.get(points);
+  if (known && known.length === points.length) return known;
+  const n = points.length;
+  const times = new Float64Array(n);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = points[i]!;
+    times[i] = p.t;
+    values[i] = p.v;
   }
+  const derived: Derived = { length: n, times, values, increases: new Map(), judged: new Map(), momentary: new Map() };
+  derivedOf.set(points, derived);
+  return derived;
+}
+
+/**
+ * For each sample, a counter's increase over (t − window, t], counting a drop as a reset (the
+ * counter restarted from zero). Anchored on the last sample at or before the window start, or on
+ * the first sample kept when history is shorter than the window. NaN where the value is.
+ */
+function increasesOf(d: Derived, windowMs: number): Float64Array {
+  const cached = d.increases.get(windowMs);
+  if (cached) return cached;
+  const { times, values, length } = d;
+  const sums = (d.sums ??= runningIncrease(values));
+  const out = new Float64Array(length);
+  let anchor = 0;
+  for (let i = 0; i < length; i++) {
+    const from = times[i]! - windowMs;
+    while (anchor + 1 <= i && times[anchor + 1]! <= from) anchor++;
+    out[i] = Number.isNaN(values[i]!) ? NaN : sums[i]! - sums[anchor]!;
+  }
+  d.increases.set(windowMs, out);
+  return out;
+}
+
+function runningIncrease(values: Float64Array): Float64Array {
+  const sums = new Float64Array(values.length);
+  let last = NaN;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let step = 0;
+    if (!Number.isNaN(v) && !Number.isNaN(last)) step = v >= last ? v - last : v;
+    sums[i] = (i > 0 ? sums[i - 1]! : 0) + step;
+    if (!Number.isNaN(v)) last = v;
+  }
+  return sums;
 }
 
 /**
@@ -301,7 +340,7 @@ export class Track {
  * reference is one number or one per sample. A loop per operator keeps the hot path free of
  * dispatch, and NaN on either side is no judgement (UNKNOWN) whatever the operator.
  */
-function judgeAll(op: Comparator, observed: Float64Array, reference: Float64Array | number, scale: number, offset: number): Uint8Array {
+function compareAll(op: Comparator, observed: Float64Array, reference: Float64Array | number, scale: number, offset: number): Uint8Array {
   const n = observed.length;
   const out = new Uint8Array(n);
   if (typeof reference === 'number') {
@@ -409,6 +448,30 @@ export function viewMetric(metric: Metric, series: SeriesSnapshot[string] | unde
     stale: ageMs !== undefined && ageMs > maxGapMs,
     ...(ageMs !== undefined ? { ageMs } : {}),
   };
+}
+
+/** Index of the first time after `time`. */
+function firstAfter(times: Float64Array, time: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first time at or after `time`. */
+function firstAtOrAfter(times: Float64Array, time: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the first point with t >= time (within the first n points). */

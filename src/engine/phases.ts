@@ -149,9 +149,9 @@ function criterion(
   let heldMs = Infinity;
   let value: number | undefined;
   for (const track of view.tracks) {
-    const truth = track.truth(condition);
+    const judged = track.judge(condition);
     const latest = track.end - 1;
-    const now = truth[latest];
+    const now = judged.truth[latest];
     const observed = track.observed(condition, latest);
     if (now === FAILS) {
       if (met !== false) value = observed;
@@ -161,7 +161,7 @@ function criterion(
     } else if (met === true && value === undefined) {
       value = observed;
     }
-    const start = track.runStart(truth, track.phaseStart);
+    const start = track.runStart(judged, track.phaseStart);
     heldMs = Math.min(heldMs, start < 0 ? 0 : track.points[latest]!.t - track.points[start]!.t);
   }
   return { met, heldMs: met === true ? heldMs : 0, ...(value !== undefined ? { value } : {}) };

@@ -237,8 +237,13 @@ export class Session implements SessionPort {
   // ── intents ──────────────────────────────────────────────────────────────────────────────
 
   /** Runs a profile action (its `then` chain included); never throws, the outcome says what happened. */
-  run(action: string, opts: { forced: boolean }): Promise<ActionOutcome> {
-    return this.runner.run({ action, snapshot: this.state.snapshot, ...(opts.forced ? { forced: true } : {}) });
+  async run(action: string, opts: { forced: boolean }): Promise<ActionOutcome> {
+    try {
+      return await this.runner.run({ action, snapshot: this.state.snapshot, ...(opts.forced ? { forced: true } : {}) });
+    } finally {
+      // The runner is busy until its chain is over, which is after its last event: say so now.
+      this.publish();
+    }
   }
 
   /** Ticks or unticks a checklist item of the current phase, in the rollout state and the audit log. */

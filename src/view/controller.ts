@@ -3,7 +3,7 @@
 // when the frame would — so a poll that changes nothing visible costs no render at all.
 
 import type { ConsoleState } from './console-state.js';
-import { buildKeymap, keyName, type Command, type KeyPress, type Keymap } from './keymap.js';
+import { buildKeymap, keyName, splitKeys, type Command, type KeyPress, type Keymap } from './keymap.js';
 import type { TerminalSize } from './layout.js';
 import { buildModel, type ChartMemo, type ViewModel } from './model.js';
 import { CHART_WINDOWS_MS, CONFIRM_TIMEOUT_MS, FLASH_MS, initialUi, type Flash, type Pane, type UiState } from './ui.js';
@@ -75,13 +75,15 @@ export class ConsoleController {
     this.listeners.clear();
   }
 
-  /** One keypress, as Ink's useInput reports it. */
+  /** One keypress (or a chunk of keys typed together), as Ink's useInput reports it. */
   press(input: string, key: KeyPress): void {
-    const name = keyName(input, key);
-    if (this.ui.confirm) this.answer(name, input, key);
-    else {
-      const command = this.keymap.resolve(name);
-      if (command) this.execute(command);
+    const names = input.length > 1 && !key.ctrl ? splitKeys(input) : [keyName(input, key)];
+    for (const name of names) {
+      if (this.ui.confirm) this.answer(name);
+      else {
+        const command = this.keymap.resolve(name);
+        if (command) this.execute(command);
+      }
     }
     this.refresh();
   }
@@ -198,7 +200,7 @@ export class ConsoleController {
     this.refresh();
   }
 
-  private answer(name: string, input: string, key: KeyPress): void {
+  private answer(name: string): void {
     const c = this.ui.confirm!;
     const live = this.session.getSnapshot();
     if (c.kind === 'quit') {
@@ -221,9 +223,8 @@ export class ConsoleController {
       if (c.typed === expected) return this.advance();
       return this.set({ confirm: { ...c, typed: '', mismatch: `that is not "${expected}"` } });
     }
-    if (!key.ctrl && !key.escape && input.length > 0 && !/[\u0000-\u001f]/.test(input)) {
-      this.set({ confirm: { ...c, typed: (c.typed + input).slice(0, MAX_TYPED), mismatch: undefined } });
-    }
+    const typed = name === 'space' ? ' ' : [...name].length === 1 ? name : '';
+    if (typed) this.set({ confirm: { ...c, typed: (c.typed + typed).slice(0, MAX_TYPED), mismatch: undefined } });
   }
 
   private advance(): void {

@@ -77,6 +77,22 @@ export function keyName(input: string, key: KeyPress): string {
   return input;
 }
 
+const CONTROL: Record<string, string> = { '\t': 'tab', '\r': 'enter', '\n': 'enter', '\x7f': 'backspace', '\b': 'backspace', '\x03': 'ctrl+c', '\x1b': 'escape', ' ': 'space' };
+
+/**
+ * Key names for a chunk of input that holds several keys (keys typed faster than the link
+ * delivers them arrive together over SSH, and Ink hands them over as one string).
+ */
+export function splitKeys(chunk: string): string[] {
+  // An escape sequence Ink did not recognise (it strips the ESC): not keys to act on.
+  if (/^(\[|O)[\d;]*[A-Za-z~]$/.test(chunk)) return [];
+  return Array.from(chunk.replace(/\x1b\[([ABCD])/g, (_, c: string) => `\u0000${c}`))
+    .map((ch, i, all) => (ch === '\u0000' ? '' : all[i - 1] === '\u0000' ? ARROW[ch]! : (CONTROL[ch] ?? ch)))
+    .filter((name) => name !== '' && !/^[\u0000-\u001f]$/.test(name));
+}
+
+const ARROW: Record<string, string> = { A: 'up', B: 'down', C: 'right', D: 'left' };
+
 const GLYPH: Record<string, string> = { up: '↑', down: '↓', enter: 'enter', tab: 'tab', space: 'space', escape: 'esc', 'ctrl+c': '^C' };
 
 /** How keys are written on screen: `↑/k`, `^C`. */

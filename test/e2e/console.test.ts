@@ -61,7 +61,7 @@ interface Console {
   screen(): string[];
   /** The screen with its colour and attribute escapes. */
   styled(): string;
-  waitFor(what: string | RegExp, timeoutMs?: number): Promise<string[]>;
+  waitFor(what: string | RegExp | ((lines: string[]) => boolean), timeoutMs?: number): Promise<string[]>;
   keys(...keys: string[]): void;
   type(text: string): void;
   display(format: string): string;
@@ -93,7 +93,7 @@ function openConsole(size: { columns: number; rows: number }, opts: { args?: str
       for (;;) {
         const lines = screen();
         const text = lines.join('\n');
-        if (typeof what === 'string' ? text.includes(what) : what.test(text)) return lines;
+        if (typeof what === 'string' ? text.includes(what) : what instanceof RegExp ? what.test(text) : what(lines)) return lines;
         if (Date.now() > deadline) throw new Error(`waited ${timeoutMs}ms for ${String(what)}; the screen was:\n${text}`);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -207,15 +207,15 @@ describe.skipIf(!tmuxFound && !required)('the console in a real terminal', () =>
     const c = openConsole({ columns: 160, rows: 48 });
     await c.waitFor('phases');
     c.resize(80, 24);
-    await c.waitFor(/^p promote.*q quit$/m);
-    let lines = c.screen();
+    const footerOn = (row: number) => (lines: string[]) => /^p promote.*q quit$/.test(lines[row] ?? '') && LIVE.test(lines.join('\n'));
+    let lines = await c.waitFor(footerOn(22));
     expect(lines).toHaveLength(24);
     expect(lines.join('\n')).not.toContain('phases');
     expect(lines[22]).toMatch(/q quit$/);
     expect(repeatedRows(lines)).toEqual([]);
     c.resize(120, 40);
-    lines = await c.waitFor('phases');
-    expect(lines[38]).toMatch(/q quit$/);
+    lines = await c.waitFor((l) => footerOn(38)(l) && l.join('\n').includes('phases'));
+    expect(lines).toHaveLength(40);
     expect(repeatedRows(lines.filter((l) => !/^\s*[\d.]+%┤\s*$/.test(l)))).toEqual([]);
   });
 

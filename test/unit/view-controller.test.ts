@@ -152,4 +152,13 @@ describe('the console controller', () => {
     expect(controller.getSnapshot().height).toBe(47);
     expect(frameText(controller.getSnapshot()).some((l) => l.includes('phases'))).toBe(true);
   });
+
+  it('acts on every key of a chunk typed faster than the link delivers it', () => {
+    const { session, press } = setup();
+    press('\t ');
+    expect(session.calls).toEqual(['toggle Dashboards open']);
+    press('r');
+    press('rollback\r');
+    expect(session.calls).toEqual(['toggle Dashboards open', 'run rollback']);
+  });
 });

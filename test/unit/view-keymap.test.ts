@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildKeymap, keyLabel, keyName } from '../../src/view/keymap.js';
+import { buildKeymap, keyLabel, keyName, splitKeys } from '../../src/view/keymap.js';
 import { consoleProfile } from '../fixtures/console/state.js';
 
 describe('the keymap', () => {
@@ -38,5 +38,16 @@ describe('the keymap', () => {
     const keys = keymap.bindings.flatMap((b) => b.keys);
     expect(new Set(keys).size).toBe(keys.length);
     for (const b of keymap.bindings) expect(b.help.length).toBeGreaterThan(3);
+  });
+
+  it('splits keys that arrived together into one name each', () => {
+    expect(splitKeys('\t ')).toEqual(['tab', 'space']);
+    expect(splitKeys('jj')).toEqual(['j', 'j']);
+    expect(splitKeys('back\r')).toEqual(['b', 'a', 'c', 'k', 'enter']);
+    expect(splitKeys('\x1b[Bk')).toEqual(['down', 'k']);
+  });
+
+  it('ignores an escape sequence it does not know rather than acting on its characters', () => {
+    expect(splitKeys('[1;5A')).toEqual([]);
   });
 });

@@ -1,0 +1,177 @@
+// What the console costs an SSH link: ttybench runs the built CLI under a pseudo-terminal on a
+// profile of eight metrics polled once a second (from a /metrics server in this process), at
+// 120x40 and 80x24, and reports bytes per update, CPU per update, peak RSS, time to first frame
+// and full-screen clears. A third run serves values that never change: once the sparklines are
+// full nothing on screen changes, so the console should write nothing but a minute's clock tick.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './result.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TTYBENCH = resolve(ROOT, '..', 'shared', 'tools', 'ttybench');
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const PROFILE = 'test/fixtures/console/bench.yaml';
+const SECONDS = 20;
+const WARM_UP_SECONDS = 25;
+const QUIET_SECONDS = 20;
+/** ttybench's default: a quiet gap this long ends an update. */
+const SETTLE_S = 0.1;
+/** blessed's bytes per update on a comparable screen, from the issue. */
+const BLESSED_BYTES_PER_UPDATE = 1_454;
+const FIRST_FRAME_BUDGET_MS = 400;
+
+interface TtyReport {
+  ttff_s: number | null;
+  peak_rss_kb: number;
+  steady: {
+    updates: number;
+    bytes_per_update_mean: number;
+    cpu_ms_per_update: number;
+    escapes: Record<string, number>;
+  };
+  exit: { code: number | null; signal: string | null };
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const missing = await unavailable();
+  if (missing) return [{ name: 'console', value: 0, unit: 'skipped', note: missing }];
+
+  const results: BenchResult[] = [];
+  let steady = true;
+  const server = await metricsServer(() => steady);
+  try {
+    for (const size of ['120x40', '80x24']) {
+      const report = await ttybench(size, server);
+      const note = `${report.steady.updates} updates in ${SECONDS}s`;
+      results.push(
+        { name: `console.bytes_per_update.${size}`, value: report.steady.bytes_per_update_mean, unit: 'B', budget: BLESSED_BYTES_PER_UPDATE, note },
+        { name: `console.cpu_per_update.${size}`, value: report.steady.cpu_ms_per_update, unit: 'ms', note },
+        { name: `console.peak_rss.${size}`, value: report.peak_rss_kb / 1024, unit: 'MiB' },
+        { name: `console.first_frame.${size}`, value: (report.ttff_s ?? Number.NaN) * 1_000, unit: 'ms', budget: FIRST_FRAME_BUDGET_MS },
+        // A value change must never clear the screen: Ink does when a frame reaches the last row.
+        { name: `console.full_redraws.${size}`, value: report.steady.escapes.clear_screen ?? 0, unit: 'clears', budget: 0, note: 'clear-screen sequences after the first frame' },
+      );
+    }
+    steady = false;
+    const quiet = await updatesWhenNothingChanges(server);
+    results.push({
+      name: 'console.updates_when_nothing_changes',
+      value: quiet,
+      unit: 'updates',
+      // The clock shows minutes: one minute boundary may fall in the window.
+      budget: 1,
+      note: `80x24, ${QUIET_SECONDS}s of polls answering the same values, after ${WARM_UP_SECONDS}s to fill the sparklines`,
+    });
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+  return results;
+}
+
+async function unavailable(): Promise<string | undefined> {
+  if (!existsSync(TTYBENCH)) return `ttybench not found at ${TTYBENCH}`;
+  if (!existsSync(CLI)) return `${CLI} not built`;
+  const python = await exec('python3', ['-c', 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)']);
+  if (python.code !== 0) return 'ttybench needs Python 3.11 or newer (python3)';
+  return undefined;
+}
+
+/** A /metrics server for the bench profile: values wander on every scrape unless told to hold. */
+async function metricsServer(moving: () => boolean): Promise<Server> {
+  let n = 0;
+  const server = createServer((_req, res) => {
+    if (moving()) n++;
+    const w = (period: number, amplitude: number) => Math.sin(n / period) * amplitude;
+    res.setHeader('content-type', 'text/plain; version=0.0.4');
+    res.end(
+      [
+        `app_error_ratio{track="canary"} ${(0.004 + w(7, 0.001)).toFixed(5)}`,
+        `app_error_ratio{track="stable"} ${(0.003 + w(11, 0.0005)).toFixed(5)}`,
+        `app_latency_seconds{quantile="0.5"} ${(0.08 + w(5, 0.01)).toFixed(4)}`,
+        `app_latency_seconds{quantile="0.95"} ${(0.18 + w(9, 0.03)).toFixed(4)}`,
+        `app_latency_seconds{quantile="0.99"} ${(0.31 + w(13, 0.05)).toFixed(4)}`,
+        `app_latency_stable_p95_seconds ${(0.17 + w(17, 0.02)).toFixed(4)}`,
+        `app_requests_per_second ${Math.round(420 + w(3, 30))}`,
+        `app_cache_hit_ratio ${(0.91 + w(19, 0.02)).toFixed(4)}`,
+        `app_memory_bytes ${Math.round(1.2e9 + w(23, 5e7))}`,
+        `app_queue_depth ${Math.round(12 + w(4, 6))}`,
+        '',
+      ].join('\n'),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+
+/**
+ * Output bursts while every poll answers what the last one did. The sparklines fill during a
+ * warm-up first (a growing sparkline is a visible change), so the count starts after it; ttybench
+ * records a cast with timestamps, and bursts are counted as ttybench counts updates.
+ */
+async function updatesWhenNothingChanges(server: Server): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-bench-cast-'));
+  try {
+    const cast = join(dir, 'quiet.cast');
+    await ttybench('80x24', server, { seconds: WARM_UP_SECONDS + QUIET_SECONDS, extra: ['--cast', cast] });
+    const events = readFileSync(cast, 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as [number, string, string])
+      .filter(([t, kind]) => kind === 'o' && t >= WARM_UP_SECONDS && t < WARM_UP_SECONDS + QUIET_SECONDS);
+    let bursts = 0;
+    let last = -Infinity;
+    for (const [t] of events) {
+      if (t - last >= SETTLE_S) bursts++;
+      last = t;
+    }
+    return bursts;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function ttybench(size: string, server: Server, opts: { seconds?: number; extra?: string[] } = {}): Promise<TtyReport> {
+  const { port } = server.address() as AddressInfo;
+  const stateDir = mkdtempSync(join(tmpdir(), 'rollcall-bench-'));
+  try {
+    const args = [
+      TTYBENCH,
+      '-t', String(opts.seconds ?? SECONDS),
+      ...(opts.extra ?? []),
+      '-s', size,
+      '--quit', 'q',
+      // The first frame is the console itself, not a blank screen.
+      '--ready', 'q quit',
+      '--cwd', ROOT,
+      '-e', `ROLLCALL_BENCH_METRICS=http://127.0.0.1:${port}`,
+      '--', 'node', CLI, 'watch', PROFILE, '--state-dir', stateDir,
+    ];
+    const out = await exec('python3', args);
+    if (out.code !== 0 && out.code !== 1) throw new Error(`ttybench failed (${out.code}): ${out.stderr.trim().split('\n').pop()}`);
+    const report = JSON.parse(out.stdout) as TtyReport;
+    if (report.exit.code !== 0) throw new Error(`the console exited with ${report.exit.code ?? report.exit.signal} under ttybench at ${size}`);
+    return report;
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a command without blocking this process's event loop (the metrics server lives in it). */
+function exec(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (error) => resolveRun({ code: 127, stdout, stderr: error.message }));
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,112 @@
+// `npm run bundle`: one self-contained dist/rollcall.mjs that runs with plain `node` (20 or later)
+// and no node_modules — for a bastion where nothing can be installed. The demo profile is embedded
+// so `node rollcall.mjs demo` works with no file beside it.
+
+import { chmod, readFile, stat } from 'node:fs/promises';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, formatMessages, type Message, type Plugin } from 'esbuild';
+import { DEMO_PROFILE_PATH } from '../demo/profile.js';
+
+export interface BundleOptions {
+  /** The repository (default: found from this file). */
+  root?: string;
+  /** Default: <root>/dist/rollcall.mjs */
+  outfile?: string;
+}
+
+export interface BundleResult {
+  outfile: string;
+  bytes: number;
+  warnings: string[];
+}
+
+/**
+ * CommonJS dependencies (pg, commander …) call require(); an ES module has none, so the bundle
+ * makes one. The hashbang lets `./rollcall.mjs` run directly.
+ */
+const BANNER = [
+  "import { createRequire as __rollcallCreateRequire } from 'node:module';",
+  'const require = __rollcallCreateRequire(import.meta.url);',
+].join('\n');
+
+/**
+ * Optional imports that are not installed and never taken at run time: ink loads
+ * react-devtools-core only when DEV=true, and pg loads pg-native only when asked for native
+ * bindings. Each resolves to a module that says what is missing if it is ever reached.
+ */
+const ABSENT_OPTIONAL = ['react-devtools-core', 'pg-native'];
+
+const absentOptional: Plugin = {
+  name: 'absent-optional',
+  setup(b) {
+    const filter = new RegExp(`^(${ABSENT_OPTIONAL.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'absent-optional' }));
+    b.onLoad({ filter: /.*/, namespace: 'absent-optional' }, (args) => ({
+      contents: `const missing = () => { throw new Error(${JSON.stringify(`${args.path} is not included in the rollcall bundle`)}); };
+export default { initialize: missing, connectToDevTools: missing };`,
+      loader: 'js',
+    }));
+  },
+};
+
+export async function buildBundle(opts: BundleOptions = {}): Promise<BundleResult> {
+  const root = opts.root ?? findRoot();
+  const outfile = opts.outfile ?? join(root, 'dist', 'rollcall.mjs');
+  const demoProfile = await readFile(join(root, DEMO_PROFILE_PATH), 'utf8');
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, 'src', 'cli.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: BANNER },
+    define: { __ROLLCALL_DEMO_PROFILE__: JSON.stringify(demoProfile) },
+    plugins: [absentOptional],
+    legalComments: 'eof',
+    logLevel: 'silent',
+  });
+  await chmod(outfile, 0o755);
+  const warnings = await formatMessages(result.warnings, { kind: 'warning', color: false });
+  return { outfile, bytes: (await stat(outfile)).size, warnings: warnings.map((w) => w.trim()) };
+}
+
+/** The repository root: the nearest directory above this file whose package.json is rollcall's. */
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'rollcall') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the rollcall repository (package.json) above the bundle script');
+    dir = parent;
+  }
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<number> {
+  try {
+    const built = await buildBundle();
+    for (const warning of built.warnings) process.stderr.write(`${warning}\n`);
+    process.stdout.write(`${relative(process.cwd(), built.outfile) || built.outfile}: ${(built.bytes / 1024 / 1024).toFixed(1)} MB\n`);
+    return 0;
+  } catch (error) {
+    const errors = (error as { errors?: Message[] }).errors;
+    const text = errors?.length ? (await formatMessages(errors, { kind: 'error', color: false })).join('').trim() : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`bundle: ${text}\n`);
+    return 1;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await main();
