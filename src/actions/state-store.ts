@@ -91,10 +91,13 @@ export async function openStateStore(profile: Profile, opts: StateStoreOptions =
   const clock = opts.clock ?? realClock;
   const file = statePath(profile, opts.dir);
   const dir = resolve(file, '..');
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw new StateStoreError(`cannot create the state directory ${dir}: ${reasonOf(error)}`);
+  // A reader writes nothing: a missing directory just means no rollout state yet.
+  if (!opts.readOnly) {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw new StateStoreError(`cannot create the state directory ${dir}: ${reasonOf(error)}`);
+    }
   }
 
   const lockFile = join(dir, `${profile.name}.lock`);

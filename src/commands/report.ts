@@ -89,7 +89,8 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
     return ExitCode.usage;
   };
   const windowMs = parseDuration(opts.since);
-  if (windowMs === undefined || windowMs <= 0) return fail(`--since: "${opts.since}" is not a duration; use ${DURATION_FORMS}`);
+  if (windowMs === undefined) return fail(`--since: "${opts.since}" is not a duration; use ${DURATION_FORMS}`);
+  if (windowMs <= 0) return fail(`--since: "${opts.since}" is an empty window; give how far back to review, e.g. 24h`);
 
   const clock = realClock;
   const to = clock.now();
@@ -182,7 +183,7 @@ const MAX_STEPS = 1_440;
  * The review, from data alone (pure): each metric summarised over [from, to], and the history
  * judged again at each step with the samples up to that moment and the rollout state of then.
  */
-export function review(
+function review(
   profile: Profile,
   state: RolloutState,
   series: SeriesSnapshot,
@@ -304,7 +305,7 @@ function trackBreach(
  * when they were made. A phase whose start predates what the history shows is taken to have
  * started at the beginning of the review. Pauses keep no history, so the past is judged unpaused.
  */
-export function stateAt(state: RolloutState, t: number, reviewStart: number): RolloutState {
+function stateAt(state: RolloutState, t: number, reviewStart: number): RolloutState {
   const moves = state.history.filter((m) => m.at <= t);
   const last = moves.at(-1);
   let phase: number;
@@ -352,7 +353,7 @@ function between(points: readonly Point[], start: number, end: number): readonly
 }
 
 /** min / median / p95 / max of the samples in [from, to], quantiles interpolated between ranks. */
-export function summarise(points: readonly Point[], from: number, to: number): Summary {
+function summarise(points: readonly Point[], from: number, to: number): Summary {
   const values = between(points, from, to)
     .map((p) => p.v)
     .filter((v) => Number.isFinite(v))
@@ -438,11 +439,11 @@ function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => 
   return out;
 }
 
-export function formatReviewText(r: Review): string {
+function formatReviewText(r: Review): string {
   return `${lines(r, (s) => s, (s) => s, (s) => s).join('\n')}\n`;
 }
 
 /** Bullets and single-asterisk emphasis: renders in Slack and in a ticket alike. */
-export function formatReviewMarkdown(r: Review): string {
+function formatReviewMarkdown(r: Review): string {
   return `${lines(r, (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe).join('\n')}\n`;
 }

@@ -4,7 +4,7 @@
 // calling it at earlier moments.
 
 import { formatValue } from '../profile/units.js';
-import type { Condition, Metric, Phase, Profile, Rule, Severity } from '../profile/types.js';
+import type { Condition, Metric, Profile, Rule, Severity } from '../profile/types.js';
 import type { RolloutState } from './state.js';
 import type { MetricState, MetricStatus, SeriesSnapshot, Snapshot } from './types.js';
 import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';

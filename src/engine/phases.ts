@@ -31,7 +31,7 @@ export function currentPhase(profile: Profile, state: RolloutState): Phase {
 }
 
 /** How long success criteria must hold: the phase's hold window, or the whole phase if shorter. */
-export function requiredHoldMs(phase: Phase): number {
+function requiredHoldMs(phase: Phase): number {
   return phase.durationMs !== undefined ? Math.min(phase.holdMs, phase.durationMs) : phase.holdMs;
 }
 
@@ -139,7 +139,7 @@ export function judgementWindowMs(profile: Profile, phase: Phase, phaseStartedAt
  */
 function criterion(
   view: MetricView | undefined,
-  condition: Phase['success'][number]['condition'],
+  condition: Condition,
   limit: number,
 ): { met: boolean | null; heldMs: number; value?: number } {
   if (!view || view.tracks.length === 0 || view.answeredEmpty || view.stale) return { met: null, heldMs: 0 };

@@ -174,7 +174,7 @@ function header(input: ModelInput, layout: Layout): Line[] {
   if (state.mode.replay) mark('REPLAY', 'accent');
   const clock = s(formatClock(input.live.now), 'muted');
   const headline: Span[] = decision
-    ? [badge(decision, color), s(' '), s(snapshot.reasons[0] ?? '', DECISION_TONE[decision])]
+    ? [badge(decision, color), s(' '), s(decision === 'SOAK' ? soakHeadline(snapshot) : (snapshot.reasons[0] ?? ''), DECISION_TONE[decision])]
     : [s(color ? ' ROLLED BACK ' : '[ROLLED BACK]', 'bad', { bold: true, inverse: color }), s(' '), s(rolledBackText(profile, state.rollout), 'bad')];
 
   if (layout.header === 1) {
@@ -194,6 +194,21 @@ function header(input: ModelInput, layout: Layout): Line[] {
   if (phase.criteria.length > 0) items.push([s(`criteria ${metCount}/${phase.criteria.length}`, metCount === phase.criteria.length ? 'ok' : 'warn')]);
   if (phase.checklist.length > 0) items.push([s(`checklist ${checked}/${phase.checklist.length}`, checked === phase.checklist.length ? 'ok' : 'warn')]);
   return [line1, parts(items, w), clip(headline, w)];
+}
+
+/**
+ * Why the phase soaks, to the minute. The engine's reason counts seconds, which would redraw the
+ * header every second for the first hour of every phase while nothing an operator acts on changed.
+ * Same order as the engine's: the minimum duration first, then a criterion still building its hold.
+ */
+function soakHeadline(snapshot: ModelInput['state']['snapshot']): string {
+  const phase = snapshot.phase;
+  if (phase.durationMs !== undefined && (phase.remainingMs ?? 0) > 0) {
+    return `soaking: ${formatElapsed(phase.elapsedMs)} of ${formatDuration(phase.durationMs)}, ${formatElapsed(phase.remainingMs!)} to go`;
+  }
+  const building = phase.criteria.find((c) => c.met === true && c.heldMs < c.holdMs);
+  if (building) return `success: ${building.text} held ${formatElapsed(building.heldMs)} of ${formatDuration(building.holdMs)}`;
+  return snapshot.reasons[0] ?? '';
 }
 
 function rolledBackText(profile: Profile, rollout: RolloutState): string {

@@ -131,22 +131,37 @@ describe.skipIf(!tmux)('rollcall demo from the bundle, in a terminal', () => {
   const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
   afterAll(() => void spawnSync('tmux', ['kill-session', '-t', session]));
 
-  it('opens the console on the embedded demo profile and reaches ROLLBACK in the incident', async () => {
+  it('opens the console on the embedded demo profile, reaches ROLLBACK in the incident, and rolls back through the bundle itself', async () => {
     const done = join(dir, 'demo.exit');
-    const command = `cd '${dir}' && env -u NODE_PATH '${process.execPath}' ${BUNDLE} demo --speed 10 --read-only --state-dir '${join(dir, 'demo-state')}'; echo $? > '${done}'`;
+    const stateDir = join(dir, 'demo-state');
+    const command = `cd '${dir}' && env -u NODE_PATH '${process.execPath}' ${BUNDLE} demo --speed 10 --state-dir '${stateDir}'; echo $? > '${done}'`;
     expect(spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', command]).status).toBe(0);
+    const waitFor = async (pattern: RegExp): Promise<string> => {
+      let screen = pane();
+      for (let i = 0; i < 150 && !pattern.test(screen); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        screen = pane();
+      }
+      return screen;
+    };
+    const keys = (...k: string[]) => void spawnSync('tmux', ['send-keys', '-t', session, ...k]);
 
-    let screen = '';
-    for (let i = 0; i < 200 && !/ROLLBACK/.test(screen); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      screen = pane();
-    }
-    expect(screen).toContain('Demo service canary (simulated)');
-    expect(screen).toContain('ROLLBACK');
-    expect(screen).toMatch(/error_rate .*> 5%/);
+    const incident = await waitFor(/ROLLBACK/);
+    expect(incident).toContain('Demo service canary (simulated)');
+    expect(incident).toContain('ROLLBACK');
+    expect(incident).toMatch(/error_rate .*> 5%/);
 
-    spawnSync('tmux', ['send-keys', '-t', session, 'q']);
+    // The rollback action runs `node rollcall.mjs demo-ctl …`: the bundle calling itself back.
+    keys('r');
+    expect(await waitFor(/Type rollback to run it/)).toContain('Type rollback to run it');
+    keys('rollback', 'Enter');
+    expect(await waitFor(/canary share 10% → 0%/)).toContain('canary share 10% → 0%');
+    expect(await waitFor(/ROLLED BACK/)).toContain('ROLLED BACK');
+
+    keys('q');
     for (let i = 0; i < 100 && !existsSync(done); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await readFile(done, 'utf8')).trim()).toBe('0');
+    const audit = (await readFile(join(stateDir, 'rollcall-demo.audit.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(audit.find((e) => e.event === 'action' && e.action === 'rollback')).toMatchObject({ exitCode: 0, argv: [process.execPath, join(dir, BUNDLE), 'demo-ctl', '--url', expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), 'share', '0'] });
   }, 40_000);
 });

@@ -32,7 +32,7 @@ describe('components draw their part of the view model', () => {
     const frame = plain(<Header lines={model().header} />);
     expect(frame).toContain('Checkout v2 canary');
     expect(frame).toContain('phase 1/3 canary · 10% traffic');
-    expect(frame).toContain('[SOAK] all green');
+    expect(frame).toContain('[SOAK] soaking: 6h of 2d');
   });
 
   it('MetricTable shows each metric with its state as a symbol and a word', () => {

@@ -8,7 +8,7 @@ import { nextCheckin } from '../../src/engine/phases.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { SeriesStore } from '../../src/engine/series.js';
 import { initialState, type RolloutState } from '../../src/engine/state.js';
-import type { MetricSeries, Point, SeriesSnapshot, Snapshot } from '../../src/engine/types.js';
+import type { MetricSeries, Point, Snapshot } from '../../src/engine/types.js';
 import type { Profile } from '../../src/profile/types.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -288,6 +288,25 @@ describe('a canary compared with its control group (seed 000)', () => {
     const snap = judge(() => 450, legacy);
     expect(metric(snap, 'response_time').state).toBe('ok');
     expect(metric(snap, 'response_time').baseline).toBe(300);
+  });
+
+  it('compares with an absolute margin over the baseline, and only notes an info rule', () => {
+    const p = profile(`
+name: phoenix
+${SOURCES}
+metrics:
+  response_time: { source: db, query: "q", unit: milliseconds, interval: 1m, baseline: { query: "legacy" } }
+rules:
+  - { metric: response_time, info: "> +20ms baseline", warn: "> +100ms baseline" }
+phases:
+  - { name: internal, traffic: 5 }
+`);
+    const judge = (canary: number) =>
+      evaluate(p, state(p), { response_time: series(samples(0, H, M, () => canary), {}, samples(0, H, M, () => 200)) }, T0 + H);
+    expect(judge(310).reasons[0]).toBe('response_time 310ms > +100ms baseline (300ms) (warn)');
+    const noted = judge(250);
+    expect(noted.decision).toBe('PROMOTE');
+    expect(metric(noted, 'response_time')).toMatchObject({ state: 'ok', reason: 'response_time 250ms > +20ms baseline (220ms) (info)' });
   });
 
   it('holds instead of judging when the legacy track has no recent value', () => {

@@ -25,7 +25,18 @@ describe('the view model at 80x24', () => {
     expect(lines[1]).toContain('10% traffic');
     expect(lines[1]).toContain('6h of 2d in phase');
     expect(lines[1]).toContain('data live');
-    expect(lines[2]).toBe('[SOAK] all green; 42h left of the minimum 48h');
+    expect(lines[2]).toBe('[SOAK] soaking: 6h of 2d, 1d18h to go');
+  });
+
+  it('counts soak time to the minute, so the header does not redraw every second', () => {
+    const at = (elapsedMs: number) => {
+      const base = consoleState();
+      const phase = { ...base.snapshot.phase, elapsedMs, remainingMs: 48 * 3_600_000 - elapsedMs };
+      return frame({ ...base, snapshot: { ...base.snapshot, reasons: [`soaking: ${elapsedMs / 1_000}s of 2d`], phase } })[2];
+    };
+    expect(at(19_000)).toBe(at(20_000));
+    expect(at(19_000)).toBe('[SOAK] soaking: <1m of 2d, 1d23h to go');
+    expect(at(61_000)).toBe('[SOAK] soaking: 1m of 2d, 1d23h to go');
   });
 
   it('lists every metric with its value, baseline, delta, threshold and state', () => {
@@ -101,7 +112,7 @@ describe('what the header says about the console itself', () => {
 describe('cutting to fit', () => {
   it('truncates a long metric title and reason with … and never wraps', () => {
     const long = consoleState({
-      snapshot: snapshot({ reasons: ['x'.repeat(300)], metrics: [status('error_rate', { title: 'the error rate of the checkout service as seen by the load balancer', value: 0.01 })] }),
+      snapshot: snapshot({ decision: 'HOLD', reasons: ['x'.repeat(300)], metrics: [status('error_rate', { title: 'the error rate of the checkout service as seen by the load balancer', value: 0.01 })] }),
     });
     const lines = frame(long);
     expect(lines).toHaveLength(23);
