@@ -107,27 +107,27 @@ export async function openStateStore(profile: Profile, opts: StateStoreOptions =
   if (!lock.held && 'notice' in lock) notices.push(lock.notice);
 
   const store = new FileStateStore(profile, file, lockFile, clock, lock.held ? lock.lock : undefined);
-  const loaded = store.load();
-  if (loaded.notice) notices.push(loaded.notice);
-
-  const target = opts.phase;
-  if (target !== undefined) {
-    const index = profile.phases.findIndex((p) => p.name === target);
-    if (index < 0) {
-      await store.close();
-      throw new StateStoreError(
-        `--phase: no phase named "${target}" in ${profile.name}; phases: ${profile.phases.map((p) => p.name).join(', ')}`,
-      );
-    }
-    if (store.readOnly) {
-      await store.close();
-      throw new StateStoreError(`--phase ${target}: cannot change the rollout state: ${notices[0] ?? 'opened read-only'}`);
-    }
-    const by = opts.user ?? operatorName(identity);
-    await store.update((state) => phaseSet(state, index, clock.now(), by));
+  try {
+    const loaded = store.load();
+    if (loaded.notice) notices.push(loaded.notice);
+    if (opts.phase !== undefined) await moveTo(store, profile, opts.phase, notices, opts.user ?? operatorName(identity), clock);
+  } catch (error) {
+    // Never leave a lock behind for a store nobody got.
+    await store.close();
+    throw error;
   }
   store.setNotice(notices.length > 0 ? notices.join('; ') : undefined);
   return store;
+}
+
+/** `--phase NAME`: the move is recorded in the history like any other. */
+async function moveTo(store: FileStateStore, profile: Profile, name: string, notices: string[], by: string, clock: Clock): Promise<void> {
+  const index = profile.phases.findIndex((p) => p.name === name);
+  if (index < 0) {
+    throw new StateStoreError(`--phase: no phase named "${name}" in ${profile.name}; phases: ${profile.phases.map((p) => p.name).join(', ')}`);
+  }
+  if (store.readOnly) throw new StateStoreError(`--phase ${name}: cannot change the rollout state: ${notices[0] ?? 'opened read-only'}`);
+  await store.update((state) => phaseSet(state, index, clock.now(), by));
 }
 
 class FileStateStore implements RolloutStore {

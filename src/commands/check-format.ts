@@ -173,7 +173,7 @@ export function formatCheckJson(report: CheckReport): string {
 }
 
 /** `2026-01-05 09:15 UTC` */
-function clock(isoTime: string): string {
+function utc(isoTime: string): string {
   return `${isoTime.slice(0, 10)} ${isoTime.slice(11, 16)} UTC`;
 }
 
@@ -192,7 +192,7 @@ function phaseLine(r: CheckReport): string {
   const p = r.phase;
   const parts = [`phase ${p.index + 1}/${p.count} ${p.name} (${p.traffic}%)`];
   parts.push(p.durationMs !== undefined ? `${spoken(p.elapsedMs)} of ${spoken(p.durationMs)}` : `${spoken(p.elapsedMs)} in phase`);
-  if (p.nextCheckinAt) parts.push(`next check-in ${clock(p.nextCheckinAt)}`);
+  if (p.nextCheckinAt) parts.push(`next check-in ${utc(p.nextCheckinAt)}`);
   return parts.join(' · ');
 }
 
@@ -210,7 +210,7 @@ export function formatCheckText(r: CheckReport): string {
   const out: string[] = [];
   out.push(`${r.profile.title}${r.profile.title !== r.profile.name ? ` (${r.profile.name})` : ''}`);
   out.push(phaseLine(r));
-  if (r.rolledBack) out.push(`rolled back at ${clock(r.rolledBack.at)} to ${r.rolledBack.phase ?? `${r.rolledBack.traffic}%`}`);
+  if (r.rolledBack) out.push(`rolled back at ${utc(r.rolledBack.at)} to ${r.rolledBack.phase ?? `${r.rolledBack.traffic}%`}`);
   out.push('');
   out.push(r.decision);
   for (const reason of r.reasons) out.push(`  - ${reason}`);
@@ -237,14 +237,14 @@ export function formatCheckText(r: CheckReport): string {
   }
   if (r.checklist.length > 0) {
     out.push('', 'checklist');
-    for (const c of r.checklist) out.push(`  [${c.checked ? 'x' : ' '}] ${c.item}${c.by ? ` (${c.by}${c.at ? `, ${clock(c.at)}` : ''})` : ''}`);
+    for (const c of r.checklist) out.push(`  [${c.checked ? 'x' : ' '}] ${c.item}${c.by ? ` (${c.by}${c.at ? `, ${utc(c.at)}` : ''})` : ''}`);
   }
   const notes = [...sourceProblems(r), ...r.notices];
   if (notes.length > 0) {
     out.push('');
     for (const n of notes) out.push(`note: ${n}`);
   }
-  out.push('', `checked ${clock(r.at)}`);
+  out.push('', `checked ${utc(r.at)}`);
   return `${out.join('\n')}\n`;
 }
 
@@ -260,7 +260,7 @@ export function markdownSafe(text: string): string {
 export function formatCheckMarkdown(r: CheckReport): string {
   const out: string[] = [];
   out.push(`*${r.decision}* — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
-  if (r.rolledBack) out.push(`_rolled back at ${clock(r.rolledBack.at)} to ${markdownSafe(r.rolledBack.phase ?? `${r.rolledBack.traffic}%`)}_`);
+  if (r.rolledBack) out.push(`_rolled back at ${utc(r.rolledBack.at)} to ${markdownSafe(r.rolledBack.phase ?? `${r.rolledBack.traffic}%`)}_`);
   for (const reason of r.reasons) out.push(`- ${markdownSafe(reason)}`);
   if (r.autoRollback) out.push(`- automatic rollback requested by \`${r.autoRollback.metric}\``);
   out.push('', '*Metrics*');
@@ -284,6 +284,6 @@ export function formatCheckMarkdown(r: CheckReport): string {
     out.push('');
     for (const n of notes) out.push(`_${markdownSafe(n)}_`);
   }
-  out.push('', `_checked ${clock(r.at)}_`);
+  out.push('', `_checked ${utc(r.at)}_`);
   return `${out.join('\n')}\n`;
 }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { CheckOptions } from '../cli.js';
 import { realClock, type Clock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
+import { spacedLike } from '../engine/judge.js';
 import { currentPhase, judgementWindowMs } from '../engine/phases.js';
 import { Poller } from '../engine/poller.js';
 import { readRecording } from '../engine/record.js';
@@ -74,7 +75,8 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
     const phase = currentPhase(profile, rollout.state);
     await poller.backfill(judgementWindowMs(profile, phase, rollout.state.phaseStartedAt, clock.now()));
     await poller.pollOnce();
-    const snapshot = evaluate(profile, rollout.state, store.snapshot(), clock.now());
+    const series = store.snapshot();
+    const snapshot = evaluate(spacedLike(profile, series), rollout.state, series, clock.now());
 
     const summary = health.summary(profile);
     const asked = summary.filter((s) => s.reachable !== null);
@@ -111,8 +113,10 @@ async function readRollout(profile: Profile, opts: CheckOptions, clock: Clock): 
 }
 
 /**
- * Whether each source answered at all. An error the server itself sent back (HTTP 500, a query
- * error) proves it is reachable; a refused connection or a timeout does not.
+ * Whether each source answered its live polls at all. An error the server itself sent back (HTTP
+ * 500, a query error) proves it is reachable; a refused connection or a timeout does not. History
+ * requests do not count: a source may answer those without asking its server (SQL with no window
+ * bounds has no history to ask for).
  */
 export class SourceWatch {
   private readonly seen = new Map<string, { answered: boolean; error?: string }>();
@@ -139,7 +143,7 @@ export class SourceWatch {
       id: source.id,
       type: source.type,
       instant: (req) => note(source.instant(req)),
-      ...(source.range ? { range: (req: Parameters<NonNullable<Source['range']>>[0]) => note(source.range!(req)) } : {}),
+      ...(source.range ? { range: source.range.bind(source) } : {}),
       close: () => source.close(),
     };
   }

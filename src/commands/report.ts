@@ -9,7 +9,7 @@ import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
-import { lowerBound, upperBound } from '../engine/judge.js';
+import { lowerBound, spacedLike, upperBound } from '../engine/judge.js';
 import { currentPhase, judgementWindowMs, spoken } from '../engine/phases.js';
 import { Poller } from '../engine/poller.js';
 import { SeriesStore } from '../engine/series.js';
@@ -152,29 +152,6 @@ function widened(profile: Profile, rangeMs: number): Profile {
     metrics[id] = { ...m, capacity: Math.max(m.capacity, Math.ceil(rangeMs / m.intervalMs) + 16) };
   }
   return { ...profile, metrics };
-}
-
-/**
- * Sources thin out long ranges (Prometheus caps points per series, SQL is evaluated a few dozen
- * times), so history may be sparser than the live interval. Judge it at the spacing it has, or
- * every gap would read as stale.
- */
-function spacedLike(profile: Profile, series: SeriesSnapshot): Profile {
-  const metrics: Record<string, Metric> = {};
-  for (const id of profile.metricIds) {
-    const m = profile.metrics[id]!;
-    metrics[id] = { ...m, intervalMs: Math.max(m.intervalMs, typicalStep(series[id])) };
-  }
-  return { ...profile, metrics };
-}
-
-function typicalStep(series: MetricSeries | undefined): number {
-  const steps: number[] = [];
-  for (const g of series?.groups ?? []) {
-    for (let i = 1; i < g.canary.length; i++) steps.push(g.canary[i]!.t - g.canary[i - 1]!.t);
-  }
-  steps.sort((a, b) => a - b);
-  return steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 0;
 }
 
 const MAX_STEPS = 1_440;

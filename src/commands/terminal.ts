@@ -11,10 +11,10 @@ const LEAVE = '\x1b[0m\x1b[?25h\x1b[?1049l';
 export const CLEAR = '\x1b[2J\x1b[H';
 
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
-export type StopSignal = keyof typeof SIGNALS;
+type StopSignal = keyof typeof SIGNALS;
 
 /** The exit code for a crash of the console itself (EX_SOFTWARE): distinct from check's 0–4. */
-export const CRASH_EXIT = 70;
+const CRASH_EXIT = 70;
 
 export interface TerminalOptions {
   stdout: NodeJS.WriteStream;

@@ -33,7 +33,7 @@ export async function watch(file: string, opts: WatchOptions): Promise<number> {
 }
 
 /** Whether colour may be used: NO_COLOR set to anything but the empty string turns it off. */
-export function colorAllowed(env: Record<string, string | undefined>): boolean {
+function colorAllowed(env: Record<string, string | undefined>): boolean {
   const noColor = env.NO_COLOR;
   return noColor === undefined || noColor === '';
 }

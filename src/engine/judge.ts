@@ -4,7 +4,7 @@
 // is the control sample nearest in time, and `start` is the first sample of the phase.
 
 import { compare, type Comparator } from '../profile/condition.js';
-import type { Condition, Metric, Reference } from '../profile/types.js';
+import type { Condition, Metric, Profile, Reference } from '../profile/types.js';
 import type { MetricSeries, Point, SeriesGroup, SeriesSnapshot } from './types.js';
 
 /** A sample is stale, and a run of samples broken, after this many intervals without one. */
@@ -448,6 +448,32 @@ export function viewMetric(metric: Metric, series: SeriesSnapshot[string] | unde
     stale: ageMs !== undefined && ageMs > maxGapMs,
     ...(ageMs !== undefined ? { ageMs } : {}),
   };
+}
+
+/**
+ * The profile with each metric's interval widened to the spacing its samples actually have.
+ * History from a range query can be sparser than the live interval (Prometheus caps points per
+ * series; SQL history is a few dozen evaluations), and judged at the live interval every step of
+ * it would read as a blackout that breaks each `for` and hold window. For one-shot judgements of
+ * backfilled history (`check`, `report`).
+ */
+export function spacedLike(profile: Profile, series: SeriesSnapshot): Profile {
+  const metrics: Record<string, Metric> = {};
+  for (const id of profile.metricIds) {
+    const m = profile.metrics[id]!;
+    metrics[id] = { ...m, intervalMs: Math.max(m.intervalMs, typicalStep(series[id])) };
+  }
+  return { ...profile, metrics };
+}
+
+/** The median step between samples. */
+function typicalStep(series: MetricSeries | undefined): number {
+  const steps: number[] = [];
+  for (const g of series?.groups ?? []) {
+    for (let i = 1; i < g.canary.length; i++) steps.push(g.canary[i]!.t - g.canary[i - 1]!.t);
+  }
+  steps.sort((a, b) => a - b);
+  return steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 0;
 }
 
 /** Index of the first time after `time`. */

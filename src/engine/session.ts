@@ -45,9 +45,9 @@ export interface SessionOptions {
 }
 
 /** Events kept for the log; older ones fall off. */
-export const MAX_EVENTS = 200;
+const MAX_EVENTS = 200;
 /** Output lines kept for the output pane. */
-export const MAX_OUTPUT_LINES = 200;
+const MAX_OUTPUT_LINES = 200;
 /** Audit entries replayed into the event log at open. */
 const AUDIT_EVENTS_AT_OPEN = 30;
 /** Series changes within this long are judged together: one poll round, one frame. */
@@ -60,6 +60,7 @@ const NOTIFY_FLUSH_MS = 2_000;
 /** Opens everything a console needs on a profile. Throws (with a one-line message) when it cannot. */
 export async function openSession(profile: Profile, opts: SessionOptions = {}): Promise<Session> {
   const identity = opts.identity ?? whoAmI();
+  const openedAt = (opts.clock ?? realClock).now();
   const user = operatorName(identity);
   const replay = opts.replay;
   const clock = opts.clock ?? (replay ? new ScaledClock((await readRecording(replay)).startedAt, opts.speed ?? 1) : realClock);
@@ -98,6 +99,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         user: identity.user,
       },
       backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
+      openedAt: replay ? clock.now() : openedAt,
     });
     late.sink = (text) => session.note(text, 'bad');
     session.replayAudit(history.entries, history.problems);
@@ -119,6 +121,8 @@ interface SessionParts {
   recorder: Recorder | undefined;
   mode: ConsoleState['mode'];
   backfillMs: number;
+  /** Phase moves from this moment on are news for the event log (`--phase` makes one at open). */
+  openedAt: number;
 }
 
 const STATE_LEVEL: Record<MetricState, EventLevel> = {
@@ -192,9 +196,10 @@ export class Session implements SessionPort {
     this.autoRollback = new AutoRollback({ profile: this.profile, runner: this.runner, audit: this.audit, clock: this.clock, identity: this.identity });
 
     const rollout = this.rollout.read();
-    this.seenMoves = rollout.history.length;
+    this.seenMoves = rollout.history.filter((move) => move.at < parts.openedAt).length;
     const now = this.clock.now();
     const series = this.series.snapshot();
+    this.logMoves(rollout);
     this.state = {
       profile: this.profile,
       now,
@@ -202,7 +207,7 @@ export class Session implements SessionPort {
       series,
       seriesVersion: this.series.version,
       rollout,
-      events: [],
+      events: this.events,
       sourceAges: this.series.sourceAges(now),
       mode: parts.mode,
     };
@@ -428,7 +433,9 @@ export class Session implements SessionPort {
           const lines = [...this.output.lines, { stream: e.stream, text: e.line }];
           this.output = { ...this.output, lines: lines.length > MAX_OUTPUT_LINES ? lines.slice(-MAX_OUTPUT_LINES) : lines };
         }
-        break;
+        // A chatty command prints faster than anyone reads: its lines reach the screen in batches.
+        this.settleSoon();
+        return;
       case 'end': {
         const o = e.outcome;
         if (this.output?.action === o.action) {

@@ -46,9 +46,9 @@ export interface Layout {
 }
 
 /** Wide enough for the timeline's gauges beside the phase names. */
-export const WIDE = 100;
+const WIDE = 100;
 /** Tall enough for a chart under the table. */
-export const TALL = 30;
+const TALL = 30;
 
 /** Top to bottom on screen; allocation above goes by importance instead. */
 const ORDER: SectionKind[] = ['countdown', 'confirm', 'help', 'ages', 'timeline', 'table', 'output', 'chart', 'checklist', 'log'];

@@ -4,7 +4,7 @@ export type Pane = 'metrics' | 'checklist' | 'log';
 
 /** Chart windows `[` and `]` step through. */
 export const CHART_WINDOWS_MS = [5 * 60_000, 15 * 60_000, 60 * 60_000, 6 * 3_600_000, 24 * 3_600_000] as const;
-export const DEFAULT_WINDOW = 1;
+const DEFAULT_WINDOW = 1;
 
 /** A question waiting for the operator. */
 export type Confirmation =

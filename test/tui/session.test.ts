@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfile } from '../../src/profile/load.js';
+import { readFile } from 'node:fs/promises';
+import { loadProfile, parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
 import { openSession, type Session } from '../../src/engine/session.js';
 import type { ConsoleState } from '../../src/view/console-state.js';
@@ -13,6 +14,7 @@ import { startHttp, type TestHttpServer } from '../support/http.js';
 
 let server: TestHttpServer;
 let failing = false;
+let errorRatio = 0.004;
 let profile: Profile;
 
 beforeAll(async () => {
@@ -22,7 +24,7 @@ beforeAll(async () => {
       res.end('boom');
       return;
     }
-    res.end(['app_error_ratio{track="canary"} 0.004', 'app_error_ratio{track="stable"} 0.003', 'app_latency_p95_seconds 0.18', 'app_requests_per_second 400', 'app_queue_depth 12', ''].join('\n'));
+    res.end([`app_error_ratio{track="canary"} ${errorRatio}`, 'app_error_ratio{track="stable"} 0.003', 'app_latency_p95_seconds 0.18', 'app_requests_per_second 400', 'app_queue_depth 12', ''].join('\n'));
   });
   ({ profile } = await loadProfile('test/fixtures/console/console.yaml', { env: { ROLLCALL_CONSOLE_METRICS: server.url } }));
 });
@@ -35,6 +37,7 @@ const open: Session[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   failing = false;
+  errorRatio = 0.004;
   await Promise.all(open.splice(0).map((s) => s.close()));
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -45,8 +48,8 @@ function tempDir(): string {
   return dir;
 }
 
-async function start(opts: Parameters<typeof openSession>[1] = {}): Promise<Session> {
-  const session = await openSession(profile, { identity: { user: 'alice', host: 'bastion' }, ...opts });
+async function start(opts: Parameters<typeof openSession>[1] = {}, on: Profile = profile): Promise<Session> {
+  const session = await openSession(on, { identity: { user: 'alice', host: 'bastion' }, ...opts });
   open.push(session);
   session.start();
   return session;
@@ -193,5 +196,30 @@ describe('the live session', () => {
     const state = await until(replay, (s) => s.snapshot.metrics[0]?.value === 0.004);
     expect(state.mode).toMatchObject({ readOnly: true, readOnlyReason: `replaying ${recording}`, replay: recording });
     expect(existsSync(join(replayDir, 'console-e2e.json'))).toBe(false);
+  });
+
+  it('moves to the phase --phase names and logs the move', async () => {
+    const session = await start({ stateDir: tempDir(), phase: 'ramp-50' });
+    const state = session.getSnapshot();
+    expect(state.snapshot.phase).toMatchObject({ name: 'ramp-50', traffic: 50 });
+    const moved = await until(session, hasEvent(/^phase canary → ramp-50 \(set\) by alice@bastion$/));
+    expect(moved.rollout.history).toHaveLength(1);
+  });
+
+  it('counts down an automatic rollback and stops when cancelled', async () => {
+    const text = (await readFile('test/fixtures/console/console.yaml', 'utf8')).replace(
+      '- { metric: error_rate, warn: "> 1%", rollback: "> 2%" }',
+      '- { metric: error_rate, warn: "> 1%", rollback: "> 2%", auto: true, grace: 5m }',
+    );
+    const { profile: auto } = parseProfile(text, 'auto.yaml', { env: { ROLLCALL_CONSOLE_METRICS: server.url } });
+    errorRatio = 0.03;
+    const session = await start({ stateDir: tempDir() }, auto);
+    const counting = await until(session, (s) => s.countdown !== undefined);
+    expect(counting.countdown).toMatchObject({ metric: 'error_rate', text: '3% > 2%' });
+    expect(counting.countdown!.deadline - counting.now).toBeGreaterThan(4 * 60_000);
+    session.cancelAutoRollback();
+    const cancelled = await until(session, (s) => s.countdown === undefined);
+    expect(cancelled.events.some((e) => e.text === 'auto-rollback for error_rate stopped: alice@bastion')).toBe(true);
+    expect(cancelled.rollout.rolledBack).toBeNull();
   });
 });

@@ -150,6 +150,8 @@ describe('the rollout state store', () => {
     const error = await openStore({ phase: 'ramp-25' }).catch((e: unknown) => e);
     expect(isStateStoreError(error)).toBe(true);
     expect((error as Error).message).toBe('--phase: no phase named "ramp-25" in checkout-v2; phases: canary, ramp-50, full');
+    // and leaves no lock behind
+    expect((await openStore()).readOnly).toBe(false);
   });
 
   it('refuses --phase while another console holds the lock', async () => {

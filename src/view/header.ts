@@ -1,0 +1,93 @@
+// The header: title, markers and clock; phase, traffic, time in phase, data age and gates; the
+// decision badge with its first reason.
+
+import type { Profile } from '../profile/types.js';
+import { formatDuration } from '../profile/duration.js';
+import type { Decision } from '../engine/types.js';
+import type { RolloutState } from '../engine/state.js';
+import type { ConsoleState } from './console-state.js';
+import { formatClock, formatClockSeconds, formatElapsed } from './format.js';
+import type { Layout } from './layout.js';
+import { clip, parts, s, spread, type Line, type Span, type Tone } from './line.js';
+import type { ModelInput } from './model.js';
+
+const DECISION_TONE: Record<Decision, Tone> = { PROMOTE: 'ok', SOAK: 'accent', HOLD: 'warn', ROLLBACK: 'bad' };
+
+function badge(decision: Decision, color: boolean): Span {
+  return color ? s(` ${decision} `, DECISION_TONE[decision], { bold: true, inverse: true }) : s(`[${decision}]`, undefined, { bold: true });
+}
+
+function sourceFreshness(profile: Profile, ages: ConsoleState['sourceAges']): { text: string; tone: Tone } {
+  let worst: { source: string; age: number | undefined; late: number } | undefined;
+  for (const source of Object.keys(profile.sources)) {
+    const interval = Math.min(...Object.values(profile.metrics).filter((m) => m.source === source).map((m) => m.intervalMs));
+    if (!Number.isFinite(interval)) continue;
+    const age = ages[source];
+    const late = age === undefined ? Infinity : age / (2 * interval + 1_000);
+    if (!worst || late > worst.late) worst = { source, age, late };
+  }
+  if (!worst || worst.late <= 1) return { text: 'data live', tone: 'ok' };
+  if (worst.age === undefined) return { text: `no data yet from ${worst.source}`, tone: 'warn' };
+  return { text: `${worst.source} data ${formatDuration(Math.floor(worst.age / 1_000) * 1_000)} old`, tone: 'warn' };
+}
+
+export function headerLines(input: ModelInput, layout: Layout): Line[] {
+  const { state, ui, color } = input;
+  const { profile, snapshot } = state;
+  const w = layout.width;
+  const phase = snapshot.phase;
+  const phaseText = `phase ${phase.index + 1}/${profile.phases.length} ${phase.name}`;
+  const decision = state.rollout.rolledBack ? null : snapshot.decision;
+
+  const markers: Span[] = [];
+  const mark = (text: string, tone: Tone) => markers.push(s(text, tone, { bold: true }), s(' '));
+  if (state.mode.readOnly) mark('READ-ONLY', 'warn');
+  if (state.mode.dryRun) mark('DRY-RUN', 'warn');
+  if (ui.frozen) mark(`FROZEN ${formatClockSeconds(state.now)}`, 'accent');
+  if (state.mode.recording) mark('● REC', 'bad');
+  if (state.mode.replay) mark('REPLAY', 'accent');
+  const clock = s(formatClock(input.live.now), 'muted');
+  const headline: Span[] = decision
+    ? [badge(decision, color), s(' '), s(decision === 'SOAK' ? soakHeadline(snapshot) : (snapshot.reasons[0] ?? ''), DECISION_TONE[decision])]
+    : [s(color ? ' ROLLED BACK ' : '[ROLLED BACK]', 'bad', { bold: true, inverse: color }), s(' '), s(rolledBackText(profile, state.rollout), 'bad')];
+
+  if (layout.header === 1) {
+    return [spread([...headline.slice(0, 2), s(phaseText, 'title'), s(' '), ...headline.slice(2)], [...markers, clock], w)];
+  }
+
+  const line1 = spread([s('rollcall ', 'muted'), s(profile.title, 'title', { bold: true })], [...markers, clock], w);
+  const metCount = phase.criteria.filter((c) => c.met === true).length;
+  const checked = phase.checklist.filter((c) => c.checked).length;
+  const fresh = sourceFreshness(profile, state.sourceAges);
+  const items: Line[] = [
+    [s(phaseText, 'title', { bold: true })],
+    [s(`${phase.traffic}% traffic`)],
+    [s(`${formatElapsed(phase.elapsedMs)}${phase.durationMs !== undefined ? ` of ${formatDuration(phase.durationMs)}` : ''} in phase`)],
+    [s(fresh.text, fresh.tone)],
+  ];
+  if (phase.criteria.length > 0) items.push([s(`criteria ${metCount}/${phase.criteria.length}`, metCount === phase.criteria.length ? 'ok' : 'warn')]);
+  if (phase.checklist.length > 0) items.push([s(`checklist ${checked}/${phase.checklist.length}`, checked === phase.checklist.length ? 'ok' : 'warn')]);
+  return [line1, parts(items, w), clip(headline, w)];
+}
+
+/**
+ * Why the phase soaks, to the minute. The engine's reason counts seconds, which would redraw the
+ * header every second for the first hour of every phase while nothing an operator acts on changed.
+ * Same order as the engine's: the minimum duration first, then a criterion still building its hold.
+ */
+function soakHeadline(snapshot: ModelInput['state']['snapshot']): string {
+  const phase = snapshot.phase;
+  if (phase.durationMs !== undefined && (phase.remainingMs ?? 0) > 0) {
+    return `soaking: ${formatElapsed(phase.elapsedMs)} of ${formatDuration(phase.durationMs)}, ${formatElapsed(phase.remainingMs!)} to go`;
+  }
+  const building = phase.criteria.find((c) => c.met === true && c.heldMs < c.holdMs);
+  if (building) return `success: ${building.text} held ${formatElapsed(building.heldMs)} of ${formatDuration(building.holdMs)}`;
+  return snapshot.reasons[0] ?? '';
+}
+
+function rolledBackText(profile: Profile, rollout: RolloutState): string {
+  const rb = rollout.rolledBack;
+  if (!rb) return '';
+  const target = rb.phase === null ? `${rb.traffic}% traffic` : `phase ${profile.phases[rb.phase]?.name ?? rb.phase + 1}`;
+  return `rolled back to ${target} at ${formatClock(rb.at)} by ${rb.by}`;
+}

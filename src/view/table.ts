@@ -1,0 +1,185 @@
+// The metric table: value, baseline and delta, the threshold that applies, the state as a symbol
+// and a word, a sparkline, and the \`for\` countdown or error reason; columns drop from the least
+// needed when the width is short, and the selected metric's detail line goes under it.
+
+import type { Profile } from '../profile/types.js';
+import { formatValue, type Unit } from '../profile/units.js';
+import type { MetricSeries, MetricState, MetricStatus, SeriesGroup } from '../engine/types.js';
+import { displayWidth, fit, formatCountdown, formatPercentChange } from './format.js';
+import type { Layout } from './layout.js';
+import { clip, s, spread, trimLine, type Line, type Span, type Tone } from './line.js';
+import type { ModelInput } from './model.js';
+import { sparkline } from './sparkline.js';
+
+const STATE_LOOK: Record<MetricState, { symbol: string; tone: Tone }> = {
+  ok: { symbol: '✓', tone: 'ok' },
+  pending: { symbol: '…', tone: 'pending' },
+  warn: { symbol: '!', tone: 'warn' },
+  breach: { symbol: '✗', tone: 'bad' },
+  nodata: { symbol: '?', tone: 'warn' },
+  error: { symbol: '⚠', tone: 'bad' },
+  stale: { symbol: '~', tone: 'warn' },
+};
+
+type ColumnId = 'mark' | 'metric' | 'value' | 'base' | 'delta' | 'threshold' | 'state' | 'trend' | 'note';
+
+interface Column {
+  id: ColumnId;
+  head: string;
+  min: number;
+  want: number;
+  align: 'left' | 'right';
+  /** Dropped in this order when the width is short (lower first); absent: never dropped. */
+  drop?: number;
+}
+
+interface Row {
+  id: string;
+  cells: Record<ColumnId, Span>;
+}
+
+export function pickGroup(series: MetricSeries | undefined, status: MetricStatus): SeriesGroup | undefined {
+  const groups = series?.groups ?? [];
+  if (status.group) {
+    const hit = groups.find((g) => g.key === status.group || status.group!.endsWith(`=${g.key}`));
+    if (hit) return hit;
+  }
+  return groups[0];
+}
+
+function thresholdCell(status: MetricStatus): { text: string; tone?: Tone } {
+  const shorten = (t: string) => t.replace(/\bbaseline\b/g, 'base');
+  if (status.firing) return { text: shorten(status.firing.text), tone: status.firing.severity === 'rollback' ? 'bad' : 'warn' };
+  const t = status.thresholds.find((x) => x.severity === 'warn') ?? status.thresholds.find((x) => x.severity === 'rollback');
+  return t ? { text: shorten(t.text), tone: 'muted' } : { text: '' };
+}
+
+function deltaCell(status: MetricStatus, unit: Unit): string {
+  if (!status.delta) return '';
+  if (status.delta.rel !== undefined) return formatPercentChange(status.delta.rel);
+  const v = formatValue(status.delta.abs, unit);
+  return status.delta.abs > 0 ? `+${v}` : v;
+}
+
+function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string; tone?: Tone } {
+  if (status.state === 'pending' && status.pending) return { text: `fires in ${formatCountdown(status.pending.remainingMs)}`, tone: 'pending' };
+  if (status.state === 'error' && status.error) return { text: status.error, tone: 'bad' };
+  if (status.state === 'breach' && status.firing?.auto && countdownAuto) return { text: 'auto-rollback', tone: 'bad' };
+  if (status.state === 'stale' && status.error) return { text: status.error, tone: 'warn' };
+  return { text: '' };
+}
+
+function metricRows(input: ModelInput, trendWidth: number): Row[] {
+  const { state, ui } = input;
+  return state.snapshot.metrics.map((status, i) => {
+    const look = STATE_LOOK[status.state];
+    const group = pickGroup(state.series[status.id], status);
+    const values = (group?.canary ?? []).slice(-Math.max(1, trendWidth)).map((p) => p.v);
+    const threshold = thresholdCell(status);
+    const note = noteCell(status, input.live.countdown?.metric === status.id);
+    const selected = i === ui.selected;
+    return {
+      id: status.id,
+      cells: {
+        mark: s(selected ? '›' : ' ', 'accent', { bold: true }),
+        metric: s(status.title, selected ? 'title' : undefined, { bold: selected }),
+        value: s(formatValue(status.value, status.unit), look.tone === 'ok' ? undefined : look.tone),
+        base: s(status.baseline === undefined ? '' : formatValue(status.baseline, status.unit), 'muted'),
+        delta: s(deltaCell(status, status.unit), 'muted'),
+        threshold: s(threshold.text, threshold.tone),
+        state: s(`${look.symbol} ${status.state}`, look.tone, { bold: status.state === 'breach' }),
+        trend: s(sparkline(values, trendWidth), look.tone === 'ok' ? 'muted' : look.tone),
+        note: s(note.text, note.tone),
+      },
+    };
+  });
+}
+
+function fitColumns(columns: Column[], width: number): Column[] {
+  let active = [...columns];
+  const total = (cols: Column[], key: 'min' | 'want') => cols.reduce((n, c) => n + c[key], 0) + cols.length - 1;
+  while (total(active, 'min') > width) {
+    const victim = active.filter((c) => c.drop !== undefined).sort((a, b) => a.drop! - b.drop!)[0];
+    if (!victim) break;
+    active = active.filter((c) => c !== victim);
+  }
+  // Start from the minimum and hand out what is left in reading order: metric names first.
+  const widths = new Map(active.map((c) => [c.id, c.min]));
+  let spare = width - total(active, 'min');
+  for (const id of ['metric', 'value', 'base', 'delta', 'threshold', 'trend', 'note'] as ColumnId[]) {
+    const col = active.find((c) => c.id === id);
+    if (!col || spare <= 0) continue;
+    const extra = Math.min(spare, Math.max(0, col.want - col.min));
+    widths.set(id, col.min + extra);
+    spare -= extra;
+  }
+  return active.map((c) => ({ ...c, min: widths.get(c.id)! }));
+}
+
+export function tableLines(input: ModelInput, layout: Layout, height: number): Line[] {
+  const { state, ui } = input;
+  const w = layout.width;
+  const statuses = state.snapshot.metrics;
+  const hasBaseline = statuses.some((m) => m.baseline !== undefined);
+  const probe = metricRows(input, 0);
+  const longest = (id: ColumnId, head: string) => Math.max(head.length, ...probe.map((r) => displayWidth(r.cells[id].text)));
+  let columns: Column[] = [
+    { id: 'mark', head: '', min: 1, want: 1, align: 'left' },
+    { id: 'metric', head: 'metric', min: 8, want: Math.min(28, longest('metric', 'metric')), align: 'left' },
+    { id: 'value', head: 'value', min: 6, want: Math.min(10, longest('value', 'value')), align: 'right' },
+    ...(hasBaseline
+      ? ([
+          { id: 'base', head: 'baseline', min: 6, want: Math.min(10, longest('base', 'baseline')), align: 'right', drop: 3 },
+          { id: 'delta', head: 'Δ', min: 5, want: Math.min(7, longest('delta', 'Δ')), align: 'right', drop: 4 },
+        ] as Column[])
+      : []),
+    { id: 'threshold', head: 'threshold', min: 8, want: Math.min(16, longest('threshold', 'threshold')), align: 'left', drop: 5 },
+    { id: 'state', head: 'state', min: 9, want: 9, align: 'left' },
+    { id: 'trend', head: 'trend', min: 6, want: 20, align: 'left', drop: 2 },
+    { id: 'note', head: '', min: 8, want: Math.max(8, Math.min(60, longest('note', ''))), align: 'left', drop: 1 },
+  ];
+  columns = fitColumns(columns, w);
+  const trend = columns.find((c) => c.id === 'trend');
+  const rows = metricRows(input, trend?.min ?? 0);
+
+  const render = (cells: (c: Column) => Span): Line => {
+    const out: Span[] = [];
+    columns.forEach((c, i) => {
+      const cell = cells(c);
+      out.push({ ...cell, text: fit(cell.text, c.min, c.align) });
+      if (i < columns.length - 1) out.push(s(' '));
+    });
+    return clip(trimLine(out), w);
+  };
+
+  const bodyRows = Math.max(0, height - 2);
+  // Scroll so the selection stays in view, centred where it can be.
+  const start = Math.max(0, Math.min(ui.selected - Math.floor(bodyRows / 2), statuses.length - bodyRows));
+  const shown = rows.slice(start, start + bodyRows);
+  const scroll = statuses.length > bodyRows ? `${start + 1}-${start + shown.length} of ${statuses.length}` : '';
+  const head = render((c) => s(c.id === 'mark' ? (ui.focus === 'metrics' ? '▸' : ' ') : c.head, c.id === 'mark' ? 'accent' : 'muted'));
+  const lines: Line[] = [scroll ? spread(head, [s(scroll, 'muted')], w) : head];
+  for (const row of shown) lines.push(render((c) => row.cells[c.id]));
+  const selected = statuses[ui.selected];
+  if (selected && height >= 2) lines.push(detail(selected, input.state.profile, w));
+  return lines.slice(0, height);
+}
+
+
+function detail(status: MetricStatus, profile: Profile, width: number): Line {
+  const look = STATE_LOOK[status.state];
+  const metric = profile.metrics[status.id];
+  const said = status.error ?? status.reason ?? metric?.description ?? `${status.state}`;
+  const thresholds = status.thresholds.map((t) => `${t.severity} ${t.text}`).join(', ');
+  return clip(
+    [
+      s('  '),
+      s(`${status.id}`, 'title', { bold: true }),
+      s(': '),
+      s(said, status.state === 'ok' ? undefined : look.tone),
+      ...(status.group ? [s(` [${status.group}]`, 'muted')] : []),
+      ...(thresholds ? [s(` · ${thresholds}`, 'muted')] : []),
+    ],
+    width,
+  );
+}
