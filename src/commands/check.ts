@@ -18,7 +18,7 @@ import { isStateStoreError, openStateStore, statePath } from '../actions/state-s
 import { loadProfileOrReport } from '../profile/load.js';
 import { redact } from '../profile/redact.js';
 import type { Profile } from '../profile/types.js';
-import { closeSources, createSources } from '../sources/registry.js';
+import { closeSources, createSources, secondScrapeDelayMs } from '../sources/registry.js';
 import { isSourceError, type Source } from '../sources/source.js';
 import { formatCheckJson, formatCheckMarkdown, formatCheckText, toCheckReport, type SourceHealth } from './check-format.js';
 import { ExitCode } from './exit.js';
@@ -75,6 +75,12 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
     const phase = currentPhase(profile, rollout.state);
     await poller.backfill(judgementWindowMs(profile, phase, rollout.state.phaseStartedAt, clock.now()));
     await poller.pollOnce();
+    // Rates and quantiles from a /metrics scrape need a second scrape to exist at all.
+    const again = opts.replay ? 0 : secondScrapeDelayMs(profile);
+    if (again > 0) {
+      await clock.sleep(again);
+      await poller.pollOnce();
+    }
     const series = store.snapshot();
     const snapshot = evaluate(spacedLike(profile, series), rollout.state, series, clock.now());
 

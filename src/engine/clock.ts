@@ -36,7 +36,12 @@ export const realClock: Clock = {
     return () => clearTimeout(handle);
   },
   sleep(ms, signal) {
-    return sleepWith(realClock, ms, signal);
+    // Someone is awaiting this one: unlike a poll timer, it must keep the process alive.
+    const refClock: Clock = { ...realClock, setTimeout: (fn, after) => {
+      const handle = setTimeout(fn, after);
+      return () => clearTimeout(handle);
+    } };
+    return sleepWith(refClock, ms, signal);
   },
 };
 

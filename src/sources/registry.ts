@@ -85,3 +85,21 @@ function unusable(id: string, type: SourceConfig['type'], reason: string): Sourc
     close: () => Promise.resolve(),
   };
 }
+
+/**
+ * How long a one-shot judgement must wait before scraping again when some metric is computed from
+ * the difference between two scrapes (a counter rate or increase, a histogram quantile): past the
+ * shared scrape's cache, so the second poll really fetches. 0 when no metric needs two scrapes.
+ */
+export function secondScrapeDelayMs(profile: Profile): number {
+  let delay = 0;
+  for (const [id, config] of Object.entries(profile.sources)) {
+    if (config.type !== 'scrape') continue;
+    const differential = Object.values(profile.metrics).some((m) => {
+      const queries = [m.source === id ? m.query : undefined, m.baseline?.kind === 'query' && m.baseline.source === id ? m.baseline.query : undefined];
+      return queries.some((q) => typeof q === 'object' && q !== null && ((q.mode !== undefined && q.mode !== 'value') || (q.divideBy?.mode !== undefined && q.divideBy.mode !== 'value')));
+    });
+    if (differential) delay = Math.max(delay, scrapeTiming(id, config, profile).cacheMs + 250);
+  }
+  return delay;
+}

@@ -48,7 +48,7 @@ export function chartLines(input: ModelInput, layout: Layout, height: number): L
     const off = plot.offScale.includes(t) ? (t.value > (status.value ?? 0) ? ' ↑ off scale' : ' ↓ off scale') : '';
     legend.push(s(`  ${THRESHOLD_GLYPH[t.severity]} ${t.severity} ${formatValue(t.value, status.unit)}${off}`, t.severity === 'warn' ? 'warn' : 'bad'));
   }
-  const name: Line = [s('  '), s(status.title, 'title', { bold: true }), s(` (${status.unit}) · last ${formatDuration(windowMs)}`, 'muted'), s('  [ ] window', 'muted')];
+  const name: Line = [s('  '), s(status.title, 'title', { bold: true }), s(` (${status.unit}) · last ${formatDuration(windowMs)}`, 'muted'), s('  [/] window', 'muted')];
   // The legend goes beside the name when it fits, else under it (the plot gives up a line).
   const head: Line[] = widthOf(name) + widthOf(legend) + 2 <= w ? [spread(name, legend, w)] : [clip(name, w), clip([s('  '), ...legend], w)];
   if (plot.empty) return [...head, [s(`  no data in the last ${formatDuration(windowMs)}`, 'muted')]];

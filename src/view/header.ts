@@ -5,30 +5,16 @@ import type { Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
 import type { Decision } from '../engine/types.js';
 import type { RolloutState } from '../engine/state.js';
-import type { ConsoleState } from './console-state.js';
 import { formatClock, formatClockSeconds, formatElapsed } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, parts, s, spread, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model.js';
+import { freshness } from './sources.js';
 
 const DECISION_TONE: Record<Decision, Tone> = { PROMOTE: 'ok', SOAK: 'accent', HOLD: 'warn', ROLLBACK: 'bad' };
 
 function badge(decision: Decision, color: boolean): Span {
   return color ? s(` ${decision} `, DECISION_TONE[decision], { bold: true, inverse: true }) : s(`[${decision}]`, undefined, { bold: true });
-}
-
-function sourceFreshness(profile: Profile, ages: ConsoleState['sourceAges']): { text: string; tone: Tone } {
-  let worst: { source: string; age: number | undefined; late: number } | undefined;
-  for (const source of Object.keys(profile.sources)) {
-    const interval = Math.min(...Object.values(profile.metrics).filter((m) => m.source === source).map((m) => m.intervalMs));
-    if (!Number.isFinite(interval)) continue;
-    const age = ages[source];
-    const late = age === undefined ? Infinity : age / (2 * interval + 1_000);
-    if (!worst || late > worst.late) worst = { source, age, late };
-  }
-  if (!worst || worst.late <= 1) return { text: 'data live', tone: 'ok' };
-  if (worst.age === undefined) return { text: `no data yet from ${worst.source}`, tone: 'warn' };
-  return { text: `${worst.source} data ${formatDuration(Math.floor(worst.age / 1_000) * 1_000)} old`, tone: 'warn' };
 }
 
 export function headerLines(input: ModelInput, layout: Layout): Line[] {
@@ -58,7 +44,7 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
   const line1 = spread([s('rollcall ', 'muted'), s(profile.title, 'title', { bold: true })], [...markers, clock], w);
   const metCount = phase.criteria.filter((c) => c.met === true).length;
   const checked = phase.checklist.filter((c) => c.checked).length;
-  const fresh = sourceFreshness(profile, state.sourceAges);
+  const fresh = freshness(profile, state.sourceAges);
   const items: Line[] = [
     [s(phaseText, 'title', { bold: true })],
     [s(`${phase.traffic}% traffic`)],

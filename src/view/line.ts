@@ -2,7 +2,7 @@
 // colour means, not which colour) and attributes, and the helpers that fit them to a width.
 
 import type { EventLevel } from './console-state.js';
-import { displayWidth, ellipsize, truncate } from './format.js';
+import { displayWidth, ellipsize } from './format.js';
 
 export type Tone = 'ok' | 'pending' | 'warn' | 'bad' | 'muted' | 'accent' | 'canary' | 'baseline' | 'title';
 
@@ -22,6 +22,7 @@ export const LEVEL_LOOK: Record<EventLevel, { symbol: string; tone: Tone }> = {
   bad: { symbol: '✗', tone: 'bad' },
 };
 
+/** A span: `s('2.4%', 'bad', { bold: true })`. */
 export const s = (text: string, tone?: Tone, extra?: { bold?: boolean; inverse?: boolean }): Span => ({ text, ...(tone ? { tone } : {}), ...extra });
 
 export function widthOf(line: Line): number {
@@ -66,17 +67,20 @@ export function parts(items: Line[], width: number, sep = ' · '): Line {
   return out.length > 0 ? out : clip(items[0] ?? [], width);
 }
 
+/** A bar of `width` cells, `fraction` of them full: █████░░░░░. */
 export function gauge(fraction: number, width: number): string {
   const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
   const full = Math.round(f * width);
   return '█'.repeat(full) + '░'.repeat(width - full);
 }
 
+/** A section's title line; ▸ marks the section that has the keys. */
 export function title(text: string, focused: boolean, width: number, right?: string): Line {
   const left: Line = [s(focused ? '▸ ' : '  ', 'accent'), s(text, focused ? 'accent' : 'title', { bold: true })];
   return right ? spread(left, [s(right, 'muted')], width) : clip(left, width);
 }
 
+/** Without trailing blank spans or spaces (Ink trims them anyway; this keeps the model honest). */
 export function trimLine(line: Span[]): Span[] {
   const out = [...line];
   while (out.length > 0 && out[out.length - 1]!.text.trim() === '') out.pop();

@@ -1,10 +1,37 @@
-// How old each source's data is, on demand (the \`a\` key).
+// How old each source's data is: the header's one-word summary, and the overlay on the `a` key.
 
+import type { Metric, Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
+import type { ConsoleState } from './console-state.js';
 import { fit } from './format.js';
 import type { Layout } from './layout.js';
-import { clip, s, title, type Line } from './line.js';
+import { clip, s, title, type Line, type Tone } from './line.js';
 import type { ModelInput } from './model.js';
+
+/** The metrics a source answers for (their own query or their baseline's) and how often it is asked. */
+function readers(profile: Profile, source: string): { metrics: Metric[]; intervalMs: number } {
+  const metrics = Object.values(profile.metrics).filter((m) => m.source === source || (m.baseline?.kind === 'query' && m.baseline.source === source));
+  return { metrics, intervalMs: Math.min(...metrics.map((m) => m.intervalMs)) };
+}
+
+/** How many allowed ages old the data is: above 1 it is late (two intervals and a second of slack). */
+function lateness(age: number | undefined, intervalMs: number): number {
+  if (!Number.isFinite(intervalMs)) return 0;
+  return age === undefined ? Infinity : age / (2 * intervalMs + 1_000);
+}
+
+/** `data live`, or the source furthest behind and by how much. */
+export function freshness(profile: Profile, ages: ConsoleState['sourceAges']): { text: string; tone: Tone } {
+  let worst: { source: string; age: number | undefined; late: number } | undefined;
+  for (const source of Object.keys(profile.sources)) {
+    const age = ages[source];
+    const late = lateness(age, readers(profile, source).intervalMs);
+    if (!worst || late > worst.late) worst = { source, age, late };
+  }
+  if (!worst || worst.late <= 1) return { text: 'data live', tone: 'ok' };
+  if (worst.age === undefined) return { text: `no data yet from ${worst.source}`, tone: 'warn' };
+  return { text: `${worst.source} data ${formatDuration(Math.floor(worst.age / 1_000) * 1_000)} old`, tone: 'warn' };
+}
 
 export function sourcesLines(input: ModelInput, layout: Layout, height: number): Line[] {
   const { state } = input;
@@ -14,16 +41,14 @@ export function sourcesLines(input: ModelInput, layout: Layout, height: number):
   const lines: Line[] = [title('sources', false, w, 'a closes')];
   for (const id of ids) {
     const age = state.sourceAges[id];
-    const metrics = Object.values(state.profile.metrics).filter((m) => m.source === id);
-    const interval = Math.min(...metrics.map((m) => m.intervalMs));
-    const late = age === undefined || (Number.isFinite(interval) && age > 2 * interval + 1_000);
+    const { metrics, intervalMs } = readers(state.profile, id);
     lines.push(
       clip(
         [
           s(`  ${fit(id, idWidth)} `, 'title'),
           s(fit(state.profile.sources[id]!.type, 11)),
-          s(age === undefined ? 'no data yet' : `last data ${Math.floor(age / 1_000)}s ago`, late ? 'warn' : 'ok'),
-          s(`  ${metrics.length} metric${metrics.length === 1 ? '' : 's'}${Number.isFinite(interval) ? `, every ${formatDuration(interval)}` : ''}`, 'muted'),
+          s(age === undefined ? 'no data yet' : `last data ${Math.floor(age / 1_000)}s ago`, lateness(age, intervalMs) > 1 ? 'warn' : 'ok'),
+          s(`  ${metrics.length} metric${metrics.length === 1 ? '' : 's'}${Number.isFinite(intervalMs) ? `, every ${formatDuration(intervalMs)}` : ''}`, 'muted'),
         ],
         w,
       ),
