@@ -1,13 +1,7 @@
 // Every key and what it does, from the same keymap as the footer and the key handler.
 
-import { Box } from 'ink';
-import type { Line as LineModel } from '../src/view/model.js';
-import { Lines } from './Line.js';
+import { Block, type BlockProps } from './Line.js';
 
-export function HelpOverlay({ lines }: { lines: readonly LineModel[] }) {
-  return (
-    <Box flexDirection="column" flexShrink={0}>
-      <Lines lines={lines} />
-    </Box>
-  );
+export function HelpOverlay({ lines }: BlockProps) {
+  return <Block lines={lines} />;
 }

@@ -2,7 +2,7 @@
 // when the console may use colour (NO_COLOR unset); symbols carry the meaning either way.
 
 import { createContext, useContext } from 'react';
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
 import type { Line as LineModel, Tone } from '../src/view/model.js';
 
 const COLOR: Record<Tone, string | undefined> = {
@@ -45,5 +45,18 @@ export function Lines({ lines }: { lines: readonly LineModel[] }) {
         <Line key={i} line={line} />
       ))}
     </>
+  );
+}
+
+export interface BlockProps {
+  lines: readonly LineModel[];
+}
+
+/** A section of the frame: its lines, one under the other, never shrunk by the layout. */
+export function Block({ lines }: BlockProps) {
+  return (
+    <Box flexDirection="column" flexShrink={0}>
+      <Lines lines={lines} />
+    </Box>
   );
 }

@@ -3,9 +3,8 @@
 // runs, so `rollcall check` from cron never loads React or Ink.
 
 import { Command, CommanderError, Option } from 'commander';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ExitCode } from './commands/exit.js';
+import { isEntryPoint } from './entry.js';
 import { VERSION } from './version.js';
 
 export interface CommonOptions {
@@ -187,16 +186,7 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
 }

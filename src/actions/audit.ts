@@ -8,7 +8,9 @@ import { z } from 'zod';
 import type { Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Snapshot } from '../engine/types.js';
+import { fileErrorReason } from './file-error.js';
 import type { Identity } from './identity.js';
+import { metricReadings } from './metric-readings.js';
 import { defaultStateDir } from './state-store.js';
 
 const DECISIONS = ['PROMOTE', 'SOAK', 'HOLD', 'ROLLBACK'] as const;
@@ -94,13 +96,7 @@ export function auditContext(snapshot: Snapshot, identity: Identity, at: number)
     profile: snapshot.profile,
     phase: snapshot.phase.name,
     decision: snapshot.decision,
-    metrics: snapshot.metrics.map((m) => ({
-      name: m.id,
-      state: m.state,
-      ...(m.value !== undefined ? { value: m.value } : {}),
-      ...(m.baseline !== undefined ? { baseline: m.baseline } : {}),
-      unit: m.unit,
-    })),
+    metrics: metricReadings(snapshot),
   };
 }
 
@@ -121,7 +117,7 @@ export class AuditLog {
       const handle = await open(file, 'a+');
       return new AuditLog(file, handle, opts.secrets ?? []);
     } catch (error) {
-      throw new AuditError(`cannot open audit log ${file}: ${reasonOf(error)}`);
+      throw new AuditError(`cannot open audit log ${file}: ${fileErrorReason(error)}`);
     }
   }
 
@@ -155,7 +151,7 @@ export class AuditLog {
       await this.writeAll(line);
       await this.handle.datasync();
     } catch (error) {
-      throw new AuditError(`cannot write audit log ${this.file}: ${reasonOf(error)}`);
+      throw new AuditError(`cannot write audit log ${this.file}: ${fileErrorReason(error)}`);
     }
   }
 
@@ -178,7 +174,7 @@ export async function readAudit(file: string): Promise<{ entries: AuditEntry[]; 
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], problems: [] };
-    throw new AuditError(`cannot read audit log ${file}: ${reasonOf(error)}`);
+    throw new AuditError(`cannot read audit log ${file}: ${fileErrorReason(error)}`);
   }
   const entries: AuditEntry[] = [];
   const problems: string[] = [];
@@ -221,23 +217,4 @@ export function redactingReplacer(secrets: readonly string[]): (key: string, val
 
 function preview(line: string): string {
   return line.length > 60 ? `${line.slice(0, 60)}…` : line;
-}
-
-function reasonOf(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOSPC':
-      return 'no space left on device';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'a parent is not a directory';
-    case 'EROFS':
-      return 'read-only file system';
-    default:
-      return code ?? (error instanceof Error ? error.message : String(error));
-  }
 }

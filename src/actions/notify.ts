@@ -9,8 +9,9 @@ import type { NotifyEvent } from '../profile/schema.js';
 import type { NotifyTarget, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Clock } from '../engine/clock.js';
-import type { Decision, MetricState, Snapshot } from '../engine/types.js';
+import type { Decision, Snapshot } from '../engine/types.js';
 import { redactingReplacer } from './audit.js';
+import { metricReadings, type MetricReading } from './metric-readings.js';
 import type { ActionOutcome } from './runner.js';
 
 export const RATE_LIMIT_MS = 10 * 60_000;
@@ -45,7 +46,7 @@ export interface WebhookPayload {
   phase: string;
   decision?: Decision;
   reasons: string[];
-  metrics: { name: string; state: MetricState; value?: number; baseline?: number; unit: string }[];
+  metrics: MetricReading[];
   /** The metric a breach, warning or recovery is about. */
   metric?: string;
   action?: {
@@ -195,13 +196,7 @@ function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): WebhookPay
     phase: snapshot.phase.name,
     decision: snapshot.decision,
     reasons: snapshot.reasons,
-    metrics: snapshot.metrics.map((m) => ({
-      name: m.id,
-      state: m.state,
-      ...(m.value !== undefined ? { value: m.value } : {}),
-      ...(m.baseline !== undefined ? { baseline: m.baseline } : {}),
-      unit: m.unit,
-    })),
+    metrics: metricReadings(snapshot),
     ...(o.metric ? { metric: o.metric } : {}),
     ...(o.action
       ? {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { Profile } from '../profile/types.js';
 import { realClock, type Clock } from '../engine/clock.js';
 import { initialState, phaseSet, type RolloutState, type RolloutStore } from '../engine/state.js';
+import { fileErrorReason } from './file-error.js';
 import { operatorName, whoAmI } from './identity.js';
 
 /** The state directory could not be used, or `--phase` named something the store cannot do. */
@@ -96,7 +97,7 @@ export async function openStateStore(profile: Profile, opts: StateStoreOptions =
     try {
       await mkdir(dir, { recursive: true });
     } catch (error) {
-      throw new StateStoreError(`cannot create the state directory ${dir}: ${reasonOf(error)}`);
+      throw new StateStoreError(`cannot create the state directory ${dir}: ${fileErrorReason(error)}`);
     }
   }
 
@@ -173,7 +174,7 @@ class FileStateStore implements RolloutStore {
           renameSync(this.file, aside);
           kept = `; kept as ${aside}`;
         } catch (error) {
-          kept = `; could not keep it aside: ${reasonOf(error)}`;
+          kept = `; could not keep it aside: ${fileErrorReason(error)}`;
         }
         this.persistSync(this.state);
       }
@@ -256,7 +257,7 @@ class FileStateStore implements RolloutStore {
       this.seen = version;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      return { problem: `cannot read the state file ${this.file}: ${reasonOf(error)}` };
+      return { problem: `cannot read the state file ${this.file}: ${fileErrorReason(error)}` };
     }
     return parseStateFile(text, this.file, this.profile);
   }
@@ -340,7 +341,7 @@ function writeAtomic(file: string, text: string): void {
     } catch {
       // Nothing was left behind.
     }
-    throw new StateStoreError(`cannot write the state file ${file}: ${reasonOf(error)}`);
+    throw new StateStoreError(`cannot write the state file ${file}: ${fileErrorReason(error)}`);
   }
 }
 
@@ -364,7 +365,7 @@ function acquireLock(lockFile: string, user: string, host: string, clock: Clock)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') {
-        return { held: false, notice: `cannot lock ${lockFile}: ${reasonOf(error)}; opened read-only` };
+        return { held: false, notice: `cannot lock ${lockFile}: ${fileErrorReason(error)}; opened read-only` };
       }
     }
     const existing = readLock(lockFile);
@@ -375,7 +376,7 @@ function acquireLock(lockFile: string, user: string, host: string, clock: Clock)
       unlinkSync(lockFile);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        return { held: false, notice: `cannot take over the stale lock ${lockFile}: ${reasonOf(error)}; opened read-only` };
+        return { held: false, notice: `cannot take over the stale lock ${lockFile}: ${fileErrorReason(error)}; opened read-only` };
       }
     }
   }
@@ -431,23 +432,4 @@ function safeJson(text: string): unknown {
 /** A file-name-safe UTC time: 20260101T120000Z. */
 function stamp(at: number): string {
   return new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-function reasonOf(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOSPC':
-      return 'no space left on device';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'ENOTDIR':
-      return 'a parent is not a directory';
-    case 'EISDIR':
-      return 'is a directory';
-    default:
-      return code ?? (error instanceof Error ? error.message : String(error));
-  }
 }

@@ -3,11 +3,12 @@
 // so `node rollcall.mjs demo` works with no file beside it.
 
 import { chmod, readFile, stat } from 'node:fs/promises';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, formatMessages, type Message, type Plugin } from 'esbuild';
 import { DEMO_PROFILE_PATH } from '../demo/profile.js';
+import { isEntryPoint } from '../entry.js';
 
 export interface BundleOptions {
   /** The repository (default: found from this file). */
@@ -86,15 +87,6 @@ function findRoot(): string {
   }
 }
 
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<number> {
   try {
     const built = await buildBundle();
@@ -109,4 +101,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (isEntryPoint()) process.exitCode = await main();
+if (isEntryPoint(import.meta.url)) process.exitCode = await main();

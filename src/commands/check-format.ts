@@ -4,7 +4,7 @@
 
 import { formatValue } from '../profile/units.js';
 import type { Profile, SourceConfig, Unit } from '../profile/types.js';
-import type { Decision, MetricState, Snapshot } from '../engine/types.js';
+import type { ChecklistStatus, CriterionStatus, Decision, MetricStatus, PhaseStatus, Snapshot } from '../engine/types.js';
 import { spoken } from '../engine/phases.js';
 
 /** The JSON printed by `rollcall check --format json`. Fields are only ever added, never changed. */
@@ -18,67 +18,36 @@ export interface CheckReport {
   exitCode: number;
   /** Most severe first; the first is the headline. */
   reasons: string[];
-  phase: {
-    /** 0-based index into the profile's phases, and how many there are. */
-    index: number;
+  /** As the engine reports it (PhaseStatus; `index` is 0-based), with how many phases there are. */
+  phase: Omit<PhaseStatus, 'startedAt' | 'nextCheckinAt' | 'criteria' | 'checklist'> & {
     count: number;
-    name: string;
-    title: string;
-    /** Share of traffic on the new version, 0..100. */
-    traffic: number;
     startedAt: string;
-    elapsedMs: number;
-    durationMs?: number;
-    remainingMs?: number;
     nextCheckinAt?: string;
-    checkinEveryMs?: number;
   };
   metrics: CheckMetric[];
-  criteria: Array<{
-    text: string;
-    metric: string;
-    /** true holding, false failing, null not judged (no data). */
-    met: boolean | null;
-    heldMs: number;
-    holdMs: number;
-    value?: number;
-    valueText?: string;
-  }>;
-  checklist: Array<{ item: string; checked: boolean; by?: string; at?: string }>;
+  /** As the engine judged them (CriterionStatus), with the value in its unit. */
+  criteria: Array<CriterionStatus & { valueText?: string }>;
+  checklist: Array<Omit<ChecklistStatus, 'at'> & { at?: string }>;
   rolledBack?: { at: string; traffic: number; phase: string | null };
-  autoRollback?: { metric: string; text: string; firedAt: string; graceMs: number };
-  sources: Array<{
-    id: string;
-    type: SourceConfig['type'];
-    /** true answered, false never reached, null not asked (no metric uses it). */
-    reachable: boolean | null;
-    error?: string;
-  }>;
+  autoRollback?: Omit<NonNullable<Snapshot['autoRollback']>, 'firedAt'> & { firedAt: string };
+  sources: Array<SourceHealth & { type: SourceConfig['type'] }>;
   /** About the rollout state: a lock holder, a state file that could not be used. */
   notices: string[];
 }
 
-export interface CheckMetric {
-  id: string;
-  title: string;
-  unit: Unit;
-  state: MetricState;
+/** A metric as the engine judged it (MetricStatus), with times in ISO 8601 and values in their unit. */
+export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'reason'> {
   since?: string;
-  value?: number;
   /** The value in its unit, as the console shows it: `2.4%`, `145ms`. */
   valueText: string;
-  baseline?: number;
   baselineText?: string;
-  delta?: { abs: number; rel?: number };
-  group?: string;
-  thresholds: Array<{ severity: 'info' | 'warn' | 'rollback'; text: string; threshold?: number; thresholdText?: string }>;
-  pending?: { since: string; forMs: number; remainingMs: number };
-  error?: string;
-  reason?: string;
+  thresholds: Array<MetricStatus['thresholds'][number] & { thresholdText?: string }>;
+  pending?: Omit<NonNullable<MetricStatus['pending']>, 'since'> & { since: string };
 }
 
 export interface SourceHealth {
   id: string;
+  /** true answered, false never reached, null not asked (no metric uses it). */
   reachable: boolean | null;
   error?: string;
 }

@@ -4,6 +4,7 @@
 // sequences are written here, and a process `exit` hook restores them if all else failed.
 
 import { format } from 'node:util';
+import { redact } from '../profile/redact.js';
 
 const ENTER = '\x1b[?1049h\x1b[H\x1b[2J\x1b[?25l';
 const LEAVE = '\x1b[0m\x1b[?25h\x1b[?1049l';
@@ -24,6 +25,8 @@ export interface TerminalOptions {
   onStop: (code: number, why: string) => void;
   /** Text someone wrote to the console or stderr while the screen is ours: a line for the event log. */
   onStray?: (line: string) => void;
+  /** Kept out of the one line a crash prints. */
+  secrets?: readonly string[];
 }
 
 export interface Terminal {
@@ -89,7 +92,7 @@ export function takeTerminal(opts: TerminalOptions): Terminal {
     releaseStray();
     restore();
     const text = error instanceof Error ? error.message : String(error);
-    stderr.write(`rollcall: internal error: ${text.split('\n')[0]}\n`);
+    stderr.write(`rollcall: internal error: ${redact(text.split('\n')[0] ?? '', opts.secrets ?? [])}\n`);
     process.exit(CRASH_EXIT);
   };
   on(process, 'uncaughtException', crash);

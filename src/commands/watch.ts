@@ -4,6 +4,7 @@
 
 import type { WatchOptions } from '../cli.js';
 import { loadProfileOrReport } from '../profile/load.js';
+import { redact } from '../profile/redact.js';
 import type { Profile } from '../profile/types.js';
 import { openSession, type Session } from '../engine/session.js';
 import { ConsoleController } from '../view/controller.js';
@@ -17,7 +18,7 @@ export interface ConsoleOptions extends WatchOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** If something still holds the event loop after a clean shutdown, exit anyway after this long. */
+/** If closing hangs or something still holds the event loop after it, exit anyway after this long. */
 const EXIT_GUARD_MS = 3_000;
 /** Frames per second at most: enough to follow a poll, little enough for a slow SSH link. */
 const MAX_FPS = 10;
@@ -74,7 +75,8 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     stdin,
     stderr,
     onStop: (code) => finish(code),
-    onStray: (line) => session.note(line, 'warn'),
+    onStray: (line) => session.note(redact(line, profile.secrets), 'warn'),
+    secrets: profile.secrets,
   });
   const controller = new ConsoleController(session, {
     size: { columns: stdout.columns, rows: stdout.rows },
@@ -85,7 +87,7 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
   for (const conflict of controller.keymap.conflicts) session.note(conflict, 'warn');
   if (!interactive) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
 
-  let code: number;
+  let code: number = ExitCode.usage;
   try {
     const { render, createElement, App } = await ink;
     terminal.enter();
@@ -112,6 +114,8 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     clearInterval(keepAlive);
     app.unmount();
   } finally {
+    // Quitting must end the process even if closing hangs or a library left a handle open.
+    setTimeout(() => process.exit(code), EXIT_GUARD_MS).unref();
     controller.dispose();
     terminal.restore();
     try {
@@ -120,8 +124,6 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
       terminal.release();
     }
   }
-  // Quitting must end the process even if a library left a handle open.
-  setTimeout(() => process.exit(code), EXIT_GUARD_MS).unref();
   return code;
 }
 

@@ -50,7 +50,7 @@ const MAX_EVENTS = 200;
 const MAX_OUTPUT_LINES = 200;
 /** Audit entries replayed into the event log at open. */
 const AUDIT_EVENTS_AT_OPEN = 30;
-/** Series changes within this long are judged together: one poll round, one frame. */
+/** Series changes within this long (real time) are judged together: one poll round, one frame. */
 const SETTLE_MS = 100;
 const TICK_MS = 1_000;
 const MAX_BACKFILL_MS = 6 * 3_600_000;
@@ -81,6 +81,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     const recorder = opts.record
       ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text) })
       : undefined;
+    if (recorder) opened.push(recorder);
     const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
     const session = new Session({
       profile,
@@ -98,6 +99,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         ...(replay ? { replay } : {}),
         user: identity.user,
       },
+      actionsOff: readOnly,
+      pace: replay ? (opts.speed ?? 1) : 1,
       backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
       openedAt: replay ? clock.now() : openedAt,
     });
@@ -120,6 +123,10 @@ interface SessionParts {
   sources: Map<string, Source>;
   recorder: Recorder | undefined;
   mode: ConsoleState['mode'];
+  /** --read-only, a replay, or no keyboard; a rollout locked by another console the runner tells itself. */
+  actionsOff: boolean;
+  /** Clock milliseconds per real millisecond (a replay's speed): the screen's pace stays real time. */
+  pace: number;
   backfillMs: number;
   /** Phase moves from this moment on are news for the event log (`--phase` makes one at open). */
   openedAt: number;
@@ -151,13 +158,14 @@ export class Session implements SessionPort {
   private readonly notifier: Notifier;
   private readonly autoRollback: AutoRollback;
   private readonly backfillMs: number;
+  private readonly pace: number;
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribers: (() => void)[] = [];
   private state: ConsoleState;
   private events: ConsoleEvent[] = [];
   private eventSeq = 0;
   private output: ActionOutput | undefined;
-  private seenErrors = new Map<string, number>();
+  private readonly seenErrors = new Map<string, number>();
   private seenMoves: number;
   private cancelTick: (() => void) | undefined;
   private cancelSettle: (() => void) | undefined;
@@ -174,6 +182,7 @@ export class Session implements SessionPort {
     this.sources = parts.sources;
     this.recorder = parts.recorder;
     this.backfillMs = parts.backfillMs;
+    this.pace = parts.pace;
     this.series = new SeriesStore(this.profile);
     this.poller = new Poller({
       profile: this.profile,
@@ -188,7 +197,7 @@ export class Session implements SessionPort {
       store: this.rollout,
       audit: this.audit,
       clock: this.clock,
-      readOnly: parts.mode.readOnly,
+      readOnly: parts.actionsOff,
       dryRun: parts.mode.dryRun,
       notifier: this.notifier,
       identity: this.identity,
@@ -316,7 +325,7 @@ export class Session implements SessionPort {
     this.cancelTick = this.clock.setTimeout(() => {
       this.settle();
       if (!this.closing) this.scheduleTick();
-    }, TICK_MS);
+    }, TICK_MS * this.pace);
   }
 
   private settleSoon(): void {
@@ -324,7 +333,7 @@ export class Session implements SessionPort {
     this.cancelSettle = this.clock.setTimeout(() => {
       this.cancelSettle = undefined;
       this.settle();
-    }, SETTLE_MS);
+    }, SETTLE_MS * this.pace);
   }
 
   /** Evaluates now, logs what changed, tells the notifier and the countdown, publishes. */

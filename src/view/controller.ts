@@ -59,7 +59,7 @@ export class ConsoleController {
     return () => this.listeners.delete(listener);
   };
 
-  /** The console's own state, for tests and the session's audit of what was on screen. */
+  /** The console's own state (selection, focus, open overlays), for tests. */
   get uiState(): UiState {
     return this.ui;
   }

@@ -81,6 +81,8 @@ function openConsole(size: { columns: number; rows: number }, opts: { args?: str
   tmux('new-session', '-d', '-s', 'rc', '-x', String(size.columns), '-y', String(size.rows), '-c', ROOT, command);
   cleanups.push(() => {
     spawnSync('tmux', ['-L', socket, 'kill-server']);
+    // kill-server leaves the socket file behind.
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
     if (!opts.stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
   const screen = () => tmux('capture-pane', '-p', '-t', 'rc').split('\n').slice(0, -1);
@@ -236,6 +238,15 @@ describe.skipIf(!tmuxFound && !required)('the console in a real terminal', () =>
     const lines = await second.waitFor(/checklist \[x\] Dashboards open \(canary\) by \w+ \[audit\]/);
     expect(lines.some((l) => /\[x\] Dashboards open\s+\w+@/.test(l))).toBe(true);
     expect(auditEntries(stateDir)).toEqual([expect.objectContaining({ event: 'checklist', item: 'Dashboards open', checked: true })]);
+  });
+
+  it('restores the screen and exits 143 on SIGTERM', async () => {
+    const c = openConsole({ columns: 80, rows: 24 });
+    await c.waitFor(LIVE);
+    process.kill(c.consolePid(), 'SIGTERM');
+    await c.waitFor('exit=143');
+    expect(c.display('#{alternate_on}')).toBe('0');
+    expect(c.display('#{cursor_flag}')).toBe('1');
   });
 
   it('runs read-only when stdin is not a terminal, and Ctrl-C still restores the screen', async () => {

@@ -4,11 +4,9 @@
 // must say so.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { AuditLog } from '../../src/actions/audit.js';
 import { openStateStore, statePath } from '../../src/actions/state-store.js';
@@ -16,26 +14,11 @@ import { promoted } from '../../src/engine/state.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { CheckReport } from '../../src/commands/check-format.js';
 import type { Review } from '../../src/commands/report.js';
+import { ensureBuilt, onlyEnv, runCli, type CliResult } from '../support/cli.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
 import { freePort } from '../support/port.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
-
-/** Builds dist/ when any source is newer than the built CLI, so the test runs the code in the tree. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
-      const path = join(dir, e.name);
-      return Math.max(max, e.isDirectory() ? newest(path) : e.name.endsWith('.ts') ? statSync(path).mtimeMs : 0);
-    }, 0);
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'components')))) return;
-  // Type errors elsewhere in the tree do not stop tsc from emitting; a missing CLI does stop us.
-  spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'ignore' });
-  if (!existsSync(CLI)) throw new Error(`the CLI was not built: run npx tsc -p tsconfig.build.json`);
-}
 
 // ── the service Prometheus scrapes: a stable track, a healthy canary, and a canary in trouble ──
 
@@ -98,19 +81,9 @@ async function writeProfile(name: string, text: string): Promise<string> {
   return file;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function rollcall(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolveRun) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
-      resolveRun({ code, stdout, stderr });
-    });
-  });
+/** The built CLI with the suite's environment only (plus `extraEnv`), none of the test runner's. */
+function rollcall(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, { env: onlyEnv({ ...env, ...extraEnv }) });
 }
 
 /** Waits until Prometheus has answered the query on every second of the last `seconds`. */

@@ -25,6 +25,14 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * For runCli's `env`: exactly these variables (runCli adds NO_COLOR), none inherited from the
+ * environment the tests run in, so a PROMETHEUS_URL or XDG_STATE_HOME there changes nothing.
+ */
+export function onlyEnv(vars: Record<string, string>): Record<string, string | undefined> {
+  return { ...Object.fromEntries(Object.keys(process.env).map((name) => [name, undefined])), ...vars };
+}
+
 export function runCli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     execFile(

@@ -1,48 +1,20 @@
 // `rollcall validate` and `rollcall schema` as an operator or CI runs them: the built CLI in a
 // child process, its exit code and what it prints.
 
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, onlyEnv, runCli, type CliResult } from '../support/cli.js';
 
-const CLI = 'dist/src/cli.js';
-
-/** The sources this test exercises; the CLI is rebuilt when any is newer than the build. */
-const SOURCES = ['src/cli.ts', 'src/commands/validate.ts', 'src/commands/schema.ts', 'src/actions/template.ts', ...readdirSync('src/profile').map((f) => join('src/profile', f))];
-
-function buildIfStale(): void {
-  const built = existsSync(CLI) ? statSync(CLI).mtimeMs : 0;
-  const stale = SOURCES.some((file) => statSync(file).mtimeMs > built) || built === 0;
-  if (!stale) return;
-  try {
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'pipe' });
-  } catch {
-    // Type errors elsewhere in the tree still emit JavaScript; the run below shows whether it works.
-  }
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function rollcall(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const env = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** The built CLI with nothing but PATH (and NO_COLOR) in its environment. */
+function rollcall(...args: string[]): Promise<CliResult> {
+  return runCli(args, { env: onlyEnv({ PATH: process.env.PATH ?? '' }) });
 }
 
 let dir: string;
 beforeAll(async () => {
-  buildIfStale();
+  ensureBuilt();
   dir = await mkdtemp(join(tmpdir(), 'rollcall-cli-'));
 });
 afterAll(async () => {

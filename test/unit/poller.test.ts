@@ -5,23 +5,12 @@ import { SeriesStore } from '../../src/engine/series.js';
 import type { SeriesSet } from '../../src/engine/types.js';
 import type { Metric, Profile, SourceConfig } from '../../src/profile/types.js';
 import { SourceError, type InstantRequest, type RangeRequest, type Source } from '../../src/sources/source.js';
+import { testMetric, testProfile } from '../support/metric.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
 function metric(id: string, over: Partial<Metric> = {}): Metric {
-  return {
-    id,
-    title: id,
-    source: 'a',
-    query: `query_${id}`,
-    unit: 'ratio',
-    intervalMs: 10_000,
-    timeoutMs: 5_000,
-    windowMs: 3_600_000,
-    chart: false,
-    capacity: 100,
-    ...over,
-  };
+  return testMetric({ id, title: id, source: 'a', query: `query_${id}`, unit: 'ratio', intervalMs: 10_000, capacity: 100, ...over });
 }
 
 function profileOf(metrics: Metric[], sources: Record<string, Partial<SourceConfig>> = { a: {}, b: {} }): Profile {
@@ -29,20 +18,7 @@ function profileOf(metrics: Metric[], sources: Record<string, Partial<SourceConf
   for (const [id, over] of Object.entries(sources)) {
     configs[id] = { type: 'prometheus', url: 'http://127.0.0.1:9', ...over } as SourceConfig;
   }
-  return {
-    name: 'test',
-    title: 'test',
-    links: {},
-    defaults: { intervalMs: 10_000, timeoutMs: 5_000, holdMs: 1_800_000, errorLimit: 3, nodata: 'warn', historyMs: 7_200_000 },
-    sources: configs,
-    metrics: Object.fromEntries(metrics.map((m) => [m.id, m])),
-    metricIds: metrics.map((m) => m.id),
-    phases: [],
-    rollbackTo: { phase: null, traffic: 0 },
-    actions: {},
-    notify: [],
-    secrets: [],
-  };
+  return testProfile(metrics, { sources: configs, defaults: { intervalMs: 10_000 } });
 }
 
 interface Call {

@@ -10,40 +10,24 @@ import type { SeriesSet } from '../../src/engine/types.js';
 import type { Metric, Profile } from '../../src/profile/types.js';
 import { createReplaySource } from '../../src/sources/replay.js';
 import { isSourceError, SourceError, type InstantRequest, type Source } from '../../src/sources/source.js';
+import { testMetric, testProfile } from '../support/metric.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
 function metric(id: string, over: Partial<Metric> = {}): Metric {
-  return {
-    id,
-    title: id,
-    source: 'live',
-    query: `query_${id}`,
-    unit: 'ratio',
-    intervalMs: 60_000,
-    timeoutMs: 5_000,
-    windowMs: 3_600_000,
-    chart: false,
-    capacity: 200,
-    ...over,
-  };
+  return testMetric({ id, title: id, source: 'live', query: `query_${id}`, unit: 'ratio', intervalMs: 60_000, capacity: 200, ...over });
 }
 
 function profileOf(metrics: Metric[], source: string): Profile {
-  return {
-    name: 'checkout-v2',
-    title: 'Checkout v2',
-    links: {},
-    defaults: { intervalMs: 60_000, timeoutMs: 5_000, holdMs: 1_800_000, errorLimit: 3, nodata: 'warn', historyMs: 7_200_000 },
-    sources: { [source]: source === 'replay' ? { type: 'replay', file: 'x' } : { type: 'prometheus', url: 'http://127.0.0.1:9' } },
-    metrics: Object.fromEntries(metrics.map((m) => [m.id, { ...m, source }])),
-    metricIds: metrics.map((m) => m.id),
-    phases: [],
-    rollbackTo: { phase: null, traffic: 0 },
-    actions: {},
-    notify: [],
-    secrets: [],
-  };
+  return testProfile(
+    metrics.map((m) => ({ ...m, source })),
+    {
+      name: 'checkout-v2',
+      title: 'Checkout v2',
+      sources: { [source]: source === 'replay' ? { type: 'replay', file: 'x' } : { type: 'prometheus', url: 'http://127.0.0.1:9' } },
+      defaults: { intervalMs: 60_000 },
+    },
+  );
 }
 
 /** fakeSource: a test double of the Source interface standing in for a live system to record. */

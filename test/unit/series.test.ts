@@ -3,41 +3,20 @@ import { Ring } from '../../src/engine/ring.js';
 import { MAX_GROUPS, SeriesStore } from '../../src/engine/series.js';
 import type { Point } from '../../src/engine/types.js';
 import type { Metric, Profile } from '../../src/profile/types.js';
+import { testMetric, testProfile } from '../support/metric.js';
 
 function metric(id: string, over: Partial<Metric> = {}): Metric {
-  return {
-    id,
-    title: id,
-    source: 'prom',
-    query: `query_${id}`,
-    unit: 'ratio',
-    intervalMs: 5_000,
-    timeoutMs: 5_000,
-    windowMs: 3_600_000,
-    chart: false,
-    capacity: 5,
-    ...over,
-  };
+  return testMetric({ id, title: id, source: 'prom', query: `query_${id}`, unit: 'ratio', intervalMs: 5_000, capacity: 5, ...over });
 }
 
 function profileOf(metrics: Metric[]): Profile {
-  return {
-    name: 'test',
-    title: 'test',
-    links: {},
-    defaults: { intervalMs: 5_000, timeoutMs: 5_000, holdMs: 1_800_000, errorLimit: 3, nodata: 'warn', historyMs: 7_200_000 },
+  return testProfile(metrics, {
     sources: {
       prom: { type: 'prometheus', url: 'http://127.0.0.1:9' },
       db: { type: 'postgres', url: 'postgres://127.0.0.1:9/x' },
     },
-    metrics: Object.fromEntries(metrics.map((m) => [m.id, m])),
-    metricIds: metrics.map((m) => m.id),
-    phases: [],
-    rollbackTo: { phase: null, traffic: 0 },
-    actions: {},
-    notify: [],
-    secrets: [],
-  };
+    defaults: { intervalMs: 5_000 },
+  });
 }
 
 const one = (points: Point[], key = ''): Map<string, Point[]> => new Map([[key, points]]);
