@@ -16,6 +16,8 @@ import type { BenchResult } from './result.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TTYBENCH = resolve(ROOT, '..', 'shared', 'tools', 'ttybench');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+/** The one-file build for bastions (`npm run bundle`): what an operator actually starts there. */
+const BUNDLE = join(ROOT, 'dist', 'rollcall.mjs');
 const PROFILE = 'test/fixtures/console/bench.yaml';
 const SECONDS = 20;
 const WARM_UP_SECONDS = 25;
@@ -57,6 +59,16 @@ export async function run(): Promise<BenchResult[]> {
         // A value change must never clear the screen: Ink does when a frame reaches the last row.
         { name: `console.full_redraws.${size}`, value: report.steady.escapes.clear_screen ?? 0, unit: 'clears', budget: 0, note: 'clear-screen sequences after the first frame' },
       );
+    }
+    if (existsSync(BUNDLE)) {
+      for (const size of ['120x40', '80x24']) {
+        const report = await ttybench(size, server, { entry: BUNDLE });
+        results.push(
+          { name: `console.bundle.first_frame.${size}`, value: (report.ttff_s ?? Number.NaN) * 1_000, unit: 'ms', budget: FIRST_FRAME_BUDGET_MS, note: 'dist/rollcall.mjs' },
+          { name: `console.bundle.cpu_per_update.${size}`, value: report.steady.cpu_ms_per_update, unit: 'ms', note: 'dist/rollcall.mjs' },
+          { name: `console.bundle.peak_rss.${size}`, value: report.peak_rss_kb / 1024, unit: 'MiB', note: 'dist/rollcall.mjs' },
+        );
+      }
     }
     steady = false;
     const quiet = await updatesWhenNothingChanges(server);
@@ -137,7 +149,7 @@ async function updatesWhenNothingChanges(server: Server): Promise<number> {
   }
 }
 
-async function ttybench(size: string, server: Server, opts: { seconds?: number; extra?: string[] } = {}): Promise<TtyReport> {
+async function ttybench(size: string, server: Server, opts: { seconds?: number; extra?: string[]; entry?: string } = {}): Promise<TtyReport> {
   const { port } = server.address() as AddressInfo;
   const stateDir = mkdtempSync(join(tmpdir(), 'rollcall-bench-'));
   try {
@@ -151,7 +163,7 @@ async function ttybench(size: string, server: Server, opts: { seconds?: number; 
       '--ready', 'q quit',
       '--cwd', ROOT,
       '-e', `ROLLCALL_BENCH_METRICS=http://127.0.0.1:${port}`,
-      '--', 'node', CLI, 'watch', PROFILE, '--state-dir', stateDir,
+      '--', 'node', opts.entry ?? CLI, 'watch', PROFILE, '--state-dir', stateDir,
     ];
     const out = await exec('python3', args);
     if (out.code !== 0 && out.code !== 1) throw new Error(`ttybench failed (${out.code}): ${out.stderr.trim().split('\n').pop()}`);

@@ -13,6 +13,7 @@ import { INCIDENT, type Scenario } from '../demo/scenario.js';
 import { MAX_SPEED, startSimulator, type Simulator } from '../demo/simulator.js';
 import { formatIssue, isProfileError } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
+import { ScaledClock, realClock } from '../engine/clock.js';
 import { ExitCode } from './exit.js';
 import { openConsole } from './watch.js';
 
@@ -26,7 +27,10 @@ export async function demo(opts: DemoOptions): Promise<number> {
   const cli = runningScript();
   if (!cli) return fail('cannot tell which script is running rollcall, so the demo actions could not call it back');
 
-  const simulator = await startSimulator({ scenario: opts.scenario, speed: opts.speed });
+  // One clock for the simulator and the console, so `for:` windows, phase minimums and the
+  // auto-rollback countdown run as fast as the simulated incident does.
+  const clock = opts.speed === 1 ? realClock : new ScaledClock(Date.now(), opts.speed);
+  const simulator = await startSimulator({ scenario: opts.scenario, speed: 1, clock });
   try {
     let profile: Profile;
     try {
@@ -47,6 +51,7 @@ export async function demo(opts: DemoOptions): Promise<number> {
       ...(opts.auditLog !== undefined ? { auditLog: opts.auditLog } : {}),
       ...(opts.readOnly ? { readOnly: true } : {}),
       banner: banner(opts.scenario, opts.speed, simulator),
+      clock,
     });
     process.stderr.write(`rollcall demo: the rollout state and audit log are in ${stateDir}\n`);
     return code;

@@ -8,6 +8,7 @@ import { redact } from '../profile/redact.js';
 import type { Profile } from '../profile/types.js';
 import { openSession, type Session } from '../engine/session.js';
 import { ConsoleController } from '../view/controller.js';
+import type { Clock } from '../engine/clock.js';
 import { ExitCode } from './exit.js';
 import { CLEAR, takeTerminal } from './terminal.js';
 
@@ -16,6 +17,8 @@ export interface ConsoleOptions extends WatchOptions {
   banner?: string;
   /** Where NO_COLOR is read from (default: the process environment). */
   env?: Record<string, string | undefined>;
+  /** What drives time (default the real clock; the demo runs a scaled one at --speed N). */
+  clock?: Clock;
 }
 
 /** If closing hangs or something still holds the event loop after it, exit anyway after this long. */
@@ -62,6 +65,7 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
       record: opts.record,
       replay: opts.replay,
       speed: opts.speed,
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
   } catch (error) {
     stderr.write(`rollcall watch: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -144,12 +148,15 @@ function loadInk(): ReturnType<typeof importInk> {
 }
 
 async function importInk() {
-  const before = process.env.NODE_ENV;
-  process.env.NODE_ENV ??= 'production';
+  // Through an alias: the bundle defines `process.env.NODE_ENV` as a constant at build time, and
+  // this runtime switch must stay a runtime switch there.
+  const env = process.env;
+  const before = env.NODE_ENV;
+  env.NODE_ENV ??= 'production';
   try {
     const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../../components/App.js')]);
     return { render, createElement, App };
   } finally {
-    if (before === undefined) delete process.env.NODE_ENV;
+    if (before === undefined) delete env.NODE_ENV;
   }
 }

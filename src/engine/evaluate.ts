@@ -123,7 +123,9 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
     };
   }
   if (view.tracks.length === 0 || view.answeredEmpty) {
-    const level = NODATA_LEVEL[rule.nodata];
+    // Before the first poll has finished nothing has answered yet: wait, never roll back.
+    const asked = series?.lastPollAt !== undefined;
+    const level = asked ? NODATA_LEVEL[rule.nodata] : (Math.min(NODATA_LEVEL[rule.nodata], 1) as Level);
     const n = series?.consecutiveNoData ?? 0;
     const body = n > 0 ? `no data for ${polls(n)}` : 'no data yet';
     return {

@@ -107,7 +107,7 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
     metrics[id] = compileMetric(id, parsed.metrics[id]!, parsed, defaults, broken, error);
   }
 
-  const context: RuleContext = { metrics, defaults, error, actions: parsed.actions ?? {}, broken };
+  const context: RuleContext = { metrics, defaults, error, warning, actions: parsed.actions ?? {}, broken };
   const profileRules = (parsed.rules ?? []).map((r, i) => compileRule(r, ['rules', i], context));
 
   const phases: Phase[] = [];
@@ -308,12 +308,20 @@ interface RuleContext {
   actions: Record<string, ActionParsed>;
   broken: Broken;
   error: Report;
+  warning: (path: readonly PathSegment[], message: string) => void;
 }
 
 function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule {
   const metric = knownMetric(r.metric, [...path, 'metric'], ctx);
-  if (!r.info && !r.warn && !r.rollback) {
-    ctx.error(path, `the rule for ${r.metric} has no condition; add info:, warn: or rollback: (e.g. rollback: "> 2%")`);
+  // A rule may say only what no data or source errors mean ("Redis unreachable: roll back").
+  const hasCondition = r.info !== undefined || r.warn !== undefined || r.rollback !== undefined;
+  if (!hasCondition && r.nodata === undefined && r.onError === undefined) {
+    ctx.error(
+      path,
+      `the rule for ${r.metric} has no condition; add info:, warn: or rollback: (e.g. rollback: "> 2%"), or say what no data or source errors mean with nodata: or onError: (e.g. onError: rollback)`,
+    );
+  } else if (!hasCondition && r.for !== undefined) {
+    ctx.warning([...path, 'for'], `for: has no condition to hold (the rule for ${r.metric} has none); errorLimit: counts the failed polls before onError: applies`);
   }
   const conditions: Partial<Record<'info' | 'warn' | 'rollback', Condition>> = {};
   for (const severity of ['info', 'warn', 'rollback'] as const) {
@@ -323,7 +331,9 @@ function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule
     if (converted) conditions[severity] = converted;
   }
   if (r.auto) {
-    if (!r.rollback) ctx.error([...path, 'auto'], 'auto: true needs a rollback: condition to act on');
+    if (!r.rollback && r.nodata !== 'breach' && r.onError !== 'rollback') {
+      ctx.error([...path, 'auto'], 'auto: true needs something to act on: a rollback: condition, nodata: breach or onError: rollback');
+    }
     const hasRollbackAction = Object.entries(ctx.actions).some(([id, a]) => effectOf(id, a) === 'rollback');
     if (!hasRollbackAction && ctx.broken.actions.size === 0) ctx.error([...path, 'auto'], 'auto: true needs a rollback action; add actions.rollback with the command to run');
   }

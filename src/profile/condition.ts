@@ -22,13 +22,11 @@ export type ParsedCondition =
   | { kind: 'delta'; op: Comparator; quantity: Quantity; ref: Reference; text: string }
   | { kind: 'count'; op: Comparator; count: number; windowMs: number; text: string };
 
-/** A condition whose literals are already in the metric's unit. */
+/** A condition whose literals are already in the metric's unit; the forms without a quantity stay as parsed. */
 export type Condition =
   | { kind: 'literal'; op: Comparator; threshold: number; text: string }
-  | { kind: 'factor'; op: Comparator; factor: number; ref: Reference; text: string }
-  | { kind: 'relative'; op: Comparator; percent: number; ref: Reference; text: string }
   | { kind: 'delta'; op: Comparator; delta: number; ref: Reference; text: string }
-  | { kind: 'count'; op: Comparator; count: number; windowMs: number; text: string };
+  | Extract<ParsedCondition, { kind: 'factor' | 'relative' | 'count' }>;
 
 export const CONDITION_FORMS = '"> 2%", "< 200ms", ">= 98%", "> 2x baseline", "> +20% baseline", "> +15% start", "> 5 in 1h"';
 

@@ -191,7 +191,7 @@ export const ruleSchema = z.strictObject({
   nodata: nodataPolicy.optional().meta({ description: 'What no data means: ok, warn (default) or breach' }),
   errorLimit: z.number().int().min(1).optional().meta({ description: 'Consecutive source errors before the metric is `error` (default 3)' }),
   onError: z.enum(['hold', 'rollback']).optional().meta({ description: 'What `error` means; a rollback on errors alone only when this says so' }),
-  auto: z.boolean().optional().meta({ description: 'Run the rollback action automatically when the rollback condition fires' }),
+  auto: z.boolean().optional().meta({ description: 'Run the rollback action automatically when the rollback condition fires (or nodata: breach, onError: rollback)' }),
   grace: duration.optional().meta({ description: 'Countdown before an automatic rollback (default 60s)' }),
 });
 

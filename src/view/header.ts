@@ -47,7 +47,10 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
   const fresh = freshness(profile, state.sourceAges);
   const items: Line[] = [
     [s(phaseText, 'title', { bold: true })],
-    [s(`${phase.traffic}% traffic`)],
+    // After a rollback the phase's share is no longer what users get: show the traffic now.
+    state.rollout.rolledBack
+      ? [s(`${state.rollout.rolledBack.traffic}% traffic`, 'bad', { bold: true }), s(` (was ${phase.traffic}%)`, 'muted')]
+      : [s(`${phase.traffic}% traffic`)],
     [s(`${formatElapsed(phase.elapsedMs)}${phase.durationMs !== undefined ? ` of ${formatDuration(phase.durationMs)}` : ''} in phase`)],
     [s(fresh.text, fresh.tone)],
   ];

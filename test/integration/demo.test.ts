@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { render, templateValues } from '../../src/actions/template.js';
 import { loadDemoProfile } from '../../src/demo/profile.js';
@@ -18,15 +15,14 @@ import type { MetricStatus, Snapshot } from '../../src/engine/types.js';
 import type { Profile } from '../../src/profile/types.js';
 import { closeSources, createSources } from '../../src/sources/registry.js';
 import type { Source } from '../../src/sources/source.js';
+import { CLI, ROOT, ensureBuilt, runCli, type CliResult } from '../support/cli.js';
 
 // profiles/demo.yaml against the simulator, through the real scrape and http sources, the real
 // poller and evaluate; the control command runs as a real child process of the built CLI.
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const DEMO_PROFILE = join(ROOT, 'profiles', 'demo.yaml');
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  ensureBuilt();
 });
 
 interface Rig {
@@ -76,18 +72,6 @@ const judge = (r: Rig) => evaluate(r.profile, r.state, r.store.snapshot(), r.clo
 const metric = (s: Snapshot, id: string): MetricStatus => s.metrics.find((m) => m.id === id)!;
 const simulatedS = (r: Rig) => r.sim.state().simulatedS;
 
-function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('profiles/demo.yaml polling the simulator', () => {
   it('judges the healthy canary green, with every metric answered by its source', async () => {
     const r = await open('healthy');
@@ -122,7 +106,7 @@ describe('profiles/demo.yaml polling the simulator', () => {
     // The profile's rollback action, exactly as the console would run it.
     const argv = render(r.profile.actions.rollback!.run, templateValues(r.profile, r.state.phase, 'test'));
     expect(argv.slice(0, 3)).toEqual([process.execPath, CLI, 'demo-ctl']);
-    const result = await run(argv);
+    const result = await runCli(argv.slice(2));
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^canary share 10% → 0%/);
@@ -160,15 +144,13 @@ describe('profiles/demo.yaml polling the simulator', () => {
 });
 
 describe('rollcall check (the built CLI) on the demo profile', () => {
-  async function check(scenario: Scenario, waitForS: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  async function check(scenario: Scenario, waitForS: number): Promise<CliResult> {
     const sim = await startSimulator({ scenario, speed: 20 });
     const stateDir = await mkdtemp(join(tmpdir(), 'rollcall-demo-check-'));
     try {
       while (sim.state().simulatedS < waitForS) await new Promise((resolve) => setTimeout(resolve, 100));
-      return await run([process.execPath, CLI, 'check', DEMO_PROFILE, '--state-dir', stateDir], {
-        DEMO_URL: sim.url,
-        ROLLCALL_NODE: process.execPath,
-        ROLLCALL_CLI: CLI,
+      return await runCli(['check', DEMO_PROFILE, '--state-dir', stateDir], {
+        env: { DEMO_URL: sim.url, ROLLCALL_NODE: process.execPath, ROLLCALL_CLI: CLI },
       });
     } finally {
       await sim.close();

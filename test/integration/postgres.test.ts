@@ -9,6 +9,7 @@ import { instantFor, testMetric } from '../support/metric.js';
 import { freePort } from '../support/port.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { buildProfile } from '../support/profile-builder.js';
+import { PIPELINE_USAGE_LOGS } from '../support/seed-tables.js';
 
 const MINUTE = 60_000;
 let db: TestPostgres;
@@ -25,15 +26,7 @@ beforeAll(async () => {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   await client.query(`
-    CREATE TABLE pipeline_usage_logs (
-      id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
-      user_id UUID NOT NULL,
-      pipeline_type VARCHAR(20) NOT NULL,
-      success BOOLEAN NOT NULL,
-      response_time_ms INTEGER,
-      error_message TEXT,
-      created_at TIMESTAMPTZ DEFAULT NOW()
-    );
+    ${PIPELINE_USAGE_LOGS}
     CREATE TABLE telemetry_logs (
       model_path TEXT NOT NULL,
       parse_success BOOLEAN NOT NULL,

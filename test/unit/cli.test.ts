@@ -1,6 +1,7 @@
 // `rollcall validate` and `rollcall schema` as an operator or CI runs them: the built CLI in a
 // child process, its exit code and what it prints.
 
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -450,6 +450,126 @@ phases:
   });
 });
 
+// ── seed 002: Redis complete unavailability → automatic rollback, with no condition ─────────
+
+describe('a rule that says only what no data or source errors mean (seed 002)', () => {
+  const p = profile(`
+name: farmers-market-caching
+${SOURCES}
+  redis: { type: http, url: "http://127.0.0.1:6379" }
+metrics:
+  redis_ping: { source: redis, path: /ping, query: "@duration", unit: milliseconds, interval: 1m }
+  hit_rate: { source: prom, query: "q", unit: ratio, interval: 1m }
+  error_rate: { source: prom, query: "q", unit: ratio, interval: 1m }
+rules:
+  - { metric: redis_ping, onError: rollback, errorLimit: 3, auto: true, grace: 30s }
+  - { metric: hit_rate, nodata: breach }
+  - { metric: error_rate, rollback: "> 2%" }
+  - { metric: error_rate, onError: rollback }
+phases:
+  - { name: shadow-10, traffic: 10 }
+actions:
+  rollback: { run: [vercel, env, rm, PHASE_3_ROLLOUT_PERCENTAGE, production], confirm: typed }
+`);
+  const now = T0 + H;
+  const answering = (v: number) => series(samples(0, H, M, () => v));
+  const healthy = { redis_ping: answering(12), hit_rate: answering(0.7), error_rate: answering(0.001) };
+  const failing = (n: number) => ({ consecutiveErrors: n, lastError: { at: now - 30 * S, reason: 'connection refused (127.0.0.1:6379)' } });
+
+  it('passes a metric that answers, with no thresholds to show', () => {
+    const snap = evaluate(p, state(p), healthy, now);
+    expect(snap.decision).toBe('PROMOTE');
+    expect(metric(snap, 'redis_ping')).toMatchObject({ state: 'ok', value: 12, thresholds: [] });
+    expect(metric(snap, 'redis_ping').reason).toBeUndefined();
+  });
+
+  it('keeps judging below the error limit, showing the error and how many polls failed', () => {
+    const snap = evaluate(p, state(p), { ...healthy, redis_ping: series(samples(0, H, M, () => 12), failing(2)) }, now);
+    expect(snap.decision).toBe('PROMOTE');
+    expect(metric(snap, 'redis_ping')).toMatchObject({ state: 'ok', error: 'connection refused (127.0.0.1:6379) (2 of 3)' });
+    expect(snap.autoRollback).toBeUndefined();
+  });
+
+  it('rolls back at the error limit with a reason naming the metric and the error, and starts the automatic rollback', () => {
+    const snap = evaluate(p, state(p), { ...healthy, redis_ping: series(samples(0, H - 3 * M, M, () => 12), failing(3)) }, now);
+    expect(snap.decision).toBe('ROLLBACK');
+    expect(metric(snap, 'redis_ping').state).toBe('error');
+    expect(snap.reasons).toEqual(['redis_ping source failing for 3 polls: connection refused (127.0.0.1:6379) (rollback)']);
+    expect(snap.autoRollback).toEqual({
+      metric: 'redis_ping',
+      text: 'source failing for 3 polls: connection refused (127.0.0.1:6379)',
+      firedAt: now - 30 * S,
+      graceMs: 30 * S,
+    });
+  });
+
+  it('rolls back on errors even when the source never answered at all', () => {
+    const snap = evaluate(p, state(p), { ...healthy, redis_ping: series([], failing(3)) }, now);
+    expect(snap.decision).toBe('ROLLBACK');
+    expect(snap.reasons[0]).toBe('redis_ping source failing for 3 polls: connection refused (127.0.0.1:6379) (rollback)');
+    expect(snap.autoRollback?.metric).toBe('redis_ping');
+  });
+
+  it('asks for no second automatic rollback once the rollout is rolled back', () => {
+    const rolled = state(p, { rolledBack: { at: now - M, by: 'auto-rollback', phase: null, traffic: 0 } });
+    const snap = evaluate(p, rolled, { ...healthy, redis_ping: series([], failing(5)) }, now);
+    expect(snap.decision).toBe('ROLLBACK');
+    expect(snap.autoRollback).toBeUndefined();
+  });
+
+  it('rolls back when a nodata: breach metric answers with no value', () => {
+    const empty = { ...healthy, hit_rate: series(samples(0, H - 2 * M, M, () => 0.7), { consecutiveNoData: 2, lastPollAt: now }) };
+    const snap = evaluate(p, state(p), empty, now);
+    expect(snap.decision).toBe('ROLLBACK');
+    expect(metric(snap, 'hit_rate')).toMatchObject({ state: 'nodata' });
+    expect(metric(snap, 'hit_rate').value).toBeUndefined();
+    expect(snap.reasons).toEqual(['hit_rate no data for 2 polls (rollback)']);
+    // Not auto: a ROLLBACK decision for the operator, no countdown.
+    expect(snap.autoRollback).toBeUndefined();
+  });
+
+  it('starts the automatic rollback on no data when the rule says auto: true', () => {
+    const auto = profile(`
+name: p
+${SOURCES}
+metrics:
+  hit_rate: { source: prom, query: "q", unit: ratio, interval: 1m }
+rules:
+  - { metric: hit_rate, nodata: breach, auto: true }
+phases:
+  - { name: canary, traffic: 10 }
+actions:
+  rollback: { run: [flagctl, off] }
+`);
+    const snap = evaluate(auto, state(auto), { hit_rate: series([], { consecutiveNoData: 3, lastPollAt: now }) }, now);
+    expect(snap.decision).toBe('ROLLBACK');
+    expect(snap.autoRollback).toEqual({ metric: 'hit_rate', text: 'no data for 3 polls', firedAt: now, graceMs: 60 * S });
+  });
+
+  it('waits, without rolling back, before the first poll has answered', () => {
+    const snap = evaluate(p, state(p), { redis_ping: healthy.redis_ping, error_rate: healthy.error_rate }, T0);
+    expect(metric(snap, 'hit_rate').state).toBe('nodata');
+    expect(snap.decision).toBe('HOLD');
+    expect(snap.reasons).toEqual(['hit_rate no data yet']);
+  });
+
+  it('holds, and does not roll back, on errors for a rule that only says what no data means', () => {
+    const snap = evaluate(p, state(p), { ...healthy, hit_rate: series(samples(0, H - 3 * M, M, () => 0.7), failing(3)) }, now);
+    expect(metric(snap, 'hit_rate').state).toBe('error');
+    expect(snap.decision).toBe('HOLD');
+    expect(snap.reasons[0]).toBe('hit_rate source failing for 3 polls: connection refused (127.0.0.1:6379)');
+  });
+
+  it('judges a condition and a rule without one on the same metric, the worse deciding', () => {
+    const breaching = evaluate(p, state(p), { ...healthy, error_rate: answering(0.03) }, now);
+    expect(breaching.reasons).toEqual(['error_rate 3% > 2% (rollback)']);
+    expect(metric(breaching, 'error_rate').thresholds).toEqual([{ severity: 'rollback', text: '> 2%', threshold: 0.02 }]);
+    const erroring = evaluate(p, state(p), { ...healthy, error_rate: series(samples(0, H - 3 * M, M, () => 0.001), failing(3)) }, now);
+    expect(erroring.decision).toBe('ROLLBACK');
+    expect(erroring.reasons).toEqual(['error_rate source failing for 3 polls: connection refused (127.0.0.1:6379) (rollback)']);
+  });
+});
+
 // ── split metrics ────────────────────────────────────────────────────────────────────────────
 
 describe('a metric judged per group', () => {

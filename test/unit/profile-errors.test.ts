@@ -222,15 +222,46 @@ describe('cross-reference mistakes', () => {
     ]);
   });
 
-  it('asks for a condition in a rule that has none', () => {
+  it('asks for a condition, or what no data or errors mean, in a rule that has neither', () => {
     const text = profile('rules:\n  - { metric: latency, for: 5m }\n');
-    expect(lines(text)).toEqual([`${at(text, '{ metric: latency')}: rules[0]: the rule for latency has no condition; add info:, warn: or rollback: (e.g. rollback: "> 2%")`]);
+    expect(lines(text)).toEqual([
+      `${at(text, '{ metric: latency')}: rules[0]: the rule for latency has no condition; add info:, warn: or rollback: (e.g. rollback: "> 2%"), or say what no data or source errors mean with nodata: or onError: (e.g. onError: rollback)`,
+    ]);
+  });
+
+  it('asks for a rule of its own even when the defaults say no data is a breach', () => {
+    const text = profile('defaults: { nodata: breach }\nrules:\n  - { metric: latency, errorLimit: 5 }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, '{ metric: latency')}: rules[0]: the rule for latency has no condition; add info:, warn: or rollback: (e.g. rollback: "> 2%"), or say what no data or source errors mean with nodata: or onError: (e.g. onError: rollback)`,
+    ]);
+  });
+
+  it('warns that for: has nothing to hold in a rule without a condition', () => {
+    const text = profile('rules:\n  - { metric: latency, onError: rollback, for: 5m }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, 'for: 5m', 0, 5)}: rules[0].for: warning: for: has no condition to hold (the rule for latency has none); errorLimit: counts the failed polls before onError: applies`,
+    ]);
   });
 
   it('asks for a rollback condition and action before an automatic rollback', () => {
     const text = profile('rules:\n  - { metric: latency, warn: "> 1s", auto: true }\n');
     expect(lines(text)).toEqual([
-      `${at(text, 'true')}: rules[0].auto: auto: true needs a rollback: condition to act on`,
+      `${at(text, 'true')}: rules[0].auto: auto: true needs something to act on: a rollback: condition, nodata: breach or onError: rollback`,
+      `${at(text, 'true')}: rules[0].auto: auto: true needs a rollback action; add actions.rollback with the command to run`,
+    ]);
+  });
+
+  it('does not take nodata: warn or onError: hold as something for an automatic rollback to act on', () => {
+    const actions = 'actions:\n  rollback: { run: [flagctl, off] }\n';
+    const text = profile(`rules:\n  - { metric: latency, nodata: warn, onError: hold, auto: true }\n${actions}`);
+    expect(lines(text)).toEqual([
+      `${at(text, 'true')}: rules[0].auto: auto: true needs something to act on: a rollback: condition, nodata: breach or onError: rollback`,
+    ]);
+  });
+
+  it('still asks for a rollback action when an automatic rollback acts on source errors', () => {
+    const text = profile('rules:\n  - { metric: latency, onError: rollback, auto: true }\n');
+    expect(lines(text)).toEqual([
       `${at(text, 'true')}: rules[0].auto: auto: true needs a rollback action; add actions.rollback with the command to run`,
     ]);
   });

@@ -146,6 +146,48 @@ phases: [{ name: only, traffic: 100 }]
   });
 });
 
+describe('rules that say only what no data or source errors mean', () => {
+  const text = `name: cache
+sources: { redis: { type: http, url: "http://127.0.0.1:9" } }
+metrics:
+  redis_ping: { source: redis, path: /ping, query: "@duration", unit: milliseconds }
+  hit_rate: { source: redis, query: $.hit_rate, unit: ratio }
+rules:
+  - { metric: redis_ping, title: Redis unavailable, onError: rollback, errorLimit: 3, auto: true, grace: 30s }
+  - { metric: hit_rate, nodata: breach }
+phases: [{ name: canary, traffic: 10 }]
+actions:
+  rollback: { run: [flagctl, off] }
+`;
+
+  it('loads a rule without a condition when it sets onError or nodata, with no issues', async () => {
+    const { profile, warnings } = await loadProfile(await write('no-condition.yaml', text), { env: {} });
+    expect(warnings).toEqual([]);
+    const [ping, hits] = profile.phases[0]!.rules;
+    expect(ping).toEqual({
+      metric: 'redis_ping',
+      title: 'Redis unavailable',
+      forMs: 0,
+      nodata: 'warn',
+      errorLimit: 3,
+      onError: 'rollback',
+      auto: true,
+      graceMs: 30_000,
+      origin: 'rules[0]',
+    });
+    expect(hits).toMatchObject({ metric: 'hit_rate', nodata: 'breach', onError: 'hold', auto: false });
+    for (const rule of [ping, hits]) {
+      expect(rule!.info ?? rule!.warn ?? rule!.rollback).toBeUndefined();
+    }
+  });
+
+  it('sizes the ring buffer of a metric whose only rule has no condition by the history alone', async () => {
+    const { profile } = await loadProfile(await write('no-condition-capacity.yaml', text), { env: {} });
+    // history 2h at the default 15s interval.
+    expect(profile.metrics.redis_ping!.capacity).toBe(480 + 2);
+  });
+});
+
 describe('problems with the file itself', () => {
   it('reports a missing file', async () => {
     const file = join(dir, 'absent.yaml');

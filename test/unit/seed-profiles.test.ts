@@ -17,6 +17,7 @@ import { loadProfile, ProfileError } from '../../src/profile/load.js';
 import type { Condition, Phase, Profile, Rule } from '../../src/profile/types.js';
 import { closeSources, createSources } from '../../src/sources/registry.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { PIPELINE_USAGE_LOGS } from '../support/seed-tables.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -300,7 +301,9 @@ describe('seed 002: farmers-market caching', () => {
     const first = profile.phases[0]!;
     expect(rules(first, 'p95_latency').find((r) => r.auto)).toMatchObject({ rollback: { threshold: 2000 }, forMs: 10 * MINUTE });
     expect(rules(first, 'db_pool_usage').find((r) => r.auto)).toMatchObject({ onError: 'rollback' });
-    expect(rules(first, 'redis_status').find((r) => r.auto)).toMatchObject({ onError: 'rollback', rollback: { threshold: 500 } });
+    const redis = rules(first, 'redis_status').find((r) => r.auto);
+    expect(redis).toMatchObject({ onError: 'rollback', errorLimit: 3 });
+    expect(redis?.info ?? redis?.warn ?? redis?.rollback).toBeUndefined();
   });
 
   it("holds each phase's failure criteria as rollback rules", () => {
@@ -488,15 +491,7 @@ describe('the seed SQL on PostgreSQL with the plans’ tables', () => {
     // Seed 000's table as the plan defines it; telemetry_logs and user_reports as the profiles read them.
     await client.query(`
       CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
-      CREATE TABLE pipeline_usage_logs (
-        id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
-        user_id UUID NOT NULL,
-        pipeline_type VARCHAR(20) NOT NULL,
-        success BOOLEAN NOT NULL,
-        response_time_ms INTEGER,
-        error_message TEXT,
-        created_at TIMESTAMPTZ DEFAULT NOW()
-      );
+      ${PIPELINE_USAGE_LOGS}
       CREATE TABLE telemetry_logs (
         model_path TEXT NOT NULL,
         event TEXT NOT NULL,

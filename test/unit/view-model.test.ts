@@ -107,6 +107,13 @@ describe('what the header says about the console itself', () => {
     const rolled = { ...state, rollout: { ...state.rollout, rolledBack: { at: NOW, by: 'alice@bastion', phase: null, traffic: 0 } } };
     expect(frame(rolled)[2]).toMatch(/^\[ROLLED BACK\] rolled back to 0% traffic at \d\d:\d\d by alice@bastion$/);
   });
+
+  it('shows the traffic users get after a rollback, not the phase share', () => {
+    const state = consoleState();
+    const rolled = { ...state, rollout: { ...state.rollout, rolledBack: { at: NOW, by: 'alice@bastion', phase: null, traffic: 0 } } };
+    expect(frame(rolled)[1]).toMatch(/ 0% traffic \(was \d+%\)/);
+    expect(frame(state)[1]).not.toContain('(was');
+  });
 });
 
 describe('cutting to fit', () => {
