@@ -57,6 +57,9 @@ export interface InvalidParts {
   actions: string[];
   /** The phase list itself did not pass, so phase names cannot be checked. */
   phases: boolean;
+  /** When some rules or phases did not pass: where each one kept stood in the file. */
+  ruleIndex?: number[];
+  phaseIndex?: number[];
 }
 
 interface Broken {
@@ -108,20 +111,22 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
   }
 
   const context: RuleContext = { metrics, defaults, error, warning, actions: parsed.actions ?? {}, broken };
-  const profileRules = (parsed.rules ?? []).map((r, i) => compileRule(r, ['rules', i], context));
+  const ruleAt = (i: number) => opts.invalid?.ruleIndex?.[i] ?? i;
+  const phaseAt = (i: number) => opts.invalid?.phaseIndex?.[i] ?? i;
+  const profileRules = (parsed.rules ?? []).map((r, i) => compileRule(r, ['rules', ruleAt(i)], context));
 
   const phases: Phase[] = [];
   const phaseNames = new Map<string, number>();
   parsed.phases.forEach((p, index) => {
-    const path = ['phases', index];
+    const path = ['phases', phaseAt(index)];
     const earlier = phaseNames.get(p.name);
     if (earlier !== undefined) error([...path, 'name'], `"${p.name}" is already the name of phases[${earlier}]; phase names must be unique`);
-    else phaseNames.set(p.name, index);
+    else phaseNames.set(p.name, phaseAt(index));
     const previous = parsed.phases[index - 1];
     if (previous && p.traffic < previous.traffic) {
       warning([...path, 'traffic'], `traffic goes down from ${previous.traffic}% in "${previous.name}" to ${p.traffic}% in "${p.name}"`);
     }
-    phases.push(compilePhase(p, index, parsed, profileRules, context));
+    phases.push(compilePhase(p, index, phaseAt(index), parsed, profileRules, context));
   });
 
   const rollbackTo = compileRollbackTo(parsed, phases, broken, error);
@@ -381,8 +386,8 @@ function compileCondition(parsed: ParsedCondition, metric: Metric, path: PathSeg
 
 // ── phases ─────────────────────────────────────────────────────────────────────────────────
 
-function compilePhase(p: PhaseParsed, index: number, parsed: ProfileParsed, profileRules: Rule[], ctx: RuleContext): Phase {
-  const path = ['phases', index];
+function compilePhase(p: PhaseParsed, index: number, at: number, parsed: ProfileParsed, profileRules: Rule[], ctx: RuleContext): Phase {
+  const path = ['phases', at];
   const success: Criterion[] = [];
   (p.success ?? []).forEach((c, i) => {
     const at = [...path, 'success', i];

@@ -19,7 +19,7 @@ import {
   type ProfileIssue,
 } from './issues.js';
 import { redact, secretsIn } from './redact.js';
-import { profileSchema, type ProfileParsed } from './schema.js';
+import { phaseSchema, profileSchema, ruleSchema, type ProfileParsed } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { Profile } from './types.js';
 
@@ -177,7 +177,20 @@ function salvage(data: unknown): { parsed: ProfileParsed; invalid: InvalidParts 
     }
     const section = shape[key].safeParse(value);
     if (section.success) out[key] = section.data;
-    else if (key === 'phases') [out.phases, invalid.phases] = [[], true];
+    else if ((key === 'rules' || key === 'phases') && Array.isArray(value)) {
+      // One bad rule or phase must not hide the mistakes in the others: keep each that passes,
+      // remembering where it stood so its issues carry its own index.
+      const element = key === 'rules' ? ruleSchema : phaseSchema;
+      const kept: unknown[] = [];
+      const at: number[] = [];
+      value.forEach((item, index) => {
+        const parsedItem = element.safeParse(item);
+        if (parsedItem.success) [kept[kept.length], at[at.length]] = [parsedItem.data, index];
+      });
+      out[key] = kept;
+      if (key === 'rules') invalid.ruleIndex = at;
+      else [invalid.phases, invalid.phaseIndex] = [true, at];
+    } else if (key === 'phases') [out.phases, invalid.phases] = [[], true];
     else if (key === 'name') out.name = '';
   }
   return { parsed: out as ProfileParsed, invalid };

@@ -414,3 +414,29 @@ describe('parseProfile', () => {
     expect(error.message).toBe(`${at(text, 'nope')}: rules[0].metric: unknown metric "nope"; metrics: error_rate, latency (and 1 more)`);
   });
 });
+
+describe('one broken item in a list', () => {
+  it('does not hide the mistakes in the other rules and phases, each reported at its own index', () => {
+    const text = profile(
+      `rules:
+  - { metric: error_rate, warn: "> 1%", for: 5 minutes }
+  - { metric: latency, warn: "> 2%" }
+  - { metric: eror_rate, warn: "> 1%" }
+`,
+      {
+        phases: `phases:
+  - { name: canary, traffic: 10, duraton: 1h }
+  - { name: full, traffic: 100, success: ["latncy < 200ms"] }
+`,
+      },
+    );
+    const found = lines(text);
+    expect(found).toEqual([
+      expect.stringMatching(/^profiles\/checkout\.yaml:\d+:\d+: phases\[0\]\.duraton: unknown key "duraton" \(did you mean "duration"\?\)/),
+      expect.stringMatching(/^profiles\/checkout\.yaml:\d+:\d+: phases\[1\]\.success\[0\]: unknown metric "latncy" \(did you mean "latency"\?\)/),
+      `${at(text, '5 minutes')}: rules[0].for: "5 minutes" is not a duration; use 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m`,
+      expect.stringMatching(/^profiles\/checkout\.yaml:\d+:\d+: rules\[1\]\.warn: "2%" cannot be compared with a metric in seconds/),
+      expect.stringMatching(/^profiles\/checkout\.yaml:\d+:\d+: rules\[2\]\.metric: unknown metric "eror_rate" \(did you mean "error_rate"\?\)/),
+    ]);
+  });
+});
