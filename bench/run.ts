@@ -31,7 +31,8 @@ function verdict(r: BenchResult, base?: number): string {
   const lower = r.lowerIsBetter !== false;
   const over = r.budget !== undefined && (lower ? r.value > r.budget : r.value < r.budget);
   if (over) return 'OVER BUDGET';
-  if (base === undefined || base === 0) return 'new';
+  if (base === undefined) return 'new';
+  if (base === 0) return r.value === 0 ? 'ok' : 'regressed';
   const change = (r.value - base) / Math.abs(base);
   const worse = lower ? change > 0.2 : change < -0.2;
   return worse ? `regressed ${(change * 100).toFixed(0)}%` : 'ok';
