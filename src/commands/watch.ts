@@ -153,10 +153,16 @@ async function importInk() {
   const env = process.env;
   const before = env.NODE_ENV;
   env.NODE_ENV ??= 'production';
+  // Ink decides once, when imported, to draw nothing until exit where CI is set. Stdout is a
+  // terminal here, so the operator wants the live console even in a shell that exports CI.
+  const ci = { CI: env.CI, CONTINUOUS_INTEGRATION: env.CONTINUOUS_INTEGRATION };
+  delete env.CI;
+  delete env.CONTINUOUS_INTEGRATION;
   try {
     const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../../components/App.js')]);
     return { render, createElement, App };
   } finally {
     if (before === undefined) delete env.NODE_ENV;
+    for (const [name, value] of Object.entries(ci)) if (value !== undefined) env[name] = value;
   }
 }
