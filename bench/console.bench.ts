@@ -4,17 +4,14 @@
 // and full-screen clears. A third run serves values that never change: once the sparklines are
 // full nothing on screen changes, so the console should write nothing but a minute's clock tick.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { BenchResult } from './result.js';
+import { exec, ROOT, TTYBENCH, ttybench as runTtybench, type TtyReport } from './ttybench.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TTYBENCH = resolve(ROOT, '..', 'shared', 'tools', 'ttybench');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 /** The one-file build for bastions (`npm run bundle`): what an operator actually starts there. */
 const BUNDLE = join(ROOT, 'dist', 'rollcall.mjs');
@@ -28,17 +25,6 @@ const SETTLE_S = 0.1;
 const BLESSED_BYTES_PER_UPDATE = 1_454;
 const FIRST_FRAME_BUDGET_MS = 400;
 
-interface TtyReport {
-  ttff_s: number | null;
-  peak_rss_kb: number;
-  steady: {
-    updates: number;
-    bytes_per_update_mean: number;
-    cpu_ms_per_update: number;
-    escapes: Record<string, number>;
-  };
-  exit: { code: number | null; signal: string | null };
-}
 
 export async function run(): Promise<BenchResult[]> {
   const missing = await unavailable();
@@ -154,7 +140,6 @@ async function ttybench(size: string, server: Server, opts: { seconds?: number; 
   const stateDir = mkdtempSync(join(tmpdir(), 'rollcall-bench-'));
   try {
     const args = [
-      TTYBENCH,
       '-t', String(opts.seconds ?? SECONDS),
       ...(opts.extra ?? []),
       '-s', size,
@@ -165,9 +150,7 @@ async function ttybench(size: string, server: Server, opts: { seconds?: number; 
       '-e', `ROLLCALL_BENCH_METRICS=http://127.0.0.1:${port}`,
       '--', 'node', opts.entry ?? CLI, 'watch', PROFILE, '--state-dir', stateDir,
     ];
-    const out = await exec('python3', args);
-    if (out.code !== 0 && out.code !== 1) throw new Error(`ttybench failed (${out.code}): ${out.stderr.trim().split('\n').pop()}`);
-    const report = JSON.parse(out.stdout) as TtyReport;
+    const report = await runTtybench(args);
     if (report.exit.code !== 0) throw new Error(`the console exited with ${report.exit.code ?? report.exit.signal} under ttybench at ${size}`);
     return report;
   } finally {
@@ -175,15 +158,3 @@ async function ttybench(size: string, server: Server, opts: { seconds?: number; 
   }
 }
 
-/** Runs a command without blocking this process's event loop (the metrics server lives in it). */
-function exec(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (error) => resolveRun({ code: 127, stdout, stderr: error.message }));
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}

@@ -4,32 +4,17 @@
 // process). Two renderings: procps `watch -n 1` (curses: it rewrites only the cells that changed)
 // and a shell loop that clears the screen and redraws everything every second.
 
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../src/demo/simulator.js';
 import type { BenchResult } from './result.js';
+import { exec, ROOT, TTYBENCH, ttybench as runTtybench, type TtyReport } from './ttybench.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TTYBENCH = resolve(ROOT, '..', 'shared', 'tools', 'ttybench');
 /** As long as the console's runs, so the figures compare. */
 const SECONDS = 20;
 const SIZES = ['120x40', '80x24'] as const;
 /** The numbers an on-call engineer greps out of /metrics: the ones the demo profile judges. */
 const SERIES = '^(http_requests_total|http_request_duration_seconds_(sum|count)|http_requests_in_flight|process_resident_memory_bytes)';
 
-interface TtyReport {
-  ttff_s: number | null;
-  peak_rss_kb: number;
-  peak_tree_rss_kb: number;
-  steady: {
-    updates: number;
-    bytes_per_update_mean: number;
-    cpu_ms_per_update: number;
-    escapes: Record<string, number>;
-  };
-}
 
 interface Variant {
   name: string;
@@ -108,25 +93,11 @@ function shellQuote(text: string): string {
 }
 
 async function ttybench(variant: Variant, size: string): Promise<TtyReport> {
-  const args = [TTYBENCH, '-t', String(SECONDS), '-s', size, '--quit', '^C', '--ready', variant.ready, '--', ...variant.argv];
-  const out = await exec('python3', args);
-  if (out.code !== 0 && out.code !== 1) throw new Error(`ttybench failed (${out.code}): ${out.stderr.trim().split('\n').pop()}`);
-  return JSON.parse(out.stdout) as TtyReport;
+  const args = ['-t', String(SECONDS), '-s', size, '--quit', '^C', '--ready', variant.ready, '--', ...variant.argv];
+  return runTtybench(args);
 }
 
 async function has(command: string): Promise<boolean> {
   return (await exec('sh', ['-c', `command -v ${command}`])).code === 0;
 }
 
-/** Runs a command without blocking this process's event loop (the simulator lives in it). */
-function exec(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (error) => resolveRun({ code: 127, stdout, stderr: error.message }));
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
