@@ -157,12 +157,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-const COMMANDS = new Set(['watch', 'check', 'report', 'validate', 'schema', 'history', 'demo', 'demo-ctl', 'help']);
 
-/** `rollcall profile.yaml` means `rollcall watch profile.yaml`. */
-export function normaliseArgs(args: string[]): string[] {
+/** `rollcall profile.yaml` means `rollcall watch profile.yaml` (unless a command has that name). */
+function normaliseArgs(args: string[], commands: ReadonlySet<string>): string[] {
   const first = args[0];
-  if (first !== undefined && !first.startsWith('-') && !COMMANDS.has(first) && /\.ya?ml$/i.test(first)) {
+  if (first !== undefined && !first.startsWith('-') && !commands.has(first) && /\.ya?ml$/i.test(first)) {
     return ['watch', ...args];
   }
   return args;
@@ -174,7 +173,8 @@ export async function main(argv: string[]): Promise<number> {
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   try {
-    await program.parseAsync(normaliseArgs(argv), { from: 'user' });
+    const commands = new Set(program.commands.map((cmd) => cmd.name()));
+    await program.parseAsync(normaliseArgs(argv, commands), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; every usage mistake is 3.

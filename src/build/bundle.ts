@@ -25,7 +25,7 @@ export interface BundleResult {
 
 /**
  * CommonJS dependencies (pg, commander …) call require(); an ES module has none, so the bundle
- * makes one. The hashbang lets `./rollcall.mjs` run directly.
+ * makes one. (esbuild keeps src/cli.ts's hashbang above it, so `./rollcall.mjs` runs directly.)
  */
 const BANNER = [
   "import { createRequire as __rollcallCreateRequire } from 'node:module';",
