@@ -6,7 +6,7 @@
 import type { Profile } from '../profile/types.js';
 import type { Clock } from '../engine/clock.js';
 import type { Snapshot } from '../engine/types.js';
-import { auditContext, type AuditEntry, type AuditLog } from './audit.js';
+import { auditContext, type AuditContext, type AuditEntry, type AuditLog } from './audit.js';
 import { whoAmI, type Identity } from './identity.js';
 import type { ActionOutcome, ActionRunner } from './runner.js';
 
@@ -167,7 +167,7 @@ export class AutoRollback {
     this.emit({ type: 'fired', outcome });
   }
 
-  private audit(snapshot: Snapshot, entry: Omit<AuditEntry, keyof ReturnType<typeof auditContext>>): void {
+  private audit(snapshot: Snapshot, entry: Omit<AuditEntry, keyof AuditContext>): void {
     const full: AuditEntry = { ...auditContext(snapshot, this.identity, this.opts.clock.now()), ...entry };
     this.opts.audit.append(full).catch((error: unknown) => {
       this.emit({ type: 'notice', message: `auto-rollback: ${error instanceof Error ? error.message : String(error)}` });

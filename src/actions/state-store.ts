@@ -3,7 +3,7 @@
 // read-only. A file that cannot be trusted is never silently reinterpreted: it is kept aside and
 // the store says what it did.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -117,16 +117,22 @@ export async function openStateStore(profile: Profile, opts: StateStoreOptions =
     await store.close();
     throw error;
   }
-  store.setNotice(notices.length > 0 ? notices.join('; ') : undefined);
+  store.notice = notices.length > 0 ? notices.join('; ') : undefined;
   return store;
 }
 
-/** `--phase NAME`: the move is recorded in the history like any other. */
-async function moveTo(store: FileStateStore, profile: Profile, name: string, notices: string[], by: string, clock: Clock): Promise<void> {
+/** The index of the phase `--phase NAME` names; throws when the profile has no phase by that name. */
+export function phaseIndex(profile: Profile, name: string): number {
   const index = profile.phases.findIndex((p) => p.name === name);
   if (index < 0) {
     throw new StateStoreError(`--phase: no phase named "${name}" in ${profile.name}; phases: ${profile.phases.map((p) => p.name).join(', ')}`);
   }
+  return index;
+}
+
+/** `--phase NAME`: the move is recorded in the history like any other. */
+async function moveTo(store: FileStateStore, profile: Profile, name: string, notices: string[], by: string, clock: Clock): Promise<void> {
+  const index = phaseIndex(profile, name);
   if (store.readOnly) throw new StateStoreError(`--phase ${name}: cannot change the rollout state: ${notices[0] ?? 'opened read-only'}`);
   await store.update((state) => phaseSet(state, index, clock.now(), by));
 }
@@ -152,10 +158,6 @@ class FileStateStore implements RolloutStore {
 
   get readOnly(): boolean {
     return this.lock === undefined;
-  }
-
-  setNotice(notice: string | undefined): void {
-    this.notice = notice;
   }
 
   /** First read: a bad file is kept aside (by the lock holder) and the state falls back to phase 0. */
@@ -251,7 +253,7 @@ class FileStateStore implements RolloutStore {
     let text: string;
     try {
       const st = statSync(this.file);
-      const version = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      const version = versionOf(st);
       if (version === this.seen) return { state: this.state };
       text = readFileSync(this.file, 'utf8');
       this.seen = version;
@@ -264,9 +266,13 @@ class FileStateStore implements RolloutStore {
 
   private persistSync(state: RolloutState): void {
     writeAtomic(this.file, `${JSON.stringify(toFile(state, this.profile), null, 2)}\n`);
-    const st = statSync(this.file);
-    this.seen = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    this.seen = versionOf(statSync(this.file));
   }
+}
+
+/** What tells one write of the state file from another without reading it. */
+function versionOf(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
 function parseStateFile(text: string, file: string, profile: Profile): Loaded {

@@ -11,7 +11,7 @@ import { evaluate } from './evaluate.js';
 import { Poller } from './poller.js';
 import { Recorder, readRecording } from './record.js';
 import { SeriesStore } from './series.js';
-import { initialState, type PhaseMove, type RolloutState, type RolloutStore } from './state.js';
+import { initialState, phaseSet, type PhaseMove, type RolloutState, type RolloutStore } from './state.js';
 import type { Decision, MetricState, Snapshot } from './types.js';
 import { createSources, closeSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
@@ -20,7 +20,7 @@ import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.j
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
 import { Notifier, type NotifierEvent } from '../actions/notify.js';
 import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
-import { openStateStore } from '../actions/state-store.js';
+import { openStateStore, phaseIndex } from '../actions/state-store.js';
 import type { SessionPort } from '../view/controller.js';
 import type { ActionOutput, ConsoleEvent, ConsoleState, EventLevel } from '../view/console-state.js';
 
@@ -525,9 +525,7 @@ class MemoryRolloutStore implements RolloutStore {
   private state: RolloutState;
 
   constructor(state: RolloutState, profile: Profile, phase: string | undefined, now: number, by: string) {
-    const index = phase === undefined ? 0 : profile.phases.findIndex((p) => p.name === phase);
-    if (index < 0) throw new Error(`--phase: no phase named "${phase}" in ${profile.name}; phases: ${profile.phases.map((p) => p.name).join(', ')}`);
-    this.state = index === 0 ? state : { ...state, phase: index, phaseStartedAt: now, history: [{ at: now, from: 0, to: index, by, reason: 'set' }] };
+    this.state = phase === undefined ? state : phaseSet(state, phaseIndex(profile, phase), now, by);
   }
 
   read(): RolloutState {
