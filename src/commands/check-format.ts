@@ -52,7 +52,7 @@ export interface SourceHealth {
   error?: string;
 }
 
-const iso = (t: number) => new Date(t).toISOString();
+export const iso = (t: number): string => new Date(t).toISOString();
 
 export function toCheckReport(
   profile: Profile,
@@ -142,7 +142,7 @@ export function formatCheckJson(report: CheckReport): string {
 }
 
 /** `2026-01-05 09:15 UTC` */
-function utc(isoTime: string): string {
+export function utc(isoTime: string): string {
   return `${isoTime.slice(0, 10)} ${isoTime.slice(11, 16)} UTC`;
 }
 

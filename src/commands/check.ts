@@ -106,8 +106,9 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
 /** The rollout state as the console left it, read without taking its lock. */
 async function readRollout(profile: Profile, opts: CheckOptions, clock: Clock): Promise<{ state: RolloutState; notices: string[] }> {
   const notices: string[] = [];
-  if (!existsSync(statePath(profile, opts.stateDir))) {
-    notices.push(`no rollout state yet (${statePath(profile, opts.stateDir)}): judged as phase 1 (${profile.phases[0]!.name}) starting now`);
+  const file = statePath(profile, opts.stateDir);
+  if (!existsSync(file)) {
+    notices.push(`no rollout state yet (${file}): judged as phase 1 (${profile.phases[0]!.name}) starting now`);
   }
   const store = await openStateStore(profile, { ...(opts.stateDir ? { dir: opts.stateDir } : {}), clock, readOnly: true });
   try {

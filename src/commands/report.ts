@@ -22,7 +22,7 @@ import type { Metric, Profile, Unit } from '../profile/types.js';
 import { formatValue } from '../profile/units.js';
 import { closeSources, createSources } from '../sources/registry.js';
 import { SourceWatch } from './check.js';
-import { markdownSafe } from './check-format.js';
+import { iso, markdownSafe, utc } from './check-format.js';
 import { ExitCode } from './exit.js';
 
 /** The JSON printed by `rollcall report --format json`. Fields are only ever added. */
@@ -99,9 +99,12 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
   const notes: string[] = [];
   try {
     const store = await openStateStore(profile, { ...(opts.stateDir ? { dir: opts.stateDir } : {}), clock, readOnly: true });
-    state = store.read();
-    if (store.notice) notes.push(store.notice);
-    await store.close();
+    try {
+      state = store.read();
+      if (store.notice) notes.push(store.notice);
+    } finally {
+      await store.close();
+    }
   } catch (error) {
     if (isStateStoreError(error)) return fail(error.message);
     throw error;
@@ -345,13 +348,6 @@ function summarise(points: readonly Point[], from: number, to: number): Summary 
   return { samples: values.length, min: values[0]!, median: quantile(0.5), p95: quantile(0.95), max: values.at(-1)! };
 }
 
-const iso = (t: number) => new Date(t).toISOString();
-
-/** `2026-01-05 09:15 UTC` */
-function clockText(isoTime: string): string {
-  return `${isoTime.slice(0, 10)} ${isoTime.slice(11, 16)} UTC`;
-}
-
 function stats(s: Summary, unit: Unit): string {
   if (s.samples === 0) return 'no samples';
   return [s.min, s.median, s.p95, s.max].map((v) => formatValue(v, unit)).join(' / ');
@@ -373,14 +369,14 @@ function actionLine(a: Review['actions'][number]): string {
         : `${a.event}${a.action ? ` ${a.action}` : ''}`;
   const flags = [a.forced ? 'forced' : '', a.auto ? 'automatic' : '', a.dryRun ? 'dry run' : ''].filter(Boolean).join(', ');
   const outcome = a.ok === undefined ? '' : a.ok ? ': ok' : `: failed${a.exitCode !== undefined && a.exitCode !== null ? ` (exit ${a.exitCode})` : ''}`;
-  return `${clockText(a.at)} ${what} by ${a.user}@${a.host}${flags ? ` (${flags})` : ''}${outcome}${a.note ? ` — ${a.note}` : ''}`;
+  return `${utc(a.at)} ${what} by ${a.user}@${a.host}${flags ? ` (${flags})` : ''}${outcome}${a.note ? ` — ${a.note}` : ''}`;
 }
 
 function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => string, escape: (s: string) => string): string[] {
   const out: string[] = [];
   const span = spoken(r.windowMs);
   out.push(`${emphasis(`${span} review`)} — ${escape(r.profile.title)} (${escape(r.profile.name)})`);
-  out.push(`${clockText(r.from)} → ${clockText(r.to)} · phase ${r.phase.index + 1}/${r.phase.count} ${escape(r.phase.name)} (${r.phase.traffic}%)`);
+  out.push(`${utc(r.from)} → ${utc(r.to)} · phase ${r.phase.index + 1}/${r.phase.count} ${escape(r.phase.name)} (${r.phase.traffic}%)`);
   out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
   for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
   out.push(`Decision over the window: ${decisionTimes(r) || '—'} (judged every ${spoken(r.stepMs)})`);
@@ -395,15 +391,15 @@ function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => 
       out.push(`- ${label} ${escape(stats(g.canary, m.unit))}${escape(base)} — ${times}`);
     }
     for (const b of m.breaches) {
-      const end = b.end ? clockText(b.end).slice(11) : 'ongoing';
+      const end = b.end ? utc(b.end).slice(11) : 'ongoing';
       const peak = b.peak !== undefined ? `, peak ${formatValue(b.peak, m.unit)}` : '';
-      out.push(`  - breach ${clockText(b.start)} → ${end} (${spoken(b.durationMs)}${escape(peak)})${b.reason ? `: ${escape(b.reason)}` : ''}`);
+      out.push(`  - breach ${utc(b.start)} → ${end} (${spoken(b.durationMs)}${escape(peak)})${b.reason ? `: ${escape(b.reason)}` : ''}`);
     }
   }
 
   out.push('', emphasis('Phase moves'));
   if (r.phaseMoves.length === 0) out.push('- none');
-  for (const m of r.phaseMoves) out.push(`- ${clockText(m.at)} ${escape(m.from ?? '—')} → ${escape(m.to ?? 'off')} by ${escape(m.by)} (${m.reason})`);
+  for (const m of r.phaseMoves) out.push(`- ${utc(m.at)} ${escape(m.from ?? '—')} → ${escape(m.to ?? 'off')} by ${escape(m.by)} (${m.reason})`);
 
   out.push('', emphasis('Actions'));
   if (r.actions.length === 0) out.push('- none');

@@ -253,13 +253,17 @@ function checkQuery(query: Query, source: SourceConfig, path: PathSegment[], err
       if (typeof query !== 'string') return error(path, 'a postgres query is SQL text (window bounds as $1 and $2), not a scrape selector');
       if (query.trim() === '') error(path, 'the SQL query is empty');
       return;
-    case 'http':
-      if (typeof query !== 'string') return error(path, 'an http query is a JSONPath such as $.canary.errors, or @status or @duration');
+    case 'http': {
+      const expected = 'an http query is a JSONPath such as $.canary.errors, or @status or @duration';
+      if (typeof query !== 'string') return error(path, expected);
       if (query.trim() === '@status' || query.trim() === '@duration') return;
-      return checkJsonPath(query, path, 'an http query is a JSONPath such as $.canary.errors, or @status or @duration', error);
-    case 'exec':
-      if (typeof query !== 'string') return error(path, 'an exec query is a JSONPath such as $.errors, or $ for a bare number');
-      return checkJsonPath(query, path, 'an exec query is a JSONPath such as $.errors, or $ for a bare number', error);
+      return checkJsonPath(query, path, expected, error);
+    }
+    case 'exec': {
+      const expected = 'an exec query is a JSONPath such as $.errors, or $ for a bare number';
+      if (typeof query !== 'string') return error(path, expected);
+      return checkJsonPath(query, path, expected, error);
+    }
     case 'scrape':
       if (typeof query === 'string') {
         if (!METRIC_NAME.test(query.trim())) {

@@ -141,7 +141,14 @@ function finish(issues: PathIssue[], doc: Document, text: string, lines: LineCou
     .sort(byPosition);
   // The YAML parser reports one unclosed bracket once per level it leaves open.
   const seen = new Set<string>();
-  return { issues: located.filter((issue) => !seen.has(formatIssue(issue)) && Boolean(seen.add(formatIssue(issue)))) };
+  return {
+    issues: located.filter((issue) => {
+      const line = formatIssue(issue);
+      if (seen.has(line)) return false;
+      seen.add(line);
+      return true;
+    }),
+  };
 }
 
 function yamlIssue(error: YAMLError, severity: 'error' | 'warning'): PathIssue {

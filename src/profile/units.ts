@@ -25,8 +25,6 @@ const RATE: Record<string, number> = { '/s': 1, '/m': 1 / 60, '/h': 1 / 3_600 };
 
 const LITERAL = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(%|ms|s|m|h|b|kb|mb|gb|tb|kib|mib|gib|tib|\/s|\/m|\/h)?$/i;
 
-export const LITERAL_FORMS = '2%, 0.02, 200ms, 2.5s, 1.5GB, 512MiB, 30/s or 5';
-
 export function parseQuantity(text: string): Quantity | undefined {
   const m = LITERAL.exec(text.trim());
   if (!m) return undefined;
