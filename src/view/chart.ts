@@ -186,9 +186,12 @@ export function plotChart(input: ChartInput): ChartPlot {
     if (thresholdRows.get(row) !== 'rollback') thresholdRows.set(row, t.severity);
   }
 
+  const canaryGrid = grids.get('canary');
+  const baselineGrid = grids.get('baseline');
   const lines: ChartSpan[][] = [];
   for (let y = 0; y < rows; y++) {
     const axisRow = axisGrid[y] ?? [];
+    const threshold = thresholdRows.get(y);
     const cells: { ch: string; tone: ChartTone }[] = [];
     const label = axisRow.slice(0, labelWidth).join('');
     cells.push(...Array.from(label.padStart(labelWidth)).map((ch) => ({ ch, tone: 'axis' as const })));
@@ -196,9 +199,8 @@ export function plotChart(input: ChartInput): ChartPlot {
     for (let c = 0; c < columns; c++) {
       const value = c + 1;
       const at = labelWidth + 1 + c;
-      const canaryCh = canary.present && !canary.gap[value] ? grids.get('canary')![y]![at] : undefined;
-      const baselineCh = baseline.present && !baseline.gap[value] ? grids.get('baseline')![y]![at] : undefined;
-      const threshold = thresholdRows.get(y);
+      const canaryCh = canaryGrid && !canary.gap[value] ? canaryGrid[y]![at] : undefined;
+      const baselineCh = baselineGrid && !baseline.gap[value] ? baselineGrid[y]![at] : undefined;
       if (canaryCh && canaryCh !== ' ') cells.push({ ch: canaryCh, tone: 'canary' });
       else if (baselineCh && baselineCh !== ' ') cells.push({ ch: BASELINE_GLYPH[baselineCh] ?? baselineCh, tone: 'baseline' });
       else if (threshold) cells.push({ ch: THRESHOLD_GLYPH[threshold], tone: threshold });

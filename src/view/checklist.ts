@@ -2,8 +2,15 @@
 
 import { formatClock } from './format.js';
 import type { Layout } from './layout.js';
-import { clip, s, title, type Line } from './line.js';
+import type { ChecklistStatus } from '../engine/types.js';
+import { clip, s, title, type Line, type Span } from './line.js';
 import type { ModelInput } from './model.js';
+
+/** `checklist 2/3`, for the header and the timeline: ok once every item is ticked. */
+export function checklistTally(items: readonly ChecklistStatus[]): Span {
+  const checked = items.filter((c) => c.checked).length;
+  return s(`checklist ${checked}/${items.length}`, checked === items.length ? 'ok' : 'warn');
+}
 
 export function checklistLines(input: ModelInput, layout: Layout, height: number): Line[] {
   const { state, ui } = input;

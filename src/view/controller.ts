@@ -146,7 +146,7 @@ export class ConsoleController {
   }
 
   private flash(text: string, level: Flash['level'], live: ConsoleState): void {
-    this.set({ flash: { text, level, until: live.now + FLASH_MS } });
+    this.set(this.flashPatch(text, level, live));
   }
 
   private move(step: 1 | -1, live: ConsoleState): void {

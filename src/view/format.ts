@@ -39,17 +39,21 @@ export function displayWidth(text: string): number {
 /** At most `width` columns; a cut ends in `…` so nothing is ever silently chopped mid-word. */
 export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
-  // Control characters from a source's error message would move the cursor: make them visible.
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const clean = visible(text);
   if (displayWidth(clean) <= width) return clean;
   return head(clean, width - 1) + '…';
 }
 
-/** The longest start of `text` that fits in `width` columns. */
+/** Control characters from a source's error message would move the cursor: make them visible. */
+function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+/** The longest start of `text` (already `visible`) that fits in `width` columns. */
 function head(text: string, width: number): string {
   let out = '';
   let used = 0;
-  for (const ch of text.replace(/[\u0000-\u001f\u007f]/g, ' ')) {
+  for (const ch of text) {
     const w = charWidth(ch);
     if (used + w > width) break;
     out += ch;
@@ -61,7 +65,7 @@ function head(text: string, width: number): string {
 /** At most `width` columns, always ending in `…`: for text cut short by what follows it. */
 export function ellipsize(text: string, width: number): string {
   if (width <= 0) return '';
-  return head(text, width - 1) + '…';
+  return head(visible(text), width - 1) + '…';
 }
 
 /** Exactly `width` columns: truncated, then padded on the right (or left for numbers). */
@@ -103,6 +107,6 @@ export function formatPercentChange(rel: number): string {
   const pct = rel * 100;
   if (Math.abs(pct) < 0.05) return '±0%';
   const abs = Math.abs(pct);
-  const digits = abs >= 100 ? 0 : abs >= 10 ? 0 : 1;
+  const digits = abs >= 10 ? 0 : 1;
   return `${pct > 0 ? '+' : '-'}${Number(abs.toFixed(digits))}%`;
 }

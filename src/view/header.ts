@@ -10,6 +10,7 @@ import type { Layout } from './layout.js';
 import { clip, parts, s, spread, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model.js';
 import { freshness } from './sources.js';
+import { checklistTally } from './checklist.js';
 
 const DECISION_TONE: Record<Decision, Tone> = { PROMOTE: 'ok', SOAK: 'accent', HOLD: 'warn', ROLLBACK: 'bad' };
 
@@ -43,7 +44,6 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
 
   const line1 = spread([s('rollcall ', 'muted'), s(profile.title, 'title', { bold: true })], [...markers, clock], w);
   const metCount = phase.criteria.filter((c) => c.met === true).length;
-  const checked = phase.checklist.filter((c) => c.checked).length;
   const fresh = freshness(profile, state.sourceAges);
   const items: Line[] = [
     [s(phaseText, 'title', { bold: true })],
@@ -55,7 +55,7 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
     [s(fresh.text, fresh.tone)],
   ];
   if (phase.criteria.length > 0) items.push([s(`criteria ${metCount}/${phase.criteria.length}`, metCount === phase.criteria.length ? 'ok' : 'warn')]);
-  if (phase.checklist.length > 0) items.push([s(`checklist ${checked}/${phase.checklist.length}`, checked === phase.checklist.length ? 'ok' : 'warn')]);
+  if (phase.checklist.length > 0) items.push([checklistTally(phase.checklist)]);
   return [line1, parts(items, w), clip(headline, w)];
 }
 

@@ -8,10 +8,21 @@ import type { Layout } from './layout.js';
 import { clip, s, title, type Line, type Tone } from './line.js';
 import type { ModelInput } from './model.js';
 
+type Readers = { metrics: Metric[]; intervalMs: number };
+
+/** Per profile (loaded once, never changed): the header asks on every frame. */
+const READERS = new WeakMap<Profile, Map<string, Readers>>();
+
 /** The metrics a source answers for (their own query or their baseline's) and how often it is asked. */
-function readers(profile: Profile, source: string): { metrics: Metric[]; intervalMs: number } {
-  const metrics = Object.values(profile.metrics).filter((m) => m.source === source || (m.baseline?.kind === 'query' && m.baseline.source === source));
-  return { metrics, intervalMs: Math.min(...metrics.map((m) => m.intervalMs)) };
+function readers(profile: Profile, source: string): Readers {
+  let bySource = READERS.get(profile);
+  if (!bySource) READERS.set(profile, (bySource = new Map()));
+  let found = bySource.get(source);
+  if (!found) {
+    const metrics = Object.values(profile.metrics).filter((m) => m.source === source || (m.baseline?.kind === 'query' && m.baseline.source === source));
+    bySource.set(source, (found = { metrics, intervalMs: Math.min(...metrics.map((m) => m.intervalMs)) }));
+  }
+  return found;
 }
 
 /** How many allowed ages old the data is: above 1 it is late (two intervals and a second of slack). */

@@ -34,8 +34,9 @@ interface Column {
 }
 
 interface Row {
-  id: string;
-  cells: Record<ColumnId, Span>;
+  /** Every cell but the trend, which waits for the trend column's width. */
+  cells: Omit<Record<ColumnId, Span>, 'trend'>;
+  trend: (width: number) => Span;
 }
 
 export function pickGroup(series: MetricSeries | undefined, status: MetricStatus): SeriesGroup | undefined {
@@ -69,17 +70,19 @@ function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string;
   return { text: '' };
 }
 
-function metricRows(input: ModelInput, trendWidth: number): Row[] {
+function metricRows(input: ModelInput): Row[] {
   const { state, ui } = input;
   return state.snapshot.metrics.map((status, i) => {
     const look = STATE_LOOK[status.state];
-    const group = pickGroup(state.series[status.id], status);
-    const values = (group?.canary ?? []).slice(-Math.max(1, trendWidth)).map((p) => p.v);
     const threshold = thresholdCell(status);
     const note = noteCell(status, input.live.countdown?.metric === status.id);
     const selected = i === ui.selected;
     return {
-      id: status.id,
+      trend: (width) => {
+        const group = pickGroup(state.series[status.id], status);
+        const values = (group?.canary ?? []).slice(-Math.max(1, width)).map((p) => p.v);
+        return s(sparkline(values, width), look.tone === 'ok' ? 'muted' : look.tone);
+      },
       cells: {
         mark: s(selected ? '›' : ' ', 'accent', { bold: true }),
         metric: s(status.title, selected ? 'title' : undefined, { bold: selected }),
@@ -88,7 +91,6 @@ function metricRows(input: ModelInput, trendWidth: number): Row[] {
         delta: s(deltaCell(status, status.unit), 'muted'),
         threshold: s(threshold.text, threshold.tone),
         state: s(`${look.symbol} ${status.state}`, look.tone, { bold: status.state === 'breach' }),
-        trend: s(sparkline(values, trendWidth), look.tone === 'ok' ? 'muted' : look.tone),
         note: s(note.text, note.tone),
       },
     };
@@ -121,8 +123,8 @@ export function tableLines(input: ModelInput, layout: Layout, height: number): L
   const w = layout.width;
   const statuses = state.snapshot.metrics;
   const hasBaseline = statuses.some((m) => m.baseline !== undefined);
-  const probe = metricRows(input, 0);
-  const longest = (id: ColumnId, head: string) => Math.max(head.length, ...probe.map((r) => displayWidth(r.cells[id].text)));
+  const rows = metricRows(input);
+  const longest = (id: Exclude<ColumnId, 'trend'>, head: string) => Math.max(head.length, ...rows.map((r) => displayWidth(r.cells[id].text)));
   let columns: Column[] = [
     { id: 'mark', head: '', min: 1, want: 1, align: 'left' },
     { id: 'metric', head: 'metric', min: 8, want: Math.min(28, longest('metric', 'metric')), align: 'left' },
@@ -139,8 +141,7 @@ export function tableLines(input: ModelInput, layout: Layout, height: number): L
     { id: 'note', head: '', min: 8, want: Math.max(8, Math.min(60, longest('note', ''))), align: 'left', drop: 1 },
   ];
   columns = fitColumns(columns, w);
-  const trend = columns.find((c) => c.id === 'trend');
-  const rows = metricRows(input, trend?.min ?? 0);
+  const trendWidth = columns.find((c) => c.id === 'trend')?.min ?? 0;
 
   const render = (cells: (c: Column) => Span): Line => {
     const out: Span[] = [];
@@ -159,7 +160,8 @@ export function tableLines(input: ModelInput, layout: Layout, height: number): L
   const scroll = statuses.length > bodyRows ? `${start + 1}-${start + shown.length} of ${statuses.length}` : '';
   const head = render((c) => s(c.id === 'mark' ? (ui.focus === 'metrics' ? '▸' : ' ') : c.head, c.id === 'mark' ? 'accent' : 'muted'));
   const lines: Line[] = [scroll ? spread(head, [s(scroll, 'muted')], w) : head];
-  for (const row of shown) lines.push(render((c) => row.cells[c.id]));
+  // Only the rows on screen, with a trend column, plot a sparkline.
+  for (const row of shown) lines.push(render((c) => (c.id === 'trend' ? row.trend(trendWidth) : row.cells[c.id])));
   const selected = statuses[ui.selected];
   if (selected && height >= 2) lines.push(detail(selected, input.state.profile, w));
   return lines.slice(0, height);

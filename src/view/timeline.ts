@@ -8,6 +8,7 @@ import { fit, formatClock, formatElapsed } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, gauge, parts, s, title, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model.js';
+import { checklistTally } from './checklist.js';
 
 /** How long each phase lasted on its last visit, from the rollout history. */
 function phaseDurations(rollout: RolloutState): Map<number, number> {
@@ -78,9 +79,8 @@ function currentPhaseDetails(input: ModelInput, w: number): Line[] {
     const tone: Tone = c.met === true ? 'ok' : c.met === false ? 'bad' : 'warn';
     gates.push(s(`${symbol} ${c.text}`, tone), s(` held ${formatElapsed(c.heldMs)}/${formatDuration(c.holdMs)}  `, 'muted'));
   }
-  const checked = phase.checklist.filter((c) => c.checked).length;
   const second: Line[] = [];
-  if (phase.checklist.length > 0) second.push([s(`checklist ${checked}/${phase.checklist.length}`, checked === phase.checklist.length ? 'ok' : 'warn')]);
+  if (phase.checklist.length > 0) second.push([checklistTally(phase.checklist)]);
   if (phase.nextCheckinAt !== undefined) {
     const inMs = phase.nextCheckinAt - input.state.now;
     second.push([s(`next check-in ${formatClock(phase.nextCheckinAt)} (${inMs <= 0 ? 'due now' : `in ${formatElapsed(inMs)}`}${phase.checkinEveryMs ? `, every ${formatDuration(phase.checkinEveryMs)}` : ''})`)]);
