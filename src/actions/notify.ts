@@ -8,6 +8,7 @@ import { request } from 'undici';
 import type { NotifyEvent } from '../profile/schema.js';
 import type { NotifyTarget, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
+import { DEFAULT_NOTIFY_ON } from '../profile/compile.js';
 import type { Clock } from '../engine/clock.js';
 import type { Decision, Snapshot } from '../engine/types.js';
 import { redactingReplacer } from './audit.js';
@@ -15,8 +16,6 @@ import { metricReadings, type MetricReading } from './metric-readings.js';
 import type { ActionOutcome } from './runner.js';
 
 export const RATE_LIMIT_MS = 10 * 60_000;
-/** What a target hears when it lists no `on` (the profile compiler fills in the same). */
-export const DEFAULT_EVENTS: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
 const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 const RETRIES = 3;
@@ -115,7 +114,7 @@ export class Notifier {
   private dispatch(occurrence: Occurrence, snapshot: Snapshot): void {
     const now = this.opts.clock.now();
     this.opts.targets.forEach((target, i) => {
-      if (!(target.on ?? DEFAULT_EVENTS).includes(occurrence.event)) return;
+      if (!(target.on ?? DEFAULT_NOTIFY_ON).includes(occurrence.event)) return;
       const key = `${i}\u0000${occurrence.key}`;
       const last = this.sentAt.get(key);
       if (last !== undefined && now - last < RATE_LIMIT_MS) return;

@@ -14,7 +14,7 @@ import { readRecording } from '../engine/record.js';
 import { SeriesStore } from '../engine/series.js';
 import type { RolloutState } from '../engine/state.js';
 import type { Decision } from '../engine/types.js';
-import { isStateStoreError, openStateStore, statePath } from '../actions/state-store.js';
+import { isStateStoreError, openStateStore, phaseIndex, statePath } from '../actions/state-store.js';
 import { loadProfileOrReport } from '../profile/load.js';
 import { redact } from '../profile/redact.js';
 import type { Profile } from '../profile/types.js';
@@ -51,19 +51,16 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
   let rollout: { state: RolloutState; notices: string[] };
   try {
     rollout = await readRollout(profile, opts, clock);
+    if (opts.phase !== undefined) {
+      const index = phaseIndex(profile, opts.phase);
+      if (index !== rollout.state.phase) {
+        rollout.notices.push(`judged as if in phase ${opts.phase}; the rollout is in ${currentPhase(profile, rollout.state).name}`);
+        rollout.state = { ...rollout.state, phase: index };
+      }
+    }
   } catch (error) {
     if (isStateStoreError(error)) return fail(error.message);
     throw error;
-  }
-  if (opts.phase !== undefined) {
-    const index = profile.phases.findIndex((p) => p.name === opts.phase);
-    if (index < 0) {
-      return fail(`--phase: no phase named "${opts.phase}" in ${profile.name}; phases: ${profile.phases.map((p) => p.name).join(', ')}`);
-    }
-    if (index !== rollout.state.phase) {
-      rollout.notices.push(`judged as if in phase ${opts.phase}; the rollout is in ${currentPhase(profile, rollout.state).name}`);
-      rollout.state = { ...rollout.state, phase: index };
-    }
   }
 
   const health = new SourceWatch();

@@ -8,7 +8,7 @@ import { PLACEHOLDERS, unknownPlaceholders } from '../actions/template.js';
 import type { ParsedCondition } from './condition.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
 import { checkPromQL } from './promql.js';
-import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig } from './schema.js';
+import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig, NotifyEvent } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { Action, ActionEffect, Baseline, Condition, Criterion, Metric, Phase, Profile, Query, Rule } from './types.js';
 import { convert } from './units.js';
@@ -35,7 +35,8 @@ export const MAX_CAPACITY = 20_000;
 export const RESERVED_KEYS = ['q', '?', 'j', 'k', 'f', 'R', '[', ']', 'c', ' '] as const;
 
 const DEFAULT_KEYS: Record<string, string> = { promote: 'p', rollback: 'r' };
-const DEFAULT_NOTIFY_ON = ['hold', 'rollback', 'action'] as const;
+/** What a notify target hears when it does not say (`on:`). */
+export const DEFAULT_NOTIFY_ON: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
 const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
 const URL_SCHEMES: Partial<Record<SourceConfig['type'], string[]>> = {
   prometheus: ['http:', 'https:'],
