@@ -9,7 +9,7 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-function sleepWith(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+function sleepWith(clock: Pick<Clock, 'setTimeout'>, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
@@ -37,11 +37,14 @@ export const realClock: Clock = {
   },
   sleep(ms, signal) {
     // Someone is awaiting this one: unlike a poll timer, it must keep the process alive.
-    const refClock: Clock = { ...realClock, setTimeout: (fn, after) => {
-      const handle = setTimeout(fn, after);
-      return () => clearTimeout(handle);
-    } };
-    return sleepWith(refClock, ms, signal);
+    return sleepWith(keepingAlive, ms, signal);
+  },
+};
+
+const keepingAlive: Pick<Clock, 'setTimeout'> = {
+  setTimeout(fn, ms) {
+    const handle = setTimeout(fn, ms);
+    return () => clearTimeout(handle);
   },
 };
 

@@ -12,19 +12,20 @@ import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from
 
 export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
   const phase = currentPhase(profile, state);
-  const views = new Map<string, MetricView>();
-  for (const id of profile.metricIds) {
-    views.set(id, viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now));
+  const byMetric = new Map<string, Rule[]>();
+  for (const rule of phase.rules) {
+    const rules = byMetric.get(rule.metric);
+    if (rules) rules.push(rule);
+    else byMetric.set(rule.metric, [rule]);
   }
 
-  const byMetric = new Map<string, Rule[]>();
-  for (const rule of phase.rules) byMetric.set(rule.metric, [...(byMetric.get(rule.metric) ?? []), rule]);
-
+  const views = new Map<string, MetricView>();
   const reasons: Reason[] = [];
   const metrics: MetricStatus[] = [];
   let auto: { metric: string; text: string; firedAt: number; graceMs: number } | undefined;
   for (const id of profile.metricIds) {
-    const view = views.get(id)!;
+    const view = viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now);
+    views.set(id, view);
     const rules = byMetric.get(id) ?? defaultRules(profile, id);
     const verdicts = rules.map((rule) => judgeRule(rule, view, now));
     const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));

@@ -69,11 +69,11 @@ export class Track {
     this.key = group.key;
     this.points = group.canary;
     this.derived = derive(group.canary);
-    this.end = firstAfter(this.derived.times, now);
+    this.end = upperBound(group.canary, now);
     this.control = group.baseline;
     this.controlEnd = upperBound(group.baseline, now);
     this.maxGapMs = STALE_INTERVALS * metric.intervalMs;
-    this.phaseStart = Math.min(firstAtOrAfter(this.derived.times, phaseStartedAt), this.end);
+    this.phaseStart = Math.min(lowerBound(group.canary, phaseStartedAt), this.end);
   }
 
   get empty(): boolean {
@@ -476,34 +476,10 @@ function typicalStep(series: MetricSeries | undefined): number {
   return steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 0;
 }
 
-/** Index of the first time after `time`. */
-function firstAfter(times: Float64Array, time: number): number {
+/** Index of the first point with t >= time. */
+export function lowerBound(points: readonly { t: number }[], time: number): number {
   let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! <= time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first time at or after `time`. */
-function firstAtOrAfter(times: Float64Array, time: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! < time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first point with t >= time (within the first n points). */
-export function lowerBound(points: readonly Point[], time: number, n = points.length): number {
-  let lo = 0;
-  let hi = n;
+  let hi = points.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (points[mid]!.t < time) lo = mid + 1;
@@ -512,10 +488,10 @@ export function lowerBound(points: readonly Point[], time: number, n = points.le
   return lo;
 }
 
-/** Index of the first point with t > time (within the first n points). */
-export function upperBound(points: readonly Point[], time: number, n = points.length): number {
+/** Index of the first point with t > time. */
+export function upperBound(points: readonly { t: number }[], time: number): number {
   let lo = 0;
-  let hi = n;
+  let hi = points.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (points[mid]!.t <= time) lo = mid + 1;

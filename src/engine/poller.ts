@@ -20,7 +20,7 @@ import { oneLine } from '../sources/timeout.js';
 import type { Clock } from './clock.js';
 import type { Recorder } from './record.js';
 import type { SeriesStore } from './series.js';
-import { shape, type Shaped, type Track } from './shape.js';
+import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
 
 export interface PollerOptions {
@@ -210,9 +210,10 @@ export class Poller {
     }
     if (this.stopped) return;
     const at = this.clock.now();
-    const ok = this.accept(job, job.track, shape(answer, job.metric, job.track), at);
-    if (job.track === 'canary' && job.metric.baseline?.kind === 'select') {
-      this.accept(job, 'baseline', shape(answer, job.metric, 'baseline'), at);
+    let ok = false;
+    for (const track of answeredTracks(job.metric, job.track)) {
+      const accepted = this.accept(job, track, shape(answer, job.metric, track), at);
+      if (track === job.track) ok = accepted;
     }
     // The tick that started this attempt already put the job back on its grid.
     if (ok) job.errors = 0;
@@ -267,8 +268,7 @@ export class Poller {
       return;
     }
     if (this.stopped) return;
-    const tracks: Track[] = job.track === 'canary' && metric.baseline?.kind === 'select' ? ['canary', 'baseline'] : [job.track];
-    for (const track of tracks) {
+    for (const track of answeredTracks(metric, job.track)) {
       const shaped = shape(answer, metric, track);
       if ('error' in shaped) {
         this.store.putHistoryError(metric.id, track, shaped.error);

@@ -102,14 +102,13 @@ export class SeriesStore {
    * `source` is the source that answered (the baseline query may use another one).
    */
   putPoints(metricId: string, track: Track, groups: ReadonlyMap<string, readonly Point[]>, at: number, opts: { source: string; note?: string }): void {
-    const entry = this.entry(metricId);
     let total = 0;
     for (const points of groups.values()) total += points.length;
     if (total === 0) {
-      this.markNoData(entry, track, at, opts.note);
-      this.changed(entry);
+      this.putNoData(metricId, track, at, opts.note);
       return;
     }
+    const entry = this.entry(metricId);
     this.mergeGroups(entry, track, groups);
     const health = entry[track];
     health.errors = 0;

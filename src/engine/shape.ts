@@ -57,7 +57,13 @@ export function shape(set: SeriesSet, metric: Metric, track: Track): Shaped {
   return notes.length > 0 ? { groups, note: notes.join('; ') } : { groups };
 }
 
-function selectorFor(metric: Metric, track: Track): Record<string, string> | undefined {
+/** The tracks one answer to a track's query carries: a `select` baseline rides on the canary's. */
+export function answeredTracks(metric: Metric, track: Track): Track[] {
+  return track === 'canary' && metric.baseline?.kind === 'select' ? ['canary', 'baseline'] : [track];
+}
+
+/** The labels that pick a track's series out of an answer, if any. */
+export function selectorFor(metric: Metric, track: Track): Record<string, string> | undefined {
   // A `select` baseline reads the control group from the canary's own answer (one SQL query with
   // GROUP BY track serves both); a query baseline is the same measurement, narrowed the same way.
   if (track === 'baseline' && metric.baseline?.kind === 'select') return metric.baseline.labels;

@@ -7,7 +7,8 @@
 // the metric's own select/split pick up again unchanged.
 
 import { readRecording, isRecordingError, type Recording, type RecordingEntry } from '../engine/record.js';
-import type { Track } from '../engine/shape.js';
+import { answeredTracks, selectorFor, type Track } from '../engine/shape.js';
+import { upperBound } from '../engine/judge.js';
 import type { Labels, Point, SeriesSet } from '../engine/types.js';
 import type { Metric, Query } from '../profile/types.js';
 import { SourceError, type InstantRequest, type RangeRequest, type Source, type SourceErrorKind } from './source.js';
@@ -56,21 +57,16 @@ export function createReplaySource(id: string, file: string): ReplaySource {
       const { index, track } = await indexFor(req);
       // Only the asked-for track's recorded error fails the answer; a `select` baseline that could
       // not be shaped was an error of the baseline alone.
-      const series = tracksIn(req.metric, track).flatMap((t) => instantSeries(index, req.metric, t, req.time, t === track));
+      const series = answeredTracks(req.metric, track).flatMap((t) => instantSeries(index, req.metric, t, req.time, t === track));
       return { series };
     },
     async range(req) {
       const { index, track } = await indexFor(req);
-      const series = tracksIn(req.metric, track).flatMap((t) => rangeSeries(index, req.metric, t, req.start, req.end));
+      const series = answeredTracks(req.metric, track).flatMap((t) => rangeSeries(index, req.metric, t, req.start, req.end));
       return { series };
     },
     async close() {},
   };
-}
-
-/** The canary's answer also carries the baseline when the baseline is a `select` of it. */
-function tracksIn(metric: Metric, track: Track): Track[] {
-  return track === 'canary' && metric.baseline?.kind === 'select' ? ['canary', 'baseline'] : [track];
 }
 
 function trackOf(metric: Metric, query: Query): Track {
@@ -104,7 +100,7 @@ function rangeSeries(index: Index, metric: Metric, track: Track, start: number, 
 }
 
 function labelsFor(metric: Metric, track: Track, group: string): Labels {
-  const base = track === 'baseline' && metric.baseline?.kind === 'select' ? metric.baseline.labels : (metric.select ?? {});
+  const base = selectorFor(metric, track) ?? {};
   return metric.split !== undefined && group !== '' ? { ...base, [metric.split]: group } : { ...base };
 }
 
@@ -150,17 +146,5 @@ function dedupe(points: Point[]): Point[] {
 
 /** Index of the last item with t ≤ time, or −1. */
 function lastAtOrBefore(items: readonly { t: number }[], time: number): number {
-  let lo = 0;
-  let hi = items.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (items[mid]!.t <= time) {
-      found = mid;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return found;
+  return upperBound(items, time) - 1;
 }
