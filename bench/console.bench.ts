@@ -1,8 +1,11 @@
-// What the console costs an SSH link: ttybench runs the built CLI under a pseudo-terminal on a
+// What the console costs an SSH link: ttybench runs `rollcall watch` under a pseudo-terminal on a
 // profile of eight metrics polled once a second (from a /metrics server in this process), at
 // 120x40 and 80x24, and reports bytes per update, CPU per update, peak RSS, time to first frame
-// and full-screen clears. A third run serves values that never change: once the sparklines are
-// full nothing on screen changes, so the console should write nothing but a minute's clock tick.
+// and full-screen clears. The figures are of the one-file build (`npm run bundle`), which is what
+// the `rollcall` command, `npm start` and a bastion run; the tsc output tree (dist/src/cli.js)
+// is measured beside it for start-up. A last run serves values that never change: once the
+// sparklines are full nothing on screen changes, so the console should write nothing but a
+// minute's clock tick.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,11 +15,13 @@ import { join } from 'node:path';
 import type { BenchResult } from './result.js';
 import { exec, ROOT, TTYBENCH, ttybench as runTtybench, type TtyReport } from './ttybench.js';
 
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
-/** The one-file build for bastions (`npm run bundle`): what an operator actually starts there. */
+/** The one-file build: the `rollcall` command (package.json's bin), `npm start`, a bastion. */
 const BUNDLE = join(ROOT, 'dist', 'rollcall.mjs');
+/** tsc's output tree, for reference. */
+const TREE = join(ROOT, 'dist', 'src', 'cli.js');
 const PROFILE = 'test/fixtures/console/bench.yaml';
 const SECONDS = 20;
+const START_SECONDS = 3;
 const WARM_UP_SECONDS = 25;
 const QUIET_SECONDS = 20;
 /** ttybench's default: a quiet gap this long ends an update. */
@@ -24,7 +29,9 @@ const SETTLE_S = 0.1;
 /** blessed's bytes per update on a comparable screen, from the issue. */
 const BLESSED_BYTES_PER_UPDATE = 1_454;
 const FIRST_FRAME_BUDGET_MS = 400;
-
+/** What the footer of every frame ends with: the console is on screen, not a blank one. */
+const READY = 'q quit';
+const ESCAPE = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 export async function run(): Promise<BenchResult[]> {
   const missing = await unavailable();
@@ -35,27 +42,27 @@ export async function run(): Promise<BenchResult[]> {
   const server = await metricsServer(() => steady);
   try {
     for (const size of ['120x40', '80x24']) {
-      const report = await ttybench(size, server);
+      const { report, start } = await ttybench(size, server);
       const note = `${report.steady.updates} updates in ${SECONDS}s`;
       results.push(
         { name: `console.bytes_per_update.${size}`, value: report.steady.bytes_per_update_mean, unit: 'B', budget: BLESSED_BYTES_PER_UPDATE, note },
         { name: `console.cpu_per_update.${size}`, value: report.steady.cpu_ms_per_update, unit: 'ms', note },
         { name: `console.peak_rss.${size}`, value: report.peak_rss_kb / 1024, unit: 'MiB' },
-        { name: `console.first_frame.${size}`, value: (report.ttff_s ?? Number.NaN) * 1_000, unit: 'ms', budget: FIRST_FRAME_BUDGET_MS },
+        { name: `console.first_frame.${size}`, value: start.firstFrameMs, unit: 'ms', budget: FIRST_FRAME_BUDGET_MS, note: 'painted from the view model before Ink loads' },
+        { name: `console.keys_live.${size}`, value: start.inkFrameMs, unit: 'ms', note: "Ink's first frame: keys work from here" },
         // A value change must never clear the screen: Ink does when a frame reaches the last row.
         { name: `console.full_redraws.${size}`, value: report.steady.escapes.clear_screen ?? 0, unit: 'clears', budget: 0, note: 'clear-screen sequences after the first frame' },
       );
     }
-    if (existsSync(BUNDLE)) {
-      for (const size of ['120x40', '80x24']) {
-        const report = await ttybench(size, server, { entry: BUNDLE });
-        results.push(
-          { name: `console.bundle.first_frame.${size}`, value: (report.ttff_s ?? Number.NaN) * 1_000, unit: 'ms', budget: FIRST_FRAME_BUDGET_MS, note: 'dist/rollcall.mjs' },
-          { name: `console.bundle.cpu_per_update.${size}`, value: report.steady.cpu_ms_per_update, unit: 'ms', note: 'dist/rollcall.mjs' },
-          { name: `console.bundle.peak_rss.${size}`, value: report.peak_rss_kb / 1024, unit: 'MiB', note: 'dist/rollcall.mjs' },
-        );
-      }
+    for (const size of ['120x40', '80x24']) {
+      const { start } = await ttybench(size, server, { entry: TREE, seconds: START_SECONDS });
+      results.push(
+        { name: `console.tree.first_frame.${size}`, value: start.firstFrameMs, unit: 'ms', note: 'dist/src/cli.js (tsc output, unbundled)' },
+        { name: `console.tree.keys_live.${size}`, value: start.inkFrameMs, unit: 'ms', note: 'dist/src/cli.js (tsc output, unbundled)' },
+      );
     }
+    const demo = await ttybench('80x24', server, { args: ['demo'], seconds: START_SECONDS });
+    results.push({ name: 'console.demo.first_frame.80x24', value: demo.start.firstFrameMs, unit: 'ms', budget: FIRST_FRAME_BUDGET_MS, note: '`npm start`: the demo, simulator included' });
     steady = false;
     const quiet = await updatesWhenNothingChanges(server);
     results.push({
@@ -74,7 +81,7 @@ export async function run(): Promise<BenchResult[]> {
 
 async function unavailable(): Promise<string | undefined> {
   if (!existsSync(TTYBENCH)) return `ttybench not found at ${TTYBENCH}`;
-  if (!existsSync(CLI)) return `${CLI} not built`;
+  for (const entry of [BUNDLE, TREE]) if (!existsSync(entry)) return `${entry} not built (npm run bundle)`;
   const python = await exec('python3', ['-c', 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)']);
   if (python.code !== 0) return 'ttybench needs Python 3.11 or newer (python3)';
   return undefined;
@@ -113,48 +120,62 @@ async function metricsServer(moving: () => boolean): Promise<Server> {
  * records a cast with timestamps, and bursts are counted as ttybench counts updates.
  */
 async function updatesWhenNothingChanges(server: Server): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'rollcall-bench-cast-'));
+  const { events } = await ttybench('80x24', server, { seconds: WARM_UP_SECONDS + QUIET_SECONDS });
+  let bursts = 0;
+  let last = -Infinity;
+  for (const [t] of events) {
+    if (t < WARM_UP_SECONDS || t >= WARM_UP_SECONDS + QUIET_SECONDS) continue;
+    if (t - last >= SETTLE_S) bursts++;
+    last = t;
+  }
+  return bursts;
+}
+
+interface Run {
+  report: TtyReport;
+  /** Every write the console made: seconds since start, text. */
+  events: [number, string][];
+  start: { firstFrameMs: number; inkFrameMs: number };
+}
+
+async function ttybench(size: string, server: Server, opts: { seconds?: number; entry?: string; args?: string[] } = {}): Promise<Run> {
+  const { port } = server.address() as AddressInfo;
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-bench-'));
   try {
-    const cast = join(dir, 'quiet.cast');
-    await ttybench('80x24', server, { seconds: WARM_UP_SECONDS + QUIET_SECONDS, extra: ['--cast', cast] });
+    const cast = join(dir, 'run.cast');
+    const stateDir = join(dir, 'state');
+    const args = [
+      '-t', String(opts.seconds ?? SECONDS),
+      '--cast', cast,
+      '-s', size,
+      '--quit', 'q',
+      '--ready', READY,
+      '--cwd', ROOT,
+      '-e', `ROLLCALL_BENCH_METRICS=http://127.0.0.1:${port}`,
+      '-e', `XDG_STATE_HOME=${stateDir}`,
+      '--', 'node', opts.entry ?? BUNDLE, ...(opts.args ?? ['watch', PROFILE, '--state-dir', stateDir]),
+    ];
+    const report = await runTtybench(args);
+    if (report.exit.code !== 0) throw new Error(`the console exited with ${report.exit.code ?? report.exit.signal} under ttybench at ${size}`);
     const events = readFileSync(cast, 'utf8')
       .split('\n')
       .slice(1)
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as [number, string, string])
-      .filter(([t, kind]) => kind === 'o' && t >= WARM_UP_SECONDS && t < WARM_UP_SECONDS + QUIET_SECONDS);
-    let bursts = 0;
-    let last = -Infinity;
-    for (const [t] of events) {
-      if (t - last >= SETTLE_S) bursts++;
-      last = t;
-    }
-    return bursts;
+      .filter(([, kind]) => kind === 'o')
+      .map(([t, , text]): [number, string] => [t, text]);
+    return { report, events, start: startTimes(events) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function ttybench(size: string, server: Server, opts: { seconds?: number; extra?: string[]; entry?: string } = {}): Promise<TtyReport> {
-  const { port } = server.address() as AddressInfo;
-  const stateDir = mkdtempSync(join(tmpdir(), 'rollcall-bench-'));
-  try {
-    const args = [
-      '-t', String(opts.seconds ?? SECONDS),
-      ...(opts.extra ?? []),
-      '-s', size,
-      '--quit', 'q',
-      // The first frame is the console itself, not a blank screen.
-      '--ready', 'q quit',
-      '--cwd', ROOT,
-      '-e', `ROLLCALL_BENCH_METRICS=http://127.0.0.1:${port}`,
-      '--', 'node', opts.entry ?? CLI, 'watch', PROFILE, '--state-dir', stateDir,
-    ];
-    const report = await runTtybench(args);
-    if (report.exit.code !== 0) throw new Error(`the console exited with ${report.exit.code ?? report.exit.signal} under ttybench at ${size}`);
-    return report;
-  } finally {
-    rmSync(stateDir, { recursive: true, force: true });
-  }
+/**
+ * The first frame is the first paint (one write, before Ink has loaded); Ink's own first frame is
+ * the next write that draws a whole frame, and from then on keys are read.
+ */
+function startTimes(events: [number, string][]): Run['start'] {
+  const frames = events.filter(([, text]) => text.replace(ESCAPE, '').includes(READY));
+  const [first, ink] = frames;
+  return { firstFrameMs: (first?.[0] ?? Number.NaN) * 1_000, inkFrameMs: (ink?.[0] ?? Number.NaN) * 1_000 };
 }
-

@@ -1,21 +1,11 @@
-// One line of the view model: spans with tones. Colour is applied here and nowhere else, and only
-// when the console may use colour (NO_COLOR unset); symbols carry the meaning either way.
+// One line of the view model: spans with tones. Colour is applied here (and, for the first paint
+// before Ink has loaded, in src/view/paint.ts, from the same palette), and only when the console may
+// use colour (NO_COLOR unset); symbols carry the meaning either way.
 
 import { createContext, useContext } from 'react';
 import { Box, Text } from 'ink';
-import type { Line as LineModel, Tone } from '../src/view/model.js';
-
-const COLOR: Record<Tone, string | undefined> = {
-  ok: 'green',
-  pending: 'cyan',
-  warn: 'yellow',
-  bad: 'red',
-  muted: 'gray',
-  accent: 'cyan',
-  canary: 'cyan',
-  baseline: 'magenta',
-  title: undefined,
-};
+import type { Line as LineModel } from '../src/view/model.js';
+import { TONE_COLOR } from '../src/view/palette.js';
 
 export const ColorContext = createContext(true);
 
@@ -27,7 +17,7 @@ export function Line({ line }: { line: LineModel }) {
       {line.map((span, i) => (
         <Text
           key={i}
-          color={color && span.tone ? COLOR[span.tone] : undefined}
+          color={color && span.tone ? TONE_COLOR[span.tone] : undefined}
           bold={span.bold ?? false}
           inverse={color && (span.inverse ?? false)}
         >

@@ -4,7 +4,6 @@
 // to a target at most once per RATE_LIMIT_MS, so a persisting breach does not become a storm.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
 import type { NotifyEvent } from '../profile/schema.js';
 import type { NotifyTarget, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
@@ -243,6 +242,8 @@ function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): { text:
 
 async function attempt(target: NotifyTarget, body: string, timeoutMs: number): Promise<Attempt> {
   try {
+    // Loaded at the first notification: most sessions send none, and start-up should not pay for it.
+    const { request } = await import('undici');
     const res = await request(target.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...target.headers },

@@ -10,7 +10,9 @@ import { openSession, type Session } from '../engine/session.js';
 import { ConsoleController } from '../view/controller.js';
 import type { Clock } from '../engine/clock.js';
 import { ExitCode } from './exit.js';
-import { CLEAR, takeTerminal } from './terminal.js';
+import { CLEAR, overpaint, takeTerminal } from './terminal.js';
+import { paintFrame } from '../view/paint.js';
+import type { Instance } from 'ink';
 
 export interface ConsoleOptions extends WatchOptions {
   /** A line for the top of the event log, e.g. what the demo is simulating. */
@@ -48,8 +50,6 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     stderr.write(`rollcall watch: stdout is not a terminal; for scripts and cron use \`rollcall check ${profile.file ?? '<profile>'}\`\n`);
     return ExitCode.usage;
   }
-  // Ink and React take the longest to load: start now, while the session opens.
-  const ink = loadInk();
   const interactive = stdin.isTTY === true;
   const readOnlyReason = opts.readOnly ? '--read-only' : interactive ? undefined : 'stdin is not a terminal';
 
@@ -93,10 +93,22 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
 
   let code: number = ExitCode.usage;
   try {
-    const { render, createElement, App } = await ink;
+    // React, Ink and Yoga take longer to load than everything else together: the first frame is
+    // painted from the same view model without them, the polls start, and then they load.
     terminal.enter();
-    const app = render(createElement(App, { controller }), {
-      stdout,
+    terminal.write(paintFrame(controller.getSnapshot()));
+    session.start();
+    let app: Instance | undefined;
+    terminal.onResize((size) => {
+      // A terminal that changed size may have moved or cut the old frame: repaint from scratch.
+      terminal.write(CLEAR);
+      app?.clear();
+      controller.resize(size);
+      if (!app) terminal.write(paintFrame(controller.getSnapshot()));
+    });
+    const { render, createElement, App } = await loadInk();
+    app = render(createElement(App, { controller }), {
+      stdout: overpaint(stdout),
       stdin,
       stderr,
       exitOnCtrlC: false,
@@ -104,13 +116,6 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
       maxFps: MAX_FPS,
       incrementalRendering: true,
     });
-    terminal.onResize((size) => {
-      // A terminal that changed size may have moved or cut the old frame: repaint from scratch.
-      terminal.write(CLEAR);
-      app.clear();
-      controller.resize(size);
-    });
-    session.start();
     // The clock's timers never hold the process (quitting must not wait for a poll), and without a
     // terminal on stdin nothing else does: this keeps the console up until it is asked to stop.
     const keepAlive = setInterval(() => undefined, 1 << 30);

@@ -1,16 +1,12 @@
 // Builds one Source per profile source, each behind the timeout and error wrapper, and closes
 // them all. A source that cannot even be built (a URL that is not one) still exists and answers
-// every query with the reason, so the console shows it next to the metrics that need it.
+// every query with the reason, so the console shows it next to the metrics that need it. Each
+// type's module, with its client library (undici, pg), loads at the source's first request: the
+// console's first frame does not wait for drivers, and a profile without Postgres never loads pg.
 
 import { basename } from 'node:path';
 import type { Clock } from '../engine/clock.js';
 import type { Profile, SourceConfig } from '../profile/types.js';
-import { createExecSource } from './exec.js';
-import { createHttpSource } from './http.js';
-import { createPostgresSource } from './postgres.js';
-import { createPrometheusSource } from './prometheus.js';
-import { createReplaySource } from './replay.js';
-import { createScrapeSource } from './scrape.js';
 import { SourceError, type Source } from './source.js';
 import { withTimeout } from './timeout.js';
 
@@ -26,33 +22,62 @@ const MAX_SCRAPE_CACHE_MS = 5_000;
 export function createSources(profile: Profile, opts: CreateSourcesOptions): Map<string, Source> {
   const sources = new Map<string, Source>();
   for (const [id, config] of Object.entries(profile.sources)) {
-    const { source, where } = opts.replay
-      ? { source: createReplaySource(id, opts.replay), where: basename(opts.replay) }
-      : build(id, config, profile, opts.clock);
-    sources.set(id, withTimeout(source, { where, secrets: profile.secrets }));
+    const { replay } = opts;
+    const open = replay
+      ? async () => located((await import('./replay.js')).createReplaySource(id, replay), basename(replay))
+      : () => build(id, config, profile, opts.clock);
+    sources.set(id, deferred(id, replay ? 'replay' : config.type, async () => {
+      const { source, where } = await open();
+      return withTimeout(source, { where, secrets: profile.secrets });
+    }));
   }
   return sources;
+}
+
+/** Source types that keep history, so a console can backfill its charts from them. */
+const RANGED: ReadonlySet<SourceConfig['type']> = new Set(['prometheus', 'postgres', 'replay']);
+
+/** A source whose real one is built at the first request, once; closing one never built is free. */
+function deferred(id: string, type: SourceConfig['type'], open: () => Promise<Source>): Source {
+  let opening: Promise<Source> | undefined;
+  const real = () => (opening ??= open());
+  const source: Source = {
+    id,
+    type,
+    instant: async (req) => (await real()).instant(req),
+    close: async () => {
+      if (opening) await (await opening).close();
+    },
+  };
+  if (RANGED.has(type)) {
+    source.range = async (req) => {
+      const built = await real();
+      if (!built.range) throw new SourceError('query', `sources.${id}: keeps no history`);
+      return built.range(req);
+    };
+  }
+  return source;
 }
 
 export async function closeSources(sources: Map<string, Source>): Promise<void> {
   await Promise.allSettled([...sources.values()].map((source) => source.close()));
 }
 
-function build(id: string, config: SourceConfig, profile: Profile, clock: Clock): { source: Source; where: string } {
+async function build(id: string, config: SourceConfig, profile: Profile, clock: Clock): Promise<{ source: Source; where: string }> {
   try {
     switch (config.type) {
       case 'prometheus':
-        return located(createPrometheusSource(id, config));
+        return located((await import('./prometheus.js')).createPrometheusSource(id, config));
       case 'postgres':
-        return located(createPostgresSource(id, config));
+        return located((await import('./postgres.js')).createPostgresSource(id, config));
       case 'http':
-        return located(createHttpSource(id, config));
+        return located((await import('./http.js')).createHttpSource(id, config));
       case 'exec':
-        return located(createExecSource(id, config));
+        return located((await import('./exec.js')).createExecSource(id, config));
       case 'scrape':
-        return located(createScrapeSource(id, config, { clock, ...scrapeTiming(id, config, profile) }));
+        return located((await import('./scrape.js')).createScrapeSource(id, config, { clock, ...scrapeTiming(id, config, profile) }));
       case 'replay':
-        return { source: createReplaySource(id, config.file), where: basename(config.file) };
+        return located((await import('./replay.js')).createReplaySource(id, config.file), basename(config.file));
     }
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
@@ -60,8 +85,8 @@ function build(id: string, config: SourceConfig, profile: Profile, clock: Clock)
   }
 }
 
-function located(source: Source & { where: string }): { source: Source; where: string } {
-  return { source, where: source.where };
+function located(source: Source & { where?: string }, where = source.where ?? source.id): { source: Source; where: string } {
+  return { source, where };
 }
 
 /**
