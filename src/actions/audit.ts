@@ -61,6 +61,9 @@ export const auditEntrySchema = z.object({
   /** Checklist ticks. */
   item: z.string().optional(),
   checked: z.boolean().optional(),
+  /** A traffic action (partial rollback): the share it set, and the share before. */
+  traffic: z.number().optional(),
+  trafficFrom: z.number().optional(),
   /** Auto-rollback countdowns. */
   metric: z.string().optional(),
   graceMs: z.number().optional(),

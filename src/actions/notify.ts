@@ -1,8 +1,12 @@
-// Tells people who are not looking at the console: Slack incoming webhooks and generic JSON
-// webhooks, on a change of decision, a breach, a recovery and every action. Sending never blocks
-// the loop and never throws; a failure becomes an event for the event log. The same event is sent
-// to a target at most once per RATE_LIMIT_MS, so a persisting breach does not become a storm.
+// Tells people who are not looking at the console: Slack incoming webhooks, generic JSON webhooks
+// and commands (`mail`, `sendmail`: the message on stdin), on a change of decision, a breach, a
+// recovery and every action, and — for a target with `every:` — a status summary that often.
+// Sending never blocks the loop and never throws; a failure becomes an event for the event log.
+// The same event is sent to a target at most once per RATE_LIMIT_MS, so a persisting breach does
+// not become a storm.
 
+import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NotifyEvent } from '../profile/schema.js';
 import type { NotifyTarget, Profile } from '../profile/types.js';
@@ -12,12 +16,21 @@ import type { Clock } from '../engine/clock.js';
 import type { Decision, Snapshot } from '../engine/types.js';
 import { redactingReplacer } from './audit.js';
 import { metricReadings, type MetricReading } from './metric-readings.js';
+import { render, templateValues } from './template.js';
+import { formatValue, type Unit } from '../profile/units.js';
 import type { ActionOutcome } from './runner.js';
 
 export const RATE_LIMIT_MS = 10 * 60_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 const RETRIES = 3;
+/** Lines of a command's stderr kept for its failure reason. */
+const STDERR_TAIL = 3;
+
+type WebTarget = Extract<NotifyTarget, { url: string }>;
+type CommandTarget = Extract<NotifyTarget, { type: 'command' }>;
+/** What a target hears: a NotifyEvent, or the periodic `status` of a target with `every:`. */
+export type SentEvent = NotifyEvent | 'status';
 
 export interface NotifierEvent {
   type: 'sent' | 'failed';
@@ -39,7 +52,7 @@ export interface NotifierOptions {
 
 /** The generic webhook's body. */
 export interface WebhookPayload {
-  event: NotifyEvent;
+  event: SentEvent;
   profile: string;
   phase: string;
   decision?: Decision;
@@ -64,7 +77,7 @@ export interface WebhookPayload {
 }
 
 interface Occurrence {
-  event: NotifyEvent;
+  event: SentEvent;
   /** What deduplication compares: the event and what it is about. */
   key: string;
   headline: string;
@@ -80,6 +93,8 @@ export class Notifier {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly listeners = new Set<(e: NotifierEvent) => void>();
   private actions = 0;
+  /** Per target with `every:`, when its next status summary is due. */
+  private readonly statusDue = new Map<number, number>();
 
   constructor(private readonly opts: NotifierOptions) {}
 
@@ -91,8 +106,27 @@ export class Notifier {
   /** Compares two snapshots and sends what changed. The first snapshot only sets the starting point. */
   onSnapshot(prev: Snapshot | undefined, next: Snapshot): void {
     this.last = next;
+    this.periodic(next, prev === undefined);
     if (!prev) return;
     for (const occurrence of changes(prev, next)) this.dispatch(occurrence, next);
+  }
+
+  /** A status summary to each target whose `every:` has come round; the first one `every` after the start. */
+  private periodic(snapshot: Snapshot, first: boolean): void {
+    const now = this.opts.clock.now();
+    this.opts.targets.forEach((target, i) => {
+      if (target.every === undefined || target.every <= 0) return;
+      const due = this.statusDue.get(i);
+      if (first || due === undefined) {
+        this.statusDue.set(i, now + target.every);
+        return;
+      }
+      if (now < due) return;
+      // A console that slept through several periods sends one summary, not a backlog.
+      this.statusDue.set(i, due + Math.ceil((now - due + 1) / target.every) * target.every);
+      const headline = `${snapshot.profile} ${snapshot.phase.name}: status ${snapshot.decision}${snapshot.reasons[0] ? ` — ${snapshot.reasons[0]}` : ''}`;
+      this.send(target, i, { event: 'status', key: 'status', headline }, snapshot, now);
+    });
   }
 
   /** Every action that ran; refusals and dry runs changed nothing and are not sent. */
@@ -113,23 +147,76 @@ export class Notifier {
   private dispatch(occurrence: Occurrence, snapshot: Snapshot): void {
     const now = this.opts.clock.now();
     this.opts.targets.forEach((target, i) => {
-      if (!(target.on ?? DEFAULT_NOTIFY_ON).includes(occurrence.event)) return;
+      if (occurrence.event === 'status' || !(target.on ?? DEFAULT_NOTIFY_ON).includes(occurrence.event)) return;
       const key = `${i}\u0000${occurrence.key}`;
       const last = this.sentAt.get(key);
       if (last !== undefined && now - last < RATE_LIMIT_MS) return;
       // Counted when sent, not when delivered: a dead endpoint must not turn a breach into a storm.
       this.sentAt.set(key, now);
-      const body = JSON.stringify(
-        target.type === 'slack' ? slackBody(occurrence, snapshot, this.opts.profile) : webhookBody(occurrence, snapshot, now),
-        redactingReplacer(this.opts.profile.secrets),
-      );
-      const sending = this.deliver(target, targetName(target, i), occurrence.event, body);
-      this.inFlight.add(sending);
-      void sending.finally(() => this.inFlight.delete(sending));
+      this.send(target, i, occurrence, snapshot, now);
     });
   }
 
-  private async deliver(target: NotifyTarget, name: string, event: NotifyEvent, body: string): Promise<void> {
+  private send(target: NotifyTarget, index: number, occurrence: Occurrence, snapshot: Snapshot, now: number): void {
+    const name = targetName(target, index);
+    const sending =
+      target.type === 'command'
+        ? this.runCommand(target, name, occurrence.event, snapshot, plainText(occurrence, snapshot, this.opts.profile))
+        : this.deliver(
+            target,
+            name,
+            occurrence.event,
+            JSON.stringify(
+              target.type === 'slack' ? slackBody(occurrence, snapshot, this.opts.profile) : webhookBody(occurrence, snapshot, now),
+              redactingReplacer(this.opts.profile.secrets),
+            ),
+          );
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  /**
+   * Runs a command target once, the message on stdin. No retries: a mail command that failed
+   * halfway may have queued the mail, and a second copy is worse than a reported failure.
+   */
+  private async runCommand(target: CommandTarget, name: string, event: SentEvent, snapshot: Snapshot, message: string): Promise<void> {
+    const argv = render(target.run, templateValues(this.opts.profile, snapshot.phase.index, ''));
+    const timeoutMs = target.timeout ?? this.opts.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const reason = await new Promise<string | undefined>((resolve) => {
+      const stderr: string[] = [];
+      let settled = false;
+      const done = (why: string | undefined) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(why);
+      };
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ...target.env } });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done(`timed out after ${timeoutMs / 1_000}s`);
+      }, timeoutMs);
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
+        if (stderr.length > STDERR_TAIL) stderr.splice(0, stderr.length - STDERR_TAIL);
+      });
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        done(error.code === 'ENOENT' ? `could not start "${argv[0]}": command not found` : `could not start "${argv[0]}": ${error.code ?? error.message}`);
+      });
+      child.on('close', (code, signal) => {
+        if (code === 0) return done(undefined);
+        const said = stderr.length > 0 ? `: ${stderr.join(' / ')}` : '';
+        done(signal ? `killed by ${signal}${said}` : `exit ${code}${said}`);
+      });
+      // A command that exits without reading its stdin is judged by its exit code, not by EPIPE.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(redact(message, this.opts.profile.secrets));
+    });
+    if (reason === undefined) this.emit({ type: 'sent', target: name, event });
+    else this.emit({ type: 'failed', target: name, event, reason: this.redact(reason) });
+  }
+
+  private async deliver(target: WebTarget, name: string, event: SentEvent, body: string): Promise<void> {
     const timeoutMs = target.timeout ?? this.opts.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const delay = this.opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     let attempts = 0;
@@ -216,7 +303,8 @@ function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): WebhookPay
   };
 }
 
-const SLACK_ICON: Record<NotifyEvent, string> = {
+const SLACK_ICON: Record<SentEvent, string> = {
+  status: ':bar_chart:',
   hold: ':warning:',
   warn: ':warning:',
   rollback: ':rotating_light:',
@@ -240,7 +328,25 @@ function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): { text:
   };
 }
 
-async function attempt(target: NotifyTarget, body: string, timeoutMs: number): Promise<Attempt> {
+/** The message a command target reads on stdin: the headline, where the rollout stands, every metric. */
+function plainText(o: Occurrence, snapshot: Snapshot, profile: Profile): string {
+  const lines = [
+    o.headline,
+    '',
+    `${profile.title} · phase ${snapshot.phase.name} (${snapshot.traffic?.share ?? snapshot.phase.traffic}%) · ${snapshot.decision}`,
+  ];
+  for (const reason of snapshot.reasons.slice(0, 5)) lines.push(`- ${reason}`);
+  if (o.action) lines.push('', `action ${o.action.action}: ${o.action.message}`);
+  lines.push('', 'metrics:');
+  for (const m of metricReadings(snapshot)) {
+    const base = m.baseline !== undefined ? ` (baseline ${formatValue(m.baseline, m.unit as Unit)})` : '';
+    lines.push(`  ${m.name} ${formatValue(m.value, m.unit as Unit)}${base} ${m.state}`);
+  }
+  lines.push('', `at ${new Date(snapshot.at).toISOString()}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function attempt(target: WebTarget, body: string, timeoutMs: number): Promise<Attempt> {
   try {
     // Loaded at the first notification: most sessions send none, and start-up should not pay for it.
     const { request } = await import('undici');
@@ -284,6 +390,7 @@ function failureOf(error: unknown, timeoutMs: number): Attempt {
 }
 
 function targetName(target: NotifyTarget, index: number): string {
+  if (target.type === 'command') return `command ${basename(target.run[0]!)}`;
   try {
     return `${target.type} ${new URL(target.url).host}`;
   } catch {

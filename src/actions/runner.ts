@@ -8,7 +8,7 @@ import type { Action, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Clock } from '../engine/clock.js';
 import type { Snapshot } from '../engine/types.js';
-import { promoted, rolledBack, type RolloutStore } from '../engine/state.js';
+import { promoted, rolledBack, trafficChange, trafficSet, type RolloutStore } from '../engine/state.js';
 import { render, templateValues } from './template.js';
 import { auditContext, formatDuration, type AuditEntry, type AuditLog } from './audit.js';
 import { operatorName, whoAmI, type Identity } from './identity.js';
@@ -55,6 +55,8 @@ export interface ActionOutcome {
   outputTail: string[];
   /** One line a person reads: `rollback → exit 0 (4.2s); rolled back to 0% traffic`, or why not. */
   message: string;
+  /** What a traffic action (`effect: { traffic }`) set: the share now and before. */
+  traffic?: { share: number; from: number };
 }
 
 export interface OutputLine {
@@ -228,6 +230,8 @@ export class ActionRunner {
     }
     const effect = await this.applyEffect(action, req);
     outcome.message = `${action.id} → exit 0 (${formatDuration(run.durationMs)})${effect ? `; ${effect}` : ''}`;
+    const set = action.effect === 'traffic' ? store.read().traffic : undefined;
+    if (set && set.action === action.id) outcome.traffic = { share: set.share, from: set.from };
     return this.finish(outcome, req);
   }
 
@@ -235,6 +239,7 @@ export class ActionRunner {
   private async applyEffect(action: Action, req: ActionRequest): Promise<string | undefined> {
     const { profile, store, clock } = this.opts;
     if (action.effect === 'none') return undefined;
+    if (action.effect === 'traffic') return this.setTraffic(action, req);
     const by = `${operatorName(this.identity)}${req.auto ? ' (auto-rollback)' : ''}`;
     const at = clock.now();
     try {
@@ -246,6 +251,23 @@ export class ActionRunner {
       await store.update((s) => rolledBack(s, at, by, profile.rollbackTo));
       const target = profile.rollbackTo.phase === null ? '' : ` ${profile.phases[profile.rollbackTo.phase]!.name}`;
       return `rollout rolled back to${target} ${profile.rollbackTo.traffic}% traffic`;
+    } catch (error) {
+      return `BUT the rollout state was not saved: ${this.redact(error instanceof Error ? error.message : String(error))}`;
+    }
+  }
+
+  /** Records the share a traffic action set; the phase stays where it is. */
+  private async setTraffic(action: Action, req: ActionRequest): Promise<string> {
+    const { profile, store, clock } = this.opts;
+    const by = `${operatorName(this.identity)}${req.auto ? ' (auto-rollback)' : ''}`;
+    try {
+      const next = await store.update((s) => {
+        const phase = profile.phases[s.phase] ?? profile.phases[0]!;
+        const share = action.traffic === 'prev' ? (profile.phases[Math.max(0, s.phase - 1)] ?? phase).traffic : (action.traffic ?? phase.traffic);
+        return trafficSet(s, share, phase.traffic, clock.now(), by, action.id);
+      });
+      const set = next.traffic!;
+      return `traffic now ${set.share}% (${trafficChange(set)})`;
     } catch (error) {
       return `BUT the rollout state was not saved: ${this.redact(error instanceof Error ? error.message : String(error))}`;
     }
@@ -282,6 +304,7 @@ export class ActionRunner {
       dryRun: outcome.dryRun === true,
       ...(outcome.timedOut ? { timedOut: true } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.traffic ? { traffic: outcome.traffic.share, trafficFrom: outcome.traffic.from } : {}),
     };
     try {
       await this.opts.audit.append(entry);

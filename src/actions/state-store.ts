@@ -63,10 +63,21 @@ const stateFile = z.object({
   phaseStartedAt: z.number(),
   checklist: z.record(z.string(), z.record(z.string(), tick)),
   rolledBack: z
-    .object({ at: z.number(), by: z.string(), phase: z.number().int().nullable(), traffic: z.number() })
+    .object({
+      at: z.number(),
+      by: z.string(),
+      phase: z.number().int().nullable(),
+      traffic: z.number(),
+      checklist: z.record(z.string(), tick).optional(),
+    })
     .nullable(),
   paused: z.boolean(),
   history: z.array(move),
+  // Written since partial rollbacks were recorded; older files have none.
+  traffic: z
+    .object({ share: z.number(), from: z.number(), at: z.number(), by: z.string(), action: z.string() })
+    .nullable()
+    .optional(),
 });
 
 type StateFile = z.infer<typeof stateFile>;
@@ -305,6 +316,7 @@ function parseStateFile(text: string, file: string, profile: Profile): Loaded {
       rolledBack: data.rolledBack,
       paused: data.paused,
       history: data.history,
+      traffic: data.traffic ?? null,
     },
   };
 }
@@ -320,6 +332,7 @@ function toFile(state: RolloutState, profile: Profile): StateFile {
     rolledBack: state.rolledBack,
     paused: state.paused,
     history: state.history,
+    traffic: state.traffic ?? null,
   };
 }
 

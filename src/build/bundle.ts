@@ -33,11 +33,12 @@ const BANNER = [
 ].join('\n');
 
 /**
- * Optional imports that are not installed and never taken at run time: ink loads
- * react-devtools-core only when DEV=true, and pg loads pg-native only when asked for native
- * bindings. Each resolves to a module that says what is missing if it is ever reached.
+ * Imports never taken at run time: ink loads react-devtools-core, and ws for it, only when
+ * DEV=true, and pg loads pg-native only when asked for native bindings. (ws is installed, but
+ * its 60 kB would be compiled at every start for nothing.) Each resolves to a module that says
+ * what is missing if it is ever reached.
  */
-const ABSENT_OPTIONAL = ['react-devtools-core', 'pg-native'];
+const ABSENT_OPTIONAL = ['react-devtools-core', 'pg-native', 'ws'];
 
 const absentOptional: Plugin = {
   name: 'absent-optional',

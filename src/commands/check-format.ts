@@ -6,6 +6,7 @@ import { formatValue } from '../profile/units.js';
 import type { Profile, SourceConfig, Unit } from '../profile/types.js';
 import type { ChecklistStatus, CriterionStatus, Decision, MetricStatus, PhaseStatus, Snapshot } from '../engine/types.js';
 import { spoken } from '../engine/phases.js';
+import { trafficChange } from '../engine/state.js';
 
 /** The JSON printed by `rollcall check --format json`. Fields are only ever added, never changed. */
 export interface CheckReport {
@@ -19,16 +20,21 @@ export interface CheckReport {
   /** Most severe first; the first is the headline. */
   reasons: string[];
   /** As the engine reports it (PhaseStatus; `index` is 0-based), with how many phases there are. */
-  phase: Omit<PhaseStatus, 'startedAt' | 'nextCheckinAt' | 'criteria' | 'checklist'> & {
+  phase: Omit<PhaseStatus, 'startedAt' | 'nextCheckinAt' | 'dailyCheckin' | 'criteria' | 'checklist'> & {
     count: number;
     startedAt: string;
     nextCheckinAt?: string;
+    dailyCheckin?: { at: string; time: string };
   };
   metrics: CheckMetric[];
   /** As the engine judged them (CriterionStatus), with the value in its unit. */
   criteria: Array<CriterionStatus & { valueText?: string }>;
   checklist: Array<Omit<ChecklistStatus, 'at'> & { at?: string }>;
   rolledBack?: { at: string; traffic: number; phase: string | null };
+  /** A traffic action (partial rollback) set the share within the phase: now `share`, before `from`. */
+  traffic?: { share: number; from: number; at: string; by: string; action: string };
+  /** While rolled back: the profile's rollback checklist (items with their group), as ticked so far. */
+  rollbackChecklist?: Array<Omit<ChecklistStatus, 'at'> & { at?: string }>;
   autoRollback?: Omit<NonNullable<Snapshot['autoRollback']>, 'firedAt'> & { firedAt: string };
   sources: Array<SourceHealth & { type: SourceConfig['type'] }>;
   /** About the rollout state: a lock holder, a state file that could not be used. */
@@ -43,6 +49,11 @@ export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' 
   baselineText?: string;
   thresholds: Array<MetricStatus['thresholds'][number] & { thresholdText?: string }>;
   pending?: Omit<NonNullable<MetricStatus['pending']>, 'since'> & { since: string };
+  /** A firing warning's escalation: the step reached and the next one, times in ISO 8601. */
+  escalation?: {
+    reached?: { to: string; at: string; key?: string };
+    next?: { to: string; at: string; remainingMs: number };
+  };
 }
 
 export interface SourceHealth {
@@ -80,6 +91,8 @@ export function toCheckReport(
       ...(p.remainingMs !== undefined ? { remainingMs: p.remainingMs } : {}),
       ...(p.nextCheckinAt !== undefined ? { nextCheckinAt: iso(p.nextCheckinAt) } : {}),
       ...(p.checkinEveryMs !== undefined ? { checkinEveryMs: p.checkinEveryMs } : {}),
+      ...(p.checkinDaily !== undefined ? { checkinDaily: p.checkinDaily } : {}),
+      ...(p.dailyCheckin ? { dailyCheckin: { at: iso(p.dailyCheckin.at), time: p.dailyCheckin.time } } : {}),
     },
     metrics: snapshot.metrics.map((m): CheckMetric => ({
       id: m.id,
@@ -98,6 +111,14 @@ export function toCheckReport(
         ...(t.threshold !== undefined ? { threshold: t.threshold, thresholdText: formatValue(t.threshold, m.unit) } : {}),
       })),
       ...(m.pending ? { pending: { since: iso(m.pending.since), forMs: m.pending.forMs, remainingMs: m.pending.remainingMs } } : {}),
+      ...(m.escalation
+        ? {
+            escalation: {
+              ...(m.escalation.reached ? { reached: { ...m.escalation.reached, at: iso(m.escalation.reached.at) } } : {}),
+              ...(m.escalation.next ? { next: { ...m.escalation.next, at: iso(m.escalation.next.at) } } : {}),
+            },
+          }
+        : {}),
       ...(m.error !== undefined ? { error: m.error } : {}),
       ...(m.reason !== undefined ? { reason: m.reason } : {}),
     })),
@@ -109,12 +130,8 @@ export function toCheckReport(
       holdMs: c.holdMs,
       ...(c.value !== undefined ? { value: c.value, valueText: formatValue(c.value, unitOf(c.metric)) } : {}),
     })),
-    checklist: p.checklist.map((c) => ({
-      item: c.item,
-      checked: c.checked,
-      ...(c.by !== undefined ? { by: c.by } : {}),
-      ...(c.at !== undefined ? { at: iso(c.at) } : {}),
-    })),
+    checklist: p.checklist.map(checklistEntry),
+    ...(snapshot.rollbackChecklist ? { rollbackChecklist: snapshot.rollbackChecklist.map(checklistEntry) } : {}),
     ...(snapshot.rolledBack
       ? {
           rolledBack: {
@@ -124,6 +141,7 @@ export function toCheckReport(
           },
         }
       : {}),
+    ...(snapshot.traffic ? { traffic: { ...snapshot.traffic, at: iso(snapshot.traffic.at) } } : {}),
     ...(snapshot.autoRollback
       ? { autoRollback: { ...snapshot.autoRollback, firedAt: iso(snapshot.autoRollback.firedAt) } }
       : {}),
@@ -135,6 +153,32 @@ export function toCheckReport(
     })),
     notices: extra.notices,
   };
+}
+
+function checklistEntry(c: ChecklistStatus): CheckReport['checklist'][number] {
+  return {
+    item: c.item,
+    ...(c.group !== undefined ? { group: c.group } : {}),
+    checked: c.checked,
+    ...(c.by !== undefined ? { by: c.by } : {}),
+    ...(c.at !== undefined ? { at: iso(c.at) } : {}),
+  };
+}
+
+/** Rollback checklist items under their group headings; `item` renders one item. */
+function grouped(items: CheckReport['checklist'], heading: (group: string) => string, item: (c: CheckReport['checklist'][number]) => string): string[] {
+  const out: string[] = [];
+  let group: string | undefined;
+  for (const c of items) {
+    if (c.group !== undefined && c.group !== group) out.push(heading(c.group));
+    group = c.group;
+    out.push(item(c));
+  }
+  return out;
+}
+
+function tallied(items: CheckReport['checklist']): string {
+  return `${items.filter((c) => c.checked).length}/${items.length}`;
 }
 
 export function formatCheckJson(report: CheckReport): string {
@@ -159,9 +203,11 @@ function thresholdList(m: CheckMetric): string {
 
 function phaseLine(r: CheckReport): string {
   const p = r.phase;
-  const parts = [`phase ${p.index + 1}/${p.count} ${p.name} (${p.traffic}%)`];
+  const share = r.traffic ? `${r.traffic.share}% traffic, ${trafficChange(r.traffic)}` : `${p.traffic}%`;
+  const parts = [`phase ${p.index + 1}/${p.count} ${p.name} (${share})`];
   parts.push(p.durationMs !== undefined ? `${spoken(p.elapsedMs)} of ${spoken(p.durationMs)}` : `${spoken(p.elapsedMs)} in phase`);
-  if (p.nextCheckinAt) parts.push(`next check-in ${utc(p.nextCheckinAt)}`);
+  if (p.nextCheckinAt) parts.push(`next check-in ${utc(p.nextCheckinAt)}${p.checkinDaily !== undefined ? ` (daily ${p.checkinDaily})` : ''}`);
+  if (p.dailyCheckin && p.checkinDaily === undefined) parts.push(`daily check-in ${utc(p.dailyCheckin.at)} (${p.dailyCheckin.time})`);
   return parts.join(' · ');
 }
 
@@ -175,11 +221,26 @@ function sourceProblems(r: CheckReport): string[] {
   return r.sources.filter((s) => s.reachable === false).map((s) => `source ${s.id} unreachable: ${s.error ?? 'no answer'}`);
 }
 
+/** `escalated to reduce (key d) at …`, `escalates to rollback at … (in 45m)`. */
+function escalationLines(m: CheckMetric): string[] {
+  const e = m.escalation;
+  if (!e) return [];
+  const out: string[] = [];
+  if (e.reached) out.push(`escalated to ${e.reached.to}${e.reached.key !== undefined ? ` (key ${e.reached.key})` : ''} at ${utc(e.reached.at)}`);
+  if (e.next) out.push(`escalates to ${e.next.to} at ${utc(e.next.at)} (in ${spoken(e.next.remainingMs)}) unless the warning clears`);
+  return out;
+}
+
+function textItem(c: CheckReport['checklist'][number]): string {
+  return `[${c.checked ? 'x' : ' '}] ${c.item}${c.by ? ` (${c.by}${c.at ? `, ${utc(c.at)}` : ''})` : ''}`;
+}
+
 export function formatCheckText(r: CheckReport): string {
   const out: string[] = [];
   out.push(`${r.profile.title}${r.profile.title !== r.profile.name ? ` (${r.profile.name})` : ''}`);
   out.push(phaseLine(r));
   if (r.rolledBack) out.push(`rolled back at ${utc(r.rolledBack.at)} to ${r.rolledBack.phase ?? `${r.rolledBack.traffic}%`}`);
+  if (r.traffic) out.push(`traffic set to ${r.traffic.share}% by ${r.traffic.action} at ${utc(r.traffic.at)} (${r.traffic.by})`);
   out.push('');
   out.push(r.decision);
   for (const reason of r.reasons) out.push(`  - ${reason}`);
@@ -199,6 +260,7 @@ export function formatCheckText(r: CheckReport): string {
   out.push(line(header));
   for (const row of rows) out.push(line(row));
   for (const m of r.metrics) if (m.error) out.push(`  ${m.id}: ${m.error}`);
+  for (const m of r.metrics) for (const line of escalationLines(m)) out.push(`  ${m.id}: ${line}`);
 
   if (r.criteria.length > 0) {
     out.push('', 'success criteria');
@@ -206,7 +268,11 @@ export function formatCheckText(r: CheckReport): string {
   }
   if (r.checklist.length > 0) {
     out.push('', 'checklist');
-    for (const c of r.checklist) out.push(`  [${c.checked ? 'x' : ' '}] ${c.item}${c.by ? ` (${c.by}${c.at ? `, ${utc(c.at)}` : ''})` : ''}`);
+    for (const c of r.checklist) out.push(`  ${textItem(c)}`);
+  }
+  if (r.rollbackChecklist) {
+    out.push('', `after rollback ${tallied(r.rollbackChecklist)}`);
+    out.push(...grouped(r.rollbackChecklist, (g) => `  ${g}`, (c) => `  ${c.group !== undefined ? '  ' : ''}${textItem(c)}`));
   }
   const notes = [...sourceProblems(r), ...r.notices];
   if (notes.length > 0) {
@@ -226,10 +292,15 @@ export function markdownSafe(text: string): string {
   return text.replace(/[*~`]/g, '\\$&').replace(/(^|[^\w])_|_(?=[^\w]|$)/g, (m) => m.replace('_', '\\_'));
 }
 
+function markdownItem(c: CheckReport['checklist'][number], indent: string): string {
+  return `${indent}- [${c.checked ? 'x' : ' '}] ${markdownSafe(c.item)}${c.by ? ` — ${markdownSafe(c.by)}` : ''}`;
+}
+
 export function formatCheckMarkdown(r: CheckReport): string {
   const out: string[] = [];
   out.push(`*${r.decision}* — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
   if (r.rolledBack) out.push(`_rolled back at ${utc(r.rolledBack.at)} to ${markdownSafe(r.rolledBack.phase ?? `${r.rolledBack.traffic}%`)}_`);
+  if (r.traffic) out.push(`_traffic set to ${r.traffic.share}% by ${markdownSafe(r.traffic.action)} at ${utc(r.traffic.at)}_`);
   for (const reason of r.reasons) out.push(`- ${markdownSafe(reason)}`);
   if (r.autoRollback) out.push(`- automatic rollback requested by \`${r.autoRollback.metric}\``);
   out.push('', '*Metrics*');
@@ -239,6 +310,7 @@ export function formatCheckMarkdown(r: CheckReport): string {
     const flag = m.state === 'ok' ? m.state : `*${m.state}*`;
     out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(m.group)})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
     if (m.error) out.push(`  - ${markdownSafe(m.error)}`);
+    for (const line of escalationLines(m)) out.push(`  - *${markdownSafe(line)}*`);
   }
   if (r.criteria.length > 0) {
     out.push('', '*Success criteria*');
@@ -246,7 +318,11 @@ export function formatCheckMarkdown(r: CheckReport): string {
   }
   if (r.checklist.length > 0) {
     out.push('', '*Checklist*');
-    for (const c of r.checklist) out.push(`- [${c.checked ? 'x' : ' '}] ${markdownSafe(c.item)}${c.by ? ` — ${markdownSafe(c.by)}` : ''}`);
+    for (const c of r.checklist) out.push(markdownItem(c, ''));
+  }
+  if (r.rollbackChecklist) {
+    out.push('', `*After rollback* ${tallied(r.rollbackChecklist)}`);
+    out.push(...grouped(r.rollbackChecklist, (g) => `- ${markdownSafe(g)}`, (c) => markdownItem(c, c.group !== undefined ? '  ' : '')));
   }
   const notes = [...sourceProblems(r), ...r.notices];
   if (notes.length > 0) {

@@ -6,7 +6,7 @@
 import { formatValue } from '../profile/units.js';
 import type { Condition, Metric, Profile, Rule, Severity } from '../profile/types.js';
 import type { RolloutState } from './state.js';
-import type { MetricState, MetricStatus, SeriesSnapshot, Snapshot } from './types.js';
+import type { ChecklistStatus, MetricState, MetricStatus, SeriesSnapshot, Snapshot } from './types.js';
 import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';
 import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from './phases.js';
 
@@ -29,7 +29,7 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
     const rules = byMetric.get(id) ?? defaultRules(profile, id);
     const verdicts = rules.map((rule) => judgeRule(rule, view, now));
     const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
-    metrics.push(status(view, rules, worst));
+    metrics.push(status(view, rules, worst, profile));
     if (worst.level > 0 && worst.reason) reasons.push({ level: worst.level, rank: worst.rank, text: worst.reason });
     for (const v of verdicts) {
       if (v.auto && (!auto || v.auto.firedAt < auto.firedAt)) auto = { metric: id, ...v.auto };
@@ -48,9 +48,20 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
     ...(state.rolledBack
       ? { rolledBack: { at: state.rolledBack.at, traffic: state.rolledBack.traffic, phase: state.rolledBack.phase } }
       : {}),
+    ...(state.traffic && !state.rolledBack ? { traffic: { ...state.traffic } } : {}),
+    ...(state.rolledBack && (profile.rollbackChecklist?.length ?? 0) > 0
+      ? { rollbackChecklist: rollbackChecklistStatus(profile, state.rolledBack.checklist ?? {}) }
+      : {}),
     // Once rolled back there is nothing left to roll back automatically.
     ...(auto && !state.rolledBack ? { autoRollback: auto } : {}),
   };
+}
+
+function rollbackChecklistStatus(profile: Profile, ticks: Record<string, { by: string; at: number }>): ChecklistStatus[] {
+  return (profile.rollbackChecklist ?? []).map(({ item, group }) => {
+    const tick = ticks[item];
+    return { item, ...(group !== undefined ? { group } : {}), checked: tick !== undefined, ...(tick ? { by: tick.by, at: tick.at } : {}) };
+  });
 }
 
 /** A metric without a rule in this phase is still watched: no data and errors, per the defaults. */
@@ -82,6 +93,7 @@ interface Verdict {
   pending?: MetricStatus['pending'];
   /** A rule with `auto: true` judging at rollback severity. */
   auto?: { text: string; firedAt: number; graceMs: number };
+  escalation?: MetricStatus['escalation'];
 }
 
 const SEVERITIES = ['rollback', 'warn', 'info'] as const;
@@ -149,7 +161,7 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
       track,
     };
   }
-  const verdicts = view.tracks.map((track) => judgeTrack(rule, metric, track));
+  const verdicts = view.tracks.map((track) => judgeTrack(rule, metric, track, now));
   const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
   if (worst.level > 0 || verdicts.length === 1) return worst;
   // All healthy: the group to show is the one nearest its limit.
@@ -164,7 +176,19 @@ interface Run {
   heldMs: number;
 }
 
-function judgeTrack(rule: Rule, metric: Metric, track: Track): Verdict {
+/** Where a warning firing since `firedAt` stands on its rule's escalation at `now`. */
+function escalationOf(rule: Rule, firedAt: number, now: number): MetricStatus['escalation'] | undefined {
+  if (!rule.escalate || rule.escalate.length === 0) return undefined;
+  let reached: { to: string; at: number } | undefined;
+  for (const step of rule.escalate) {
+    const at = firedAt + step.afterMs;
+    if (now < at) return { ...(reached ? { reached } : {}), next: { to: step.to, at, remainingMs: at - now } };
+    reached = { to: step.to, at };
+  }
+  return { reached: reached! };
+}
+
+function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verdict {
   const latest = track.end - 1;
   const t = track.points[latest]!.t;
   const firing: Run[] = [];
@@ -190,14 +214,39 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track): Verdict {
     const firedAt = track.points[track.reachedAfter(fired.start, rule.forMs)]!.t;
     const body = describe(track, metric, fired, rule);
     const isRollback = fired.severity === 'rollback';
+    const escalation = isRollback ? undefined : escalationOf(rule, firedAt, now);
+    const reached = escalation?.reached;
+    if (reached?.to === 'rollback') {
+      // Unresolved for too long: the warning now counts as a rollback condition firing. It asks
+      // the operator (decision ROLLBACK) and never starts an automatic rollback: a person decided
+      // this was only a warning.
+      const text = `${body} (warn unresolved for ${spoken(reached.at - firedAt)}: escalated to rollback)`;
+      return {
+        level: 2,
+        state: 'breach',
+        rank: 30,
+        reason: `${label(metric, track)} ${text}`,
+        since: reached.at,
+        track,
+        firing: { severity: 'rollback', text: fired.condition.text.trim(), auto: false, graceMs: rule.graceMs },
+        escalation,
+      };
+    }
     // A rollback already pending is what the operator must hear first, even over a firing warning.
     const urgent = !isRollback && waiting?.severity === 'rollback' ? waiting : undefined;
     return {
       level: isRollback ? 2 : 1,
       state: isRollback ? 'breach' : 'warn',
-      rank: isRollback ? 30 : urgent ? 60 : 50,
-      reason: `${label(metric, track)} ${urgent ? describePending(track, metric, urgent, rule) : `${body} (${fired.severity})`}`,
+      rank: isRollback ? 30 : urgent ? 60 : reached ? 55 : 50,
+      reason: `${label(metric, track)} ${
+        urgent
+          ? describePending(track, metric, urgent, rule)
+          : reached
+            ? `${body} (warn unresolved for ${spoken(reached.at - firedAt)}: escalated to ${reached.to})`
+            : `${body} (${fired.severity})`
+      }`,
       since: firedAt,
+      ...(escalation ? { escalation } : {}),
       track,
       firing: { severity: fired.severity, text: fired.condition.text.trim(), auto: rule.auto, graceMs: rule.graceMs },
       ...(urgent ? { pending: pendingOf(track, urgent, rule) } : {}),
@@ -271,7 +320,7 @@ function describePending(track: Track, metric: Metric, run: Run, rule: Rule): st
   return `${comparison(track, metric, run.condition)}${held} (${run.severity} in ${spoken(rule.forMs - run.heldMs)})`;
 }
 
-function status(view: MetricView, rules: Rule[], verdict: Verdict): MetricStatus {
+function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile): MetricStatus {
   const { metric, series } = view;
   const judged = verdict.state !== 'nodata' && verdict.state !== 'error';
   const track = verdict.track ?? (judged ? view.tracks[0] : undefined);
@@ -301,9 +350,17 @@ function status(view: MetricView, rules: Rule[], verdict: Verdict): MetricStatus
     ...(verdict.firing ? { firing: verdict.firing } : {}),
     thresholds: thresholds(rules, track, i),
     ...(verdict.pending ? { pending: verdict.pending } : {}),
+    ...(verdict.escalation ? { escalation: withKey(verdict.escalation, profile) } : {}),
     ...(error !== undefined ? { error } : {}),
     ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}),
   };
+}
+
+/** The key of the action a warning escalated to, so the console can say which key runs it. */
+function withKey(escalation: NonNullable<MetricStatus['escalation']>, profile: Profile): NonNullable<MetricStatus['escalation']> {
+  const reached = escalation.reached;
+  const key = reached && reached.to !== 'rollback' ? profile.actions[reached.to]?.key : undefined;
+  return key !== undefined && reached ? { ...escalation, reached: { ...reached, key } } : escalation;
 }
 
 /** Of several healthy groups, show the one nearest its limit: the largest where larger is worse. */

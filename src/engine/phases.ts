@@ -4,6 +4,7 @@
 
 import { formatDuration } from '../profile/duration.js';
 import { formatValue } from '../profile/units.js';
+import { formatTimeOfDay, nextTimeOfDay } from '../profile/time-of-day.js';
 import type { Condition, Phase, Profile } from '../profile/types.js';
 import type { RolloutState } from './state.js';
 import type { ChecklistStatus, CriterionStatus, Decision, PhaseStatus } from './types.js';
@@ -96,6 +97,7 @@ export function phaseGate(
   }
 
   const checkin = nextCheckin(phase, startedAt, now);
+  const daily = nextDailyCheckin(phase, now);
   return {
     status: {
       index: phase.index,
@@ -107,7 +109,10 @@ export function phaseGate(
       ...(phase.durationMs !== undefined ? { durationMs: phase.durationMs, remainingMs } : {}),
       criteria,
       checklist,
-      ...(checkin ? { nextCheckinAt: checkin.at, checkinEveryMs: checkin.everyMs } : {}),
+      ...(checkin ? { nextCheckinAt: checkin.at } : {}),
+      ...(checkin?.everyMs !== undefined ? { checkinEveryMs: checkin.everyMs } : {}),
+      ...(checkin?.daily !== undefined ? { checkinDaily: checkin.daily } : {}),
+      ...(daily ? { dailyCheckin: daily } : {}),
     },
     reasons,
   };
@@ -123,7 +128,9 @@ export function judgementWindowMs(profile: Profile, phase: Phase, phaseStartedAt
     ...phase.rules.flatMap((r) => [r.info, r.warn, r.rollback].filter((c): c is Condition => c !== undefined)),
     ...phase.success.map((c) => c.condition),
   ];
-  let windowMs = Math.max(0, ...phase.rules.map((r) => r.forMs), ...conditions.map((c) => (c.kind === 'count' ? c.windowMs : 0)));
+  // An escalation counts from when the warning fired: `for` plus the last step's `after`.
+  const escalationMs = (r: Phase['rules'][number]) => Math.max(0, ...(r.escalate ?? []).map((e) => e.afterMs));
+  let windowMs = Math.max(0, ...phase.rules.map((r) => r.forMs + escalationMs(r)), ...conditions.map((c) => (c.kind === 'count' ? c.windowMs : 0)));
   if (phase.success.length > 0) windowMs = Math.max(windowMs, requiredHoldMs(phase));
   const usesStart =
     conditions.some((c) => 'ref' in c && c.ref === 'start') || Object.values(profile.metrics).some((m) => m.baseline?.kind === 'start');
@@ -174,10 +181,31 @@ function errorLimit(profile: Profile, phase: Phase, metric: string): number {
 }
 
 /**
+ * The next check-in: the earlier of the cadence's and the next time of day. A time-of-day check-in
+ * says which (`daily`: `09:00 Europe/Berlin`); a cadence one says its step.
+ */
+export function nextCheckin(phase: Phase, startedAt: number, now: number): { at: number; everyMs?: number; daily?: string } | undefined {
+  const cadence = nextCadenceCheckin(phase, startedAt, now);
+  const daily = nextDailyCheckin(phase, now);
+  if (daily && (!cadence || daily.at < cadence.at)) return { at: daily.at, daily: daily.time };
+  return cadence;
+}
+
+/** The next of the phase's daily check-ins (`at:`), with its time of day as written. */
+export function nextDailyCheckin(phase: Phase, now: number): { at: number; time: string } | undefined {
+  let next: { at: number; time: string } | undefined;
+  for (const time of phase.checkinTimes ?? []) {
+    const at = nextTimeOfDay(time, now);
+    if (!next || at < next.at) next = { at, time: formatTimeOfDay(time) };
+  }
+  return next;
+}
+
+/**
  * The next check-in from the cadence: `every` for `for`, then the next entry, the last entry
  * lasting for good. Check-ins fall on the phase start plus whole steps of the cadence in force.
  */
-export function nextCheckin(phase: Phase, startedAt: number, now: number): { at: number; everyMs: number } | undefined {
+function nextCadenceCheckin(phase: Phase, startedAt: number, now: number): { at: number; everyMs: number } | undefined {
   if (phase.checkins.length === 0) return undefined;
   let segmentStart = startedAt;
   for (let k = 0; k < phase.checkins.length; k++) {

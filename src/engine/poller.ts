@@ -87,7 +87,11 @@ export class Poller {
       const metric = this.profile.metrics[id];
       if (!metric) continue;
       this.jobs.push(job(metric, 'canary', metric.source, metric.query));
-      if (metric.baseline?.kind === 'query') this.jobs.push(job(metric, 'baseline', metric.baseline.source, metric.baseline.query));
+      if (metric.baseline?.kind === 'query') {
+        // An http baseline may live at another path of its source: the job asks with that path.
+        const asked = metric.baseline.path !== undefined ? { ...metric, path: metric.baseline.path } : metric;
+        this.jobs.push(job(asked, 'baseline', metric.baseline.source, metric.baseline.query));
+      }
     }
   }
 

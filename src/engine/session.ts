@@ -7,6 +7,7 @@
 import type { Profile } from '../profile/types.js';
 import type { Clock } from './clock.js';
 import { ScaledClock, realClock } from './clock.js';
+import { activeChecklist, rollbackChecklistTicked } from './checklist.js';
 import { evaluate } from './evaluate.js';
 import { Poller } from './poller.js';
 import { Recorder, readRecording } from './record.js';
@@ -44,6 +45,8 @@ export interface SessionOptions {
   backfillMs?: number;
 }
 
+/** Where a rollback checklist tick is said to belong, in the event log and the audit log's note. */
+const ROLLBACK_CHECKLIST_NOTE = 'after rollback';
 /** Events kept for the log; older ones fall off. */
 const MAX_EVENTS = 200;
 /** Output lines kept for the output pane. */
@@ -260,25 +263,39 @@ export class Session implements SessionPort {
     }
   }
 
-  /** Ticks or unticks a checklist item of the current phase, in the rollout state and the audit log. */
+  /**
+   * Ticks or unticks an item of the checklist in force (the current phase's, or the rollback
+   * checklist while rolled back), in the rollout state and the audit log.
+   */
   async toggleChecklist(item: string): Promise<void> {
     const snapshot = this.state.snapshot;
     const phase = snapshot.phase.name;
-    const current = snapshot.phase.checklist.find((c) => c.item === item);
-    if (!current) throw new Error(`"${item}" is not on the checklist of phase ${phase}`);
+    const active = activeChecklist(snapshot);
+    const current = active.items.find((c) => c.item === item);
+    if (!current) {
+      throw new Error(active.kind === 'rollback' ? `"${item}" is not on the rollback checklist` : `"${item}" is not on the checklist of phase ${phase}`);
+    }
     const checked = !current.checked;
     const at = this.clock.now();
     const by = operatorName(this.identity);
     await this.rollout.update((state) => {
+      if (active.kind === 'rollback') return rollbackChecklistTicked(state, item, checked ? { by, at } : undefined);
       const ticks = { ...(state.checklist[phase] ?? {}) };
       if (checked) ticks[item] = { by, at };
       else delete ticks[item];
       return { ...state, checklist: { ...state.checklist, [phase]: ticks } };
     });
-    this.log(`checklist ${checked ? '[x]' : '[ ]'} ${item} (${phase}) by ${this.identity.user}`, checked ? 'ok' : 'warn');
+    const where = active.kind === 'rollback' ? ROLLBACK_CHECKLIST_NOTE : phase;
+    this.log(`checklist ${checked ? '[x]' : '[ ]'} ${item} (${where}) by ${this.identity.user}`, checked ? 'ok' : 'warn');
     this.settle();
     try {
-      await this.audit.append({ ...auditContext(this.state.snapshot, this.identity, at), event: 'checklist', item, checked });
+      await this.audit.append({
+        ...auditContext(this.state.snapshot, this.identity, at),
+        event: 'checklist',
+        item,
+        checked,
+        ...(active.kind === 'rollback' ? { note: ROLLBACK_CHECKLIST_NOTE } : {}),
+      });
     } catch (error) {
       this.log(`audit log not written: ${message(error)}`, 'bad');
       this.publish();
@@ -406,7 +423,13 @@ export class Session implements SessionPort {
       this.log(`decision ${prev.decision} → ${next.decision}${next.reasons[0] ? `: ${next.reasons[0]}` : ''}`, DECISION_LEVEL[next.decision]);
     }
     const before = new Map(prev.metrics.map((m) => [m.id, m.state]));
+    const escalatedBefore = new Map(prev.metrics.map((m) => [m.id, m.escalation?.reached?.to]));
     for (const m of next.metrics) {
+      // An escalation to an action keeps the metric at warn: say it, since no state change will.
+      const reached = m.escalation?.reached;
+      if (reached && reached.to !== 'rollback' && escalatedBefore.get(m.id) !== reached.to) {
+        this.log(`${m.id} escalated to ${reached.to}${reached.key !== undefined ? ` (key ${reached.key})` : ''}: ${m.reason ?? 'warning unresolved'}`, 'bad');
+      }
       const was = before.get(m.id);
       if (was === undefined || was === m.state) continue;
       const why = m.state === 'ok' ? '' : m.reason ?? m.error ?? '';
@@ -506,7 +529,7 @@ function describeAudit(entry: AuditEntry): { text: string; level: EventLevel } |
     case 'refused':
       return { text: `${entry.action ?? 'action'} refused ${who}: ${entry.note ?? ''} [audit]`, level: 'warn' };
     case 'checklist':
-      return { text: `checklist ${entry.checked ? '[x]' : '[ ]'} ${entry.item ?? ''} (${entry.phase}) ${who} [audit]`, level: entry.checked ? 'ok' : 'warn' };
+      return { text: `checklist ${entry.checked ? '[x]' : '[ ]'} ${entry.item ?? ''} (${entry.note === ROLLBACK_CHECKLIST_NOTE ? entry.note : entry.phase}) ${who} [audit]`, level: entry.checked ? 'ok' : 'warn' };
     case 'auto-rollback-start':
       return { text: `auto-rollback countdown: ${entry.note ?? entry.metric ?? ''} [audit]`, level: 'bad' };
     case 'auto-rollback-cancel':

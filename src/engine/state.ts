@@ -17,9 +17,30 @@ export interface RolloutState {
   phaseStartedAt: number;
   /** phase name → checklist item → who ticked it and when. */
   checklist: Record<string, Record<string, { by: string; at: number }>>;
-  rolledBack: null | { at: number; by: string; phase: number | null; traffic: number };
+  /** Set by a rollback; its checklist holds the ticks of the profile's rollbackChecklist for this rollback. */
+  rolledBack: null | RolledBack;
   paused: boolean;
   history: PhaseMove[];
+  /** Set by an action with `effect: { traffic }`: the share now on the new version, within the phase. */
+  traffic?: TrafficSet | null;
+}
+
+export interface TrafficSet {
+  share: number;
+  /** The share before: the phase's, or the one an earlier traffic action set. */
+  from: number;
+  at: number;
+  by: string;
+  action: string;
+}
+
+export interface RolledBack {
+  at: number;
+  by: string;
+  phase: number | null;
+  traffic: number;
+  /** rollbackChecklist item → who ticked it and when. */
+  checklist?: Record<string, { by: string; at: number }>;
 }
 
 export function initialState(profile: string, now: number): RolloutState {
@@ -49,6 +70,7 @@ export function promoted(state: RolloutState, at: number, by: string, phaseCount
     phase: to,
     phaseStartedAt: at,
     rolledBack: null,
+    traffic: null,
     history: [...state.history, { at, from: state.phase, to, by, reason: 'promote' }],
   };
 }
@@ -65,6 +87,7 @@ export function rolledBack(
     phase: target.phase ?? state.phase,
     phaseStartedAt: at,
     rolledBack: { at, by, phase: target.phase, traffic: target.traffic },
+    traffic: null,
     history: [...state.history, { at, from: state.phase, to: target.phase, by, reason: 'rollback' }],
   };
 }
@@ -77,6 +100,22 @@ export function phaseSet(state: RolloutState, phase: number, at: number, by: str
     phase,
     phaseStartedAt: at,
     rolledBack: null,
+    traffic: null,
     history: [...state.history, { at, from: state.phase, to: phase, by, reason: 'set' }],
   };
+}
+
+/** The share users get now: a rollback's, else a traffic action's, else the phase's. */
+export function currentTraffic(state: RolloutState, phaseTraffic: number): number {
+  return state.rolledBack?.traffic ?? state.traffic?.share ?? phaseTraffic;
+}
+
+/** `reduced from 15%`: what a traffic action (a partial rollback) did to the share, as every output says it. */
+export function trafficChange(traffic: { share: number; from: number }): string {
+  return traffic.share === traffic.from ? `unchanged from ${traffic.from}%` : `${traffic.share < traffic.from ? 'reduced' : 'raised'} from ${traffic.from}%`;
+}
+
+/** The state after an action set the traffic share (`effect: { traffic }`); the phase stays. */
+export function trafficSet(state: RolloutState, share: number, phaseTraffic: number, at: number, by: string, action: string): RolloutState {
+  return { ...state, traffic: { share, from: currentTraffic(state, phaseTraffic), at, by, action } };
 }

@@ -59,6 +59,11 @@ export interface MetricStatus {
   /** The thresholds that apply, for the table: `warn > 1%`, `rollback > 2%`. */
   thresholds: { severity: Severity; text: string; threshold?: number }[];
   pending?: { since: number; forMs: number; remainingMs: number };
+  /** A firing warning's escalation (rule `escalate:`): the step reached, and the next one with its countdown. */
+  escalation?: {
+    reached?: { to: string; at: number; key?: string };
+    next?: { to: string; at: number; remainingMs: number };
+  };
   error?: string;
   /** The sentence a person reads aloud: `error_rate 2.4% > 2% for 5m (rollback)`. */
   reason?: string;
@@ -77,6 +82,8 @@ export interface CriterionStatus {
 
 export interface ChecklistStatus {
   item: string;
+  /** The heading it is listed under (rollbackChecklist groups). */
+  group?: string;
   checked: boolean;
   by?: string;
   at?: number;
@@ -95,6 +102,10 @@ export interface PhaseStatus {
   checklist: ChecklistStatus[];
   nextCheckinAt?: number;
   checkinEveryMs?: number;
+  /** When the next check-in is a daily one: its time of day, `09:00 Europe/Berlin`. */
+  checkinDaily?: string;
+  /** The next daily check-in (`at:`), shown beside a cadence that comes sooner. */
+  dailyCheckin?: { at: number; time: string };
 }
 
 export interface Snapshot {
@@ -106,6 +117,10 @@ export interface Snapshot {
   metrics: MetricStatus[];
   phase: PhaseStatus;
   rolledBack?: { at: number; traffic: number; phase: number | null };
+  /** A traffic action set the share within the phase (a partial rollback): now `share`, before `from`. */
+  traffic?: { share: number; from: number; at: number; by: string; action: string };
+  /** While rolled back: the profile's rollbackChecklist with its ticks (absent when it has none). */
+  rollbackChecklist?: ChecklistStatus[];
   /** A rollback rule with `auto: true` is firing: the countdown belongs to whoever holds the lock. */
   autoRollback?: { metric: string; text: string; firedAt: number; graceMs: number };
 }

@@ -10,8 +10,10 @@ import { formatPath, type PathIssue, type PathSegment } from './issues.js';
 import { checkPromQL } from './promql.js';
 import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig, NotifyEvent } from './schema.js';
 import { didYouMean } from './suggest.js';
-import type { Action, ActionEffect, Baseline, Condition, Criterion, Metric, Phase, Profile, Query, Rule } from './types.js';
+import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, Metric, Phase, Profile, Query, RollbackItem, Rule } from './types.js';
+import { formatDuration } from './duration.js';
 import { convert } from './units.js';
+import { isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -132,8 +134,18 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
 
   const rollbackTo = compileRollbackTo(parsed, phases, broken, error);
   const actions = compileActions(parsed.actions ?? {}, broken, error);
+  const rollbackChecklist = compileRollbackChecklist(parsed, error);
   const notify = (parsed.notify ?? []).map((n, i) => {
-    checkUrl(n.url, ['http:', 'https:'], ['notify', i, 'url'], error);
+    if (n.type === 'command') {
+      n.run.forEach((arg, j) => {
+        for (const name of unknownPlaceholders(arg)) {
+          error(['notify', i, 'run', j], `unknown placeholder {{${name}}}${didYouMean(name, PLACEHOLDERS)}; known: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(' ')}`);
+        }
+      });
+    } else {
+      checkUrl(n.url, ['http:', 'https:'], ['notify', i, 'url'], error);
+    }
+    if (n.every !== undefined && n.every <= 0) error(['notify', i, 'every'], 'every must be longer than 0');
     return { ...n, on: n.on ?? [...DEFAULT_NOTIFY_ON] };
   });
 
@@ -154,6 +166,7 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
     phases,
     rollbackTo,
     actions,
+    rollbackChecklist,
     notify,
     secrets: [...new Set(opts.secrets)].filter((s) => s !== ''),
   };
@@ -210,12 +223,20 @@ function compileMetric(
   else if (m.baseline) {
     const sourceId = m.baseline.source ?? m.source;
     const baselineSource = parsed.sources[sourceId];
+    // Without a query of its own, the baseline asks the same question of another path.
+    const query = m.baseline.query ?? m.query;
+    if (m.baseline.query === undefined && m.baseline.path === undefined) {
+      error([...path, 'baseline'], 'a baseline map needs query: (the control group\'s query) or, for an http source, path: (where the control group is read); or use select:');
+    }
     if (!baselineSource && !broken.sources.has(sourceId)) {
       error([...path, 'baseline', 'source'], `unknown source "${sourceId}"${didYouMean(sourceId, Object.keys(parsed.sources))}; sources: ${list(Object.keys(parsed.sources))}`);
     } else if (baselineSource) {
-      checkQuery(m.baseline.query, baselineSource, [...path, 'baseline', 'query'], error);
+      if (m.baseline.path !== undefined && baselineSource.type !== 'http') {
+        error([...path, 'baseline', 'path'], `path: applies to http sources; source ${sourceId} is ${baselineSource.type}`);
+      }
+      checkQuery(query, baselineSource, [...path, 'baseline', m.baseline.query !== undefined ? 'query' : 'path'], error);
     }
-    baseline = { kind: 'query', query: m.baseline.query, source: sourceId };
+    baseline = { kind: 'query', query, source: sourceId, ...(m.baseline.path !== undefined ? { path: m.baseline.path } : {}) };
   }
 
   const sourceTimeout = source && 'timeout' in source ? source.timeout : undefined;
@@ -297,7 +318,8 @@ function capacity(metric: Metric, profileRules: Rule[], phases: Phase[], history
   };
   const rules = [...profileRules, ...phases.flatMap((p) => p.rules)].filter((r) => r.metric === metric.id);
   for (const rule of rules) {
-    longest = Math.max(longest, rule.forMs);
+    // An escalation is timed from when the warning fired: the run must still be in the buffer.
+    longest = Math.max(longest, rule.forMs + Math.max(0, ...(rule.escalate ?? []).map((e) => e.afterMs)));
     consider(rule.info);
     consider(rule.warn);
     consider(rule.rollback);
@@ -347,10 +369,12 @@ function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule
     const hasRollbackAction = Object.entries(ctx.actions).some(([id, a]) => effectOf(id, a) === 'rollback');
     if (!hasRollbackAction && ctx.broken.actions.size === 0) ctx.error([...path, 'auto'], 'auto: true needs a rollback action; add actions.rollback with the command to run');
   }
+  const escalate = compileEscalation(r, path, ctx);
   return {
     metric: r.metric,
     ...(r.title !== undefined ? { title: r.title } : {}),
     ...conditions,
+    ...(escalate ? { escalate } : {}),
     forMs: r.for ?? 0,
     nodata: r.nodata ?? ctx.defaults.nodata,
     errorLimit: r.errorLimit ?? ctx.defaults.errorLimit,
@@ -359,6 +383,32 @@ function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule
     graceMs: r.grace ?? DEFAULTS.graceMs,
     origin: formatPath(path),
   };
+}
+
+/** Steps of a warning's escalation: later each time, each to rollback or to an action that is not promote. */
+function compileEscalation(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Escalation[] | undefined {
+  if (r.escalate === undefined) return undefined;
+  const steps = Array.isArray(r.escalate) ? r.escalate : [r.escalate];
+  const at = (i: number): PathSegment[] => (Array.isArray(r.escalate) ? [...path, 'escalate', i] : [...path, 'escalate']);
+  if (r.warn === undefined) {
+    ctx.error([...path, 'escalate'], `escalate: needs a warn: condition on the rule for ${r.metric}; it escalates a warning that is not resolved in time`);
+  }
+  const targets = ['rollback', ...Object.keys(ctx.actions).filter((id) => id !== 'rollback')];
+  steps.forEach((step, i) => {
+    if (step.after <= 0) ctx.error([...at(i), 'after'], 'after must be longer than 0');
+    const before = steps[i - 1];
+    if (before && step.after <= before.after) {
+      ctx.error([...at(i), 'after'], `each step must come later than the one before: ${formatDuration(step.after)} is not after ${formatDuration(before.after)} (both count from when the warning fired)`);
+    }
+    if (step.to === 'rollback') return;
+    const action = ctx.actions[step.to];
+    if (!action && !ctx.broken.actions.has(step.to)) {
+      ctx.error([...at(i), 'to'], `unknown action "${step.to}"${didYouMean(step.to, targets)}; escalate to rollback or to one of the actions: ${list(targets)}`);
+    } else if (action && effectOf(step.to, action) === 'promote') {
+      ctx.error([...at(i), 'to'], `a warning cannot escalate to "${step.to}": it promotes; escalate to rollback or to an action such as a partial rollback`);
+    }
+  });
+  return steps.map((s) => ({ afterMs: s.after, to: s.to }));
 }
 
 function knownMetric(id: string, path: PathSegment[], ctx: RuleContext): Metric | undefined {
@@ -400,12 +450,37 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     const condition = metric ? compileCondition(c.condition, metric, at, ctx.error) : undefined;
     if (condition) success.push({ metric: c.metric, condition, text: c.text });
   });
-  const checkins = p.checkins ?? [];
-  checkins.forEach((c, i) => {
-    if (c.every <= 0) ctx.error([...path, 'checkins', i, 'every'], 'every must be longer than 0');
-    if (c.for === undefined && i < checkins.length - 1) {
-      ctx.error([...path, 'checkins', i], 'only the last check-in cadence may leave out for: (how long it lasts)');
+  const all = p.checkins ?? [];
+  const checkins: { every: number; for?: number }[] = [];
+  const checkinTimes: TimeOfDay[] = [];
+  const lastCadence = all.reduce((last, c, i) => (c.every !== undefined ? i : last), -1);
+  all.forEach((c, i) => {
+    const at = [...path, 'checkins', i];
+    if (c.every !== undefined && c.at !== undefined) {
+      ctx.error([...at, 'at'], 'a check-in is either a cadence (every:) or times of day (at:), not both; write them as two entries');
+      return;
     }
+    if (c.at !== undefined) {
+      if (c.for !== undefined) ctx.error([...at, 'for'], 'for: is how long a cadence (every:) lasts; a check-in at a time of day happens every day of the phase');
+      if (c.zone !== undefined && !isTimeZone(c.zone)) {
+        ctx.error([...at, 'zone'], `unknown time zone "${c.zone}"${didYouMean(c.zone, knownTimeZones())}; use an IANA zone such as Europe/Berlin or UTC`);
+      }
+      for (const text of Array.isArray(c.at) ? c.at : [c.at]) {
+        const time = parseTimeOfDay(text);
+        if (time) checkinTimes.push({ ...time, ...(c.zone !== undefined ? { zone: c.zone } : {}) });
+      }
+      return;
+    }
+    if (c.every === undefined) {
+      ctx.error(at, 'a check-in needs every: (a cadence, e.g. every: 15m) or at: (a time of day, e.g. at: "09:00")');
+      return;
+    }
+    if (c.zone !== undefined) ctx.error([...at, 'zone'], 'zone: belongs to check-ins at a time of day (at:)');
+    if (c.every <= 0) ctx.error([...at, 'every'], 'every must be longer than 0');
+    if (c.for === undefined && i < lastCadence) {
+      ctx.error(at, 'only the last check-in cadence may leave out for: (how long it lasts)');
+    }
+    checkins.push({ every: c.every, ...(c.for !== undefined ? { for: c.for } : {}) });
   });
   const own = (p.rules ?? []).map((r, i) => compileRule(r, [...path, 'rules', i], ctx));
   const replaced = new Set(own.map((r) => r.metric));
@@ -420,6 +495,7 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     success,
     checklist: [...(index === 0 ? (parsed.checklist ?? []) : []), ...(p.checklist ?? [])],
     checkins: checkins.map((c) => ({ everyMs: c.every, ...(c.for !== undefined ? { forMs: c.for } : {}) })),
+    ...(checkinTimes.length > 0 ? { checkinTimes } : {}),
     rules: [...profileRules.filter((r) => !replaced.has(r.metric)), ...own],
   };
 }
@@ -438,9 +514,31 @@ function compileRollbackTo(parsed: ProfileParsed, phases: Phase[], broken: Broke
   return { phase: phase.index, traffic: phase.traffic };
 }
 
+/** Ticks are kept by item text, so an item may appear once in the whole list. */
+function compileRollbackChecklist(parsed: ProfileParsed, error: Report): RollbackItem[] {
+  const items: RollbackItem[] = [];
+  const seen = new Map<string, string>();
+  (parsed.rollbackChecklist ?? []).forEach((entry, i) => {
+    const group = typeof entry === 'string' ? undefined : entry.group;
+    const texts = typeof entry === 'string' ? [entry] : entry.items;
+    texts.forEach((item, j) => {
+      const path: PathSegment[] = typeof entry === 'string' ? ['rollbackChecklist', i] : ['rollbackChecklist', i, 'items', j];
+      const earlier = seen.get(item);
+      if (earlier !== undefined) {
+        error(path, `"${item}" is already on the rollback checklist (${earlier}); each item may appear once`);
+        return;
+      }
+      seen.set(item, formatPath(path));
+      items.push({ item, ...(group !== undefined ? { group } : {}) });
+    });
+  });
+  return items;
+}
+
 // ── actions ────────────────────────────────────────────────────────────────────────────────
 
 function effectOf(id: string, a: ActionParsed): ActionEffect {
+  if (typeof a.effect === 'object') return 'traffic';
   return a.effect ?? (id === 'promote' ? 'promote' : id === 'rollback' ? 'rollback' : 'none');
 }
 
@@ -471,12 +569,14 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
       ...(key !== undefined ? { key } : {}),
       run: a.run,
       shell: a.shell ?? false,
-      confirm: a.confirm ?? (effect === 'rollback' ? 'typed' : 'yes'),
+      // Taking traffic away is as destructive as a rollback.
+      confirm: a.confirm ?? (effect === 'rollback' || effect === 'traffic' ? 'typed' : 'yes'),
       timeoutMs: a.timeout ?? DEFAULTS.actionTimeoutMs,
       env: a.env ?? {},
       ...(a.cwd !== undefined ? { cwd: a.cwd } : {}),
       ...(a.then !== undefined ? { then: a.then } : {}),
       effect,
+      ...(typeof a.effect === 'object' ? { traffic: a.effect.traffic } : {}),
     };
   }
   checkThenCycles(parsed, error);

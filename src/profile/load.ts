@@ -234,7 +234,7 @@ function explain(issue: ZodIssue, base: PathSegment[], data: unknown): PathIssue
       return error(`expected ${expected}, found ${describeValue(value)}`);
     }
     case 'unrecognized_keys':
-      return unknownKeys(issue.keys, path, allowedKeys(schemaAt(path, data)));
+      return unknownKeys(issue.keys, path, allowedKeys(taggedBranch(schemaAt(path, data), value)));
     case 'invalid_key': {
       const why = issue.issues[0]?.message ?? 'not a valid id';
       return error(`"${String(path[path.length - 1])}" is not a valid id: ${why}`, 'key');
@@ -363,12 +363,19 @@ function branchFor(schema: Schema | undefined, value: unknown): Schema | undefin
     const tag = (value as Record<string, unknown>)[discriminator];
     const match = objects.find((o) => {
       const field = (o.shape as Record<string, Schema>)[discriminator];
-      return field instanceof z.ZodLiteral && field.values.has(tag as never);
+      return (field instanceof z.ZodLiteral && field.values.has(tag as never)) || (field instanceof z.ZodEnum && (field.options as unknown[]).includes(tag));
     });
     if (match) return match;
   }
   const overlap = (o: z.ZodObject): number => keys.filter((k) => k in o.shape).length;
   return objects.reduce((a, b) => (overlap(b) > overlap(a) ? b : a));
+}
+
+/** The branch of a discriminated union its tag names (`type: command`), else the schema as it is. */
+function taggedBranch(schema: Schema | undefined, value: unknown): Schema | undefined {
+  if (!(schema instanceof z.ZodDiscriminatedUnion)) return schema;
+  const branch = branchFor(schema, value);
+  return branch instanceof z.ZodObject && String(schema.def.discriminator) in (value as object) ? branch : schema;
 }
 
 function allowedKeys(schema: Schema | undefined): string[] {

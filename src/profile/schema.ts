@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseDuration, DURATION_FORMS } from './duration.js';
 import { parseCondition, parseCriterion } from './condition.js';
 import { UNITS } from './units.js';
+import { TIME_OF_DAY } from './time-of-day.js';
 
 const duration = z
   .string()
@@ -151,12 +152,16 @@ const baseline = z
   .union([
     z.number(),
     z.literal('start'),
-    z.strictObject({ query: z.union([z.string(), scrapeSelector]), source: z.string().optional() }),
+    z.strictObject({
+      query: z.union([z.string(), scrapeSelector]).optional().meta({ description: "The control group's query (default: the metric's own, with path:)" }),
+      source: z.string().optional(),
+      path: z.string().optional().meta({ description: 'http: the path the control group is read from, appended to the source URL (default: the metric path)' }),
+    }),
     z.strictObject({ select: stringMap }),
   ])
   .meta({
     description:
-      'The control group: a query (the legacy pipeline, the stable track), `select` (another series of the same answer), `start` (the value when the phase began) or a fixed number',
+      'The control group: a query (the legacy pipeline, the stable track) and/or, for http, another path; `select` (another series of the same answer), `start` (the value when the phase began) or a fixed number',
   });
 
 export const metricSchema = z.strictObject({
@@ -181,6 +186,11 @@ export const metricSchema = z.strictObject({
 
 // ── rules, phases, actions ─────────────────────────────────────────────────────────────────
 
+const escalationStep = z.strictObject({
+  after: duration.meta({ description: 'How long the warning has fired, unresolved, before this step (counted from when it fired)' }),
+  to: z.string().meta({ description: 'rollback, or the id of an action to run (e.g. reduce)' }),
+});
+
 export const ruleSchema = z.strictObject({
   metric: z.string(),
   title: z.string().optional(),
@@ -193,11 +203,26 @@ export const ruleSchema = z.strictObject({
   onError: z.enum(['hold', 'rollback']).optional().meta({ description: 'What `error` means; a rollback on errors alone only when this says so' }),
   auto: z.boolean().optional().meta({ description: 'Run the rollback action automatically when the rollback condition fires (or nodata: breach, onError: rollback)' }),
   grace: duration.optional().meta({ description: 'Countdown before an automatic rollback (default 60s)' }),
+  escalate: z
+    .union([escalationStep, z.array(escalationStep).min(1)])
+    .optional()
+    .meta({ description: 'A warning not resolved in time escalates: to rollback (the decision becomes ROLLBACK) or to a named action (e.g. reduce)' }),
 });
 
+const timeOfDay = z
+  .string()
+  .regex(TIME_OF_DAY, 'use a time of day as 24-hour HH:MM, e.g. "09:00"')
+  .meta({ description: 'A time of day, 24-hour HH:MM', examples: ['09:00', '17:30'] });
+
+/** A cadence (`every`, for `for`) or times of day (`at`, in `zone`); the compiler says which fits. */
 const checkin = z.strictObject({
-  every: duration,
-  for: duration.optional().meta({ description: 'How long this cadence lasts; the last entry may omit it' }),
+  every: duration.optional().meta({ description: 'A cadence: a check-in every this long from the phase start' }),
+  for: duration.optional().meta({ description: 'How long this cadence lasts; the last cadence may omit it' }),
+  at: z
+    .union([timeOfDay, z.array(timeOfDay).min(1)])
+    .optional()
+    .meta({ description: 'A check-in every day at this time of day (or these), e.g. "09:00"' }),
+  zone: z.string().optional().meta({ description: 'IANA time zone of at:, e.g. Europe/Berlin (default: the local zone)' }),
 });
 
 export const phaseSchema = z.strictObject({
@@ -209,7 +234,10 @@ export const phaseSchema = z.strictObject({
   hold: duration.optional().meta({ description: 'How long success criteria must hold (default: defaults.hold, 30m)' }),
   success: z.array(criterion).optional(),
   checklist: z.array(z.string()).optional(),
-  checkins: z.array(checkin).optional().meta({ description: 'Check-in cadence, e.g. every 15m for 8h, then every 30m' }),
+  checkins: z
+    .array(checkin)
+    .optional()
+    .meta({ description: 'Check-ins: a cadence (every 15m for 8h, then every 30m) and/or times of day (at: "09:00")' }),
   rules: z.array(ruleSchema).optional().meta({ description: 'Added to the profile rules; a rule for the same metric replaces it' }),
 });
 
@@ -225,20 +253,46 @@ export const actionSchema = z.strictObject({
   cwd: z.string().optional(),
   then: z.string().optional().meta({ description: 'Another action to run after this one succeeds' }),
   effect: z
-    .enum(['promote', 'rollback', 'none'])
+    .union([
+      z.enum(['promote', 'rollback', 'none']),
+      z.strictObject({
+        traffic: z
+          .union([z.number().min(0).max(100), z.literal('prev')])
+          .meta({ description: 'The share now on the new version, 0..100, or prev (the previous phase\'s share)' }),
+      }),
+    ])
     .optional()
-    .meta({ description: 'What success does to the rollout state (default: by name)' }),
+    .meta({ description: 'What success does to the rollout state (default: by name); { traffic: 5 } records a partial rollback' }),
 });
+
+const rollbackChecklistEntry = z.union([
+  z.string(),
+  z.strictObject({
+    group: z.string().meta({ description: 'A heading, e.g. "Immediate (0-30 minutes)"' }),
+    items: z.array(z.string()).min(1, 'a group needs at least one item'),
+  }),
+]);
 
 const notifyEvent = z.enum(['hold', 'rollback', 'breach', 'warn', 'action', 'recovered', 'promote']);
 
-export const notifySchema = z.strictObject({
-  type: z.enum(['slack', 'webhook']),
-  url: z.string(),
-  headers: stringMap.optional(),
+const notifyCommon = {
   on: z.array(notifyEvent).optional(),
   timeout: duration.optional(),
-});
+  every: duration.optional().meta({ description: 'Also send a status summary this often (e.g. 4h), whatever happens' }),
+};
+
+export const notifySchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.enum(['slack', 'webhook']), url: z.string(), headers: stringMap.optional(), ...notifyCommon }),
+  z.strictObject({
+    type: z.literal('command'),
+    run: z
+      .array(z.string())
+      .min(1)
+      .meta({ description: 'argv (no shell); the message arrives on stdin, e.g. [mail, -s, "rollcall {{profile.name}}", ops@example.com]' }),
+    env: stringMap.optional(),
+    ...notifyCommon,
+  }),
+]);
 
 export const profileSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -266,6 +320,10 @@ export const profileSchema = z.strictObject({
     .optional()
     .meta({ description: 'Where a rollback leaves the rollout: a phase name or a traffic share (default 0)' }),
   checklist: z.array(z.string()).optional().meta({ description: 'Go/no-go items, ticked before the first promote' }),
+  rollbackChecklist: z
+    .array(rollbackChecklistEntry)
+    .optional()
+    .meta({ description: 'What to do once rolled back: items, or titled groups of items (immediate, short-term …); shown and ticked while the rollout is rolled back' }),
   actions: z.record(identifier, actionSchema).optional(),
   notify: z.array(notifySchema).optional(),
 });

@@ -4,14 +4,16 @@
 
 import type { Condition, Reference } from './condition.js';
 import type { Unit } from './units.js';
+import type { TimeOfDay } from './time-of-day.js';
 import type { NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig } from './schema.js';
 
-export type { Condition, Reference, Unit, NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig };
+export type { Condition, Reference, Unit, NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig, TimeOfDay };
 
 export type Query = string | ScrapeSelector;
 
 export type Baseline =
-  | { kind: 'query'; query: Query; source: string }
+  /** `path`: an http baseline read from another path of its source. */
+  | { kind: 'query'; query: Query; source: string; path?: string }
   | { kind: 'select'; labels: Record<string, string> }
   | { kind: 'start' }
   | { kind: 'value'; value: number };
@@ -52,8 +54,16 @@ export interface Rule {
   onError: 'hold' | 'rollback';
   auto: boolean;
   graceMs: number;
+  /** Steps a firing warning escalates through while unresolved, earliest first. */
+  escalate?: Escalation[];
   /** Where the rule was written: `rules[2]` or `phases[1].rules[0]`. */
   origin: string;
+}
+
+/** `to`: `rollback` (the rule judges at rollback severity) or an action id (suggested, HOLD stays). */
+export interface Escalation {
+  afterMs: number;
+  to: string;
 }
 
 export interface Criterion {
@@ -78,12 +88,16 @@ export interface Phase {
   success: Criterion[];
   /** Phase items; phase 0 also carries the profile's go/no-go checklist first. */
   checklist: string[];
+  /** Cadence check-ins (`every`), in order. */
   checkins: Checkin[];
+  /** Daily check-ins at a time of day (`at`), each in its zone; they run beside the cadence. */
+  checkinTimes?: TimeOfDay[];
   /** Effective rules: the profile's, with this phase's additions and per-metric overrides. */
   rules: Rule[];
 }
 
-export type ActionEffect = 'promote' | 'rollback' | 'none';
+/** `traffic`: the action sets the share on the new version without moving the phase (a partial rollback). */
+export type ActionEffect = 'promote' | 'rollback' | 'none' | 'traffic';
 
 export interface Action {
   id: string;
@@ -98,6 +112,13 @@ export interface Action {
   cwd?: string;
   then?: string;
   effect: ActionEffect;
+  /** For effect `traffic`: the share it sets, or `prev` for the previous phase's. */
+  traffic?: number | 'prev';
+}
+
+export interface RollbackItem {
+  item: string;
+  group?: string;
 }
 
 export interface Profile {
@@ -124,6 +145,8 @@ export interface Profile {
   /** Where a rollback leaves the rollout: a phase index, or null for `traffic` outside any phase. */
   rollbackTo: { phase: number | null; traffic: number };
   actions: Record<string, Action>;
+  /** Items to tick once the rollout is rolled back, in order, each with its group heading if any. */
+  rollbackChecklist?: RollbackItem[];
   notify: NotifyTarget[];
   /** Values interpolated from secret-looking variables and credentials: redacted wherever text leaves. */
   secrets: string[];

@@ -2,6 +2,7 @@
 // own state (selection, questions, frozen copy), and publishes a view model that changes only
 // when the frame would — so a poll that changes nothing visible costs no render at all.
 
+import { activeChecklist } from '../engine/checklist.js';
 import type { ConsoleState } from './console-state.js';
 import { buildKeymap, keyName, splitKeys, type Command, type KeyPress, type Keymap } from './keymap.js';
 import type { TerminalSize } from './layout.js';
@@ -152,7 +153,7 @@ export class ConsoleController {
   private move(step: 1 | -1, live: ConsoleState): void {
     const clamp = (n: number, count: number) => Math.max(0, Math.min(count - 1, n));
     if (this.ui.focus === 'checklist') {
-      return this.set({ checklistCursor: clamp(this.ui.checklistCursor + step, live.snapshot.phase.checklist.length) });
+      return this.set({ checklistCursor: clamp(this.ui.checklistCursor + step, activeChecklist(live.snapshot).items.length) });
     }
     if (this.ui.focus === 'log') {
       // Down goes towards the newest event.
@@ -162,12 +163,12 @@ export class ConsoleController {
   }
 
   private nextPane(live: ConsoleState): Pane {
-    const order: Pane[] = live.snapshot.phase.checklist.length > 0 ? ['metrics', 'checklist', 'log'] : ['metrics', 'log'];
+    const order: Pane[] = activeChecklist(live.snapshot).items.length > 0 ? ['metrics', 'checklist', 'log'] : ['metrics', 'log'];
     return order[(order.indexOf(this.ui.focus) + 1) % order.length]!;
   }
 
   private toggleChecklist(live: ConsoleState): void {
-    const items = live.snapshot.phase.checklist;
+    const items = activeChecklist(live.snapshot).items;
     if (items.length === 0) return this.flash(`phase ${live.snapshot.phase.name} has no checklist`, 'info', live);
     if (this.ui.focus !== 'checklist') return this.set({ focus: 'checklist', ...this.flashPatch('tab moved to the checklist: space ticks the selected item', 'info', live) });
     if (live.mode.readOnly) return this.flash(`read-only (${live.mode.readOnlyReason ?? 'read-only'}): the checklist cannot change`, 'warn', live);

@@ -4,7 +4,7 @@
 import type { Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
 import type { Decision } from '../engine/types.js';
-import type { RolloutState } from '../engine/state.js';
+import { trafficChange, type RolloutState } from '../engine/state.js';
 import { formatClock, formatClockSeconds, formatElapsed } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, parts, s, spread, type Line, type Span, type Tone } from './line.js';
@@ -50,12 +50,15 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
     // After a rollback the phase's share is no longer what users get: show the traffic now.
     state.rollout.rolledBack
       ? [s(`${state.rollout.rolledBack.traffic}% traffic`, 'bad', { bold: true }), s(` (was ${phase.traffic}%)`, 'muted')]
-      : [s(`${phase.traffic}% traffic`)],
+      : snapshot.traffic
+        ? [s(`${snapshot.traffic.share}% traffic`, 'warn', { bold: true }), s(` (${trafficChange(snapshot.traffic)})`, 'muted')]
+        : [s(`${phase.traffic}% traffic`)],
     [s(`${formatElapsed(phase.elapsedMs)}${phase.durationMs !== undefined ? ` of ${formatDuration(phase.durationMs)}` : ''} in phase`)],
     [s(fresh.text, fresh.tone)],
   ];
   if (phase.criteria.length > 0) items.push([s(`criteria ${metCount}/${phase.criteria.length}`, metCount === phase.criteria.length ? 'ok' : 'warn')]);
-  if (phase.checklist.length > 0) items.push([checklistTally(phase.checklist)]);
+  if (snapshot.rollbackChecklist) items.push([checklistTally(snapshot.rollbackChecklist, 'after rollback')]);
+  else if (phase.checklist.length > 0) items.push([checklistTally(phase.checklist)]);
   return [line1, parts(items, w), clip(headline, w)];
 }
 

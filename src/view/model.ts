@@ -14,7 +14,7 @@ import { tableLines } from './table.js';
 import { timelineLines, timelineNeed } from './timeline.js';
 import { chartLines } from './chart-pane.js';
 import { logLines, outputLines } from './activity.js';
-import { checklistLines } from './checklist.js';
+import { checklistLines, checklistNeed } from './checklist.js';
 import { sourcesLines } from './sources.js';
 import { confirmHeight, confirmLines, countdownLines, footerLine, helpLines } from './dialogs.js';
 
@@ -60,7 +60,7 @@ export function buildModel(input: ModelInput): ViewModel {
   const layout = planLayout(input.size, {
     metrics: state.snapshot.metrics.length,
     timeline: timelineNeed(state.profile),
-    checklist: state.snapshot.phase.checklist.length,
+    checklist: checklistNeed(state.snapshot),
     output: input.live.output ? Math.max(1, input.live.output.lines.length) : 0,
     confirm: confirmHeight(ui),
     countdown: input.live.countdown !== undefined,

@@ -67,6 +67,14 @@ function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string;
   if (status.state === 'error' && status.error) return { text: status.error, tone: 'bad' };
   if (status.state === 'breach' && status.firing?.auto && countdownAuto) return { text: 'auto-rollback', tone: 'bad' };
   if (status.state === 'stale' && status.error) return { text: status.error, tone: 'warn' };
+  const escalation = status.escalation;
+  if (escalation?.reached?.to === 'rollback' && status.state === 'breach') return { text: 'escalated to rollback', tone: 'bad' };
+  if (escalation?.reached && status.state === 'warn') {
+    const key = escalation.reached.key !== undefined ? ` (${escalation.reached.key})` : '';
+    const then = escalation.next ? `; ${escalation.next.to} in ${formatCountdown(escalation.next.remainingMs)}` : '';
+    return { text: `escalated: ${escalation.reached.to}${key}${then}`, tone: 'bad' };
+  }
+  if (escalation?.next && status.state === 'warn') return { text: `escalates to ${escalation.next.to} in ${formatCountdown(escalation.next.remainingMs)}`, tone: 'warn' };
   return { text: '' };
 }
 

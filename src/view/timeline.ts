@@ -40,7 +40,15 @@ export function timelineLines(input: ModelInput, layout: Layout, height: number)
       : isCurrent || done ? `${formatElapsed(elapsed)}/${formatDuration(phase.durationMs)}` : `${formatDuration(phase.durationMs)} min`;
     const count = isCurrent ? current.criteria.length : phase.success.length;
     const criteria = count === 0 ? 'no criteria' : isCurrent ? `criteria ${current.criteria.filter((c) => c.met === true).length}/${count}` : `${count} criteria`;
-    const status = isCurrent ? (rollout.rolledBack ? 'rolled back' : 'current') : done ? 'done' : 'next';
+    const status = isCurrent
+      ? rollout.rolledBack
+        ? 'rolled back'
+        : snapshot.traffic
+          ? `current, ${snapshot.traffic.share < snapshot.traffic.from ? 'reduced' : 'set'} to ${snapshot.traffic.share}%`
+          : 'current'
+      : done
+        ? 'done'
+        : 'next';
     lines.push(
       clip(
         [
@@ -83,7 +91,13 @@ function currentPhaseDetails(input: ModelInput, w: number): Line[] {
   if (phase.checklist.length > 0) second.push([checklistTally(phase.checklist)]);
   if (phase.nextCheckinAt !== undefined) {
     const inMs = phase.nextCheckinAt - input.state.now;
-    second.push([s(`next check-in ${formatClock(phase.nextCheckinAt)} (${inMs <= 0 ? 'due now' : `in ${formatElapsed(inMs)}`}${phase.checkinEveryMs ? `, every ${formatDuration(phase.checkinEveryMs)}` : ''})`)]);
+    const cadence = phase.checkinDaily !== undefined ? `, daily ${phase.checkinDaily}` : phase.checkinEveryMs ? `, every ${formatDuration(phase.checkinEveryMs)}` : '';
+    second.push([s(`next check-in ${formatClock(phase.nextCheckinAt)} (${inMs <= 0 ? 'due now' : `in ${formatElapsed(inMs)}`}${cadence})`)]);
+  }
+  // A cadence check-in comes first most of the day; the daily one (the standup) is still worth knowing.
+  if (phase.dailyCheckin && phase.checkinDaily === undefined) {
+    const inMs = phase.dailyCheckin.at - input.state.now;
+    second.push([s(`daily ${phase.dailyCheckin.time} ${inMs <= 0 ? 'due now' : `in ${formatElapsed(inMs)}`}`)]);
   }
   if (phase.remainingMs !== undefined) second.push([s(phase.remainingMs > 0 ? `minimum duration reached in ${formatElapsed(phase.remainingMs)}` : 'minimum duration reached', 'muted')]);
   return [clip(gates, w), second.length > 0 ? [s('     '), ...parts(second, w - 5)] : [s('     no checklist or check-ins', 'muted')]];

@@ -44,7 +44,7 @@ export function buildProfile(input: ProfileInput): Profile {
     let baseline: Baseline | undefined;
     if (typeof m.baseline === 'number') baseline = { kind: 'value', value: m.baseline };
     else if (m.baseline === 'start') baseline = { kind: 'start' };
-    else if (m.baseline && 'query' in m.baseline) baseline = { kind: 'query', query: m.baseline.query, source: m.baseline.source ?? m.source };
+    else if (m.baseline && 'query' in m.baseline) baseline = { kind: 'query', query: m.baseline.query ?? m.query, source: m.baseline.source ?? m.source, ...(m.baseline.path !== undefined ? { path: m.baseline.path } : {}) };
     else if (m.baseline && 'select' in m.baseline) baseline = { kind: 'select', labels: m.baseline.select };
     metrics[id] = {
       id,
@@ -100,7 +100,7 @@ export function buildProfile(input: ProfileInput): Profile {
         text: c.text,
       })),
       checklist: [...(index === 0 ? (parsed.checklist ?? []) : []), ...(p.checklist ?? [])],
-      checkins: (p.checkins ?? []).map((c) => ({ everyMs: c.every, ...(c.for !== undefined ? { forMs: c.for } : {}) })),
+      checkins: (p.checkins ?? []).flatMap((c) => (c.every === undefined ? [] : [{ everyMs: c.every, ...(c.for !== undefined ? { forMs: c.for } : {}) }])),
       rules: [...profileRules.filter((r) => !replaced.has(r.metric)), ...own],
     };
   });
@@ -116,6 +116,7 @@ export function buildProfile(input: ProfileInput): Profile {
     phases,
     rollbackTo: { phase: null, traffic: typeof parsed.rollbackTo === 'number' ? parsed.rollbackTo : 0 },
     actions: {},
+    rollbackChecklist: [],
     notify: [],
     secrets: [],
   };

@@ -1,7 +1,7 @@
 // The live session behind the console, with real parts: a loopback /metrics server, the fixture
 // action script, a state directory and audit log on disk, the real poller on the real clock.
 
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { loadProfile, parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
 import { openSession, type Session } from '../../src/engine/session.js';
+import { VirtualClock } from '../../src/engine/clock.js';
 import type { ConsoleState } from '../../src/view/console-state.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
 
@@ -114,6 +115,25 @@ describe('the live session', () => {
     expect(audit).toEqual([expect.objectContaining({ event: 'checklist', item: 'Dashboards open', checked: true, user: 'alice', phase: 'canary' })]);
   });
 
+  it('ticks the rollback checklist once rolled back, in that rollback’s state and the audit log', async () => {
+    const dir = tempDir();
+    const withList: Profile = { ...profile, rollbackChecklist: [{ item: 'Verify application is stable', group: 'Immediate' }, { item: 'Conduct post-mortem', group: 'Long-term' }] };
+    const session = await start({ stateDir: dir }, withList);
+    await until(session, hasEvent(/^every metric polled/));
+    expect(session.getSnapshot().snapshot.rollbackChecklist).toBeUndefined();
+    await session.run('rollback', { forced: false });
+    await until(session, (s) => s.snapshot.rollbackChecklist !== undefined);
+    await session.toggleChecklist('Conduct post-mortem');
+    const state = await until(session, (s) => s.snapshot.rollbackChecklist?.[1]?.checked === true);
+    expect(state.snapshot.rollbackChecklist![1]).toMatchObject({ item: 'Conduct post-mortem', group: 'Long-term', by: 'alice@bastion' });
+    expect(state.snapshot.phase.checklist[0]?.checked).toBe(false);
+    expect(state.events.some((e) => e.text === 'checklist [x] Conduct post-mortem (after rollback) by alice')).toBe(true);
+    const file = JSON.parse(readFileSync(join(dir, 'console-e2e.json'), 'utf8'));
+    expect(file.rolledBack.checklist['Conduct post-mortem']).toMatchObject({ by: 'alice@bastion' });
+    const audit = readFileSync(join(dir, 'console-e2e.audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(audit.at(-1)).toMatchObject({ event: 'checklist', item: 'Conduct post-mortem', checked: true, note: 'after rollback' });
+  });
+
   it('streams an action’s output, keeps its exit code and moves the rollout', async () => {
     const session = await start({ stateDir: tempDir() });
     await until(session, hasEvent(/^every metric polled/));
@@ -196,6 +216,39 @@ describe('the live session', () => {
     const state = await until(replay, (s) => s.snapshot.metrics[0]?.value === 0.004);
     expect(state.mode).toMatchObject({ readOnly: true, readOnlyReason: `replaying ${recording}`, replay: recording });
     expect(existsSync(join(replayDir, 'console-e2e.json'))).toBe(false);
+  });
+
+  it('logs a warning’s escalation to an action on the engine clock, once, replaying a recording', async () => {
+    const dir = tempDir();
+    const recording = join(dir, 'warn.jsonl');
+    const t0 = Date.UTC(2026, 0, 5, 9, 0);
+    const rows = [JSON.stringify({ recording: 'rollcall', version: 1, profile: profile.name, startedAt: t0 })];
+    for (let t = t0; t <= t0 + 10 * 60_000; t += 1_000) {
+      for (const [metric, v] of [['error_rate', 0.015], ['p95_latency', 0.2], ['throughput', 400], ['queue_depth', 12]] as const) {
+        rows.push(JSON.stringify({ t, metric, track: 'canary', group: '', v }));
+      }
+      rows.push(JSON.stringify({ t, metric: 'error_rate', track: 'baseline', group: '', v: 0.003 }));
+    }
+    writeFileSync(recording, `${rows.join('\n')}\n`);
+    const escalating: Profile = {
+      ...profile,
+      phases: profile.phases.map((p) => ({ ...p, rules: p.rules.map((r) => (r.metric === 'error_rate' ? { ...r, escalate: [{ afterMs: 120_000, to: 'reduce' }] } : r)) })),
+      actions: { ...profile.actions, reduce: { ...profile.actions.rollback!, id: 'reduce', key: 'd', effect: 'traffic', traffic: 5 } },
+    };
+    const clock = new VirtualClock(t0);
+    const session = await openSession(escalating, { identity: { user: 'alice', host: 'bastion' }, stateDir: dir, replay: recording, clock });
+    open.push(session);
+    session.start();
+    for (let i = 0; i < 100; i++) await clock.advance(1_000);
+    const warned = session.getSnapshot();
+    expect(warned.snapshot.metrics[0]).toMatchObject({ state: 'warn', escalation: { next: { to: 'reduce' } } });
+    expect(warned.events.some((e) => /escalated/.test(e.text))).toBe(false);
+    for (let i = 0; i < 60; i++) await clock.advance(1_000);
+    const escalated = session.getSnapshot();
+    expect(escalated.snapshot.metrics[0]?.escalation?.reached).toMatchObject({ to: 'reduce', key: 'd' });
+    const lines = escalated.events.filter((e) => /escalated/.test(e.text));
+    expect(lines.map((e) => e.text)).toEqual(['error_rate escalated to reduce (key d): error_rate 1.5% > 1% (warn unresolved for 2m: escalated to reduce)']);
+    expect(lines[0]!.level).toBe('bad');
   });
 
   it('moves to the phase --phase names and logs the move', async () => {

@@ -160,6 +160,44 @@ describe('action runner', () => {
     expect(store.read().rolledBack).toMatchObject({ by: 'alice@bastion-1', traffic: 0 });
   });
 
+  it('records the share a partial rollback set, in the rollout state, the outcome and the audit log', async () => {
+    const { runner } = await setup([
+      action('promote', [script('args.sh')]),
+      action('reduce-to-5', [script('args.sh'), '5'], { effect: { traffic: 5 } }),
+    ]);
+    await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
+    await clock.advance(60_000);
+    const outcome = await runner.run({ action: 'reduce-to-5', snapshot: snapshot('HOLD') });
+    expect(outcome.message).toMatch(/^reduce-to-5 → exit 0 \(\d+\.\ds\); traffic now 5% \(reduced from 50%\)$/);
+    expect(outcome.traffic).toEqual({ share: 5, from: 50 });
+    expect(store.read()).toMatchObject({ phase: 1, traffic: { share: 5, from: 50, at: clock.now(), by: 'alice@bastion-1', action: 'reduce-to-5' } });
+    expect((await entries()).at(-1)).toMatchObject({ event: 'action', action: 'reduce-to-5', traffic: 5, trafficFrom: 50 });
+    const saved = JSON.parse(readFileSync(join(dir, 'checkout.json'), 'utf8'));
+    expect(saved.traffic).toMatchObject({ share: 5, from: 50 });
+  });
+
+  it('reduces to the previous phase’s share with traffic: prev, and a promote clears it', async () => {
+    const { runner } = await setup([
+      action('promote', [script('args.sh')]),
+      action('reduce', [script('args.sh'), '{{prev.traffic}}'], { effect: { traffic: 'prev' } }),
+    ]);
+    await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
+    await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
+    const outcome = await runner.run({ action: 'reduce', snapshot: snapshot('HOLD') });
+    expect(outcome.outputTail).toEqual(['arg=50']);
+    expect(store.read().traffic).toMatchObject({ share: 50, from: 100 });
+    await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
+    expect(store.read().traffic).toBeNull();
+  });
+
+  it('leaves the recorded share alone when a partial rollback fails', async () => {
+    const { runner } = await setup([action('reduce-to-5', [script('fail.sh'), '3'], { effect: { traffic: 5 } })]);
+    const outcome = await runner.run({ action: 'reduce-to-5', snapshot: snapshot('HOLD') });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.traffic).toBeUndefined();
+    expect(store.read().traffic ?? null).toBeNull();
+  });
+
   it('leaves the rollout state unchanged when the command fails, and says so loudly', async () => {
     const { runner, events } = await setup([action('promote', [script('fail.sh'), '3'])]);
     const outcome = await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });

@@ -186,10 +186,21 @@ describe('seed 000: Phoenix pipeline vs Legacy', () => {
     expect(profile.phases[0]!.checklist).toEqual(expect.arrayContaining(['No critical errors', "Next week's rollout percentage planned"]));
   });
 
+  it('mails threshold breaches as well as posting them to Slack', () => {
+    expect(profile.notify[1]).toMatchObject({ type: 'command', on: ['warn', 'breach', 'rollback'] });
+    expect(profile.notify[1]!.type === 'command' && profile.notify[1]!.run[0]).toBe('mail');
+  });
+
+  it('escalates an unresolved warning to reduce after 2h and to rollback an hour later', () => {
+    for (const metric of ['success_rate', 'error_rate', 'response_time']) {
+      expect(rules(profile.phases[0]!, metric)[0]!.escalate, metric).toEqual([{ afterMs: 2 * HOUR, to: 'reduce' }, { afterMs: 3 * HOUR, to: 'rollback' }]);
+    }
+  });
+
   it('has an emergency rollback and a gradual one back to the previous percentage', () => {
     expect(profile.actions.rollback).toMatchObject({ key: 'r', effect: 'rollback' });
     expect(profile.actions.rollback!.run.join(' ')).toContain('/api/admin/phoenix/emergency-rollback');
-    expect(profile.actions.reduce).toMatchObject({ effect: 'none', confirm: 'typed' });
+    expect(profile.actions.reduce).toMatchObject({ effect: 'traffic', traffic: 'prev', confirm: 'typed' });
     expect(profile.actions.reduce!.run.join(' ')).toContain('"percentage": {{prev.traffic}}');
   });
 });
@@ -281,6 +292,19 @@ describe('seed 002: farmers-market caching', () => {
     expect(phase(profile, 'full').holdMs).toBe(72 * HOUR);
   });
 
+  it('posts a Slack status every 4 hours and mails a summary after each phase', () => {
+    expect(profile.notify[0]).toMatchObject({ type: 'slack', every: 4 * HOUR });
+    expect(profile.notify[1]).toMatchObject({ type: 'command', on: ['action', 'rollback'] });
+  });
+
+  it('lists the post-rollback actions in four groups, from immediate to long-term', () => {
+    const groups = [...new Set(profile.rollbackChecklist!.map((c) => c.group))];
+    expect(groups).toEqual(['Immediate (0-30 minutes)', 'Short-term (1-4 hours)', 'Medium-term (1-3 days)', 'Long-term (1 week)']);
+    for (const g of groups) expect(profile.rollbackChecklist!.filter((c) => c.group === g), g).toHaveLength(4);
+    expect(profile.rollbackChecklist![0]!.item).toBe('Verify application is stable');
+    expect(profile.rollbackChecklist!.at(-1)!.item).toBe('Share learnings with team');
+  });
+
   it('rolls back automatically in every phase when the error rate is over 2% for 5 minutes', () => {
     for (const p of profile.phases) {
       const auto = rules(p, 'error_rate').find((r) => r.auto);
@@ -368,6 +392,11 @@ describe('seed 003: admin workbench', () => {
     ]);
   });
 
+  it('holds the daily 9 AM standup as a check-in on every ramp day', () => {
+    for (const name of ['ramp-25', 'ramp-50', 'ramp-75']) expect(phase(profile, name).checkinTimes, name).toEqual([{ hour: 9, minute: 0 }]);
+    expect(phase(profile, 'canary').checkinTimes).toBeUndefined();
+  });
+
   it('checks the canary every 15 minutes for 8h, every 30 minutes for 16h, then hourly', () => {
     expect(phase(profile, 'canary').checkins).toEqual([
       { everyMs: 15 * MINUTE, forMs: 8 * HOUR },
@@ -407,6 +436,8 @@ describe('seed 003: admin workbench', () => {
     expect(profile.actions.rollback!.then).toBe('deploy');
     expect(profile.actions['reduce-to-1']!.run[3]).toBe('s/\\(userIdHash % 100\\) < [0-9]+/(userIdHash % 100) < 1/');
     expect(profile.actions['reduce-to-5']!.run[3]).toContain('< 5/');
+    expect(profile.actions['reduce-to-1']).toMatchObject({ effect: 'traffic', traffic: 1 });
+    expect(profile.actions['reduce-to-5']).toMatchObject({ effect: 'traffic', traffic: 5 });
     expect(profile.actions['full-revert']).toMatchObject({ effect: 'rollback', then: 'push-main' });
     expect(profile.actions.promote!.run[3]).toContain('< {{next.traffic}}/');
   });
@@ -471,6 +502,7 @@ describe('seed 004: simple prompt', () => {
     expect(profile.actions['restart-backend']!.run).toEqual(['kubectl', 'rollout', 'restart', 'deployment/ilana-backend']);
     expect(profile.actions.rollback!.then).toBe('restart-backend');
     expect(profile.actions['reduce-to-5']!.run.at(-1)).toContain('"percentage_allocation":5}');
+    expect(profile.actions['reduce-to-5']).toMatchObject({ effect: 'traffic', traffic: 5 });
     expect(profile.actions.promote!.run.at(-1)).toContain('"percentage_allocation":{{next.traffic}}}');
     expect(profile.actions['full-rollback']).toMatchObject({ effect: 'rollback', then: 'undo-deployment' });
   });
