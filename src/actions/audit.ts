@@ -4,7 +4,7 @@
 
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Snapshot } from '../engine/types.js';

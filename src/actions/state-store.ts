@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unl
 import { mkdir } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Profile } from '../profile/types.js';
 import { realClock, type Clock } from '../engine/clock.js';
 import { initialState, phaseSet, type RolloutState, type RolloutStore } from '../engine/state.js';

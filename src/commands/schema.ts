@@ -1,7 +1,7 @@
 // `rollcall schema`: the profile JSON Schema, generated from the zod schema so the two cannot
 // drift. Editors use it through `# yaml-language-server: $schema=<file>`.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { profileSchema } from '../profile/schema.js';
 import { ExitCode } from './exit.js';
 

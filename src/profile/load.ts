@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileProfile, type InvalidParts } from './compile.js';
 import { interpolate, type EnvMode } from './interpolate.js';
 import {

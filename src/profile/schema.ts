@@ -2,7 +2,7 @@
 // source of truth for the shape; `rollcall schema` emits it as JSON Schema for editors, and the
 // compiler (compile.ts) adds the cross-references zod cannot see (metric ids, units, keys).
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration, DURATION_FORMS } from './duration.js';
 import { parseCondition, parseCriterion } from './condition.js';
 import { UNITS } from './units.js';
