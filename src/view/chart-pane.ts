@@ -45,7 +45,9 @@ export function chartLines(input: ModelInput, layout: Layout, height: number): L
   const legend: Span[] = [s('━ canary', 'canary')];
   if (group && group.baseline.length > 0) legend.push(s('  ╌ baseline', 'baseline'));
   for (const t of thresholds) {
-    const off = plot.offScale.includes(t) ? (t.value > (status.value ?? 0) ? ' ↑ off scale' : ' ↓ off scale') : '';
+    // By value: a plot from the memo holds the threshold objects of the frame that drew it.
+    const isOff = plot.offScale.some((o) => o.severity === t.severity && o.value === t.value);
+    const off = isOff ? (t.value > (status.value ?? 0) ? ' ↑ off scale' : ' ↓ off scale') : '';
     legend.push(s(`  ${THRESHOLD_GLYPH[t.severity]} ${t.severity} ${formatValue(t.value, status.unit)}${off}`, t.severity === 'warn' ? 'warn' : 'bad'));
   }
   const name: Line = [s('  '), s(status.title, 'title', { bold: true }), s(` (${status.unit}) · last ${formatDuration(windowMs)}`, 'muted'), s('  [/] window', 'muted')];

@@ -159,6 +159,15 @@ describe('the large layout', () => {
     expect(lines.some((l) => /-15m .* now$/.test(l))).toBe(true);
   });
 
+  it('keeps the off-scale mark when the chart comes from its memo, so the legend does not blink between frames', () => {
+    const state = consoleState();
+    const input: ModelInput = { state, live: state, ui: initialUi, size: { columns: 160, rows: 48 }, keymap: buildKeymap(state.profile), color: false, chartMemo: {} };
+    const legend = () => frameText(buildModel(input)).find((l) => l.includes('━ canary'));
+    const drawn = legend();
+    expect(drawn).toContain('↑ off scale');
+    expect(legend()).toBe(drawn);
+  });
+
   it('shows the checklist with who ticked what', () => {
     expect(lines.some((l) => /\[x\] Dashboards open\s+alice@bastion \d\d:\d\d/.test(l))).toBe(true);
     expect(lines.some((l) => l.includes('[ ] On-call paged in'))).toBe(true);
