@@ -139,32 +139,6 @@ export function takeTerminal(opts: TerminalOptions): Terminal {
   };
 }
 
-const ERASE_LINE_END = '\x1b[K';
-const ERASE_BELOW = '\x1b[J';
-
-/**
- * The terminal as Ink should see it when a first paint (src/view/paint.ts) is already on screen:
- * Ink writes its first frame over whatever is there without erasing, so that one write gets every
- * line erased to its end and the rest of the screen erased below it. Every later write is Ink's own.
- */
-export function overpaint(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
-  let painted = true;
-  const write = (chunk: unknown, ...rest: unknown[]) => {
-    if (painted && typeof chunk === 'string' && chunk.includes('\n')) {
-      painted = false;
-      chunk = chunk.replaceAll('\n', `${ERASE_LINE_END}\n`) + ERASE_BELOW;
-    }
-    return (stdout.write as (...args: unknown[]) => boolean)(chunk, ...rest);
-  };
-  return new Proxy(stdout, {
-    get(target, property) {
-      if (property === 'write') return write;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
 const ESCAPES_ONLY = /^(?:\x1b\[[0-9;?]*[A-Za-z])+$/;
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 

@@ -10,7 +10,8 @@ import { openSession, type Session } from '../engine/session.js';
 import { ConsoleController } from '../view/controller.js';
 import type { Clock } from '../engine/clock.js';
 import { ExitCode } from './exit.js';
-import { CLEAR, overpaint, takeTerminal } from './terminal.js';
+import { CLEAR, takeTerminal } from './terminal.js';
+import { changedCellsOnly, filteredStream, overpaintFirstFrame } from './ink-output.js';
 import { paintFrame } from '../view/paint.js';
 import type { Instance } from 'ink';
 
@@ -108,7 +109,8 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     });
     const { render, createElement, App } = await loadInk();
     app = render(createElement(App, { controller }), {
-      stdout: overpaint(stdout),
+      // Only the cells that changed reach the terminal; Ink's first frame covers the first paint.
+      stdout: filteredStream(stdout, [changedCellsOnly(), overpaintFirstFrame()]),
       stdin,
       stderr,
       exitOnCtrlC: false,

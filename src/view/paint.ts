@@ -1,7 +1,7 @@
 // The first frame, written as plain escape sequences before Ink has loaded. Loading React, Ink and
 // Yoga costs more than everything else at start, and an operator opening the console during an
 // incident should see the rollout at once: the same view model, drawn here without them, is on
-// screen while they load. Ink then draws over it (see `overpaint` in commands/terminal.ts).
+// screen while they load. Ink then draws over it (see `overpaintFirstFrame` in commands/ink-output.ts).
 
 import type { Line, ViewModel } from './model.js';
 import { TONE_COLOR, type ToneColor } from './palette.js';

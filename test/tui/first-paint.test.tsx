@@ -9,7 +9,7 @@ import { App } from '../../components/App.js';
 import { ConsoleController } from '../../src/view/controller.js';
 import { frameText } from '../../src/view/model.js';
 import { paintFrame } from '../../src/view/paint.js';
-import { overpaint } from '../../src/commands/terminal.js';
+import { filteredStream, overpaintFirstFrame } from '../../src/commands/ink-output.js';
 import { consoleState, FakeSession } from '../fixtures/console/state.js';
 
 const ESC = /\x1b\[[0-9;?]*[A-Za-z]/g;
@@ -67,7 +67,7 @@ describe("Ink's first frame over the paint", () => {
 
   it('erases what the paint left to the right of each of its lines, and below its last line', async () => {
     const { stream, written } = terminal();
-    const ink = overpaint(stream);
+    const ink = filteredStream(stream, [overpaintFirstFrame()]);
     ink.write('short\nframe\n');
     await new Promise((resolve) => setImmediate(resolve));
     expect(written.join('')).toBe('short\x1b[K\nframe\x1b[K\n\x1b[J');
@@ -75,7 +75,7 @@ describe("Ink's first frame over the paint", () => {
 
   it("leaves every later write exactly as Ink made it, and shows Ink the terminal's size", async () => {
     const { stream, written } = terminal();
-    const ink = overpaint(stream);
+    const ink = filteredStream(stream, [overpaintFirstFrame()]);
     ink.write('\x1b[?25l');
     ink.write('first\n');
     ink.write('\x1b[1Asecond\n');
