@@ -90,7 +90,7 @@ export class AutoRollback {
       return;
     }
     if (this.active || this.spent) return;
-    const blocked = this.opts.runner.disabled ?? (this.action ? undefined : 'the profile has no rollback action');
+    const blocked = this.action ? this.opts.runner.disabledFor(this.opts.profile.actions[this.action]) : 'the profile has no rollback action';
     if (blocked) {
       if (!this.noticed) {
         this.noticed = true;

@@ -8,7 +8,7 @@ import type { Action, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Clock } from '../engine/clock.js';
 import type { Snapshot } from '../engine/types.js';
-import { promoted, rolledBack, trafficChange, trafficSet, type RolloutStore } from '../engine/state.js';
+import { isRetreat, promoted, rolledBack, trafficChange, trafficSet, type RolloutStore } from '../engine/state.js';
 import { render, templateValues } from './template.js';
 import { auditContext, formatDuration, type AuditEntry, type AuditLog } from './audit.js';
 import { operatorName, whoAmI, type Identity } from './identity.js';
@@ -109,8 +109,19 @@ export class ActionRunner {
 
   /** Why no action can run from this console at all, or undefined when actions are allowed. */
   get disabled(): string | undefined {
+    return this.disabledFor(undefined);
+  }
+
+  /**
+   * Why this action cannot run from this console. A shared store that is down refuses every change
+   * but a retreat: a rollback must never wait for the state database.
+   */
+  disabledFor(action: Action | undefined): string | undefined {
     if (this.opts.readOnly) return READ_ONLY_REFUSAL;
-    if (this.opts.store.readOnly) return `read-only: ${this.opts.store.notice ?? 'another console holds the rollout lock'}`;
+    const { store } = this.opts;
+    if (store.readOnly && !(store.unavailable !== undefined && action && isRetreat(action))) {
+      return `read-only: ${store.notice ?? 'another console holds the rollout lock'}`;
+    }
     return undefined;
   }
 
@@ -158,7 +169,7 @@ export class ActionRunner {
     if (!chained && this.running) return `busy: "${this.running}" is running; one action at a time`;
     const action = this.opts.profile.actions[name];
     if (!action) return `no action "${name}" in profile ${this.opts.profile.name}`;
-    const disabled = this.disabled;
+    const disabled = this.disabledFor(action);
     if (disabled) return disabled;
     if (action.effect === 'promote' && req.snapshot.decision !== 'PROMOTE' && !req.forced) {
       const why = req.snapshot.reasons[0] ? ` (${req.snapshot.reasons[0]})` : '';

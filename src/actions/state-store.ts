@@ -1,7 +1,8 @@
 // The rollout state file: one JSON file per profile, written atomically and guarded by a lock file
 // so that exactly one console changes it while any number of others (and `check`) follow it
 // read-only. A file that cannot be trusted is never silently reinterpreted: it is kept aside and
-// the store says what it did.
+// the store says what it did. A profile with `state: { store: postgres }` keeps the same document
+// in a shared database instead (state-store-postgres.ts); openStateStore picks the store.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, watch, writeSync, type FSWatcher, type Stats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -54,9 +55,15 @@ const move = z.object({
 
 const tick = z.object({ by: z.string(), at: z.number() });
 
-/** The file on disk: RolloutState plus the current phase's name, so a reordered profile is noticed. */
-const stateFile = z.object({
-  version: z.literal(1),
+/** The format this build writes and reads; a document of a later one is never reinterpreted. */
+export const STATE_FORMAT = 1;
+
+/**
+ * The state document, on disk and in a shared store's row alike: RolloutState plus the current
+ * phase's name, so a reordered profile is noticed.
+ */
+export const stateDocument = z.object({
+  version: z.literal(STATE_FORMAT),
   profile: z.string(),
   phase: z.number().int().min(0),
   phaseName: z.string(),
@@ -80,7 +87,7 @@ const stateFile = z.object({
     .optional(),
 });
 
-type StateFile = z.infer<typeof stateFile>;
+export type StateDocument = z.infer<typeof stateDocument>;
 
 interface Lock {
   pid: number;
@@ -92,14 +99,20 @@ interface Lock {
 
 const lockSchema = z.object({ pid: z.number().int(), user: z.string(), host: z.string(), at: z.number(), nonce: z.string() });
 
-/** Why a file was not used: a sentence for the operator, and whether the bad file should be kept aside. */
-type Loaded = { state: RolloutState } | { problem: string };
+/** A document read: the state, or why it was not used (a sentence for the operator). */
+export type Loaded = { state: RolloutState } | { problem: string };
 
 /**
  * Opens the rollout state of a profile. Takes the lock unless `readOnly`; when another live process
  * holds it, the store is read-only and `notice` says who (`locked by alice@bastion (pid 4242)`).
  */
 export async function openStateStore(profile: Profile, opts: StateStoreOptions = {}): Promise<RolloutStore> {
+  if (profile.state?.store === 'postgres') {
+    // Loaded only when a profile asks for it: what imports this module for its paths (the audit
+    // log) does not pull in the database driver.
+    const { openPostgresStateStore } = await import('./state-store-postgres.js');
+    return openPostgresStateStore(profile, profile.state, opts);
+  }
   const clock = opts.clock ?? realClock;
   const file = statePath(profile, opts.dir);
   const dir = resolve(file, '..');
@@ -122,7 +135,7 @@ export async function openStateStore(profile: Profile, opts: StateStoreOptions =
   try {
     const loaded = store.load();
     if (loaded.notice) notices.push(loaded.notice);
-    if (opts.phase !== undefined) await moveTo(store, profile, opts.phase, notices, opts.user ?? operatorName(identity), clock);
+    if (opts.phase !== undefined) await moveTo(store, profile, opts.phase, notices[0], opts.user ?? operatorName(identity), clock);
   } catch (error) {
     // Never leave a lock behind for a store nobody got.
     await store.close();
@@ -142,9 +155,9 @@ export function phaseIndex(profile: Profile, name: string): number {
 }
 
 /** `--phase NAME`: the move is recorded in the history like any other. */
-async function moveTo(store: FileStateStore, profile: Profile, name: string, notices: string[], by: string, clock: Clock): Promise<void> {
+export async function moveTo(store: RolloutStore, profile: Profile, name: string, why: string | undefined, by: string, clock: Clock): Promise<void> {
   const index = phaseIndex(profile, name);
-  if (store.readOnly) throw new StateStoreError(`--phase ${name}: cannot change the rollout state: ${notices[0] ?? 'opened read-only'}`);
+  if (store.readOnly) throw new StateStoreError(`--phase ${name}: cannot change the rollout state: ${why ?? 'opened read-only'}`);
   await store.update((state) => phaseSet(state, index, clock.now(), by));
 }
 
@@ -272,11 +285,11 @@ class FileStateStore implements RolloutStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       return { problem: `cannot read the state file ${this.file}: ${fileErrorReason(error)}` };
     }
-    return parseStateFile(text, this.file, this.profile);
+    return parseStateText(text, `the state file ${this.file}`, this.profile);
   }
 
   private persistSync(state: RolloutState): void {
-    writeAtomic(this.file, `${JSON.stringify(toFile(state, this.profile), null, 2)}\n`);
+    writeAtomic(this.file, `${JSON.stringify(toStateDocument(state, this.profile), null, 2)}\n`);
     this.seen = versionOf(statSync(this.file));
   }
 }
@@ -286,26 +299,36 @@ function versionOf(st: Stats): string {
   return `${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 
-function parseStateFile(text: string, file: string, profile: Profile): Loaded {
+function parseStateText(text: string, what: string, profile: Profile): Loaded {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { problem: `the state file ${file} is corrupt (not JSON)` };
+    return { problem: `${what} is corrupt (not JSON)` };
   }
-  const parsed = stateFile.safeParse(json);
+  return parseStateDocument(json, what, profile);
+}
+
+/** A state document (parsed JSON) checked against the profile; `what` names it in problems. */
+export function parseStateDocument(json: unknown, what: string, profile: Profile): Loaded {
+  // A later rollcall may have written fields this one would drop on its next write: keep off it.
+  const format = typeof json === 'object' && json !== null ? (json as { version?: unknown }).version : undefined;
+  if (typeof format === 'number' && format > STATE_FORMAT) {
+    return { problem: `${what} was written by a newer rollcall (format ${format}; this one reads format ${STATE_FORMAT})` };
+  }
+  const parsed = stateDocument.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return { problem: `the state file ${file} is corrupt (${issue.path.join('.') || 'file'}: ${issue.message})` };
+    return { problem: `${what} is corrupt (${issue.path.join('.') || 'file'}: ${issue.message})` };
   }
   const data = parsed.data;
   if (data.profile !== profile.name) {
-    return { problem: `the state file ${file} belongs to profile "${data.profile}", not "${profile.name}"` };
+    return { problem: `${what} belongs to profile "${data.profile}", not "${profile.name}"` };
   }
   // The name is the identity of a phase: a profile whose phases were reordered still finds it.
   const index = profile.phases.findIndex((p) => p.name === data.phaseName);
   if (index < 0) {
-    return { problem: `the state file ${file} is at phase "${data.phaseName}", which ${profile.name} no longer has` };
+    return { problem: `${what} is at phase "${data.phaseName}", which ${profile.name} no longer has` };
   }
   return {
     state: {
@@ -321,9 +344,9 @@ function parseStateFile(text: string, file: string, profile: Profile): Loaded {
   };
 }
 
-function toFile(state: RolloutState, profile: Profile): StateFile {
+export function toStateDocument(state: RolloutState, profile: Profile): StateDocument {
   return {
-    version: 1,
+    version: STATE_FORMAT,
     profile: state.profile,
     phase: state.phase,
     phaseName: profile.phases[state.phase]?.name ?? profile.phases[0]!.name,

@@ -100,11 +100,12 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
   }
 }
 
-/** The rollout state as the console left it, read without taking its lock. */
+/** The rollout state as the console left it, read without taking its lock (or writing to a shared store). */
 async function readRollout(profile: Profile, opts: CheckOptions, clock: Clock): Promise<{ state: RolloutState; notices: string[] }> {
   const notices: string[] = [];
-  const file = statePath(profile, opts.stateDir);
-  if (!existsSync(file)) {
+  // A shared store says itself when it has no row yet (its notice).
+  const file = profile.state ? undefined : statePath(profile, opts.stateDir);
+  if (file !== undefined && !existsSync(file)) {
     notices.push(`no rollout state yet (${file}): judged as phase 1 (${profile.phases[0]!.name}) starting now`);
   }
   const store = await openStateStore(profile, { ...(opts.stateDir ? { dir: opts.stateDir } : {}), clock, readOnly: true });

@@ -12,7 +12,7 @@ import { evaluate } from './evaluate.js';
 import { Poller } from './poller.js';
 import { Recorder, readRecording } from './record.js';
 import { SeriesStore } from './series.js';
-import { initialState, phaseSet, type PhaseMove, type RolloutState, type RolloutStore } from './state.js';
+import { initialState, phaseSet, trafficChange, type PhaseMove, type RolloutState, type RolloutStore } from './state.js';
 import type { Decision, MetricState, Snapshot } from './types.js';
 import { createSources, closeSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
@@ -109,6 +109,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     });
     late.sink = (text) => session.note(text, 'bad');
     session.replayAudit(history.entries, history.problems);
+    if (rollout.about) session.note(rollout.about, 'info');
     if (rollout.notice) session.note(rollout.notice, 'warn');
     return session;
   } catch (error) {
@@ -170,6 +171,10 @@ export class Session implements SessionPort {
   private output: ActionOutput | undefined;
   private readonly seenErrors = new Map<string, number>();
   private seenMoves: number;
+  /** --read-only, a replay, no keyboard: the store's own read-only turns change nothing then. */
+  private readonly actionsOff: boolean;
+  /** Checklist items this console unticked, so the change is not reported as another console's. */
+  private readonly ownUnticks = new Set<string>();
   private cancelTick: (() => void) | undefined;
   private cancelSettle: (() => void) | undefined;
   private started = false;
@@ -186,6 +191,7 @@ export class Session implements SessionPort {
     this.recorder = parts.recorder;
     this.backfillMs = parts.backfillMs;
     this.pace = parts.pace;
+    this.actionsOff = parts.actionsOff;
     this.series = new SeriesStore(this.profile);
     this.poller = new Poller({
       profile: this.profile,
@@ -278,6 +284,8 @@ export class Session implements SessionPort {
     const checked = !current.checked;
     const at = this.clock.now();
     const by = operatorName(this.identity);
+    const where = active.kind === 'rollback' ? ROLLBACK_CHECKLIST_NOTE : phase;
+    if (!checked) this.ownUnticks.add(tickKey(where, item));
     await this.rollout.update((state) => {
       if (active.kind === 'rollback') return rollbackChecklistTicked(state, item, checked ? { by, at } : undefined);
       const ticks = { ...(state.checklist[phase] ?? {}) };
@@ -285,7 +293,6 @@ export class Session implements SessionPort {
       else delete ticks[item];
       return { ...state, checklist: { ...state.checklist, [phase]: ticks } };
     });
-    const where = active.kind === 'rollback' ? ROLLBACK_CHECKLIST_NOTE : phase;
     this.log(`checklist ${checked ? '[x]' : '[ ]'} ${item} (${where}) by ${this.identity.user}`, checked ? 'ok' : 'warn');
     this.settle();
     try {
@@ -362,6 +369,8 @@ export class Session implements SessionPort {
     const prev = this.state.snapshot;
     const snapshot = evaluate(this.profile, rollout, series, now);
     this.logMoves(rollout);
+    this.logOthers(this.state.rollout, rollout);
+    this.followStoreHealth();
     this.logChanges(prev, snapshot, series);
     this.logSourceErrors(series);
     this.notifier.onSnapshot(prev, snapshot);
@@ -453,6 +462,63 @@ export class Session implements SessionPort {
     for (const move of moves) this.log(describeMove(this.profile, move), move.reason === 'rollback' ? 'bad' : 'info', move.at);
   }
 
+  /**
+   * Checklist ticks and traffic changes another console made (through a shared store, or as the
+   * lock holder a read-only console follows) are news; phase moves are logMoves'.
+   */
+  private logOthers(before: RolloutState, after: RolloutState): void {
+    if (before === after) return;
+    const me = operatorName(this.identity);
+    const mine = (by: string) => by === me || by.startsWith(`${me} (`);
+    for (const phase of new Set([...Object.keys(before.checklist), ...Object.keys(after.checklist)])) {
+      this.logTicks(before.checklist[phase] ?? {}, after.checklist[phase] ?? {}, phase, mine);
+    }
+    // The same rollback on both sides: a new rollback (or a promote) starts its checklist afresh.
+    if (before.rolledBack && after.rolledBack && before.rolledBack.at === after.rolledBack.at) {
+      this.logTicks(before.rolledBack.checklist ?? {}, after.rolledBack.checklist ?? {}, ROLLBACK_CHECKLIST_NOTE, mine);
+    }
+    const traffic = after.traffic;
+    if (traffic && (traffic.at !== before.traffic?.at || traffic.share !== before.traffic?.share) && !mine(traffic.by)) {
+      this.log(`traffic now ${traffic.share}% (${trafficChange(traffic)}) by ${traffic.by} (${traffic.action})`, 'warn', traffic.at);
+    }
+  }
+
+  private logTicks(
+    before: Record<string, { by: string; at: number }>,
+    after: Record<string, { by: string; at: number }>,
+    where: string,
+    mine: (by: string) => boolean,
+  ): void {
+    for (const [item, tick] of Object.entries(after)) {
+      if (!before[item] && !mine(tick.by)) this.log(`checklist [x] ${item} (${where}) by ${tick.by}`, 'ok', tick.at);
+    }
+    for (const item of Object.keys(before)) {
+      if (!after[item] && !this.ownUnticks.delete(tickKey(where, item))) this.log(`checklist [ ] ${item} (${where}) unticked by another console`, 'warn');
+    }
+  }
+
+  /**
+   * A shared store turns read-only while its database is unreachable (or its row unusable) and
+   * back again: the header, the refusals and the event log follow it.
+   */
+  private followStoreHealth(): void {
+    if (this.actionsOff) return;
+    const readOnly = this.rollout.readOnly;
+    const reason = readOnly ? this.rollout.notice : undefined;
+    const retreatOnly = readOnly && this.rollout.unavailable !== undefined;
+    const mode = this.state.mode;
+    if (readOnly === mode.readOnly && reason === mode.readOnlyReason && retreatOnly === (mode.retreatOnly === true)) return;
+    if (readOnly !== mode.readOnly) {
+      const retreat = retreatOnly ? '; a rollback or reduction still runs, unsaved' : '';
+      this.log(readOnly ? `rollout state: ${reason ?? 'read-only'}${retreat}` : 'rollout state store back: changes to the rollout allowed again', readOnly ? 'bad' : 'ok');
+    }
+    const { readOnlyReason: _, retreatOnly: __, ...rest } = mode;
+    this.state = {
+      ...this.state,
+      mode: { ...rest, readOnly, ...(reason !== undefined ? { readOnlyReason: reason } : {}), ...(retreatOnly ? { retreatOnly } : {}) },
+    };
+  }
+
   private onRunner(e: RunnerEvent): void {
     const now = this.clock.now();
     switch (e.type) {
@@ -511,6 +577,10 @@ export class Session implements SessionPort {
     this.log(`notification ${e.event} to ${e.target} failed: ${e.reason ?? 'no reason given'}`, 'warn');
     this.publish();
   }
+}
+
+function tickKey(where: string, item: string): string {
+  return `${where}\u0000${item}`;
 }
 
 function describeMove(profile: Profile, move: PhaseMove): string {

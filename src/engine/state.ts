@@ -1,6 +1,8 @@
 // The rollout state: which phase is current and since when, checklist ticks, rollback.
 // Persisted by actions/state-store.ts; read by evaluate.
 
+import type { Action } from '../profile/types.js';
+
 export interface PhaseMove {
   at: number;
   from: number | null;
@@ -48,16 +50,30 @@ export function initialState(profile: string, now: number): RolloutState {
 }
 
 /**
- * Where rollout state lives (a JSON file by default). Only the holder of the lock may change it;
- * a second console opens it read-only and says so.
+ * Where rollout state lives. The JSON file (the default): only the holder of the lock may change
+ * it; a second console opens it read-only and says so. A shared database: every console may
+ * change it, one change at a time, and each hears the others'.
  */
 export interface RolloutStore {
   read(): RolloutState;
-  /** Applies fn atomically and persists the result; throws when read-only. */
+  /**
+   * Applies fn to the latest state atomically and persists the result; throws when read-only.
+   * fn may run on a state newer than read() returned (another console's change): derive from it.
+   */
   update(fn: (state: RolloutState) => RolloutState): Promise<RolloutState>;
+  /** May change while open: a shared store is read-only while its database is unreachable. */
   readonly readOnly: boolean;
   /** Why the store is read-only, e.g. `locked by alice@bastion-1 (pid 4242)`. */
   readonly notice?: string;
+  /**
+   * Set while the store cannot be written because it is failing (a shared database that went
+   * away), not because it was opened read-only or another console holds it. The rollout must still
+   * be able to retreat then: a rollback or a traffic reduction runs, and says its state was not saved.
+   */
+  readonly unavailable?: string;
+  /** Where the state lives and who shares it, for the event log at open (not a warning). */
+  readonly about?: string;
+  /** Hears every change of the state, and of readOnly/notice. */
   subscribe(listener: (state: RolloutState) => void): () => void;
   close(): Promise<void>;
 }
@@ -118,4 +134,9 @@ export function trafficChange(traffic: { share: number; from: number }): string 
 /** The state after an action set the traffic share (`effect: { traffic }`); the phase stays. */
 export function trafficSet(state: RolloutState, share: number, phaseTraffic: number, at: number, by: string, action: string): RolloutState {
   return { ...state, traffic: { share, from: currentTraffic(state, phaseTraffic), at, by, action } };
+}
+
+/** An action that takes the rollout back (a rollback, a traffic reduction): it may run while a shared store is down. */
+export function isRetreat(action: Pick<Action, 'effect'>): boolean {
+  return action.effect === 'rollback' || action.effect === 'traffic';
 }

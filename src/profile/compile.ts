@@ -149,6 +149,12 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
     return { ...n, on: n.on ?? [...DEFAULT_NOTIFY_ON] };
   });
 
+  const state = parsed.state?.store === 'postgres' ? parsed.state : undefined;
+  if (state) {
+    checkUrl(state.url, ['postgres:', 'postgresql:'], ['state', 'url'], error);
+    if (state.timeout === 0) error(['state', 'timeout'], 'timeout must be longer than 0');
+  }
+
   for (const id of metricIds) metrics[id]!.capacity = capacity(metrics[id]!, profileRules, phases, defaults.historyMs);
 
   if (issues.some((i) => i.severity === 'error')) return { issues };
@@ -168,6 +174,7 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
     actions,
     rollbackChecklist,
     notify,
+    ...(state ? { state } : {}),
     secrets: [...new Set(opts.secrets)].filter((s) => s !== ''),
   };
   return { profile, issues };

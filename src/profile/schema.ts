@@ -294,6 +294,25 @@ export const notifySchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+// ── rollout state ──────────────────────────────────────────────────────────────────────────
+
+/** An SQL identifier we can quote safely: `rollcall_state`, or `schema.table`. */
+const sqlTable = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/, 'use lower-case letters, digits and _ (at most 63), optionally schema.table');
+
+export const stateSchema = z
+  .discriminatedUnion('store', [
+    z.strictObject({ store: z.literal('file').meta({ description: 'A JSON file per profile under --state-dir (the default)' }) }),
+    z.strictObject({
+      store: z.literal('postgres').meta({ description: 'One row per profile in a shared database: every console on the rollout sees the others\' moves' }),
+      url: z.string().meta({ description: 'postgres://user:pass@host:5432/db (usually "${ROLLOUT_STATE_DATABASE_URL}")' }),
+      table: sqlTable.optional().meta({ description: 'Created when missing (default rollcall_state)' }),
+      timeout: duration.optional().meta({ description: 'Connect and statement timeout (default 5s)' }),
+    }),
+  ])
+  .meta({ description: 'Where the rollout state (phase, checklist ticks, rollback, history) lives; default the state file' });
+
 export const profileSchema = z.strictObject({
   $schema: z.string().optional(),
   name: identifier.meta({ description: 'Id for the state and audit files' }),
@@ -326,6 +345,7 @@ export const profileSchema = z.strictObject({
     .meta({ description: 'What to do once rolled back: items, or titled groups of items (immediate, short-term …); shown and ticked while the rollout is rolled back' }),
   actions: z.record(identifier, actionSchema).optional(),
   notify: z.array(notifySchema).optional(),
+  state: stateSchema.optional(),
 });
 
 export type ProfileInput = z.input<typeof profileSchema>;
@@ -340,3 +360,4 @@ export type ActionParsed = z.output<typeof actionSchema>;
 export type NotifyTarget = z.output<typeof notifySchema>;
 export type NotifyEvent = z.output<typeof notifyEvent>;
 export type NodataPolicy = z.output<typeof nodataPolicy>;
+export type StateConfig = z.output<typeof stateSchema>;

@@ -5,9 +5,9 @@
 import type { Condition, Reference } from './condition.js';
 import type { Unit } from './units.js';
 import type { TimeOfDay } from './time-of-day.js';
-import type { NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig } from './schema.js';
+import type { NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig, StateConfig } from './schema.js';
 
-export type { Condition, Reference, Unit, NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig, TimeOfDay };
+export type { Condition, Reference, Unit, NodataPolicy, NotifyTarget, ScrapeSelector, SourceConfig, StateConfig, TimeOfDay };
 
 export type Query = string | ScrapeSelector;
 
@@ -148,6 +148,8 @@ export interface Profile {
   /** Items to tick once the rollout is rolled back, in order, each with its group heading if any. */
   rollbackChecklist?: RollbackItem[];
   notify: NotifyTarget[];
+  /** Where the rollout state lives when not in the state file: a shared database. Absent: the file. */
+  state?: Extract<StateConfig, { store: 'postgres' }>;
   /** Values interpolated from secret-looking variables and credentials: redacted wherever text leaves. */
   secrets: string[];
 }

@@ -47,6 +47,8 @@ export interface ConsoleMode {
   readOnly: boolean;
   /** Why: `--read-only`, `stdin is not a terminal`, `locked by alice@bastion (pid 42)`. */
   readOnlyReason?: string;
+  /** Read-only only because the shared state store is down: a rollback or reduction still runs. */
+  retreatOnly?: boolean;
   dryRun: boolean;
   /** The recording file when --record is on. */
   recording?: string;

@@ -3,6 +3,7 @@
 // when the frame would — so a poll that changes nothing visible costs no render at all.
 
 import { activeChecklist } from '../engine/checklist.js';
+import { isRetreat } from '../engine/state.js';
 import type { ConsoleState } from './console-state.js';
 import { buildKeymap, keyName, splitKeys, type Command, type KeyPress, type Keymap } from './keymap.js';
 import type { TerminalSize } from './layout.js';
@@ -183,7 +184,9 @@ export class ConsoleController {
   private beginAction(id: string, live: ConsoleState): void {
     const action = live.profile.actions[id];
     if (!action) return;
-    if (live.mode.readOnly) return this.flash(`read-only (${live.mode.readOnlyReason ?? 'read-only'}): ${id} not run`, 'warn', live);
+    if (live.mode.readOnly && !(live.mode.retreatOnly && isRetreat(action))) {
+      return this.flash(`read-only (${live.mode.readOnlyReason ?? 'read-only'}): ${id} not run`, 'warn', live);
+    }
     if (live.busy) return this.flash(`${live.busy} is still running: one action at a time`, 'warn', live);
     const force = action.effect === 'promote' && live.snapshot.decision !== 'PROMOTE';
     if (action.confirm === 'none' && !force) return this.run(id, false);

@@ -440,3 +440,41 @@ describe('one broken item in a list', () => {
     ]);
   });
 });
+
+describe('the rollout state block', () => {
+  it('loads a shared postgres store with its URL from the environment', () => {
+    const loaded = parseProfile(profile('state: { store: postgres, url: "${ROLLOUT_STATE_DATABASE_URL}", table: ops.rollcall_state }\n'), FILE, {
+      env: { ROLLOUT_STATE_DATABASE_URL: 'postgres://rollcall:pw-4242@db:5432/rollouts' },
+    }).profile;
+    expect(loaded.state).toEqual({ store: 'postgres', url: 'postgres://rollcall:pw-4242@db:5432/rollouts', table: 'ops.rollcall_state' });
+  });
+
+  it('keeps the state file when the block says file or is left out', () => {
+    expect(parseProfile(profile('state: { store: file }\n'), FILE, { env: {} }).profile.state).toBeUndefined();
+    expect(parseProfile(profile(''), FILE, { env: {} }).profile.state).toBeUndefined();
+  });
+
+  it('suggests the store that was meant for an unknown one', () => {
+    const text = profile('state: { store: postgress, url: "postgres://db/rollouts" }\n');
+    expect(lines(text)).toEqual([`${at(text, 'postgress')}: state.store: unknown store "postgress" (did you mean "postgres"?); expected one of file, postgres`]);
+  });
+
+  it('rejects a URL that is not postgres://, without printing its password', () => {
+    const text = profile('state: { store: postgres, url: "mysql://rollcall:pw-4242@db/rollouts" }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, 'mysql', 0, -1)}: state.url: "mysql://rollcall:***@db/rollouts" is not a postgres or postgresql URL; expected something like postgres://user@host:5432/db`,
+    ]);
+  });
+
+  it('asks for the URL of a postgres store', () => {
+    const text = profile('state: { store: postgres }\n');
+    expect(lines(text)).toEqual([`${at(text, '{ store')}: state: missing key "url": expected a string`]);
+  });
+
+  it('rejects a table name it could not quote safely', () => {
+    const text = profile('state: { store: postgres, url: "postgres://db/rollouts", table: "Rollout-State" }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, 'Rollout-State', 0, -1)}: state.table: "Rollout-State" is not valid here: use lower-case letters, digits and _ (at most 63), optionally schema.table`,
+    ]);
+  });
+});

@@ -220,7 +220,7 @@ describe('loadProfileOrReport', () => {
     expect(result).toEqual({ exitCode: 3 });
     expect(printed.join('')).toBe(
       `${file}:5:13: rollbackTo: unknown phase "two"; phases: one, or a traffic share such as 0\n` +
-        `${file}:6:1: colour: unknown key "colour"; allowed here: $schema, name, title, description, owner, links, defaults, sources, metrics, rules, phases, rollbackTo, checklist, rollbackChecklist, actions, notify\n`,
+        `${file}:6:1: colour: unknown key "colour"; allowed here: $schema, name, title, description, owner, links, defaults, sources, metrics, rules, phases, rollbackTo, checklist, rollbackChecklist, actions, notify, state\n`,
     );
   });
 

@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { isSecretName, redact, secretsIn } from '../../src/profile/redact.js';
+import { parseProfile } from '../../src/profile/load.js';
 
 describe('redact', () => {
   it('replaces every occurrence of every secret', () => {
@@ -48,5 +49,22 @@ describe('secretsIn', () => {
 
   it('keeps a header credential both whole and without its scheme', () => {
     expect(secretsIn({ headers: { Authorization: 'Bearer abc-123' } }).sort()).toEqual(['Bearer abc-123', 'abc-123']);
+  });
+});
+
+describe('the shared rollout state URL', () => {
+  it('is a secret wherever its password appears, as a source URL is', () => {
+    const loaded = parseProfile(
+      `name: checkout
+sources: { prom: { type: prometheus, url: "http://127.0.0.1:9090" } }
+metrics: { error_rate: { source: prom, query: q, unit: ratio } }
+phases: [{ name: canary, traffic: 10 }]
+state: { store: postgres, url: "\${ROLLOUT_STATE_DATABASE_URL}" }
+`,
+      'p.yaml',
+      { env: { ROLLOUT_STATE_DATABASE_URL: 'postgres://rollcall:s3cret%2Fpw@db:5432/rollouts?sslpassword=ssl-key-pw' } },
+    ).profile;
+    expect(loaded.secrets).toEqual(expect.arrayContaining(['s3cret%2Fpw', 's3cret/pw', 'ssl-key-pw']));
+    expect(redact(`connect to ${loaded.state!.url} failed`, loaded.secrets)).toBe('connect to postgres://rollcall:***@db:5432/rollouts?sslpassword=*** failed');
   });
 });

@@ -42,6 +42,18 @@ describe('the profile JSON Schema', () => {
     expect(errors(broken)).toEqual(expect.arrayContaining(["/ must have required property 'phases'"]));
   });
 
+  it('accepts a shared rollout state store and rejects a store it does not know', () => {
+    const profile = parse(readFileSync('test/fixtures/profiles/checkout.yaml', 'utf8')) as Record<string, unknown>;
+    profile.state = { store: 'postgres', url: '${ROLLOUT_STATE_DATABASE_URL}', table: 'rollcall_state' };
+    expect(errors(profile)).toEqual([]);
+    profile.state = { store: 'file' };
+    expect(errors(profile)).toEqual([]);
+    profile.state = { store: 'redis', url: 'redis://cache:6379' };
+    expect(errors(profile).length).toBeGreaterThan(0);
+    profile.state = { store: 'postgres', url: 'postgres://db/rollouts', table: 'Rollout-State' };
+    expect(errors(profile)).toEqual(expect.arrayContaining(['/state/table must match pattern "^[a-z_][a-z0-9_]{0,62}(\\.[a-z_][a-z0-9_]{0,62})?$"']));
+  });
+
   it('rejects the broken fixture', () => {
     expect(errors(parse(readFileSync('test/fixtures/profiles/broken.yaml', 'utf8'))).length).toBeGreaterThan(0);
   });

@@ -171,6 +171,7 @@ describe('the rollout state store', () => {
       { story: 'a corrupt file', text: '{"version": 1, "profile": "checkout-v2", "pha', problem: /is corrupt \(not JSON\)/ },
       { story: 'a file with a wrong field', text: valid({ phaseStartedAt: 'yesterday' }), problem: /is corrupt \(phaseStartedAt: / },
       { story: "another profile's file", text: valid({ profile: 'search-v3' }), problem: /belongs to profile "search-v3", not "checkout-v2"/ },
+      { story: 'a file from a newer rollcall', text: valid({ version: 2 }), problem: /was written by a newer rollcall \(format 2; this one reads format 1\)/ },
       { story: 'a phase the profile no longer has', text: valid({ phase: 3, phaseName: 'ramp-75' }), problem: /is at phase "ramp-75", which checkout-v2 no longer has/ },
     ])('keeps $story aside and says it starts again at the first phase', async ({ text, problem }) => {
       await writeFile(file(), text);

@@ -89,6 +89,15 @@ describe('the console controller', () => {
     expect(screen()).toContain('read-only (stdin is not a terminal): rollback not run');
   });
 
+  it('still rolls back, but promotes nothing, while only the shared state store is down', () => {
+    const down = 'state store unreachable';
+    const { session, press, screen } = setup(consoleState({ mode: { readOnly: true, readOnlyReason: down, retreatOnly: true, dryRun: false, user: 'alice' } }));
+    press('p');
+    expect(screen()).toContain(`read-only (${down}): promote not run`);
+    press('r', ...'rollback'.split(''), ENTER);
+    expect(session.calls).toEqual(['run rollback']);
+  });
+
   it('runs one action at a time', () => {
     const { session, press, screen } = setup(consoleState({ busy: 'promote' }));
     press('r');
