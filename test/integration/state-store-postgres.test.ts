@@ -316,7 +316,7 @@ state: { store: postgres, url: "\${ROLLOUT_STATE_DATABASE_URL}" }
     expect(refused).toMatchObject({ refused: true, message: expect.stringMatching(/^read-only: the rollout state store is unreachable/) });
     // A rollback never waits for the state database: it runs, and says its state was not saved.
     expect(session.getSnapshot().mode.retreatOnly).toBe(true);
-    const rolledBack = await session.run('rollback', {});
+    const rolledBack = await session.run('rollback', { forced: false });
     expect(rolledBack).toMatchObject({ ok: true, message: expect.stringMatching(/^rollback → exit 0 .*BUT the rollout state was not saved/) });
 
     const back = heard(store, () => !store.readOnly);
