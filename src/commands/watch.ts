@@ -11,7 +11,6 @@ import { ConsoleController } from '../view/controller.js';
 import type { Clock } from '../engine/clock.js';
 import { ExitCode } from './exit.js';
 import { CLEAR, takeTerminal } from './terminal.js';
-import { changedCellsOnly, filteredStream, overpaintFirstFrame } from './ink-output.js';
 import { paintFrame } from '../view/paint.js';
 import type { Instance } from 'ink';
 
@@ -107,10 +106,10 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
       controller.resize(size);
       if (!app) terminal.write(paintFrame(controller.getSnapshot()));
     });
-    const { render, createElement, App } = await loadInk();
+    const { render, createElement, App, output } = await loadInk();
     app = render(createElement(App, { controller }), {
       // Only the cells that changed reach the terminal; Ink's first frame covers the first paint.
-      stdout: filteredStream(stdout, [changedCellsOnly(), overpaintFirstFrame()]),
+      stdout: output.filteredStream(stdout, [output.changedCellsOnly(), output.overpaintFirstFrame()]),
       stdin,
       stderr,
       exitOnCtrlC: false,
@@ -166,8 +165,14 @@ async function importInk() {
   delete env.CI;
   delete env.CONTINUOUS_INTEGRATION;
   try {
-    const [{ render }, { createElement }, { App }] = await Promise.all([import('ink'), import('react'), import('../../components/App.js')]);
-    return { render, createElement, App };
+    // The output filters come with Ink: their tokenizer, too, costs start-up time before the first paint.
+    const [{ render }, { createElement }, { App }, output] = await Promise.all([
+      import('ink'),
+      import('react'),
+      import('../../components/App.js'),
+      import('./ink-output.js'),
+    ]);
+    return { render, createElement, App, output };
   } finally {
     if (before === undefined) delete env.NODE_ENV;
     for (const [name, value] of Object.entries(ci)) if (value !== undefined) env[name] = value;
