@@ -75,7 +75,7 @@ async function play(writes: string[], filters: WriteFilter[]): Promise<{ screen:
 
 const span: fc.Arbitrary<Span> = fc.record(
   {
-    text: fc.constantFrom('ok', '0.42%', ' ', '✓', '▁▂▃', '中文', 'p95 latency', '—', '  ', 'x'),
+    text: fc.constantFrom('ok', '0.42%', ' ', '✓', '▁▂▃', '中文', 'p95 latency', '—', '  ', 'x', '👍', 'e\u0301'),
     color: fc.constantFrom('red', 'green', 'cyan', 'gray'),
     bold: fc.boolean(),
   },
