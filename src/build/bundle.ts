@@ -94,7 +94,8 @@ async function main(): Promise<number> {
   try {
     const built = await buildBundle();
     for (const warning of built.warnings) process.stderr.write(`${warning}\n`);
-    process.stdout.write(`${relative(process.cwd(), built.outfile) || built.outfile}: ${(built.bytes / 1024 / 1024).toFixed(1)} MB\n`);
+    // `npm start` builds quietly: the demo's screen is the first thing it shows.
+    if (!process.argv.includes('--quiet')) process.stdout.write(`${relative(process.cwd(), built.outfile) || built.outfile}: ${(built.bytes / 1024 / 1024).toFixed(1)} MB\n`);
     return 0;
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
