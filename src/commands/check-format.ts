@@ -155,7 +155,7 @@ export function toCheckReport(
   };
 }
 
-function checklistEntry(c: ChecklistStatus): CheckReport['checklist'][number] {
+export function checklistEntry(c: ChecklistStatus): CheckReport['checklist'][number] {
   return {
     item: c.item,
     ...(c.group !== undefined ? { group: c.group } : {}),
@@ -179,6 +179,14 @@ function grouped(items: CheckReport['checklist'], heading: (group: string) => st
 
 function tallied(items: CheckReport['checklist']): string {
   return `${items.filter((c) => c.checked).length}/${items.length}`;
+}
+
+/** The rollback checklist under its group headings, as `check` and `report` print it. */
+export function rollbackChecklistLines(items: CheckReport['checklist'], format: 'text' | 'markdown'): string[] {
+  if (format === 'markdown') {
+    return [`*After rollback* ${tallied(items)}`, ...grouped(items, (g) => `- ${markdownSafe(g)}`, (c) => markdownItem(c, c.group !== undefined ? '  ' : ''))];
+  }
+  return [`after rollback ${tallied(items)}`, ...grouped(items, (g) => `  ${g}`, (c) => `  ${c.group !== undefined ? '  ' : ''}${textItem(c)}`)];
 }
 
 export function formatCheckJson(report: CheckReport): string {
@@ -270,10 +278,7 @@ export function formatCheckText(r: CheckReport): string {
     out.push('', 'checklist');
     for (const c of r.checklist) out.push(`  ${textItem(c)}`);
   }
-  if (r.rollbackChecklist) {
-    out.push('', `after rollback ${tallied(r.rollbackChecklist)}`);
-    out.push(...grouped(r.rollbackChecklist, (g) => `  ${g}`, (c) => `  ${c.group !== undefined ? '  ' : ''}${textItem(c)}`));
-  }
+  if (r.rollbackChecklist) out.push('', ...rollbackChecklistLines(r.rollbackChecklist, 'text'));
   const notes = [...sourceProblems(r), ...r.notices];
   if (notes.length > 0) {
     out.push('');
@@ -320,10 +325,7 @@ export function formatCheckMarkdown(r: CheckReport): string {
     out.push('', '*Checklist*');
     for (const c of r.checklist) out.push(markdownItem(c, ''));
   }
-  if (r.rollbackChecklist) {
-    out.push('', `*After rollback* ${tallied(r.rollbackChecklist)}`);
-    out.push(...grouped(r.rollbackChecklist, (g) => `- ${markdownSafe(g)}`, (c) => markdownItem(c, c.group !== undefined ? '  ' : '')));
-  }
+  if (r.rollbackChecklist) out.push('', ...rollbackChecklistLines(r.rollbackChecklist, 'markdown'));
   const notes = [...sourceProblems(r), ...r.notices];
   if (notes.length > 0) {
     out.push('');

@@ -22,7 +22,7 @@ import type { Metric, Profile, Unit } from '../profile/types.js';
 import { formatValue } from '../profile/units.js';
 import { closeSources, createSources } from '../sources/registry.js';
 import { SourceWatch } from './check.js';
-import { iso, markdownSafe, utc } from './check-format.js';
+import { checklistEntry, iso, markdownSafe, rollbackChecklistLines, utc, type CheckReport } from './check-format.js';
 import { ExitCode } from './exit.js';
 
 /** The JSON printed by `rollcall report --format json`. Fields are only ever added. */
@@ -40,6 +40,8 @@ export interface Review {
   decisions: Record<Decision, number>;
   metrics: ReviewMetric[];
   phaseMoves: Array<{ at: string; from: string | null; to: string | null; by: string; reason: string }>;
+  /** While rolled back, the profile's rollback checklist as it stands now. */
+  rollbackChecklist?: CheckReport['checklist'];
   actions: Array<{
     at: string;
     event: AuditEntry['event'];
@@ -208,6 +210,7 @@ function review(
     stepMs,
     phase: { index: phase.index, count: profile.phases.length, name: phase.name, traffic: phase.traffic },
     now: { decision: now.decision, reasons: now.reasons },
+    ...(now.rollbackChecklist ? { rollbackChecklist: now.rollbackChecklist.map(checklistEntry) } : {}),
     decisions,
     metrics: profile.metricIds.map((id): ReviewMetric => {
       const metric = profile.metrics[id]!;
@@ -372,7 +375,7 @@ function actionLine(a: Review['actions'][number]): string {
   return `${utc(a.at)} ${what} by ${a.user}@${a.host}${flags ? ` (${flags})` : ''}${outcome}${a.note ? ` — ${a.note}` : ''}`;
 }
 
-function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => string, escape: (s: string) => string): string[] {
+function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => string, code: (s: string) => string, escape: (s: string) => string): string[] {
   const out: string[] = [];
   const span = spoken(r.windowMs);
   out.push(`${emphasis(`${span} review`)} — ${escape(r.profile.title)} (${escape(r.profile.name)})`);
@@ -401,6 +404,8 @@ function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => 
   if (r.phaseMoves.length === 0) out.push('- none');
   for (const m of r.phaseMoves) out.push(`- ${utc(m.at)} ${escape(m.from ?? '—')} → ${escape(m.to ?? 'off')} by ${escape(m.by)} (${m.reason})`);
 
+  if (r.rollbackChecklist) out.push('', ...rollbackChecklistLines(r.rollbackChecklist, format));
+
   out.push('', emphasis('Actions'));
   if (r.actions.length === 0) out.push('- none');
   for (const a of r.actions) out.push(`- ${escape(actionLine(a))}`);
@@ -413,10 +418,10 @@ function lines(r: Review, emphasis: (s: string) => string, code: (s: string) => 
 }
 
 function formatReviewText(r: Review): string {
-  return `${lines(r, (s) => s, (s) => s, (s) => s).join('\n')}\n`;
+  return `${lines(r, 'text', (s) => s, (s) => s, (s) => s).join('\n')}\n`;
 }
 
 /** Bullets and single-asterisk emphasis: renders in Slack and in a ticket alike. */
 function formatReviewMarkdown(r: Review): string {
-  return `${lines(r, (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe).join('\n')}\n`;
+  return `${lines(r, 'markdown', (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe).join('\n')}\n`;
 }

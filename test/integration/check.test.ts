@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { AuditLog } from '../../src/actions/audit.js';
 import { openStateStore, statePath } from '../../src/actions/state-store.js';
-import { promoted } from '../../src/engine/state.js';
+import { promoted, rolledBack } from '../../src/engine/state.js';
+import { rollbackChecklistTicked } from '../../src/engine/checklist.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { CheckReport } from '../../src/commands/check-format.js';
 import type { Review } from '../../src/commands/report.js';
@@ -275,6 +276,29 @@ describe('rollcall report', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^\*1m review\* — Checkout canary \(integration\) \(checkout-it\)$/m);
     expect(text.stdout).toMatch(/^- .* canary → full by alice@bastion \(promote\)$/m);
+  });
+
+  it('lists the rollback checklist, ticked and not, while the rollout is rolled back', async (ctx) => {
+    needsPrometheus(ctx);
+    const checklist = 'rollbackChecklist:\n  - Post in the incident channel\n  - group: Immediate\n    items: [Verify stable serves all traffic]\n';
+    const file = await writeProfile('review-rollback.yaml', profileText({ track: 'canary', pipeline: 'phoenix' }) + checklist);
+    const { profile } = parseProfile(await readFile(file, 'utf8'), file, { env });
+    const stateDir = join(work, 'review-rollback-state');
+    const store = await openStateStore(profile, { dir: stateDir });
+    await store.update((s) => rolledBack(s, Date.now() - 2_000, 'alice@bastion', profile.rollbackTo));
+    await store.update((s) => rollbackChecklistTicked(s, 'Post in the incident channel', { by: 'alice@bastion', at: Date.now() - 1_000 }));
+    await store.close();
+
+    const run = await rollcall(['report', file, '--since', '1m', '--state-dir', stateDir]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\*After rollback\* 1\/2$/m);
+    expect(run.stdout).toMatch(/^- \[x\] Post in the incident channel — alice@bastion$/m);
+    expect(run.stdout).toMatch(/^- Immediate\n  - \[ \] Verify stable serves all traffic$/m);
+    const json = JSON.parse((await rollcall(['report', file, '--since', '1m', '--format', 'json', '--state-dir', stateDir])).stdout) as Review;
+    expect(json.rollbackChecklist?.map((c) => [c.item, c.checked])).toEqual([
+      ['Post in the incident channel', true],
+      ['Verify stable serves all traffic', false],
+    ]);
   });
 
   it('refuses a --since that is not a duration', async () => {
