@@ -80,6 +80,8 @@ export interface ReviewMetric {
   /** Time without a judgement: no data, stale or source errors. */
   noDataMs: number;
   breaches: Array<{ start: string; end?: string; durationMs: number; peak?: number; reason?: string }>;
+  /** Each step a warning escalated to (rule `escalate:`), when it got there. */
+  escalations: Array<{ at: string; to: string; key?: string }>;
 }
 
 export async function report(file: string, opts: ReportOptions): Promise<number> {
@@ -177,9 +179,11 @@ function review(
   const stepMs = Math.max(finest, Math.ceil(windowMs / MAX_STEPS / 1_000) * 1_000);
 
   const decisions: Record<Decision, number> = { PROMOTE: 0, SOAK: 0, HOLD: 0, ROLLBACK: 0 };
-  const times = new Map<string, { warnMs: number; breachMs: number; noDataMs: number; breaches: ReviewMetric['breaches'] }>();
-  for (const id of profile.metricIds) times.set(id, { warnMs: 0, breachMs: 0, noDataMs: 0, breaches: [] });
+  type Times = Pick<ReviewMetric, 'warnMs' | 'breachMs' | 'noDataMs' | 'breaches' | 'escalations'>;
+  const times = new Map<string, Times>();
+  for (const id of profile.metricIds) times.set(id, { warnMs: 0, breachMs: 0, noDataMs: 0, breaches: [], escalations: [] });
   const open = new Map<string, { start: number; peak?: number; reason?: string }>();
+  const escalatedTo = new Map<string, string | undefined>();
 
   for (let t = from + stepMs; t <= to; t += stepMs) {
     const then = stateAt(state, t, from);
@@ -192,6 +196,12 @@ function review(
       if (m.state === 'breach') acc.breachMs += stepMs;
       if (m.state === 'nodata' || m.state === 'stale' || m.state === 'error') acc.noDataMs += stepMs;
       trackBreach(m, t, open, acc.breaches, profile);
+      // A step is listed when it is reached, not again at every step of the review it stays reached.
+      const reached = m.escalation?.reached;
+      if (reached && escalatedTo.get(m.id) !== reached.to) {
+        acc.escalations.push({ at: iso(Math.min(reached.at, t)), to: reached.to, ...(reached.key !== undefined ? { key: reached.key } : {}) });
+      }
+      escalatedTo.set(m.id, reached?.to);
     }
   }
   for (const [id, b] of open) {
@@ -393,6 +403,7 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
       const base = g.baseline && g.baseline.samples > 0 ? `; baseline median ${formatValue(g.baseline.median, m.unit)}` : '';
       out.push(`- ${label} ${escape(stats(g.canary, m.unit))}${escape(base)} — ${times}`);
     }
+    for (const e of m.escalations) out.push(`  - escalated to ${escape(e.to)}${e.key !== undefined ? ` (key ${escape(e.key)})` : ''} at ${utc(e.at)}`);
     for (const b of m.breaches) {
       const end = b.end ? utc(b.end).slice(11) : 'ongoing';
       const peak = b.peak !== undefined ? `, peak ${formatValue(b.peak, m.unit)}` : '';

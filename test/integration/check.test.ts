@@ -301,6 +301,22 @@ describe('rollcall report', () => {
     ]);
   });
 
+  it('lists the step a warning escalated to, once, under its metric', async (ctx) => {
+    needsPrometheus(ctx);
+    const text = profileText({ track: 'canary-incident', pipeline: 'phoenix' })
+      .replace('{ metric: error_rate, warn: "> 1%", rollback: "> 2%", for: 5s }', '{ metric: error_rate, warn: "> 1%", for: 1s, escalate: [{ after: 3s, to: reduce }] }')
+      .concat('actions:\n  reduce: { key: d, run: ["true"], effect: { traffic: 1 } }\n');
+    const file = await writeProfile('review-escalation.yaml', text);
+    const run = await rollcall(['report', file, '--since', '1m', '--format', 'json', '--state-dir', join(work, 'review-escalation-state')]);
+    expect(run.stderr).toBe('');
+    const review = JSON.parse(run.stdout) as Review;
+    const errors = review.metrics.find((m) => m.id === 'error_rate')!;
+    expect(errors.warnMs).toBeGreaterThan(0);
+    expect(errors.escalations).toEqual([{ at: expect.any(String), to: 'reduce', key: 'd' }]);
+    const markdown = await rollcall(['report', file, '--since', '1m', '--state-dir', join(work, 'review-escalation-state')]);
+    expect(markdown.stdout).toMatch(/^  - escalated to reduce \(key d\) at \d{4}-\d\d-\d\d \d\d:\d\d UTC$/m);
+  });
+
   it('refuses a --since that is not a duration', async () => {
     const file = await writeProfile('since.yaml', profileText({ track: 'canary', pipeline: 'phoenix' }));
     const run = await rollcall(['report', file, '--since', 'yesterday']);
