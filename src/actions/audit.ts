@@ -105,6 +105,11 @@ export function auditContext(snapshot: Snapshot, identity: Identity, at: number)
 
 export class AuditLog {
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * Told of every entry appended, as written (secrets redacted), without waiting for it: the
+   * shared audit log of a PostgreSQL state store. Absent with the state file.
+   */
+  mirror: ((entry: AuditEntry) => void) | undefined;
 
   private constructor(
     readonly file: string,
@@ -126,9 +131,12 @@ export class AuditLog {
 
   /** Appends one line and syncs it to disk before resolving; appends are written in call order. */
   append(entry: AuditEntry): Promise<void> {
-    const line = Buffer.from(`${JSON.stringify(entry, redactingReplacer(this.secrets))}\n`);
+    const text = JSON.stringify(entry, redactingReplacer(this.secrets));
+    const line = Buffer.from(`${text}\n`);
     const write = this.queue.then(() => this.write(line));
     this.queue = write.catch(() => undefined);
+    // The redacted line itself, so the shared copy can never hold what the file does not.
+    if (this.mirror) this.mirror(JSON.parse(text) as AuditEntry);
     return write;
   }
 

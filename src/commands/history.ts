@@ -5,6 +5,7 @@
 import type { CommonOptions } from '../cli.js';
 import { checkProfileFile, formatIssue } from '../profile/load.js';
 import { auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
+import { readSharedAudit } from '../actions/shared-audit.js';
 import { ExitCode } from './exit.js';
 
 export type HistoryOptions = CommonOptions & { format: 'text' | 'json' };
@@ -19,16 +20,27 @@ export async function history(file: string, opts: HistoryOptions): Promise<numbe
   const profile = checked.profile;
   const path = auditPath(profile, opts);
 
-  let read: Awaited<ReturnType<typeof readAudit>>;
+  let read: Awaited<ReturnType<typeof readAudit>> | undefined;
+  let where = path;
+  // A shared store keeps every console's entries: read those, or this console's file when it cannot.
+  if (profile.state) {
+    try {
+      const shared = await readSharedAudit(profile, profile.state);
+      read = shared;
+      where = shared.where;
+    } catch (error) {
+      process.stderr.write(`rollcall history: ${error instanceof Error ? error.message : String(error)}; showing this console's audit log only (${path})\n`);
+    }
+  }
   try {
-    read = await readAudit(path);
+    read ??= await readAudit(path);
   } catch (error) {
     process.stderr.write(`rollcall history: ${error instanceof Error ? error.message : String(error)}\n`);
     return ExitCode.usage;
   }
-  for (const problem of read.problems) process.stderr.write(`${path}: ${problem}\n`);
+  for (const problem of read.problems) process.stderr.write(`${where}: ${problem}\n`);
   if (read.entries.length === 0 && read.problems.length === 0) {
-    process.stderr.write(`rollcall history: nothing recorded yet for ${profile.name} (${path})\n`);
+    process.stderr.write(`rollcall history: nothing recorded yet for ${profile.name} (${where})\n`);
   }
 
   if (opts.format === 'json') {

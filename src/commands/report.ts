@@ -6,6 +6,7 @@
 
 import type { ReportOptions } from '../cli.js';
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { readSharedAudit } from '../actions/shared-audit.js';
 import { isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
@@ -134,12 +135,27 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
 
   let audit: { entries: AuditEntry[]; problems: string[] } = { entries: [], problems: [] };
   const auditFile = auditPath(profile, { ...(opts.stateDir ? { stateDir: opts.stateDir } : {}), ...(opts.auditLog ? { auditLog: opts.auditLog } : {}) });
-  try {
-    audit = await readAudit(auditFile);
-  } catch (error) {
-    notes.push(error instanceof Error ? error.message : String(error));
+  let auditWhere = auditFile;
+  let sharedRead = false;
+  // A shared store keeps every console's entries: report those, or this console's file when it cannot.
+  if (profile.state) {
+    try {
+      const shared = await readSharedAudit(profile, profile.state);
+      audit = shared;
+      auditWhere = shared.where;
+      sharedRead = true;
+    } catch (error) {
+      notes.push(`${error instanceof Error ? error.message : String(error)}; actions from this console's audit log only (${auditFile})`);
+    }
   }
-  for (const problem of audit.problems.slice(0, 5)) notes.push(`audit log ${auditFile}: ${problem}`);
+  if (!sharedRead) {
+    try {
+      audit = await readAudit(auditFile);
+    } catch (error) {
+      notes.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  for (const problem of audit.problems.slice(0, 5)) notes.push(`audit log ${auditWhere}: ${problem}`);
 
   const asked = health.summary(profile).filter((h) => h.reachable !== null);
   const allUnreachable = asked.length > 0 && asked.every((h) => h.reachable === false);

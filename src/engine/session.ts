@@ -16,7 +16,8 @@ import { initialState, phaseSet, trafficChange, type PhaseMove, type RolloutStat
 import type { Decision, MetricState, Snapshot } from './types.js';
 import { createSources, closeSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
-import { AuditLog, auditContext, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { AuditLog, auditContext, auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
+import type { SharedAudit, SharedAuditEvent } from '../actions/shared-audit.js';
 import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.js';
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
 import { Notifier, type NotifierEvent } from '../actions/notify.js';
@@ -79,6 +80,16 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     const auditFile = auditPath(profile, { stateDir: opts.stateDir, auditLog: opts.auditLog });
     const audit = await AuditLog.open(auditFile, { secrets: profile.secrets });
     opened.push(audit);
+    // A shared store shares the audit log too (never in a replay, which touches nothing live).
+    // Loaded only for a shared store: pg stays off the start-up path of every other console.
+    const shared =
+      profile.state && !replay ? new (await import('../actions/shared-audit.js')).SharedAudit(profile, profile.state, { readOnly: opts.readOnly === true }) : undefined;
+    if (shared) {
+      opened.push(shared);
+      audit.mirror = (entry) => shared.share(entry);
+      // The state store has just reached the same database, so this is quick (bounded by its timeout).
+      await shared.start();
+    }
     const history = await readAudit(auditFile).catch((error: unknown) => ({ entries: [] as AuditEntry[], problems: [message(error)] }));
     const late = { sink: (_text: string) => {} };
     const recorder = opts.record
@@ -92,6 +103,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       identity,
       rollout,
       audit,
+      shared,
       sources,
       recorder,
       mode: {
@@ -124,6 +136,8 @@ interface SessionParts {
   identity: Identity;
   rollout: RolloutStore;
   audit: AuditLog;
+  /** The shared audit log of a PostgreSQL state store. */
+  shared?: SharedAudit | undefined;
   sources: Map<string, Source>;
   recorder: Recorder | undefined;
   mode: ConsoleState['mode'];
@@ -154,6 +168,7 @@ export class Session implements SessionPort {
   private readonly identity: Identity;
   private readonly rollout: RolloutStore;
   private readonly audit: AuditLog;
+  private readonly shared: SharedAudit | undefined;
   private readonly sources: Map<string, Source>;
   private readonly recorder: Recorder | undefined;
   private readonly series: SeriesStore;
@@ -187,6 +202,7 @@ export class Session implements SessionPort {
     this.identity = parts.identity;
     this.rollout = parts.rollout;
     this.audit = parts.audit;
+    this.shared = parts.shared;
     this.sources = parts.sources;
     this.recorder = parts.recorder;
     this.backfillMs = parts.backfillMs;
@@ -212,6 +228,8 @@ export class Session implements SessionPort {
       identity: this.identity,
     });
     this.autoRollback = new AutoRollback({ profile: this.profile, runner: this.runner, audit: this.audit, clock: this.clock, identity: this.identity });
+    // Heard at once, before start(): a share that fails is news even on a console not yet started.
+    if (this.shared) this.unsubscribers.push(this.shared.on((e) => this.onShared(e)));
 
     const rollout = this.rollout.read();
     this.seenMoves = rollout.history.filter((move) => move.at < parts.openedAt).length;
@@ -339,7 +357,7 @@ export class Session implements SessionPort {
     await closeSources(this.sources);
     await this.recorder?.close();
     await Promise.race([this.notifier.flush(), new Promise((resolve) => setTimeout(resolve, NOTIFY_FLUSH_MS).unref())]);
-    await Promise.allSettled([this.audit.close(), this.rollout.close()]);
+    await Promise.allSettled([this.audit.close(), this.rollout.close(), ...(this.shared ? [this.shared.close()] : [])]);
     this.listeners.clear();
   }
 
@@ -555,6 +573,26 @@ export class Session implements SessionPort {
     this.publish();
   }
 
+  /**
+   * Another console's audit entry, through the shared audit log. One source per kind of news: phase
+   * moves, checklist ticks and traffic changes come from the state row (logMoves, logOthers), so an
+   * entry saying the same (a tick, a promote/rollback/traffic action that succeeded) is not
+   * repeated here; actions that leave the state alone (effect none, failures, dry runs), refusals
+   * and auto-rollback countdowns come from here, the only place they are heard.
+   */
+  private onShared(e: SharedAuditEvent): void {
+    if (this.closing) return;
+    if (e.type === 'problem') {
+      this.log(e.text, 'warn');
+      return this.publish();
+    }
+    const described = describeShared(this.profile, e.entry);
+    if (!described) return;
+    const at = Date.parse(e.entry.time);
+    this.log(described.text, described.level, Number.isNaN(at) ? this.clock.now() : at);
+    this.publish();
+  }
+
   private onAutoRollback(e: AutoRollbackEvent): void {
     switch (e.type) {
       case 'started':
@@ -604,6 +642,33 @@ function describeAudit(entry: AuditEntry): { text: string; level: EventLevel } |
       return { text: `auto-rollback countdown: ${entry.note ?? entry.metric ?? ''} [audit]`, level: 'bad' };
     case 'auto-rollback-cancel':
       return { text: `auto-rollback stopped: ${entry.note ?? entry.by ?? ''} [audit]`, level: 'warn' };
+  }
+}
+
+/** `bob@bastion-2 ran restart → exit 0 (1.2s)`: another console's entry, as this console says its own. */
+function describeShared(profile: Profile, entry: AuditEntry): { text: string; level: EventLevel } | undefined {
+  const who = `${entry.user}@${entry.host}`;
+  switch (entry.event) {
+    case 'action': {
+      const effect = profile.actions[entry.action ?? '']?.effect;
+      if (entry.ok && !entry.dryRun && effect !== undefined && effect !== 'none') return undefined;
+      const flags = `${entry.forced ? ' (forced)' : ''}${entry.auto ? ' (auto-rollback)' : ''}`;
+      const took = entry.durationMs !== undefined ? ` (${formatDuration(entry.durationMs)})` : '';
+      const how = entry.dryRun
+        ? 'dry run'
+        : entry.ok
+          ? `exit ${entry.exitCode ?? 0}${took}`
+          : `FAILED${entry.exitCode !== undefined && entry.exitCode !== null ? ` exit ${entry.exitCode}` : ''}${entry.error ? `: ${entry.error}` : entry.timedOut ? ': timed out' : ''}`;
+      return { text: `${who} ran ${entry.action ?? 'action'} → ${how}${flags}`, level: entry.dryRun ? 'info' : entry.ok ? 'ok' : 'bad' };
+    }
+    case 'refused':
+      return { text: `${entry.action ?? 'action'} refused on ${who}: ${entry.note ?? 'no reason recorded'}`, level: 'warn' };
+    case 'checklist':
+      return undefined;
+    case 'auto-rollback-start':
+      return { text: `auto-rollback countdown on ${who}: ${entry.note ?? entry.metric ?? ''}`, level: 'bad' };
+    case 'auto-rollback-cancel':
+      return { text: `auto-rollback on ${who} stopped: ${entry.note ?? entry.by ?? ''}`, level: 'warn' };
   }
 }
 

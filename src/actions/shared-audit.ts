@@ -1,0 +1,271 @@
+// The audit log shared through the profile's PostgreSQL state store: every entry a console appends
+// to its local JSONL is also inserted, already redacted, into `<table>_audit` and NOTIFYed on a
+// channel of the same name, so the other consoles on the rollout hear of actions whose effect does
+// not move the rollout state, and `history` / `report` can list every console's entries. Sharing
+// is best effort on a connection of its own: an insert never delays or fails the action, a failure
+// is one line for the event log, and the local file stays the record of this console.
+
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { redact } from '../profile/redact.js';
+import type { Profile } from '../profile/types.js';
+import { oneLine, toSourceError } from '../sources/timeout.js';
+import { auditEntrySchema, type AuditEntry } from './audit.js';
+import { DEFAULT_STATE_TABLE, describeStateUrl, type PostgresStateConfig } from './state-store-postgres.js';
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+/** While the connection is down: how often a listening console tries again. */
+const RETRY_MS = 2_000;
+
+export type SharedAuditEvent = { type: 'entry'; entry: AuditEntry } | { type: 'problem'; text: string };
+
+interface Sql {
+  table: string;
+  channel: string;
+  create: string;
+  insert: string;
+  since: string;
+  last: string;
+  all: string;
+}
+
+function sqlFor(config: PostgresStateConfig): Sql {
+  const table = `${config.table ?? DEFAULT_STATE_TABLE}_audit`;
+  const t = table
+    .split('.')
+    .map((part) => `"${part}"`)
+    .join('.');
+  return {
+    table,
+    channel: table,
+    create: `CREATE TABLE IF NOT EXISTS ${t} (
+      id bigserial PRIMARY KEY,
+      profile text NOT NULL,
+      at timestamptz NOT NULL,
+      console text NOT NULL,
+      entry jsonb NOT NULL
+    )`,
+    insert: `INSERT INTO ${t} (profile, at, console, entry) VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
+    since: `SELECT id, console, entry FROM ${t} WHERE profile = $1 AND id > $2 ORDER BY id`,
+    last: `SELECT coalesce(max(id), 0) AS id FROM ${t} WHERE profile = $1`,
+    all: `SELECT entry FROM ${t} WHERE profile = $1 ORDER BY at, id`,
+  };
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function reasonOf(error: unknown, where: string, profile: Profile): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = codeOf(error);
+  const text = code && /^[0-9A-Z]{5}$/.test(code) ? `${oneLine(message)} (${where})` : toSourceError(error, where).reason;
+  return redact(text, profile.secrets);
+}
+
+/** One console's side of the shared audit log: shares its entries, hears the others'. */
+export class SharedAudit {
+  private readonly sql: Sql;
+  private readonly where: string;
+  private readonly timeoutMs: number;
+  /** Tells this console's entries from the others'. */
+  private readonly id = randomUUID();
+  private readonly listeners = new Set<(e: SharedAuditEvent) => void>();
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The last row id read (or at open, the last there was): rows after it are news. */
+  private lastId = -1;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly profile: Profile,
+    private readonly config: PostgresStateConfig,
+    private readonly opts: { readOnly?: boolean } = {},
+  ) {
+    this.sql = sqlFor(config);
+    this.where = describeStateUrl(config.url);
+    this.timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /**
+   * Connects (to listen); resolves once the first attempt is over, so entries shared after the
+   * console opened are news. Never throws: a failure is retried in the background.
+   */
+  start(): Promise<void> {
+    return this.serial(() => this.connected()).then(
+      () => undefined,
+      () => this.retrySoon(),
+    );
+  }
+
+  on(listener: (e: SharedAuditEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Inserts an entry (already redacted) and notifies the others; returns at once, never throws. */
+  share(entry: AuditEntry): void {
+    if (this.closed) return;
+    this.serial(async () => {
+      const c = await this.connected();
+      const row = (await c.query<{ id: string }>(this.sql.insert, [this.profile.name, entry.time, this.id, JSON.stringify(entry)])).rows[0]!;
+      await c.query('SELECT pg_notify($1, $2)', [this.sql.channel, JSON.stringify({ profile: this.profile.name, id: Number(row.id), from: this.id })]);
+    }).catch((error: unknown) => {
+      this.emit({ type: 'problem', text: `audit not shared: ${reasonOf(error, this.where, this.profile)}; it is in the local audit log only` });
+    });
+  }
+
+  /** Resolves when every share made so far is done (or has failed). */
+  flush(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.queue.catch(() => undefined);
+    this.listeners.clear();
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private emit(e: SharedAuditEvent): void {
+    for (const listener of this.listeners) listener(e);
+  }
+
+  private retrySoon(): void {
+    if (this.closed || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.start();
+    }, RETRY_MS);
+    this.timer.unref();
+  }
+
+  private async connected(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    if (this.closed) throw new Error('the shared audit log is closed');
+    const client = new pg.Client({
+      connectionString: this.config.url,
+      connectionTimeoutMillis: this.timeoutMs,
+      statement_timeout: this.timeoutMs,
+      query_timeout: this.timeoutMs * 2,
+      keepAlive: true,
+      application_name: `rollcall audit ${this.profile.name}`.slice(0, 63),
+    });
+    const drop = () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.end().catch(() => undefined);
+      this.retrySoon();
+    };
+    client.on('error', drop);
+    client.on('end', drop);
+    client.on('notification', (msg) => this.heard(msg));
+    try {
+      await client.connect();
+      if (!this.opts.readOnly) {
+        try {
+          await client.query(this.sql.create);
+        } catch (error) {
+          // Two consoles creating the table at the same moment: the other one won.
+          if (!['23505', '42P07'].includes(codeOf(error) ?? '')) throw error;
+        }
+      }
+      await client.query(`LISTEN "${this.sql.channel}"`);
+      if (this.lastId < 0) {
+        try {
+          this.lastId = Number((await client.query<{ id: string }>(this.sql.last, [this.profile.name])).rows[0]!.id);
+        } catch (error) {
+          if (codeOf(error) !== '42P01') throw error;
+          this.lastId = 0;
+        }
+      }
+    } catch (error) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+    // Back after an outage: what the others shared meanwhile is news too.
+    this.catchUp();
+    return client;
+  }
+
+  private heard(msg: pg.Notification): void {
+    if (msg.channel !== this.sql.channel || msg.payload === undefined) return;
+    try {
+      const note = JSON.parse(msg.payload) as { profile?: unknown; from?: unknown };
+      if (note.profile !== this.profile.name || note.from === this.id) return;
+    } catch {
+      return;
+    }
+    this.catchUp();
+  }
+
+  /** Reads the rows after the last one read and tells of the other consoles' entries. */
+  private catchUp(): void {
+    void this.serial(async () => {
+      const c = this.client;
+      if (!c) return;
+      let rows: { id: string; console: string; entry: unknown }[];
+      try {
+        rows = (await c.query<{ id: string; console: string; entry: unknown }>(this.sql.since, [this.profile.name, Math.max(this.lastId, 0)])).rows;
+      } catch (error) {
+        if (codeOf(error) === '42P01') return;
+        throw error;
+      }
+      for (const row of rows) {
+        this.lastId = Math.max(this.lastId, Number(row.id));
+        if (row.console === this.id) continue;
+        const parsed = auditEntrySchema.safeParse(row.entry);
+        if (parsed.success) this.emit({ type: 'entry', entry: parsed.data });
+      }
+    }).catch(() => undefined);
+  }
+}
+
+/**
+ * Every console's entries for a profile, oldest first, for `history` and `report`. Throws (one line,
+ * no credentials) when the database cannot be read; no table yet is no entries yet.
+ */
+export async function readSharedAudit(profile: Profile, config: PostgresStateConfig): Promise<{ entries: AuditEntry[]; problems: string[]; where: string }> {
+  const sql = sqlFor(config);
+  const where = `${describeStateUrl(config.url)} (table ${sql.table})`;
+  const timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
+  const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, query_timeout: timeoutMs * 2 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    let rows: { entry: unknown }[];
+    try {
+      rows = (await client.query<{ entry: unknown }>(sql.all, [profile.name])).rows;
+    } catch (error) {
+      if (codeOf(error) === '42P01') return { entries: [], problems: [], where };
+      throw error;
+    }
+    const entries: AuditEntry[] = [];
+    const problems: string[] = [];
+    rows.forEach((row, i) => {
+      const parsed = auditEntrySchema.safeParse(row.entry);
+      if (parsed.success) entries.push(parsed.data);
+      else problems.push(`row ${i + 1}: not an audit entry: ${parsed.error.issues[0]?.path.join('.') || '(row)'}: ${parsed.error.issues[0]?.message ?? ''}`);
+    });
+    return { entries, problems, where };
+  } catch (error) {
+    throw new Error(`cannot read the shared audit log on ${where}: ${reasonOf(error, describeStateUrl(config.url), profile)}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
