@@ -7,13 +7,19 @@
 
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { redact } from '../profile/redact.js';
 import type { Profile } from '../profile/types.js';
-import { oneLine, toSourceError } from '../sources/timeout.js';
 import { auditEntrySchema, type AuditEntry } from './audit.js';
-import { DEFAULT_STATE_TABLE, describeStateUrl, type PostgresStateConfig } from './state-store-postgres.js';
+import {
+  DEFAULT_STATE_TABLE,
+  DEFAULT_TIMEOUT_MS,
+  codeOf,
+  describeStateUrl,
+  pgFailure,
+  quoted,
+  stateClient,
+  type PostgresStateConfig,
+} from './state-store-postgres.js';
 
-const DEFAULT_TIMEOUT_MS = 5_000;
 /** While the connection is down: how often a listening console tries again. */
 const RETRY_MS = 2_000;
 
@@ -31,10 +37,7 @@ interface Sql {
 
 function sqlFor(config: PostgresStateConfig): Sql {
   const table = `${config.table ?? DEFAULT_STATE_TABLE}_audit`;
-  const t = table
-    .split('.')
-    .map((part) => `"${part}"`)
-    .join('.');
+  const t = quoted(table);
   return {
     table,
     channel: table,
@@ -50,18 +53,6 @@ function sqlFor(config: PostgresStateConfig): Sql {
     last: `SELECT coalesce(max(id), 0) AS id FROM ${t} WHERE profile = $1`,
     all: `SELECT entry FROM ${t} WHERE profile = $1 ORDER BY at, id`,
   };
-}
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function reasonOf(error: unknown, where: string, profile: Profile): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = codeOf(error);
-  const text = code && /^[0-9A-Z]{5}$/.test(code) ? `${oneLine(message)} (${where})` : toSourceError(error, where).reason;
-  return redact(text, profile.secrets);
 }
 
 /** One console's side of the shared audit log: shares its entries, hears the others'. */
@@ -114,7 +105,7 @@ export class SharedAudit {
       const row = (await c.query<{ id: string }>(this.sql.insert, [this.profile.name, entry.time, this.id, JSON.stringify(entry)])).rows[0]!;
       await c.query('SELECT pg_notify($1, $2)', [this.sql.channel, JSON.stringify({ profile: this.profile.name, id: Number(row.id), from: this.id })]);
     }).catch((error: unknown) => {
-      this.emit({ type: 'problem', text: `audit not shared: ${reasonOf(error, this.where, this.profile)}; it is in the local audit log only` });
+      this.emit({ type: 'problem', text: `audit not shared: ${pgFailure(error, this.where, this.timeoutMs, this.profile.secrets)}; it is in the local audit log only` });
     });
   }
 
@@ -156,14 +147,7 @@ export class SharedAudit {
   private async connected(): Promise<pg.Client> {
     if (this.client) return this.client;
     if (this.closed) throw new Error('the shared audit log is closed');
-    const client = new pg.Client({
-      connectionString: this.config.url,
-      connectionTimeoutMillis: this.timeoutMs,
-      statement_timeout: this.timeoutMs,
-      query_timeout: this.timeoutMs * 2,
-      keepAlive: true,
-      application_name: `rollcall audit ${this.profile.name}`.slice(0, 63),
-    });
+    const client = stateClient(this.config, { keepAlive: true, application_name: `rollcall audit ${this.profile.name}`.slice(0, 63) });
     const drop = () => {
       if (this.client !== client) return;
       this.client = undefined;
@@ -244,7 +228,7 @@ export async function readSharedAudit(profile: Profile, config: PostgresStateCon
   const sql = sqlFor(config);
   const where = `${describeStateUrl(config.url)} (table ${sql.table})`;
   const timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
-  const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, query_timeout: timeoutMs * 2 });
+  const client = stateClient(config);
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -264,7 +248,7 @@ export async function readSharedAudit(profile: Profile, config: PostgresStateCon
     });
     return { entries, problems, where };
   } catch (error) {
-    throw new Error(`cannot read the shared audit log on ${where}: ${reasonOf(error, describeStateUrl(config.url), profile)}`);
+    throw new Error(`cannot read the shared audit log on ${where}: ${pgFailure(error, describeStateUrl(config.url), timeoutMs, profile.secrets)}`);
   } finally {
     await client.end().catch(() => undefined);
   }

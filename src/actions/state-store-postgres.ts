@@ -23,7 +23,7 @@ import { StateStoreError, moveTo, parseStateDocument, toStateDocument, type Load
 export type PostgresStateConfig = Extract<StateConfig, { store: 'postgres' }>;
 
 export const DEFAULT_STATE_TABLE = 'rollcall_state';
-const DEFAULT_TIMEOUT_MS = 5_000;
+export const DEFAULT_TIMEOUT_MS = 5_000;
 /** While connected: the row is read this often anyway, in case a notification never came. */
 const POLL_MS = 10_000;
 /** While the database is unreachable: how often to try again. */
@@ -76,7 +76,7 @@ export function describeStateUrl(url: string): string {
 }
 
 /** `"schema"."table"`; the schema's pattern already keeps quotes out. */
-function quoted(table: string): string {
+export function quoted(table: string): string {
   return table
     .split('.')
     .map((part) => `"${part}"`)
@@ -232,26 +232,14 @@ class PostgresStateStore implements RolloutStore {
 
   /** A failure as one line naming where, with no credentials. */
   reason(error: unknown): string {
-    const code = codeOf(error);
-    const message = error instanceof Error ? error.message : String(error);
-    let text: string;
-    if (/^Connection terminated/.test(message)) text = `connection lost (${this.where})`;
-    else if (/timeout exceeded when trying to connect/i.test(message)) text = `connect timed out (${this.where})`;
-    else if (/Query read timeout/i.test(message)) text = `no answer within ${this.timeoutMs} ms (${this.where})`;
-    else if (code && /^[0-9A-Z]{5}$/.test(code)) text = `${oneLine(message)} (${this.where})`;
-    else text = toSourceError(error, this.where).reason;
-    return redact(text, this.profile.secrets);
+    return pgFailure(error, this.where, this.timeoutMs, this.profile.secrets);
   }
 
   // ── the connection ────────────────────────────────────────────────────────────────────────
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({
-      connectionString: this.config.url,
-      connectionTimeoutMillis: this.timeoutMs,
-      statement_timeout: this.timeoutMs,
+    const client = stateClient(this.config, {
       lock_timeout: this.timeoutMs,
-      query_timeout: this.timeoutMs * 2,
       keepAlive: true,
       // Lets a console count the others on the same rollout (pg_stat_activity).
       application_name: this.applicationName(),
@@ -424,9 +412,34 @@ class PostgresStateStore implements RolloutStore {
   }
 }
 
-function codeOf(error: unknown): string | undefined {
+export function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** A client on the state database with the profile's timeout on connecting, statements and answers. */
+export function stateClient(config: PostgresStateConfig, extra: pg.ClientConfig = {}): pg.Client {
+  const timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
+  return new pg.Client({
+    connectionString: config.url,
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs,
+    query_timeout: timeoutMs * 2,
+    ...extra,
+  });
+}
+
+/** A failure on the state database as one line naming where, with no credentials. */
+export function pgFailure(error: unknown, where: string, timeoutMs: number, secrets: readonly string[]): string {
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  let text: string;
+  if (/^Connection terminated/.test(message)) text = `connection lost (${where})`;
+  else if (/timeout exceeded when trying to connect/i.test(message)) text = `connect timed out (${where})`;
+  else if (/Query read timeout/i.test(message)) text = `no answer within ${timeoutMs} ms (${where})`;
+  else if (code && /^[0-9A-Z]{5}$/.test(code)) text = `${oneLine(message)} (${where})`;
+  else text = toSourceError(error, where).reason;
+  return redact(text, secrets);
 }
 
 /** A server-reported error in a statement: the connection itself is fine. */
