@@ -110,13 +110,17 @@ export function buildModel(input: ModelInput): ViewModel {
   };
 }
 
+/** Every line of a model, top to bottom, the gap above the footer as empty lines. */
+export function frameLines(model: ViewModel): Line[] {
+  return [
+    ...model.header,
+    ...model.sections.flatMap((sec) => sec.lines),
+    ...new Array<Line>(model.gap).fill([]),
+    ...(model.footer ? [model.footer] : []),
+  ];
+}
+
 /** Every line of a model as plain text, top to bottom: what a terminal shows without colour. */
 export function frameText(model: ViewModel): string[] {
-  const text = (line: Line) => line.map((sp) => sp.text).join('');
-  return [
-    ...model.header.map(text),
-    ...model.sections.flatMap((sec) => sec.lines.map(text)),
-    ...new Array<string>(model.gap).fill(''),
-    ...(model.footer ? [text(model.footer)] : []),
-  ];
+  return frameLines(model).map((line) => line.map((sp) => sp.text).join(''));
 }

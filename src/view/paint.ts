@@ -3,7 +3,7 @@
 // incident should see the rollout at once: the same view model, drawn here without them, is on
 // screen while they load. Ink then draws over it (see `overpaintFirstFrame` in commands/ink-output.ts).
 
-import type { Line, ViewModel } from './model.js';
+import { frameLines, type Line, type ViewModel } from './model.js';
 import { TONE_COLOR, type ToneColor } from './palette.js';
 
 const SGR_COLOR: Record<ToneColor, number> = { red: 31, green: 32, yellow: 33, magenta: 35, cyan: 36, gray: 90 };
@@ -16,13 +16,7 @@ const RESET = '\x1b[0m';
  * the top-left corner: where Ink starts its own first frame.
  */
 export function paintFrame(model: ViewModel): string {
-  const lines = [
-    ...model.header,
-    ...model.sections.flatMap((section) => section.lines),
-    ...new Array<Line>(model.gap).fill([]),
-    ...(model.footer ? [model.footer] : []),
-  ];
-  return HOME + lines.map((line) => paintLine(line, model.color) + ERASE_LINE_END).join('\r\n') + HOME;
+  return HOME + frameLines(model).map((line) => paintLine(line, model.color) + ERASE_LINE_END).join('\r\n') + HOME;
 }
 
 function paintLine(line: Line, color: boolean): string {
