@@ -3,7 +3,7 @@
 // bundle's own start-up and nothing else: tsc and esbuild take 10-20 s on a small machine.
 //
 // The bundle then runs in this very process (one Node start, not two): it sees itself as the
-// entry point because argv[1] names it, exactly as `node dist/rollcall.mjs demo …` would.
+// entry point because argv[1] names it, exactly as `node dist/rollcall/rollcall.mjs demo …` would.
 
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = join(root, 'dist', 'rollcall.mjs');
+const bundle = join(root, 'dist', 'rollcall', 'rollcall.mjs');
 /** What the bundle is built from: a change to any of these means a rebuild. */
 const INPUTS = ['src', 'components', 'profiles/demo.yaml', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 

@@ -13,6 +13,7 @@ import { ExitCode } from './exit.js';
 import { CLEAR, takeTerminal } from './terminal.js';
 import { paintFrame } from '../view/paint.js';
 import type { Instance } from 'ink';
+import { commonJs } from '../util/commonjs.js';
 
 export interface ConsoleOptions extends WatchOptions {
   /** A line for the top of the event log, e.g. what the demo is simulating. */
@@ -168,7 +169,7 @@ async function importInk() {
     // The output filters come with Ink: their tokenizer, too, costs start-up time before the first paint.
     const [{ render }, { createElement }, { App }, output] = await Promise.all([
       import('ink'),
-      import('react'),
+      import('react').then(commonJs),
       import('../../components/App.js'),
       import('./ink-output.js'),
     ]);
