@@ -2,7 +2,7 @@
 // shown comes from the controller's view model; every key goes to the controller.
 
 import { Box, useInput, useStdin } from 'ink';
-import type { ConsoleController } from '../src/view/controller.js';
+import type { ConsoleController } from '../src/console/controller.js';
 import type { Section } from '../src/view/model.js';
 import { useSession } from './useSession.js';
 import { ColorContext } from './Line.js';

@@ -1,5 +1,5 @@
 // One line of the view model: spans with tones. Colour is applied here (and, for the first paint
-// before Ink has loaded, in src/view/paint.ts, from the same palette), and only when the console may
+// before Ink has loaded, in src/console/paint.ts, from the same palette), and only when the console may
 // use colour (NO_COLOR unset); symbols carry the meaning either way.
 
 import { createContext, useContext } from 'react';

@@ -1,7 +1,7 @@
 // The one binding between the engine and React: the view model, read with useSyncExternalStore.
 
 import { useSyncExternalStore } from 'react';
-import type { ConsoleController } from '../src/view/controller.js';
+import type { ConsoleController } from '../src/console/controller.js';
 import type { ViewModel } from '../src/view/model.js';
 
 export function useSession(controller: ConsoleController): ViewModel {

@@ -6,12 +6,12 @@ import type { WatchOptions } from '../cli.js';
 import { loadProfileOrReport } from '../profile/load.js';
 import { redact } from '../profile/redact.js';
 import type { Profile } from '../profile/types.js';
-import { openSession, type Session } from '../engine/session.js';
-import { ConsoleController } from '../view/controller.js';
+import { openSession, type Session } from '../console/session.js';
+import { ConsoleController } from '../console/controller.js';
 import type { Clock } from '../engine/clock.js';
 import { ExitCode } from './exit.js';
-import { CLEAR, takeTerminal } from './terminal.js';
-import { paintFrame } from '../view/paint.js';
+import { CLEAR, takeTerminal } from '../console/terminal.js';
+import { paintFrame } from '../console/paint.js';
 import type { Instance } from 'ink';
 
 export interface ConsoleOptions extends WatchOptions {
@@ -170,7 +170,7 @@ async function importInk() {
       import('ink'),
       import('react'),
       import('../../components/App.js'),
-      import('./ink-output.js'),
+      import('../console/ink-output.js'),
     ]);
     return { render, createElement, App, output };
   } finally {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSession, type Session } from '../../src/engine/session.js';
+import { openSession, type Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
 import { ensureBuilt, onlyEnv, runCli } from '../support/cli.js';

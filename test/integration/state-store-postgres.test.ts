@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { isStateStoreError, openStateStore } from '../../src/actions/state-store.js';
-import { openSession, type Session } from '../../src/engine/session.js';
+import { openSession, type Session } from '../../src/console/session.js';
 import { promoted, type RolloutState, type RolloutStore } from '../../src/engine/state.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';

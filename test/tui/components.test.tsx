@@ -14,9 +14,9 @@ import { Countdown } from '../../components/Countdown.js';
 import { SourceAges } from '../../components/SourceAges.js';
 import { ColorContext } from '../../components/Line.js';
 import { buildModel, type Section, type ViewModel } from '../../src/view/model.js';
-import { buildKeymap } from '../../src/view/keymap.js';
+import { buildKeymap } from '../../src/console/keymap.js';
 import { initialUi, type UiState } from '../../src/view/ui.js';
-import type { ConsoleState } from '../../src/view/console-state.js';
+import type { ConsoleState } from '../../src/console/console-state.js';
 import { consoleState, NOW, snapshot, status } from '../fixtures/console/state.js';
 
 afterEach(cleanup);

@@ -5,14 +5,14 @@
 // useSyncExternalStore. Components never reach past it: they read state and send intents.
 
 import type { Profile } from '../profile/types.js';
-import type { Clock } from './clock.js';
-import { ScaledClock, realClock } from './clock.js';
-import { activeChecklist, rollbackChecklistTicked } from './checklist.js';
-import { Recorder, readRecording } from './record.js';
-import { initialState, phaseSet, trafficChange, type RolloutState, type RolloutStore } from './state.js';
-import type { Snapshot } from './types.js';
-import { MemoryRolloutStore } from './memory-rollout.js';
-import { WatchLoop, type EngineEvent, type LoopView } from './watch-loop.js';
+import type { Clock } from '../engine/clock.js';
+import { ScaledClock, realClock } from '../engine/clock.js';
+import { activeChecklist, rollbackChecklistTicked } from '../engine/checklist.js';
+import { Recorder, readRecording } from '../engine/record.js';
+import { initialState, phaseSet, trafficChange, type RolloutState, type RolloutStore } from '../engine/state.js';
+import type { Snapshot } from '../engine/types.js';
+import { MemoryRolloutStore } from '../engine/memory-rollout.js';
+import { WatchLoop, type EngineEvent, type LoopView } from '../engine/watch-loop.js';
 import { createSources, closeSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
 import { AuditLog, auditContext, auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
@@ -22,8 +22,8 @@ import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
 import { Notifier, type NotifierEvent } from '../actions/notify.js';
 import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
 import { openStateStore, phaseIndex } from '../actions/state-store.js';
-import type { SessionPort } from '../view/controller.js';
-import type { ActionOutput, ConsoleEvent, ConsoleState, EventLevel } from '../view/console-state.js';
+import type { SessionPort } from './controller.js';
+import type { ActionOutput, ConsoleEvent, ConsoleState, EventLevel } from './console-state.js';
 
 export interface SessionOptions {
   stateDir?: string;
