@@ -9,7 +9,8 @@ import type { Clock } from '../engine/clock.js';
 import { ExitCode } from '../commands/exit.js';
 import { ConsoleController } from './controller.js';
 import { paintFrame } from './paint.js';
-import { openSession, type Session } from './session.js';
+import { openSession } from './open-session.js';
+import type { Session } from './session.js';
 import { CLEAR, takeTerminal } from './terminal.js';
 import type { Instance } from 'ink';
 
