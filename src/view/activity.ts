@@ -2,7 +2,7 @@
 // notification failures) and the output pane of the running or last action.
 
 import { formatDuration } from '../profile/duration.js';
-import type { ConsoleEvent } from './console-state.js';
+import type { ConsoleEvent } from '../console/console-state.js';
 import { formatClockSeconds } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, LEVEL_LOOK, s, title, type Line } from './line.js';

@@ -3,9 +3,9 @@
 // so everything an operator reads is decided (and tested) here without rendering. Each section's
 // lines come from its own module; this one plans the frame and puts them together.
 
-import type { ConsoleState } from './console-state.js';
+import type { ConsoleState } from '../console/console-state.js';
 import type { ChartPlot } from './chart.js';
-import type { Keymap } from './keymap.js';
+import type { Keymap } from '../console/keymap.js';
 import { planLayout, type SectionKind, type TerminalSize } from './layout.js';
 import { compact, type Line } from './line.js';
 import type { UiState } from './ui.js';
