@@ -6,7 +6,7 @@ import type { ConsoleEvent } from '../console/console-state.js';
 import { formatClockSeconds } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, LEVEL_LOOK, s, title, type Line } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 
 function eventLine(e: ConsoleEvent, width: number): Line {
   const look = LEVEL_LOOK[e.level];

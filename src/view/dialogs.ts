@@ -8,7 +8,7 @@ import { fit, formatCountdown } from './format.js';
 import { keyLabel, type Binding } from '../console/keymap.js';
 import type { Layout } from './layout.js';
 import { clip, LEVEL_LOOK, s, spread, title, trimLine, widthOf, type Line, type Span } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 import type { UiState } from './ui.js';
 
 export function helpLines(input: ModelInput, layout: Layout, height: number): Line[] {
