@@ -5,13 +5,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { basename } from 'node:path';
 import type { SeriesSet } from '../engine/types.js';
-import type { SourceConfig } from '../profile/types.js';
 import { parseSampleValue } from './exposition.js';
 import { pickNumbers } from './jsonpath.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
 import { oneLine, shortValue, toSourceError } from './timeout.js';
+import * as z from 'zod';
+import { sourceCommon, stringMap } from '../profile/schema-parts.js';
+import { checkJsonPath } from './jsonpath.js';
+import { defineSourceKind } from './kind.js';
 
-type ExecConfig = Extract<SourceConfig, { type: 'exec' }>;
+type ExecConfig = z.output<typeof execConfig>;
 
 /** How long a process group has between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
@@ -140,3 +143,27 @@ function spawnError(error: NodeJS.ErrnoException, where: string): SourceError {
   if (error.code === 'EACCES') return new SourceError('unreachable', `permission denied (${where})`, { cause: error });
   return toSourceError(error, where);
 }
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+/** A `exec` source as a profile writes it. */
+const execConfig = z.strictObject({
+  type: z.literal('exec'),
+  run: z.array(z.string()).min(1).meta({ description: 'argv; stdout is a number or JSON' }),
+  env: stringMap.optional(),
+  shell: z.boolean().optional(),
+  ...sourceCommon,
+});
+
+export const exec = defineSourceKind({
+  kind: 'exec',
+  config: execConfig,
+  checkQuery(query, path, report) {
+    const expected = 'an exec query is a JSONPath such as $.errors, or $ for a bare number';
+    if (typeof query !== 'string') return report(path, expected);
+    checkJsonPath(query, path, expected, report);
+  },
+  create: (id, config) => createExecSource(id, config),
+  ranged: false,
+  urlSchemes: [],
+});
