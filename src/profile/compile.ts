@@ -7,6 +7,7 @@ import { PLACEHOLDERS, unknownPlaceholders } from '../actions/template.js';
 import type { ParsedCondition } from './condition.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
 import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, NotifyEvent } from './schema.js';
+import { ACTION_DEFAULT_KEYS, builtinKeyList, builtinKeyOf, describeKey, unreachableKey } from './builtin-keys.js';
 import { didYouMean } from './suggest.js';
 import { sourceKind } from '../sources/kinds.js';
 import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, Metric, Phase, Profile, RollbackItem, Rule } from './types.js';
@@ -32,10 +33,6 @@ export const DEFAULTS = {
 /** Ring buffers never grow past this many samples, whatever the windows ask for. */
 export const MAX_CAPACITY = 20_000;
 
-/** Keys the console itself answers to; an action cannot take them. */
-export const RESERVED_KEYS = ['q', '?', 'j', 'k', 'f', 'R', '[', ']', 'c', ' '] as const;
-
-const DEFAULT_KEYS: Record<string, string> = { promote: 'p', rollback: 'r' };
 /** What a notify target hears when it does not say (`on:`). */
 export const DEFAULT_NOTIFY_ON: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
 
@@ -498,7 +495,7 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
   for (const [id, a] of Object.entries(parsed)) {
     const path = ['actions', id];
     const effect = effectOf(id, a);
-    const key = a.key ?? DEFAULT_KEYS[id];
+    const key = a.key ?? ACTION_DEFAULT_KEYS[id];
     if (key !== undefined) checkKey(id, key, a.key !== undefined ? [...path, 'key'] : path, boundBy, error);
 
     a.run.forEach((arg, i) => {
@@ -534,12 +531,17 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
 }
 
 function checkKey(id: string, key: string, path: PathSegment[], boundBy: Map<string, string>, error: Report): void {
-  if ((RESERVED_KEYS as readonly string[]).includes(key)) {
-    const shown = key === ' ' ? 'space' : `"${key}"`;
-    error(path, `key ${shown} is the console's own; pick a key other than ${RESERVED_KEYS.map((k) => (k === ' ' ? 'space' : k)).join(' ')}`);
+  const builtin = builtinKeyOf(key);
+  if (builtin) {
+    error(path, `key ${describeKey(key)} is the console's own, to ${builtin.help}; pick a key other than ${builtinKeyList()}`);
     return;
   }
-  const keptFor = Object.entries(DEFAULT_KEYS).find(([owner, k]) => k === key && owner !== id)?.[0];
+  const unreachable = unreachableKey(key);
+  if (unreachable !== undefined) {
+    error(path, `${unreachable}: no keypress could run "${id}"; pick a letter, digit or sign`);
+    return;
+  }
+  const keptFor = Object.entries(ACTION_DEFAULT_KEYS).find(([owner, k]) => k === key && owner !== id)?.[0];
   if (keptFor) {
     error(path, `key "${key}" is kept for ${keptFor}; pick another key for "${id}"`);
     return;
