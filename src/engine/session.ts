@@ -16,7 +16,8 @@ import { initialState, phaseSet, trafficChange, type PhaseMove, type RolloutStat
 import type { Decision, MetricState, Snapshot } from './types.js';
 import { createSources, closeSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
-import { AuditLog, auditContext, auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
+import { AuditLog, auditContext, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { formatDuration } from '../profile/duration.js';
 import type { SharedAudit, SharedAuditEvent } from '../actions/shared-audit.js';
 import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.js';
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';

@@ -112,7 +112,7 @@ describe('the compiled profile', () => {
   it('gives actions their default keys, effects, confirmations and timeouts', () => {
     expect(profile.actions.promote).toMatchObject({ key: 'p', effect: 'promote', confirm: 'yes', shell: false, timeoutMs: 300_000, title: 'promote' });
     expect(profile.actions.rollback).toMatchObject({ key: 'r', effect: 'rollback', confirm: 'typed', then: 'announce' });
-    expect(profile.actions.announce).toMatchObject({ key: 'a', effect: 'none', confirm: 'none', env: {} });
+    expect(profile.actions.announce).toMatchObject({ key: 'n', effect: 'none', confirm: 'none', env: {} });
   });
 
   it('notifies on hold, rollback and action unless told otherwise', () => {

@@ -145,7 +145,7 @@ describe('action runner', () => {
     await clock.advance(60_000);
     const outcome = await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
     expect(outcome.ok).toBe(true);
-    expect(outcome.message).toMatch(/promote → exit 0 \(\d+\.\ds\); rollout now in ramp-50 \(50% traffic\)/);
+    expect(outcome.message).toMatch(/promote → exit 0 \(\d+m?s\); rollout now in ramp-50 \(50% traffic\)/);
     const state = store.read();
     expect(state.phase).toBe(1);
     expect(state.phaseStartedAt).toBe(clock.now());
@@ -168,7 +168,7 @@ describe('action runner', () => {
     await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
     await clock.advance(60_000);
     const outcome = await runner.run({ action: 'reduce-to-5', snapshot: snapshot('HOLD') });
-    expect(outcome.message).toMatch(/^reduce-to-5 → exit 0 \(\d+\.\ds\); traffic now 5% \(reduced from 50%\)$/);
+    expect(outcome.message).toMatch(/^reduce-to-5 → exit 0 \(\d+m?s\); traffic now 5% \(reduced from 50%\)$/);
     expect(outcome.traffic).toEqual({ share: 5, from: 50 });
     expect(store.read()).toMatchObject({ phase: 1, traffic: { share: 5, from: 50, at: clock.now(), by: 'alice@bastion-1', action: 'reduce-to-5' } });
     expect((await entries()).at(-1)).toMatchObject({ event: 'action', action: 'reduce-to-5', traffic: 5, trafficFrom: 50 });
@@ -202,7 +202,7 @@ describe('action runner', () => {
     const { runner, events } = await setup([action('promote', [script('fail.sh'), '3'])]);
     const outcome = await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
     expect(outcome).toMatchObject({ ok: false, exitCode: 3, signal: null });
-    expect(outcome.message).toMatch(/^promote FAILED: exit 3 after \d+\.\ds; rollout state unchanged$/);
+    expect(outcome.message).toMatch(/^promote FAILED: exit 3 after \d+m?s; rollout state unchanged$/);
     expect(outcome.outputTail).toContain('flagctl: permission denied');
     expect(events).toContainEqual({ type: 'output', action: 'promote', stream: 'stderr', line: 'flagctl: permission denied' });
     expect(events.at(-1)).toEqual({ type: 'end', outcome });
@@ -226,7 +226,7 @@ describe('action runner', () => {
     const { runner } = await setup([action('rollback', [script('slow.sh'), '60'], { timeout: '1s' })]);
     const outcome = await runner.run({ action: 'rollback', snapshot: snapshot('ROLLBACK') });
     expect(outcome).toMatchObject({ ok: false, timedOut: true, signal: 'SIGTERM', outputTail: ['started'] });
-    expect(outcome.message).toBe('rollback FAILED: timed out after 1.0s, process group killed (SIGTERM); rollout state unchanged');
+    expect(outcome.message).toBe('rollback FAILED: timed out after 1s, process group killed (SIGTERM); rollout state unchanged');
     expect(store.read().rolledBack).toBeNull();
     expect((await entries())[0]).toMatchObject({ timedOut: true, ok: false });
   });
@@ -359,7 +359,7 @@ describe('action runner', () => {
     await store.close();
     const outcome = await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
     expect(outcome.ok).toBe(true);
-    expect(outcome.message).toMatch(/^promote → exit 0 \(\d+\.\ds\); BUT the rollout state was not saved: .+/);
+    expect(outcome.message).toMatch(/^promote → exit 0 \(\d+m?s\); BUT the rollout state was not saved: .+/);
   });
 
   it('says so in the outcome when the audit log cannot be written', async () => {
