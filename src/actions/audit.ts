@@ -79,10 +79,6 @@ export class AuditError extends Error {
   override readonly name = 'AuditError';
 }
 
-export function isAuditError(error: unknown): error is AuditError {
-  return error instanceof AuditError;
-}
-
 /** Where the audit log of a profile lives: `--audit-log`, else `<state dir>/<profile>.audit.jsonl`. */
 export function auditPath(profile: Profile, opts: { stateDir?: string; auditLog?: string }): string {
   if (opts.auditLog) return resolve(opts.auditLog);

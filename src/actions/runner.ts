@@ -15,8 +15,6 @@ import type { Notifier } from './notify.js';
 import type { ActionOutcome } from './outcome.js';
 import { runProcess } from '../util/process.js';
 
-/** How many output lines the runner keeps across actions (for the console's output pane). */
-export const OUTPUT_KEPT = 500;
 /** How many of an action's last lines go into its outcome and the audit log. */
 export const TAIL_LINES = 20;
 /** Between SIGTERM and SIGKILL on a timeout. */
@@ -36,13 +34,6 @@ export interface ActionRequest {
 }
 
 export type { ActionOutcome };
-
-export interface OutputLine {
-  action: string;
-  stream: 'stdout' | 'stderr';
-  line: string;
-  at: number;
-}
 
 export type RunnerEvent =
   | { type: 'start'; action: string; argv: string[] }
@@ -73,7 +64,6 @@ interface Execution {
 export class ActionRunner {
   private running: string | undefined;
   private readonly listeners = new Set<(e: RunnerEvent) => void>();
-  private lines: OutputLine[] = [];
   private readonly identity: Identity;
 
   constructor(private readonly opts: RunnerOptions) {
@@ -83,11 +73,6 @@ export class ActionRunner {
   /** The action running now (a `then` chain keeps the runner busy until its end). */
   get busy(): string | undefined {
     return this.running;
-  }
-
-  /** Why no action can run from this console at all, or undefined when actions are allowed. */
-  get disabled(): string | undefined {
-    return this.disabledFor(undefined);
   }
 
   /**
@@ -106,11 +91,6 @@ export class ActionRunner {
   subscribe(fn: (e: RunnerEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
-  }
-
-  /** The last OUTPUT_KEPT lines of output, oldest first. */
-  output(): readonly OutputLine[] {
-    return this.lines.length > OUTPUT_KEPT ? this.lines.slice(-OUTPUT_KEPT) : this.lines.slice();
   }
 
   /**
@@ -318,7 +298,6 @@ export class ActionRunner {
         const text = this.redact(line);
         tail.push(text);
         if (tail.length > TAIL_LINES) tail.shift();
-        this.keepLine({ action: action.id, stream, line: text, at: this.opts.clock.now() });
         this.emit({ type: 'output', action: action.id, stream, line: text });
       },
     });
@@ -330,11 +309,6 @@ export class ActionRunner {
       tail,
       ...(ran.startError ? { startError: startReason(ran.startError, argv[0]!, action) } : {}),
     };
-  }
-
-  private keepLine(line: OutputLine): void {
-    this.lines.push(line);
-    if (this.lines.length > 2 * OUTPUT_KEPT) this.lines = this.lines.slice(-OUTPUT_KEPT);
   }
 
   private redact(text: string): string {
