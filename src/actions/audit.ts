@@ -79,10 +79,6 @@ export class AuditError extends Error {
   override readonly name = 'AuditError';
 }
 
-export function isAuditError(error: unknown): error is AuditError {
-  return error instanceof AuditError;
-}
-
 /** Where the audit log of a profile lives: `--audit-log`, else `<state dir>/<profile>.audit.jsonl`. */
 export function auditPath(profile: Profile, opts: { stateDir?: string; auditLog?: string }): string {
   if (opts.auditLog) return resolve(opts.auditLog);
@@ -210,15 +206,6 @@ export async function readAudit(file: string): Promise<{ entries: AuditEntry[]; 
     }
   });
   return { entries, problems };
-}
-
-/** A duration as audit lines and action messages show it: `0.3s`, `4.2s`, `2m05s`, `1h02m`. */
-export function formatDuration(ms: number): string {
-  const s = ms / 1_000;
-  if (ms < 59_950) return `${s.toFixed(1)}s`;
-  const whole = Math.round(s);
-  if (whole < 3_600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
-  return `${Math.floor(whole / 3_600)}h${String(Math.floor((whole % 3_600) / 60)).padStart(2, '0')}m`;
 }
 
 /** For JSON.stringify: redacts every string value before it is escaped, so a secret with a quote in it still matches. */

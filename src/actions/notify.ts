@@ -5,7 +5,6 @@
 // The same event is sent to a target at most once per RATE_LIMIT_MS, so a persisting breach does
 // not become a storm.
 
-import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NotifyEvent } from '../profile/schema.js';
@@ -18,7 +17,8 @@ import { redactingReplacer } from './audit.js';
 import { metricReadings, type MetricReading } from './metric-readings.js';
 import { render, templateValues } from './template.js';
 import { formatValue, type Unit } from '../profile/units.js';
-import type { ActionOutcome } from './runner.js';
+import type { ActionOutcome } from './outcome.js';
+import { runProcess } from '../util/process.js';
 import { commonJs } from '../util/commonjs.js';
 
 export const RATE_LIMIT_MS = 10 * 60_000;
@@ -183,36 +183,28 @@ export class Notifier {
   private async runCommand(target: CommandTarget, name: string, event: SentEvent, snapshot: Snapshot, message: string): Promise<void> {
     const argv = render(target.run, templateValues(this.opts.profile, snapshot.phase.index, ''));
     const timeoutMs = target.timeout ?? this.opts.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const reason = await new Promise<string | undefined>((resolve) => {
-      const stderr: string[] = [];
-      let settled = false;
-      const done = (why: string | undefined) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(why);
-      };
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ...target.env } });
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        done(`timed out after ${timeoutMs / 1_000}s`);
-      }, timeoutMs);
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
-        if (stderr.length > STDERR_TAIL) stderr.splice(0, stderr.length - STDERR_TAIL);
-      });
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        done(error.code === 'ENOENT' ? `could not start "${argv[0]}": command not found` : `could not start "${argv[0]}": ${error.code ?? error.message}`);
-      });
-      child.on('close', (code, signal) => {
-        if (code === 0) return done(undefined);
-        const said = stderr.length > 0 ? `: ${stderr.join(' / ')}` : '';
-        done(signal ? `killed by ${signal}${said}` : `exit ${code}${said}`);
-      });
-      // A command that exits without reading its stdin is judged by its exit code, not by EPIPE.
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(redact(message, this.opts.profile.secrets));
+    const stderr: string[] = [];
+    const ran = await runProcess({
+      argv,
+      env: target.env ?? {},
+      input: redact(message, this.opts.profile.secrets),
+      timeoutMs,
+      onLine: (stream, line) => {
+        if (stream !== 'stderr' || line.trim() === '') return;
+        stderr.push(line);
+        if (stderr.length > STDERR_TAIL) stderr.shift();
+      },
     });
+    const said = stderr.length > 0 ? `: ${stderr.join(' / ')}` : '';
+    const reason = ran.startError
+      ? `could not start "${argv[0]}": ${ran.startError.code === 'ENOENT' ? 'command not found' : (ran.startError.code ?? ran.startError.message)}`
+      : ran.timedOut
+        ? `timed out after ${timeoutMs / 1_000}s, process group killed`
+        : ran.code === 0
+          ? undefined
+          : ran.signal
+            ? `killed by ${ran.signal}${said}`
+            : `exit ${ran.code}${said}`;
     if (reason === undefined) this.emit({ type: 'sent', target: name, event });
     else this.emit({ type: 'failed', target: name, event, reason: this.redact(reason) });
   }

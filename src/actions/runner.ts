@@ -2,28 +2,25 @@
 // one, placeholders from profile and phase values only, output streamed and kept, a hard timeout
 // that takes the whole process group down, and every outcome audited before anyone hears of it.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { StringDecoder } from 'node:string_decoder';
 import type { Action, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Clock } from '../engine/clock.js';
 import type { Snapshot } from '../engine/types.js';
 import { isRetreat, promoted, rolledBack, trafficChange, trafficSet, type RolloutStore } from '../engine/state.js';
 import { render, templateValues } from './template.js';
-import { auditContext, formatDuration, type AuditEntry, type AuditLog } from './audit.js';
+import { auditContext, type AuditEntry, type AuditLog } from './audit.js';
+import { formatDuration } from '../profile/duration.js';
 import { operatorName, whoAmI, type Identity } from './identity.js';
 import type { Notifier } from './notify.js';
+import type { ActionOutcome } from './outcome.js';
+import { runProcess } from '../util/process.js';
 
-/** How many output lines the runner keeps across actions (for the console's output pane). */
-export const OUTPUT_KEPT = 500;
 /** How many of an action's last lines go into its outcome and the audit log. */
 export const TAIL_LINES = 20;
 /** Between SIGTERM and SIGKILL on a timeout. */
 const KILL_GRACE_MS = 5_000;
 /** A command that has exited gets this long to let go of its output pipes (a background child may hold them). */
 const PIPE_GRACE_MS = 1_000;
-/** Longer lines are split, so one endless line cannot grow memory without bound. */
-const MAX_LINE = 4_000;
 
 const READ_ONLY_REFUSAL = 'read-only: actions are disabled (--read-only)';
 
@@ -36,35 +33,7 @@ export interface ActionRequest {
   auto?: boolean;
 }
 
-export interface ActionOutcome {
-  action: string;
-  /** What ran (or would have), secrets redacted. */
-  argv: string[];
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  durationMs: number;
-  ok: boolean;
-  refused?: boolean;
-  timedOut?: boolean;
-  dryRun?: boolean;
-  forced?: boolean;
-  auto?: boolean;
-  /** Why the command could not be started at all (not found, permission denied). */
-  error?: string;
-  /** The last lines it printed, secrets redacted. */
-  outputTail: string[];
-  /** One line a person reads: `rollback → exit 0 (4.2s); rolled back to 0% traffic`, or why not. */
-  message: string;
-  /** What a traffic action (`effect: { traffic }`) set: the share now and before. */
-  traffic?: { share: number; from: number };
-}
-
-export interface OutputLine {
-  action: string;
-  stream: 'stdout' | 'stderr';
-  line: string;
-  at: number;
-}
+export type { ActionOutcome };
 
 export type RunnerEvent =
   | { type: 'start'; action: string; argv: string[] }
@@ -95,7 +64,6 @@ interface Execution {
 export class ActionRunner {
   private running: string | undefined;
   private readonly listeners = new Set<(e: RunnerEvent) => void>();
-  private lines: OutputLine[] = [];
   private readonly identity: Identity;
 
   constructor(private readonly opts: RunnerOptions) {
@@ -105,11 +73,6 @@ export class ActionRunner {
   /** The action running now (a `then` chain keeps the runner busy until its end). */
   get busy(): string | undefined {
     return this.running;
-  }
-
-  /** Why no action can run from this console at all, or undefined when actions are allowed. */
-  get disabled(): string | undefined {
-    return this.disabledFor(undefined);
   }
 
   /**
@@ -128,11 +91,6 @@ export class ActionRunner {
   subscribe(fn: (e: RunnerEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
-  }
-
-  /** The last OUTPUT_KEPT lines of output, oldest first. */
-  output(): readonly OutputLine[] {
-    return this.lines.length > OUTPUT_KEPT ? this.lines.slice(-OUTPUT_KEPT) : this.lines.slice();
   }
 
   /**
@@ -325,99 +283,32 @@ export class ActionRunner {
     }
   }
 
-  private execute(action: Action, argv: string[]): Promise<Execution> {
-    const started = performance.now();
+  private async execute(action: Action, argv: string[]): Promise<Execution> {
     const tail: string[] = [];
     // Timeouts run on real time, not the injected clock: a command takes real seconds even while
     // the console replays a recording at 60x.
-    return new Promise<Execution>((resolve) => {
-      let child: ChildProcess;
-      try {
-        // detached: the command leads its own process group, so a timeout can signal all of it.
-        child = spawn(argv[0]!, argv.slice(1), {
-          detached: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, ...action.env },
-          ...(action.cwd ? { cwd: action.cwd } : {}),
-        });
-      } catch (error) {
-        resolve({ exitCode: null, signal: null, timedOut: false, durationMs: 0, tail, startError: startReason(error, argv[0]!, action) });
-        return;
-      }
-
-      let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-      let startError: string | undefined;
-      let closed = false;
-      let timedOut = false;
-      let done = false;
-      const timers: NodeJS.Timeout[] = [];
-      const later = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms));
-
-      const signalGroup = (signal: NodeJS.Signals) => {
-        if (child.pid === undefined) return;
-        try {
-          process.kill(-child.pid, signal);
-        } catch {
-          // ESRCH: the group is already gone.
-        }
-      };
-      const settle = () => {
-        if (done) return;
-        done = true;
-        for (const t of timers) clearTimeout(t);
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        stdout.end();
-        stderr.end();
-        resolve({
-          exitCode: exit?.code ?? null,
-          signal: exit?.signal ?? null,
-          timedOut,
-          durationMs: Math.round(performance.now() - started),
-          tail,
-          ...(startError ? { startError } : {}),
-        });
-      };
-      const keep = (stream: 'stdout' | 'stderr') => (line: string) => {
+    const ran = await runProcess({
+      argv,
+      env: action.env,
+      ...(action.cwd ? { cwd: action.cwd } : {}),
+      timeoutMs: action.timeoutMs,
+      killGraceMs: KILL_GRACE_MS,
+      pipeGraceMs: PIPE_GRACE_MS,
+      onLine: (stream, line) => {
         const text = this.redact(line);
         tail.push(text);
         if (tail.length > TAIL_LINES) tail.shift();
-        this.keepLine({ action: action.id, stream, line: text, at: this.opts.clock.now() });
         this.emit({ type: 'output', action: action.id, stream, line: text });
-      };
-      const stdout = new LineSplitter(keep('stdout'));
-      const stderr = new LineSplitter(keep('stderr'));
-      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
-
-      later(action.timeoutMs, () => {
-        timedOut = true;
-        signalGroup('SIGTERM');
-        later(KILL_GRACE_MS, () => {
-          signalGroup('SIGKILL');
-          later(PIPE_GRACE_MS, settle);
-        });
-      });
-      child.on('error', (error) => {
-        startError = startReason(error, argv[0]!, action);
-        settle();
-      });
-      child.on('exit', (code, signal) => {
-        exit = { code, signal };
-        if (closed) settle();
-        // After a timeout the SIGKILL still comes for whatever is left of the group.
-        else if (!timedOut) later(PIPE_GRACE_MS, settle);
-      });
-      child.on('close', () => {
-        closed = true;
-        if (exit) settle();
-      });
+      },
     });
-  }
-
-  private keepLine(line: OutputLine): void {
-    this.lines.push(line);
-    if (this.lines.length > 2 * OUTPUT_KEPT) this.lines = this.lines.slice(-OUTPUT_KEPT);
+    return {
+      exitCode: ran.code,
+      signal: ran.signal,
+      timedOut: ran.timedOut,
+      durationMs: ran.durationMs,
+      tail,
+      ...(ran.startError ? { startError: startReason(ran.startError, argv[0]!, action) } : {}),
+    };
   }
 
   private redact(text: string): string {
@@ -432,37 +323,6 @@ export class ActionRunner {
         // A listener's bug must not stop an action or its audit entry.
       }
     }
-  }
-}
-
-/** Splits a byte stream into lines, decoding UTF-8 across chunk edges. */
-class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-
-  constructor(private readonly onLine: (line: string) => void) {}
-
-  push(chunk: Buffer): void {
-    this.take(this.decoder.write(chunk));
-  }
-
-  end(): void {
-    this.take(this.decoder.end());
-    if (this.partial.length > 0) this.onLine(this.partial);
-    this.partial = '';
-  }
-
-  private take(text: string): void {
-    let rest = this.partial + text;
-    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
-      this.onLine(rest.slice(0, nl).replace(/\r$/, ''));
-      rest = rest.slice(nl + 1);
-    }
-    while (rest.length > MAX_LINE) {
-      this.onLine(rest.slice(0, MAX_LINE));
-      rest = rest.slice(MAX_LINE);
-    }
-    this.partial = rest;
   }
 }
 

@@ -4,7 +4,8 @@
 
 import type { CommonOptions } from './common-options.js';
 import { checkProfileFile, formatIssue } from '../profile/load.js';
-import { auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
+import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { formatDuration } from '../profile/duration.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
 import { ExitCode } from './exit.js';
 

@@ -3,7 +3,8 @@
 // as this console says its own.
 
 import type { Profile } from '../profile/types.js';
-import { formatDuration, type AuditEntry } from '../actions/audit.js';
+import type { AuditEntry } from '../actions/audit.js';
+import { formatDuration } from '../profile/duration.js';
 import type { EventLevel } from './console-state.js';
 
 /** Where a rollback checklist tick is said to belong, in the event log and the audit log's note. */

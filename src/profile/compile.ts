@@ -3,14 +3,14 @@
 // cross-reference zod cannot see checked. All problems are collected, each with its path; the
 // loader places them in the YAML source.
 
-import { JSONPath } from 'jsonpath-plus';
 import { PLACEHOLDERS, unknownPlaceholders } from '../actions/template.js';
 import type { ParsedCondition } from './condition.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
-import { checkPromQL } from './promql.js';
-import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig, NotifyEvent } from './schema.js';
+import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, NotifyEvent } from './schema.js';
+import { ACTION_DEFAULT_KEYS, builtinKeyList, builtinKeyOf, describeKey, unreachableKey } from './builtin-keys.js';
 import { didYouMean } from './suggest.js';
-import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, Metric, Phase, Profile, Query, RollbackItem, Rule } from './types.js';
+import { sourceKind } from '../sources/kinds.js';
+import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, Metric, Phase, Profile, RollbackItem, Rule } from './types.js';
 import { formatDuration } from './duration.js';
 import { convert } from './units.js';
 import { isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
@@ -33,19 +33,8 @@ export const DEFAULTS = {
 /** Ring buffers never grow past this many samples, whatever the windows ask for. */
 export const MAX_CAPACITY = 20_000;
 
-/** Keys the console itself answers to; an action cannot take them. */
-export const RESERVED_KEYS = ['q', '?', 'j', 'k', 'f', 'R', '[', ']', 'c', ' '] as const;
-
-const DEFAULT_KEYS: Record<string, string> = { promote: 'p', rollback: 'r' };
 /** What a notify target hears when it does not say (`on:`). */
 export const DEFAULT_NOTIFY_ON: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
-const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
-const URL_SCHEMES: Partial<Record<SourceConfig['type'], string[]>> = {
-  prometheus: ['http:', 'https:'],
-  http: ['http:', 'https:'],
-  scrape: ['http:', 'https:'],
-  postgres: ['postgres:', 'postgresql:'],
-};
 
 export interface CompileOptions {
   file?: string;
@@ -186,8 +175,8 @@ type Report = (path: readonly PathSegment[], message: string, at?: PathIssue['at
 
 function checkSourceUrls(parsed: ProfileParsed, error: Report): void {
   for (const [id, source] of Object.entries(parsed.sources)) {
-    const schemes = URL_SCHEMES[source.type];
-    if (schemes && 'url' in source) checkUrl(source.url, schemes, ['sources', id, 'url'], error);
+    const schemes = sourceKind(source.type).urlSchemes;
+    if (schemes.length > 0 && 'url' in source) checkUrl(source.url, [...schemes], ['sources', id, 'url'], error);
   }
 }
 
@@ -219,7 +208,7 @@ function compileMetric(
   if (!source && !broken.sources.has(m.source)) {
     error([...path, 'source'], `unknown source "${m.source}"${didYouMean(m.source, Object.keys(parsed.sources))}; sources: ${list(Object.keys(parsed.sources))}`);
   } else if (source) {
-    checkQuery(m.query, source, [...path, 'query'], error);
+    sourceKind(source.type).checkQuery(m.query, [...path, 'query'], error);
   }
   if (m.interval === 0) error([...path, 'interval'], 'interval must be longer than 0');
 
@@ -241,7 +230,7 @@ function compileMetric(
       if (m.baseline.path !== undefined && baselineSource.type !== 'http') {
         error([...path, 'baseline', 'path'], `path: applies to http sources; source ${sourceId} is ${baselineSource.type}`);
       }
-      checkQuery(query, baselineSource, [...path, 'baseline', m.baseline.query !== undefined ? 'query' : 'path'], error);
+      sourceKind(baselineSource.type).checkQuery(query, [...path, 'baseline', m.baseline.query !== undefined ? 'query' : 'path'], error);
     }
     baseline = { kind: 'query', query, source: sourceId, ...(m.baseline.path !== undefined ? { path: m.baseline.path } : {}) };
   }
@@ -267,55 +256,6 @@ function compileMetric(
     chart: m.chart ?? false,
     capacity: 0,
   };
-}
-
-/** Each source type reads its own query language; a mismatch is caught here, not at the first poll. */
-function checkQuery(query: Query, source: SourceConfig, path: PathSegment[], error: Report): void {
-  switch (source.type) {
-    case 'prometheus': {
-      if (typeof query !== 'string') return error(path, 'a prometheus query is PromQL text, not a scrape selector');
-      const problem = checkPromQL(query);
-      if (problem) error(path, problem.message, { valueOffset: problem.offset });
-      return;
-    }
-    case 'postgres':
-      if (typeof query !== 'string') return error(path, 'a postgres query is SQL text (window bounds as $1 and $2), not a scrape selector');
-      if (query.trim() === '') error(path, 'the SQL query is empty');
-      return;
-    case 'http': {
-      const expected = 'an http query is a JSONPath such as $.canary.errors, or @status or @duration';
-      if (typeof query !== 'string') return error(path, expected);
-      if (query.trim() === '@status' || query.trim() === '@duration') return;
-      return checkJsonPath(query, path, expected, error);
-    }
-    case 'exec': {
-      const expected = 'an exec query is a JSONPath such as $.errors, or $ for a bare number';
-      if (typeof query !== 'string') return error(path, expected);
-      return checkJsonPath(query, path, expected, error);
-    }
-    case 'scrape':
-      if (typeof query === 'string') {
-        if (!METRIC_NAME.test(query.trim())) {
-          error(path, `"${query}" is not a series name; a scrape query is a selector { series, match?, mode? } or a bare series name such as http_requests_total`);
-        }
-        return;
-      }
-      if (query.mode === 'quantile' && query.quantile === undefined) error([...path, 'mode'], 'mode quantile needs a quantile, e.g. quantile: 0.95');
-      if (query.mode !== 'quantile' && query.quantile !== undefined) error([...path, 'quantile'], `quantile only applies to mode quantile (this selector's mode is ${query.mode ?? 'value'})`);
-      return;
-    case 'replay':
-      return;
-  }
-}
-
-function checkJsonPath(query: string, path: PathSegment[], expected: string, error: Report): void {
-  const text = query.trim();
-  if (!text.startsWith('$')) return error(path, `"${query}" is not a JSONPath; ${expected}`);
-  try {
-    JSONPath({ path: text, json: {}, eval: 'safe' });
-  } catch (e) {
-    error(path, `"${query}" is not a valid JSONPath (${e instanceof Error ? e.message : String(e)}); ${expected}`);
-  }
 }
 
 function capacity(metric: Metric, profileRules: Rule[], phases: Phase[], historyMs: number): number {
@@ -555,7 +495,7 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
   for (const [id, a] of Object.entries(parsed)) {
     const path = ['actions', id];
     const effect = effectOf(id, a);
-    const key = a.key ?? DEFAULT_KEYS[id];
+    const key = a.key ?? ACTION_DEFAULT_KEYS[id];
     if (key !== undefined) checkKey(id, key, a.key !== undefined ? [...path, 'key'] : path, boundBy, error);
 
     a.run.forEach((arg, i) => {
@@ -591,12 +531,17 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
 }
 
 function checkKey(id: string, key: string, path: PathSegment[], boundBy: Map<string, string>, error: Report): void {
-  if ((RESERVED_KEYS as readonly string[]).includes(key)) {
-    const shown = key === ' ' ? 'space' : `"${key}"`;
-    error(path, `key ${shown} is the console's own; pick a key other than ${RESERVED_KEYS.map((k) => (k === ' ' ? 'space' : k)).join(' ')}`);
+  const builtin = builtinKeyOf(key);
+  if (builtin) {
+    error(path, `key ${describeKey(key)} is the console's own, to ${builtin.help}; pick a key other than ${builtinKeyList()}`);
     return;
   }
-  const keptFor = Object.entries(DEFAULT_KEYS).find(([owner, k]) => k === key && owner !== id)?.[0];
+  const unreachable = unreachableKey(key);
+  if (unreachable !== undefined) {
+    error(path, `${unreachable}: no keypress could run "${id}"; pick a letter, digit or sign`);
+    return;
+  }
+  const keptFor = Object.entries(ACTION_DEFAULT_KEYS).find(([owner, k]) => k === key && owner !== id)?.[0];
   if (keptFor) {
     error(path, `key "${key}" is kept for ${keptFor}; pick another key for "${id}"`);
     return;

@@ -97,10 +97,3 @@ export function compare(op: Comparator, a: number, b: number): boolean {
       return a !== b;
   }
 }
-
-/** +1 when a larger value is worse (`>`), -1 when a smaller one is (`<`), 0 for equality tests. */
-export function badDirection(op: Comparator): 1 | -1 | 0 {
-  if (op === '>' || op === '>=') return 1;
-  if (op === '<' || op === '<=') return -1;
-  return 0;
-}

@@ -46,10 +46,6 @@ export interface CheckResult {
 /** Profiles are a few kilobytes; a file this large is not one, and parsing it would stall. */
 const MAX_BYTES = 4 * 1024 * 1024;
 
-export async function loadProfile(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
-  return settle(await checkProfileFile(file, opts));
-}
-
 export function parseProfile(text: string, file: string, opts: LoadOptions = {}): LoadResult {
   return settle(checkProfileText(text, file, opts));
 }

@@ -3,22 +3,11 @@
 // compiler (compile.ts) adds the cross-references zod cannot see (metric ids, units, keys).
 
 import * as z from 'zod';
-import { parseDuration, DURATION_FORMS } from './duration.js';
 import { parseCondition, parseCriterion } from './condition.js';
 import { UNITS } from './units.js';
 import { TIME_OF_DAY } from './time-of-day.js';
-
-const duration = z
-  .string()
-  .transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use ${DURATION_FORMS}` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .meta({ description: `A duration: ${DURATION_FORMS}`, examples: ['30s', '5m', '1h', '2d'] });
+import { duration, stringMap } from './schema-parts.js';
+import { sourceConfigs } from '../sources/kinds.js';
 
 const condition = z
   .string()
@@ -51,81 +40,12 @@ const identifier = z
   .string()
   .regex(/^[A-Za-z_][\w.-]*$/, 'use letters, digits, _ . - and start with a letter or _');
 
-const stringMap = z.record(z.string(), z.string());
 const nodataPolicy = z.enum(['ok', 'warn', 'breach']);
 
 // ── sources ────────────────────────────────────────────────────────────────────────────────
 
-const auth = z.union([
-  z.strictObject({ bearer: z.string() }),
-  z.strictObject({ basic: z.strictObject({ username: z.string(), password: z.string() }) }),
-]);
-
-const common = {
-  timeout: duration.optional().meta({ description: 'Per-request timeout (default: defaults.timeout)' }),
-  concurrency: z.number().int().min(1).max(32).optional().meta({ description: 'Queries in flight at once' }),
-};
-
-export const prometheusSource = z.strictObject({
-  type: z.literal('prometheus'),
-  url: z.string().meta({ description: 'Base URL, e.g. http://prometheus:9090' }),
-  pathPrefix: z
-    .string()
-    .optional()
-    .meta({ description: 'Inserted before /api/v1 (Grafana datasource proxy, Thanos, Mimir: /prometheus)' }),
-  headers: stringMap.optional(),
-  auth: auth.optional(),
-  ...common,
-});
-
-export const postgresSource = z.strictObject({
-  type: z.literal('postgres'),
-  url: z.string().meta({ description: 'postgres://user:pass@host:5432/db' }),
-  statementTimeout: duration.optional().meta({ description: 'statement_timeout for every query (default 5s)' }),
-  poolSize: z.number().int().min(1).max(10).optional(),
-  ...common,
-});
-
-export const httpSource = z.strictObject({
-  type: z.literal('http'),
-  url: z.string(),
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).optional(),
-  headers: stringMap.optional(),
-  auth: auth.optional(),
-  body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-  ...common,
-});
-
-export const scrapeSource = z.strictObject({
-  type: z.literal('scrape'),
-  url: z.string().meta({ description: 'A Prometheus text exposition, e.g. http://service:8080/metrics' }),
-  headers: stringMap.optional(),
-  auth: auth.optional(),
-  ...common,
-});
-
-export const execSource = z.strictObject({
-  type: z.literal('exec'),
-  run: z.array(z.string()).min(1).meta({ description: 'argv; stdout is a number or JSON' }),
-  env: stringMap.optional(),
-  shell: z.boolean().optional(),
-  ...common,
-});
-
-export const replaySource = z.strictObject({
-  type: z.literal('replay'),
-  file: z.string().meta({ description: 'A recording made with --record' }),
-  speed: z.number().positive().optional(),
-});
-
-export const sourceSchema = z.discriminatedUnion('type', [
-  prometheusSource,
-  postgresSource,
-  httpSource,
-  scrapeSource,
-  execSource,
-  replaySource,
-]);
+/** One config per source kind, each declared beside its kind (sources/<kind>.ts). */
+export const sourceSchema = z.discriminatedUnion('type', sourceConfigs());
 
 // ── metrics ────────────────────────────────────────────────────────────────────────────────
 

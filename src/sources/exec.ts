@@ -2,16 +2,19 @@
 // JSONPath. argv only (no shell unless the profile writes `shell: true`); each run is its own
 // process group, so a timeout can stop the whole pipeline it started: SIGTERM, then SIGKILL.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { basename } from 'node:path';
 import type { SeriesSet } from '../engine/types.js';
-import type { SourceConfig } from '../profile/types.js';
 import { parseSampleValue } from './exposition.js';
 import { pickNumbers } from './jsonpath.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
 import { oneLine, shortValue, toSourceError } from './timeout.js';
+import { runProcess } from '../util/process.js';
+import * as z from 'zod';
+import { sourceCommon, stringMap } from '../profile/schema-parts.js';
+import { checkJsonPath } from './jsonpath.js';
+import { defineSourceKind } from './kind.js';
 
-type ExecConfig = Extract<SourceConfig, { type: 'exec' }>;
+type ExecConfig = z.output<typeof execConfig>;
 
 /** How long a process group has between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
@@ -29,52 +32,23 @@ export function createExecSource(id: string, config: ExecConfig): Source & { whe
   // Messages name the program, never its arguments: those are where tokens tend to be.
   const program = config.shell ? (config.run.join(' ').trim().split(/\s+/)[0] ?? 'sh') : config.run[0]!;
   const where = basename(program) || program;
-  const running = new Set<ChildProcess>();
+  // Closing stops every run still going at once: the console is leaving and cannot wait.
+  const closing = new AbortController();
 
-  function run(argv: string[], signal: AbortSignal): Promise<Ran> {
-    return new Promise<Ran>((resolve, reject) => {
-      const child = config.shell
-        ? spawn(argv.join(' '), { shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...config.env } })
-        : spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...config.env } });
-      running.add(child);
-      let stdout = '';
-      let stderr = '';
-      let overflow = false;
-      let killTimer: NodeJS.Timeout | undefined;
-      const stop = () => {
-        killGroup(child, 'SIGTERM');
-        killTimer ??= setTimeout(() => killGroup(child, 'SIGKILL'), KILL_GRACE_MS);
-        killTimer.unref();
-      };
-      const onAbort = () => stop();
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (signal.aborted) stop();
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-        if (stdout.length > MAX_STDOUT_BYTES && !overflow) {
-          overflow = true;
-          stop();
-        }
-      });
-      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-        if (stderr.length < MAX_STDERR_BYTES) stderr += chunk;
-      });
-      const finish = () => {
-        running.delete(child);
-        signal.removeEventListener('abort', onAbort);
-        if (killTimer) clearTimeout(killTimer);
-      };
-      child.on('error', (error) => {
-        finish();
-        reject(spawnError(error, where));
-      });
-      child.on('close', (code, exitSignal) => {
-        finish();
-        if (signal.aborted) reject(new SourceError('aborted', `aborted (${where})`));
-        else if (overflow) reject(new SourceError('parse', `stdout is larger than ${MAX_STDOUT_BYTES / 1024 / 1024}MB (${where})`));
-        else resolve({ stdout, stderr, code, signal: exitSignal });
-      });
+  async function run(argv: string[], signal: AbortSignal): Promise<Ran> {
+    const ran = await runProcess({
+      argv,
+      shell: config.shell === true,
+      env: config.env ?? {},
+      signal,
+      killNow: closing.signal,
+      killGraceMs: KILL_GRACE_MS,
+      collect: { stdoutBytes: MAX_STDOUT_BYTES, stderrBytes: MAX_STDERR_BYTES },
     });
+    if (ran.startError) throw spawnError(ran.startError, where);
+    if (ran.aborted) throw new SourceError('aborted', `aborted (${where})`);
+    if (ran.overflow) throw new SourceError('parse', `stdout is larger than ${MAX_STDOUT_BYTES / 1024 / 1024}MB (${where})`);
+    return { stdout: ran.stdout, stderr: ran.stderr, code: ran.code, signal: ran.signal };
   }
 
   return {
@@ -94,7 +68,7 @@ export function createExecSource(id: string, config: ExecConfig): Source & { whe
       return readStdout(ran.stdout, req.query.trim(), req.time, where);
     },
     async close() {
-      for (const child of running) killGroup(child, 'SIGKILL');
+      closing.abort();
     },
   };
 }
@@ -125,18 +99,32 @@ function firstLine(text: string): string {
   return end === -1 ? text : `${text.slice(0, end)}…`;
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    // The group, not the leader: `sh -c "a | b"` or a wrapper script must not leave orphans.
-    process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: the whole group has already exited.
-  }
-}
-
 function spawnError(error: NodeJS.ErrnoException, where: string): SourceError {
   if (error.code === 'ENOENT') return new SourceError('unreachable', `command not found (${where})`, { cause: error });
   if (error.code === 'EACCES') return new SourceError('unreachable', `permission denied (${where})`, { cause: error });
   return toSourceError(error, where);
 }
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+/** A `exec` source as a profile writes it. */
+const execConfig = z.strictObject({
+  type: z.literal('exec'),
+  run: z.array(z.string()).min(1).meta({ description: 'argv; stdout is a number or JSON' }),
+  env: stringMap.optional(),
+  shell: z.boolean().optional(),
+  ...sourceCommon,
+});
+
+export const exec = defineSourceKind({
+  kind: 'exec',
+  config: execConfig,
+  checkQuery(query, path, report) {
+    const expected = 'an exec query is a JSONPath such as $.errors, or $ for a bare number';
+    if (typeof query !== 'string') return report(path, expected);
+    checkJsonPath(query, path, expected, report);
+  },
+  create: (id, config) => createExecSource(id, config),
+  ranged: false,
+  urlSchemes: [],
+});

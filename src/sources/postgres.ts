@@ -3,23 +3,26 @@
 // READ ONLY transaction under a statement_timeout, so a profile can never write to, or hold up,
 // the database it watches. `$1` and `$2` are the window's bounds.
 
-import pg from 'pg';
 import type { FieldDef, PoolClient, QueryArrayConfig } from 'pg';
 import type { Labels, Point, SeriesSet } from '../engine/types.js';
 import { formatDuration } from '../profile/duration.js';
-import type { SourceConfig } from '../profile/types.js';
 import { parseSampleValue } from './exposition.js';
 import { SourceError, type InstantRequest, type RangeRequest, type Source } from './source.js';
 import { oneLine, shortValue, toSourceError } from './timeout.js';
+import * as z from 'zod';
+import { duration, sourceCommon } from '../profile/schema-parts.js';
+import { defineSourceKind } from './kind.js';
 
-type PostgresConfig = Extract<SourceConfig, { type: 'postgres' }>;
+type PostgresConfig = z.output<typeof postgresConfig>;
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Backfill evaluates the query at most this many times; each point is a full query. */
 const MAX_RANGE_POINTS = 60;
 
-export function createPostgresSource(id: string, config: PostgresConfig): Source & { where: string } {
+export async function createPostgresSource(id: string, config: PostgresConfig): Promise<Source & { where: string }> {
+  // pg loads with the first postgres source, not with the profile schema that lists this kind.
+  const { default: pg } = await import('pg');
   const where = hostPort(config.url);
   const statementTimeoutMs = config.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
@@ -262,3 +265,26 @@ function asSourceError(error: unknown, where: string, timeoutMs: number): Source
   }
   return toSourceError(error, where);
 }
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+/** A `postgres` source as a profile writes it. */
+const postgresConfig = z.strictObject({
+  type: z.literal('postgres'),
+  url: z.string().meta({ description: 'postgres://user:pass@host:5432/db' }),
+  statementTimeout: duration.optional().meta({ description: 'statement_timeout for every query (default 5s)' }),
+  poolSize: z.number().int().min(1).max(10).optional(),
+  ...sourceCommon,
+});
+
+export const postgres = defineSourceKind({
+  kind: 'postgres',
+  config: postgresConfig,
+  checkQuery(query, path, report) {
+    if (typeof query !== 'string') return report(path, 'a postgres query is SQL text (window bounds as $1 and $2), not a scrape selector');
+    if (query.trim() === '') report(path, 'the SQL query is empty');
+  },
+  create: (id, config) => createPostgresSource(id, config),
+  ranged: true,
+  urlSchemes: ['postgres:', 'postgresql:'],
+});

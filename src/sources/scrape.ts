@@ -6,12 +6,16 @@
 import type { Clock } from '../engine/clock.js';
 import type { Labels, SeriesSet } from '../engine/types.js';
 import { formatDuration } from '../profile/duration.js';
-import type { ScrapeSelector, SourceConfig } from '../profile/types.js';
+import type { ScrapeSelector } from '../profile/types.js';
 import { parseExposition, parseSampleValue, type Exposition, type ExpositionSample } from './exposition.js';
 import { HttpEndpoint, joinPath } from './http.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
+import * as z from 'zod';
+import type { Profile } from '../profile/types.js';
+import { auth, sourceCommon, stringMap } from '../profile/schema-parts.js';
+import { defineSourceKind } from './kind.js';
 
-type ScrapeConfig = Extract<SourceConfig, { type: 'scrape' }>;
+type ScrapeConfig = z.output<typeof scrapeConfig>;
 type Mode = NonNullable<ScrapeSelector['mode']>;
 
 export interface ScrapeOptions {
@@ -231,4 +235,51 @@ function notes(exposition: Exposition, selector: ScrapeSelector): string[] {
   if (!exposition.byName.has(wanted)) out.push(`no series named ${wanted} in the exposition`);
   if (selector.divideBy && !exposition.byName.has(selector.divideBy.series)) out.push(`no series named ${selector.divideBy.series} in the exposition`);
   return out;
+}
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
+
+/** A `scrape` source as a profile writes it. */
+const scrapeConfig = z.strictObject({
+  type: z.literal('scrape'),
+  url: z.string().meta({ description: 'A Prometheus text exposition, e.g. http://service:8080/metrics' }),
+  headers: stringMap.optional(),
+  auth: auth.optional(),
+  ...sourceCommon,
+});
+
+export const scrape = defineSourceKind({
+  kind: 'scrape',
+  config: scrapeConfig,
+  checkQuery(query, path, report) {
+    if (typeof query === 'string') {
+      if (!METRIC_NAME.test(query.trim())) {
+        report(path, `"${query}" is not a series name; a scrape query is a selector { series, match?, mode? } or a bare series name such as http_requests_total`);
+      }
+      return;
+    }
+    if (query.mode === 'quantile' && query.quantile === undefined) report([...path, 'mode'], 'mode quantile needs a quantile, e.g. quantile: 0.95');
+    if (query.mode !== 'quantile' && query.quantile !== undefined) report([...path, 'quantile'], `quantile only applies to mode quantile (this selector's mode is ${query.mode ?? 'value'})`);
+  },
+  create: (id, config, { clock, profile }) => createScrapeSource(id, config, { clock, ...scrapeTiming(id, config, profile) }),
+  ranged: false,
+  urlSchemes: ['http:', 'https:'],
+});
+
+/** A scraped exposition is shared by the metrics polled within this long of each other. */
+const MAX_SCRAPE_CACHE_MS = 5_000;
+
+/**
+ * How long one scrape serves every metric on it: half the shortest interval (so the next tick
+ * always fetches afresh), at most 5s; and the shared fetch's timeout: the longest metric's.
+ */
+export function scrapeTiming(id: string, config: ScrapeConfig, profile: Profile): { cacheMs: number; fetchTimeoutMs: number } {
+  const readers = Object.values(profile.metrics).filter(
+    (m) => m.source === id || (m.baseline?.kind === 'query' && m.baseline.source === id),
+  );
+  const shortest = readers.length > 0 ? Math.min(...readers.map((m) => m.intervalMs)) : profile.defaults.intervalMs;
+  const longest = Math.max(...readers.map((m) => m.timeoutMs), config.timeout ?? profile.defaults.timeoutMs);
+  return { cacheMs: Math.min(MAX_SCRAPE_CACHE_MS, shortest / 2), fetchTimeoutMs: longest };
 }

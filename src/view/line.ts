@@ -2,7 +2,8 @@
 // colour means, not which colour) and attributes, and the helpers that fit them to a width.
 
 import type { EventLevel } from '../console/console-state.js';
-import { displayWidth, ellipsize } from './format.js';
+import { ellipsize } from './format.js';
+import { displayWidth } from '../util/width.js';
 
 export type Tone = 'ok' | 'pending' | 'warn' | 'bad' | 'muted' | 'accent' | 'canary' | 'baseline' | 'title';
 

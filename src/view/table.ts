@@ -5,7 +5,8 @@
 import type { Profile } from '../profile/types.js';
 import { formatValue, type Unit } from '../profile/units.js';
 import type { MetricSeries, MetricState, MetricStatus, SeriesGroup } from '../engine/types.js';
-import { displayWidth, fit, formatCountdown, formatPercentChange } from './format.js';
+import { fit, formatCountdown, formatPercentChange } from './format.js';
+import { displayWidth } from '../util/width.js';
 import type { Layout } from './layout.js';
 import { clip, s, spread, trimLine, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model-input.js';

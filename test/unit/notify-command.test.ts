@@ -81,6 +81,26 @@ describe('a command notify target', () => {
     await n.flush();
     expect(events).toEqual([{ type: 'failed', target: 'command rollcall-no-such-mailer', event: 'hold', reason: 'could not start "rollcall-no-such-mailer": command not found' }]);
   });
+
+  it('stops a command that outlives its timeout together with the children it started', async () => {
+    const pids = join(dir, 'pids');
+    const { n, events } = notifier([{ type: 'command', run: ['sh', '-c', `trap '' TERM; sleep 300 & echo $$ $! > "$0"; wait`, pids], on: ['hold'], timeout: 300 }]);
+    n.onSnapshot(snapshot('SOAK'), snapshot('HOLD'));
+    await n.flush();
+    expect(events).toEqual([{ type: 'failed', target: 'command sh', event: 'hold', reason: 'timed out after 0.3s, process group killed' }]);
+    const [shell, sleeper] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    const gone = (pid: number) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+      } catch {
+        return true;
+      }
+    };
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !(gone(shell!) && gone(sleeper!))) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([gone(shell!), gone(sleeper!)]).toEqual([true, true]);
+  }, 15_000);
 });
 
 describe('periodic status (every:)', () => {

@@ -374,7 +374,39 @@ describe('action mistakes', () => {
 
   it('reports a key the console keeps for itself', () => {
     const text = profile('actions:\n  quiet: { key: q, run: [mute] }\n');
-    expect(lines(text)).toEqual([`${at(text, 'q,')}: actions.quiet.key: key "q" is the console's own; pick a key other than q ? j k f R [ ] c space`]);
+    expect(lines(text)).toEqual([
+      `${at(text, 'q,')}: actions.quiet.key: key "q" is the console's own, to quit (the terminal is restored; the rollout is not touched); pick a key other than j k tab space enter [ ] f a R c ? esc q ^C`,
+    ]);
+  });
+
+  it('reports key a, which shows the sources\' ages, as the console\'s own', () => {
+    const text = profile('actions:\n  audit: { key: a, run: [audit] }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, 'a,')}: actions.audit.key: key "a" is the console's own, to show how old each source’s data is; pick a key other than j k tab space enter [ ] f a R c ? esc q ^C`,
+    ]);
+  });
+
+  it.each([
+    ['Tab', '\\t', 'tab'],
+    ['Enter', '\\r', 'enter'],
+    ['a newline (Enter)', '\\n', 'enter'],
+    ['Ctrl-C', '\\x03', 'ctrl+c'],
+    ['ESC', '\\e', 'escape'],
+  ])('reports %s as a key the console keeps, at the key', (_, written, name) => {
+    const text = profile(`actions:\n  restart: { key: "${written}", run: [restart] }\n`);
+    const found = lines(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${escapeRegExp(at(text, `"${written}"`))}: actions\\.restart\\.key: key ${escapeRegExp(name)} is the console's own, to `));
+  });
+
+  it.each([
+    ['NUL', '\\0', 'NUL cannot be typed as a key'],
+    ['Ctrl-A', '\\x01', 'U+0001 is a control character, not a key'],
+    ['DEL', '\\x7f', 'backspace is never an action key'],
+    ['a C1 control', '\\x85', 'U+0085 is a control character, not a key'],
+  ])('reports %s as a key no keypress can reach, at the key', (_, written, why) => {
+    const text = profile(`actions:\n  restart: { key: "${written}", run: [restart] }\n`);
+    expect(lines(text)).toEqual([`${at(text, `"${written}"`)}: actions.restart.key: ${why}: no keypress could run "restart"; pick a letter, digit or sign`]);
   });
 
   it('keeps p and r for promote and rollback', () => {
@@ -389,12 +421,12 @@ describe('action mistakes', () => {
   });
 
   it('reports a then that names no action', () => {
-    const text = profile('actions:\n  rollback: { run: [undo], then: anounce }\n  announce: { key: a, run: [say] }\n');
+    const text = profile('actions:\n  rollback: { run: [undo], then: anounce }\n  announce: { key: n, run: [say] }\n');
     expect(lines(text)).toEqual([`${at(text, 'anounce')}: actions.rollback.then: unknown action "anounce" (did you mean "announce"?); actions: rollback, announce`]);
   });
 
   it('reports a then chain that loops', () => {
-    const text = profile('actions:\n  a1: { key: a, run: [one], then: a2 }\n  a2: { key: b, run: [two], then: a1 }\n');
+    const text = profile('actions:\n  a1: { key: o, run: [one], then: a2 }\n  a2: { key: b, run: [two], then: a1 }\n');
     expect(issues(text).map((i) => `${i.path}: ${i.message}`)).toEqual(['actions.a2.then: then: makes a loop: a1 → a2 → a1']);
   });
 });
@@ -478,3 +510,7 @@ describe('the rollout state block', () => {
     ]);
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -13,7 +13,8 @@ import { realClock } from '../../src/engine/clock.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { initialState } from '../../src/engine/state.js';
 import type { MetricSeries, Point, SeriesSnapshot } from '../../src/engine/types.js';
-import { loadProfile, ProfileError } from '../../src/profile/load.js';
+import { ProfileError } from '../../src/profile/load.js';
+import { loadProfileFile } from '../support/profile-file.js';
 import type { Condition, Phase, Profile, Rule } from '../../src/profile/types.js';
 import { closeSources, createSources } from '../../src/sources/registry.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -34,7 +35,7 @@ const SEEDS = {
 const FILES = Object.values(SEEDS);
 
 async function seed(file: string, env: Record<string, string> = {}): Promise<Profile> {
-  return (await loadProfile(file, { env, envMode: 'lenient' })).profile;
+  return (await loadProfileFile(file, { env, envMode: 'lenient' })).profile;
 }
 
 function phase(profile: Profile, name: string): Phase {
@@ -82,7 +83,7 @@ function judge(profile: Profile, phaseName: string, series: SeriesSnapshot, now:
 
 describe('every seed profile', () => {
   it.each(FILES)('%s loads, warning only about the environment variables it has not been given', async (file) => {
-    const { warnings } = await loadProfile(file, { env: {}, envMode: 'lenient' });
+    const { warnings } = await loadProfileFile(file, { env: {}, envMode: 'lenient' });
     const other = warnings.filter((w) => !/^environment variable \w+ is not set\b/.test(w.message));
     expect(other).toEqual([]);
   });
@@ -106,7 +107,7 @@ describe('every seed profile', () => {
   });
 
   it('names every variable it still needs when run without its environment', async () => {
-    const issues = await loadProfile(SEEDS.simple, { env: {} }).then(
+    const issues = await loadProfileFile(SEEDS.simple, { env: {} }).then(
       () => [],
       (error: unknown) => (error instanceof ProfileError ? error.issues.map((i) => i.message) : [String(error)]),
     );

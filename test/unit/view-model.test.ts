@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, frameText, type ModelInput } from '../../src/view/model.js';
 import { buildKeymap } from '../../src/console/keymap.js';
-import { displayWidth } from '../../src/view/format.js';
+import { displayWidth } from '../../src/util/width.js';
 import { initialUi, type UiState } from '../../src/view/ui.js';
 import type { ConsoleState } from '../../src/console/console-state.js';
 import { consoleState, NOW, snapshot, status } from '../fixtures/console/state.js';
