@@ -10,6 +10,7 @@ import type { SeriesSet } from '../engine/types.js';
 import { pickNumbers } from './jsonpath.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
 import * as z from 'zod';
+import { commonJs } from '../util/commonjs.js';
 import { auth, sourceCommon, stringMap } from '../profile/schema-parts.js';
 import { checkJsonPath } from './jsonpath.js';
 import { defineSourceKind } from './kind.js';
@@ -79,7 +80,7 @@ export class HttpEndpoint {
 
   private connection(): Promise<Pool> {
     if (this.closed) return Promise.reject(new SourceError('aborted', `closed (${this.where})`));
-    return (this.pool ??= import('undici').then(({ Pool }) => new Pool(this.origin, { connections: this.connections })));
+    return (this.pool ??= import('undici').then(commonJs).then(({ Pool }) => new Pool(this.origin, { connections: this.connections })));
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {

@@ -10,6 +10,7 @@ import { parseSampleValue } from './exposition.js';
 import { SourceError, type InstantRequest, type RangeRequest, type Source } from './source.js';
 import { oneLine, shortValue, toSourceError } from './timeout.js';
 import * as z from 'zod';
+import { commonJs } from '../util/commonjs.js';
 import { duration, sourceCommon } from '../profile/schema-parts.js';
 import { defineSourceKind } from './kind.js';
 
@@ -22,7 +23,7 @@ const MAX_RANGE_POINTS = 60;
 
 export async function createPostgresSource(id: string, config: PostgresConfig): Promise<Source & { where: string }> {
   // pg loads with the first postgres source, not with the profile schema that lists this kind.
-  const { default: pg } = await import('pg');
+  const pg = commonJs(await import('pg'));
   const where = hostPort(config.url);
   const statementTimeoutMs = config.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
