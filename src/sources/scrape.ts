@@ -2,6 +2,9 @@
 // deltas between consecutive scrapes (rate, increase), histograms as a quantile of the bucket
 // deltas, and ratios of two of those. The exposition is fetched once per tick however many
 // metrics read it; what the deltas need from the previous scrape lives here, per metric and query.
+// Counters and histogram buckets add up across the series a selector matches (as `sum(rate(…))`
+// and `histogram_quantile(…, sum by (le) …)` do); gauges do not: each matching gauge is its own
+// series, so several where one is expected is the metric's error naming select/reduce/split.
 
 import type { Clock } from '../engine/clock.js';
 import type { Labels, SeriesSet } from '../engine/types.js';
@@ -58,6 +61,8 @@ export function createScrapeSource(id: string, config: ScrapeConfig, opts: Scrap
       throw error;
     }
     if (!res.ok) throw endpoint.statusError(res.status);
+    // A login page or a dashboard at the URL would parse as nothing at all: say what it was.
+    if (isHtml(res.contentType, res.text)) throw new SourceError('parse', `answered HTML, not the exposition format (${endpoint.where})`);
     return { at, exposition: parseExposition(res.text) };
   }
 
@@ -91,6 +96,11 @@ export function createScrapeSource(id: string, config: ScrapeConfig, opts: Scrap
         return next.result;
       };
       const mode = selector.mode ?? 'value';
+      if (mode === 'value' && !selector.divideBy) {
+        const samples = select(exposition, selector.series, selector.match, endpoint.where);
+        const series = samples.map((s) => ({ labels: s.labels, points: [{ t: at, v: s.value }] }));
+        return warnings.length > 0 ? { series, warnings } : { series };
+      }
       if (mode !== 'value' && !memory.has(`${key}\u0000numerator`)) {
         warnings.push(`first scrape: ${mode} needs a second one to compare with`);
       }
@@ -137,7 +147,10 @@ function ratio(numerator: number | undefined, denominator: number | undefined): 
 function evaluate(part: Part, exposition: Exposition, at: number, previous: Memory | undefined, where: string): Memory {
   const samples = select(exposition, exposedName(part.series, part.mode), part.match, where);
   if (part.mode === 'value') {
-    return { at, counters: new Map(), result: samples.length > 0 ? samples.reduce((sum, s) => sum + s.value, 0) : undefined };
+    if (samples.length > 1) {
+      throw new SourceError('query', `${samples.length} series of gauge ${part.series} match; a ratio needs one on each side: narrow match: (${where})`);
+    }
+    return { at, counters: new Map(), result: samples[0]?.value };
   }
   if (samples.length === 0) return { at, counters: previous?.counters ?? new Map(), result: undefined };
   const counters = new Map(samples.map((s) => [labelKey(s.labels), s.value]));
@@ -217,6 +230,11 @@ function anchored(pattern: string, label: string, where: string): RegExp {
 /** A histogram is read from its `_bucket` series, whichever of the two names the profile gives. */
 function exposedName(series: string, mode: Mode | undefined): string {
   return mode === 'quantile' && !series.endsWith('_bucket') ? `${series}_bucket` : series;
+}
+
+function isHtml(contentType: string, text: string): boolean {
+  if (/^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType)) return true;
+  return /^\s*<(!doctype\s+html|html[\s>])/i.test(text.slice(0, 512));
 }
 
 function labelKey(labels: Labels): string {
