@@ -594,6 +594,14 @@ phases:
     expect(snap.reasons[0]).toBe('error_rate (endpoint=/api/farms) 3.1% > 2% (rollback)');
   });
 
+  it('shows the worst figure when several groups breach, not the first group in key order', () => {
+    const snap = judge([group('/api/a', 0.04), group('/api/b', 0.09), group('/api/c', 0.03)]);
+    expect(metric(snap, 'error_rate')).toMatchObject({ state: 'breach', group: 'endpoint=/api/b', value: 0.09 });
+    expect(snap.reasons[0]).toBe('error_rate (endpoint=/api/b) 9% > 2% (rollback)');
+    const warned = judge([group('/api/a', 0.012), group('/api/b', 0.018)]);
+    expect(metric(warned, 'error_rate')).toMatchObject({ state: 'warn', group: 'endpoint=/api/b', value: 0.018 });
+  });
+
   it('shows the group nearest its limit when all are healthy', () => {
     const snap = judge([group('/a', 0.001), group('/b', 0.008)]);
     expect(metric(snap, 'error_rate')).toMatchObject({ state: 'ok', group: 'endpoint=/b', value: 0.008 });
