@@ -9,8 +9,10 @@
 //  - each query has a deadline on the injected clock: the metric's timeout plus a short grace, so
 //    a source's own timeout (which names its address) normally answers first, and a source that
 //    ignores its AbortSignal still cannot hold a query past it;
-//  - failures back off (interval × 2^n after the failed attempt, at most 5 minutes) and a success
-//    returns the metric to its grid.
+//  - failures back off (interval × 2^n after the failed attempt, at most four intervals, never
+//    under 30 s nor over 5 minutes) and a success returns the metric to its grid; the first answer
+//    from a source that was failing returns every metric on it to its grid, so a fixed source is
+//    seen again within one interval of its first answer, not one backoff later per metric.
 
 import { formatDuration } from '../profile/duration.js';
 import { redact } from '../profile/redact.js';
@@ -36,6 +38,13 @@ export interface PollerOptions {
 
 export const DEFAULT_CONCURRENCY = 4;
 export const MAX_BACKOFF_MS = 5 * 60_000;
+/**
+ * The backoff's cap: four intervals, at least 30 s. A failing source is then asked at a quarter of
+ * its normal rate at most (enough not to hammer it), and a fix is seen within four intervals (30 s
+ * for a 2 s exec probe), not after minutes; errorLimit has already made the metric `error` by then.
+ */
+export const BACKOFF_INTERVALS = 4;
+export const MIN_BACKOFF_CAP_MS = 30_000;
 /** How long past the metric's timeout the poller waits before abandoning a query itself. */
 export const DEADLINE_GRACE_MS = 1_000;
 /** Start phases are whole multiples of this, so that metrics share wake-ups. */
@@ -188,10 +197,21 @@ export class Poller {
     return start + Math.max(0, Math.floor((t - start) / interval) + 1) * interval;
   }
 
-  /** After n failures in a row: the interval doubled n times, at most five minutes. */
+  /** After n failures in a row: the interval doubled n times, at most the cap (never under the interval). */
   private backoff(job: Job): number {
     const interval = job.metric.intervalMs;
-    return Math.min(interval * 2 ** job.errors, Math.max(MAX_BACKOFF_MS, interval));
+    const cap = Math.min(MAX_BACKOFF_MS, Math.max(BACKOFF_INTERVALS * interval, MIN_BACKOFF_CAP_MS));
+    return Math.min(interval * 2 ** job.errors, Math.max(cap, interval));
+  }
+
+  /** A source answered after failing: every metric backing off from it goes back to its grid. */
+  private recovered(sourceId: string, at: number): void {
+    if (!this.started) return;
+    for (const other of this.jobs) {
+      if (other.sourceId !== sourceId || other.errors === 0 || other.inFlight) continue;
+      other.due = Math.min(other.due, this.gridAfter(other, at));
+    }
+    this.reschedule();
   }
 
   private run(job: Job): Promise<void> {
@@ -220,7 +240,10 @@ export class Poller {
       if (track === job.track) ok = accepted;
     }
     // The tick that started this attempt already put the job back on its grid.
-    if (ok) job.errors = 0;
+    if (!ok) return;
+    const wasFailing = job.errors > 0;
+    job.errors = 0;
+    if (wasFailing) this.recovered(job.sourceId, at);
   }
 
   /** Writes one track's shaped answer to the store and the recording; false when it was an error. */
