@@ -24,6 +24,7 @@ import type { Recorder } from './record.js';
 import type { SeriesStore } from './series.js';
 import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
+import { isClean, sanitizeLabels, sanitizeLine } from '../util/sanitize.js';
 
 export interface PollerOptions {
   profile: Profile;
@@ -233,6 +234,7 @@ export class Poller {
       return;
     }
     if (this.stopped) return;
+    answer = cleaned(answer, this.profile.secrets);
     const at = this.clock.now();
     let ok = false;
     for (const track of answeredTracks(job.metric, job.track)) {
@@ -250,10 +252,11 @@ export class Poller {
   private accept(job: Job, track: Track, shaped: Shaped, at: number): boolean {
     const id = job.metric.id;
     if ('error' in shaped) {
-      if (track === job.track) this.failed(job, { reason: shaped.error, kind: 'query' });
+      if (track === job.track) this.failed(job, { reason: sanitizeLine(shaped.error), kind: 'query' });
       else {
-        this.store.putError(id, track, shaped.error, at);
-        this.recorder?.error(id, track, shaped.error, at, 'query');
+        const reason = sanitizeLine(shaped.error);
+        this.store.putError(id, track, reason, at);
+        this.recorder?.error(id, track, reason, at, 'query');
       }
       return false;
     }
@@ -269,7 +272,8 @@ export class Poller {
     return true;
   }
 
-  private failed(job: Job, error: { reason: string; kind: SourceErrorKind }): void {
+  private failed(job: Job, failure: { reason: string; kind: SourceErrorKind }): void {
+    const error = { ...failure, reason: sanitizeLine(failure.reason) };
     const at = this.clock.now();
     job.errors++;
     this.store.putError(job.metric.id, job.track, error.reason, at);
@@ -291,14 +295,15 @@ export class Poller {
         s.range!({ metric, query: job.query, start: end - rangeMs, end, stepMs: metric.intervalMs, signal }),
       );
     } catch (error) {
-      if (!this.stopped) this.store.putHistoryError(metric.id, job.track, reasonOf(error, this.profile.secrets).reason);
+      if (!this.stopped) this.store.putHistoryError(metric.id, job.track, sanitizeLine(reasonOf(error, this.profile.secrets).reason));
       return;
     }
     if (this.stopped) return;
+    answer = cleaned(answer, this.profile.secrets);
     for (const track of answeredTracks(metric, job.track)) {
       const shaped = shape(answer, metric, track);
       if ('error' in shaped) {
-        this.store.putHistoryError(metric.id, track, shaped.error);
+        this.store.putHistoryError(metric.id, track, sanitizeLine(shaped.error));
         continue;
       }
       this.store.putHistory(metric.id, track, shaped.groups, shaped.note);
@@ -420,6 +425,18 @@ class InFlight {
   finish(): void {
     this.settle();
   }
+}
+
+/**
+ * An answer made safe where it enters, so every reader of the store (screen, check, report,
+ * notifiers, recordings) gets clean text: label names and values and the source's warnings with
+ * control and bidi characters escaped, and warnings without the profile's secrets.
+ */
+function cleaned(set: SeriesSet, secrets: readonly string[]): SeriesSet {
+  const dirty = set.series.some((s) => Object.entries(s.labels).some(([k, v]) => !isClean(k) || !isClean(v)));
+  const series = dirty ? set.series.map((s) => ({ labels: sanitizeLabels(s.labels), points: s.points })) : set.series;
+  if (!set.warnings) return dirty ? { series } : set;
+  return { series, warnings: set.warnings.map((w) => sanitizeLine(redact(w, secrets))) };
 }
 
 function reasonOf(error: unknown, secrets: readonly string[]): { reason: string; kind: SourceErrorKind } {
