@@ -44,7 +44,7 @@ export interface CheckReport {
 }
 
 /** A metric as the engine judged it (MetricStatus), with times in ISO 8601 and values in their unit. */
-export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'reason'> {
+export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'note' | 'reason'> {
   since?: string;
   /** The value in its unit, as the console shows it: `2.4%`, `145ms`. */
   valueText: string;
@@ -122,6 +122,7 @@ export function toCheckReport(
           }
         : {}),
       ...(m.error !== undefined ? { error: m.error } : {}),
+      ...(m.note !== undefined ? { note: m.note } : {}),
       ...(m.reason !== undefined ? { reason: m.reason } : {}),
     })),
     criteria: p.criteria.map((c) => ({
@@ -284,6 +285,7 @@ export function formatCheckText(r: CheckReport): string {
   out.push(line(header));
   for (const row of rows) out.push(line(row));
   for (const m of r.metrics) if (m.error) out.push(`  ${m.id}: ${m.error}`);
+  for (const m of r.metrics) if (m.note) out.push(`  ${m.id}: ${m.note}`);
   for (const m of r.metrics) for (const line of escalationLines(m)) out.push(`  ${m.id}: ${line}`);
 
   if (r.criteria.length > 0) {
@@ -331,6 +333,7 @@ export function formatCheckMarkdown(r: CheckReport): string {
     const flag = m.state === 'ok' ? m.state : `*${m.state}*`;
     out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(labelText(m.group))})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
     if (m.error) out.push(`  - ${markdownSafe(m.error)}`);
+    if (m.note) out.push(`  - ${markdownSafe(m.note)}`);
     for (const line of escalationLines(m)) out.push(`  - *${markdownSafe(line)}*`);
   }
   if (r.criteria.length > 0) {

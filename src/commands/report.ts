@@ -84,6 +84,8 @@ export interface ReviewMetric {
   breaches: Array<{ start: string; end?: string; durationMs: number; peak?: number; reason?: string }>;
   /** Each step a warning escalated to (rule `escalate:`), when it got there. */
   escalations: Array<{ at: string; to: string; key?: string }>;
+  /** Why the source answered what it did at the end of the window (why "no data", what was dropped). */
+  note?: string;
 }
 
 export async function report(file: string, opts: ReportOptions): Promise<number> {
@@ -252,6 +254,7 @@ function review(
           ...(g.baseline.length > 0 ? { baseline: summarise(g.baseline, from, to) } : {}),
         })),
         ...acc,
+        ...(series[id]?.note !== undefined ? { note: series[id]!.note } : {}),
       };
     }),
     phaseMoves: state.history
@@ -420,6 +423,7 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
       const base = g.baseline && g.baseline.samples > 0 ? `; baseline median ${formatValue(g.baseline.median, m.unit)}` : '';
       out.push(`- ${label} ${escape(stats(g.canary, m.unit))}${escape(base)} — ${times}`);
     }
+    if (m.note !== undefined) out.push(`  - ${escape(m.note)}`);
     for (const e of m.escalations) out.push(`  - escalated to ${escape(e.to)}${e.key !== undefined ? ` (key ${escape(e.key)})` : ''} at ${utc(e.at)}`);
     for (const b of m.breaches) {
       const end = b.end ? utc(b.end).slice(11) : 'ongoing';

@@ -141,7 +141,9 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
     const asked = series?.lastPollAt !== undefined;
     const level = asked ? NODATA_LEVEL[rule.nodata] : (Math.min(NODATA_LEVEL[rule.nodata], 1) as Level);
     const n = series?.consecutiveNoData ?? 0;
-    const body = n > 0 ? `no data for ${polls(n)}` : 'no data yet';
+    // Said with its reason when the answer gave one: "no data for 3 polls: no series named …".
+    const why = series?.note !== undefined ? `: ${series.note}` : '';
+    const body = `${n > 0 ? `no data for ${polls(n)}` : 'no data yet'}${why}`;
     return {
       level,
       state: 'nodata',
@@ -353,6 +355,7 @@ function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Prof
     ...(verdict.pending ? { pending: verdict.pending } : {}),
     ...(verdict.escalation ? { escalation: withKey(verdict.escalation, profile) } : {}),
     ...(error !== undefined ? { error } : {}),
+    ...(series?.note !== undefined ? { note: series.note } : {}),
     ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}),
   };
 }

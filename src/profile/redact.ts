@@ -109,10 +109,12 @@ function urlSecrets(text: string): string[] {
     secrets.push(url.password);
     const decoded = safeDecode(url.password);
     if (decoded !== url.password) secrets.push(decoded);
-    // The userinfo is sent as basic auth: the pair, raw and encoded, can come back in an echo.
+    // The userinfo is sent as basic auth, base64-encoded: that form can come back in an echo. (The
+    // plain `user:pass` is the URL's own text, where masking the password is enough.)
     const found = new Set<string>();
     addBasic(safeDecode(url.username), decoded, found);
-    secrets.push(...found);
+    const pair = `${safeDecode(url.username)}:${decoded}`;
+    secrets.push(...[...found].filter((secret) => secret !== pair));
   }
   for (const [name, v] of url.searchParams) {
     if (v && isSecretName(name)) {

@@ -232,6 +232,10 @@ function exposedName(series: string, mode: Mode | undefined): string {
   return mode === 'quantile' && !series.endsWith('_bucket') ? `${series}_bucket` : series;
 }
 
+function describe(match: Record<string, string>): string {
+  return `{${Object.entries(match).map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
+}
+
 function isHtml(contentType: string, text: string): boolean {
   if (/^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType)) return true;
   return /^\s*<(!doctype\s+html|html[\s>])/i.test(text.slice(0, 512));
@@ -246,7 +250,11 @@ function notes(exposition: Exposition, selector: ScrapeSelector): string[] {
   const { count, firstLine } = exposition.malformed;
   if (count > 0) out.push(`${count} malformed line${count === 1 ? '' : 's'} skipped in the exposition (first: line ${firstLine})`);
   const wanted = exposedName(selector.series, selector.mode);
-  if (!exposition.byName.has(wanted)) out.push(`no series named ${wanted} in the exposition`);
+  const named = exposition.byName.get(wanted);
+  if (!named) out.push(`no series named ${wanted} in the exposition`);
+  else if (selector.match && select(exposition, wanted, selector.match, '').length === 0) {
+    out.push(`none of the ${named.length} ${wanted} series matches ${describe(selector.match)}`);
+  }
   if (selector.divideBy && !exposition.byName.has(selector.divideBy.series)) out.push(`no series named ${selector.divideBy.series} in the exposition`);
   return out;
 }
