@@ -23,8 +23,11 @@ export const LEVEL_LOOK: Record<EventLevel, { symbol: string; tone: Tone }> = {
   bad: { symbol: '✗', tone: 'bad' },
 };
 
-/** A span: `s('2.4%', 'bad', { bold: true })`. */
-export const s = (text: string, tone?: Tone, extra?: { bold?: boolean; inverse?: boolean }): Span => ({ text, ...(tone ? { tone } : {}), ...extra });
+/**
+ * A span: `s('2.4%', 'bad', { bold: true })`. Its text is sanitised here, before any width is
+ * measured, so a control character in profile text or a reason is shown escaped and still fits.
+ */
+export const s = (text: string, tone?: Tone, extra?: { bold?: boolean; inverse?: boolean }): Span => ({ text: sanitizeLine(text), ...(tone ? { tone } : {}), ...extra });
 
 export function widthOf(line: Line): number {
   return line.reduce((n, span) => n + displayWidth(span.text), 0);

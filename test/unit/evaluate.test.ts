@@ -391,6 +391,14 @@ phases:
     if (decision !== 'PROMOTE') expect(snap.reasons[0]).toMatch(/^p95_latency no data for 3 polls/);
   });
 
+  it('says why there is no data when the answer gave a reason, and keeps the note on the metric', () => {
+    const p = withPolicy('warn');
+    const note = 'no series named p95_latency_seconds in the exposition';
+    const snap = evaluate(p, state(p), { p95_latency: series(good, { consecutiveNoData: 2, lastPollAt: T0 + 10 * M + 30 * S, note }) }, T0 + 10 * M + 30 * S);
+    expect(snap.reasons[0]).toBe(`p95_latency no data for 2 polls: ${note}`);
+    expect(metric(snap, 'p95_latency')).toMatchObject({ state: 'nodata', note });
+  });
+
   it('says "no data yet" before the first answer', () => {
     const p = withPolicy('warn');
     const snap = evaluate(p, state(p), {}, T0);
