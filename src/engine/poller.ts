@@ -25,6 +25,7 @@ import type { SeriesStore } from './series.js';
 import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
 import { isClean, sanitizeLabels, sanitizeLine } from '../util/sanitize.js';
+import { Gate, InFlight } from './in-flight.js';
 
 export interface PollerOptions {
   profile: Profile;
@@ -348,82 +349,6 @@ export class Poller {
       this.gates.set(sourceId, gate);
     }
     return gate;
-  }
-}
-
-/** A counting semaphore; a cancelled query leaves the queue without taking a slot. */
-class Gate {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  acquire(flight: InFlight): Promise<() => void> {
-    if (flight.cancelled) return Promise.reject(flight.cancelled);
-    if (this.active < this.limit) return Promise.resolve(this.take());
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        flight.onCancel = undefined;
-        resolve(this.take());
-      };
-      flight.onCancel = (reason) => {
-        const i = this.waiting.indexOf(grant);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(reason);
-      };
-      this.waiting.push(grant);
-    });
-  }
-
-  private take(): () => void {
-    this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.active--;
-      this.waiting.shift()?.();
-    };
-  }
-}
-
-/**
- * One query in flight. Cancelling aborts the source's signal and settles `abandoned` directly, so
- * the poller stops waiting without listening on the signal (EventTarget listeners cost more than
- * the rest of a poll).
- */
-class InFlight {
-  private readonly controller = new AbortController();
-  private reject!: (reason: unknown) => void;
-  private settle!: () => void;
-  /** Why it was cancelled, once it has been. */
-  cancelled: SourceError | undefined;
-  /** Called on cancel, by whoever the query is waiting on (a source's slot queue). */
-  onCancel: ((reason: SourceError) => void) | undefined;
-  /** Rejects when the query is cancelled; never resolves. */
-  readonly abandoned = new Promise<never>((_, reject) => (this.reject = reject));
-  /** Resolves once the request has let go of its slot. */
-  readonly done = new Promise<void>((resolve) => (this.settle = resolve));
-
-  constructor() {
-    // Nobody may be racing it when it is cancelled (still waiting for a slot, say).
-    this.abandoned.catch(() => undefined);
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  cancel(reason: SourceError): void {
-    if (this.cancelled) return;
-    this.cancelled = reason;
-    this.onCancel?.(reason);
-    this.controller.abort(reason);
-    this.reject(reason);
-  }
-
-  finish(): void {
-    this.settle();
   }
 }
 
