@@ -85,7 +85,7 @@ export function createScrapeSource(id: string, config: ScrapeConfig, opts: Scrap
       const selector = asSelector(req.query, endpoint.where);
       const { at, exposition } = await scrape();
       const key = `${req.metric.id}\u0000${JSON.stringify(selector)}`;
-      const warnings = notes(exposition, selector);
+      const warnings = notes(exposition, selector, endpoint.where);
       const measure = (role: string, part: Part): number | undefined => {
         const k = `${key}\u0000${role}`;
         const previous = memory.get(k);
@@ -245,14 +245,14 @@ function labelKey(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function notes(exposition: Exposition, selector: ScrapeSelector): string[] {
+function notes(exposition: Exposition, selector: ScrapeSelector, where: string): string[] {
   const out: string[] = [];
   const { count, firstLine } = exposition.malformed;
   if (count > 0) out.push(`${count} malformed line${count === 1 ? '' : 's'} skipped in the exposition (first: line ${firstLine})`);
   const wanted = exposedName(selector.series, selector.mode);
   const named = exposition.byName.get(wanted);
   if (!named) out.push(`no series named ${wanted} in the exposition`);
-  else if (selector.match && select(exposition, wanted, selector.match, '').length === 0) {
+  else if (selector.match && select(exposition, wanted, selector.match, where).length === 0) {
     out.push(`none of the ${named.length} ${wanted} series matches ${describe(selector.match)}`);
   }
   if (selector.divideBy && !exposition.byName.has(selector.divideBy.series)) out.push(`no series named ${selector.divideBy.series} in the exposition`);
