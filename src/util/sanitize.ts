@@ -7,12 +7,13 @@
 // and again where it leaves (screen, check and report, notifiers, action output): one function,
 // so the two can never disagree.
 
-/** Code points that must never reach a terminal, a report or a notifier as themselves. */
-// eslint-disable-next-line no-control-regex
+/**
+ * Code points that must never reach a terminal, a report or a notifier as themselves: C0, DEL,
+ * C1, the bidi overrides and isolates (U+202A–U+202E, U+2066–U+2069) and marks (U+061C, U+200E,
+ * U+200F), and the Unicode line and paragraph separators, which some viewers break lines at.
+ */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex
 const UNSAFE_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex
 const ANY_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** `\x1b`, `\u202e`: the code point written out, the way a programmer would type it. */
