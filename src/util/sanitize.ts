@@ -13,7 +13,6 @@
  * U+200F), and the Unicode line and paragraph separators, which some viewers break lines at.
  */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const UNSAFE_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const ANY_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** `\x1b`, `\u202e`: the code point written out, the way a programmer would type it. */
@@ -31,15 +30,6 @@ function escaped(c: string): string {
  */
 export function sanitizeLine(text: string): string {
   return ANY_UNSAFE.test(text) ? text.replace(UNSAFE, escaped) : text;
-}
-
-/**
- * Several lines of outside text (a command's output, a notification body): newlines and tabs
- * kept, a CRLF read as one newline, every other control escaped.
- */
-export function sanitizeText(text: string): string {
-  if (!ANY_UNSAFE.test(text)) return text;
-  return text.replace(/\r\n/g, '\n').replace(UNSAFE_KEEPING_LINES, escaped);
 }
 
 /** Whether a text has anything sanitizeLine would escape. */

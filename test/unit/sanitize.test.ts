@@ -3,11 +3,10 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonSafe, sanitizeLabels, sanitizeLine, sanitizeText } from '../../src/util/sanitize.js';
+import { jsonSafe, sanitizeLabels, sanitizeLine } from '../../src/util/sanitize.js';
 
 /** Every code point the sanitiser must never let through as itself. */
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-const FORBIDDEN_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** Strings rich in what matters: controls, C1, bidi, escape sequences, next to ordinary text. */
 const hostile = fc.array(
@@ -37,13 +36,6 @@ describe('sanitizeLine', () => {
   it('keeps a label on one line: a newline inside it is shown, not obeyed', () => {
     expect(sanitizeLine('/api\nFAKE [PROMOTE] all gates green')).toBe('/api\\nFAKE [PROMOTE] all gates green');
     expect(sanitizeLine('a\r\nb\tc')).toBe('a\\r\\nb\\tc');
-  });
-});
-
-describe('sanitizeText', () => {
-  it('keeps newlines and tabs of multi-line output and escapes every other control', () => {
-    fc.assert(fc.property(hostile, (text) => !FORBIDDEN_BUT_LINES.test(sanitizeText(text))), { numRuns: 2_000 });
-    expect(sanitizeText('line 1\r\nline\t2 \x1b[31mred\x1b[0m\n')).toBe('line 1\nline\t2 \\x1b[31mred\\x1b[0m\n');
   });
 });
 
