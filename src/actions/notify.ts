@@ -5,6 +5,7 @@
 // The same event is sent to a target at most once per RATE_LIMIT_MS, so a persisting breach does
 // not become a storm.
 
+import { jsonSafe, sanitizeLine } from '../util/sanitize.js';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NotifyEvent } from '../profile/schema.js';
@@ -167,9 +168,11 @@ export class Notifier {
             target,
             name,
             occurrence.event,
-            JSON.stringify(
-              target.type === 'slack' ? slackBody(occurrence, snapshot, this.opts.profile) : webhookBody(occurrence, snapshot, now),
-              redactingReplacer(this.opts.profile.secrets),
+            jsonSafe(
+              JSON.stringify(
+                target.type === 'slack' ? slackBody(occurrence, snapshot, this.opts.profile) : webhookBody(occurrence, snapshot, now),
+                redactingReplacer(this.opts.profile.secrets),
+              ),
             ),
           );
     this.inFlight.add(sending);
@@ -312,11 +315,12 @@ function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): { text:
   const text = `${SLACK_ICON[o.event]} ${o.action ? `${snapshot.profile} ${snapshot.phase.name}: ` : ''}${o.headline}`;
   const context = [`*${profile.title}* · phase ${snapshot.phase.name} (${snapshot.phase.traffic}%) · ${snapshot.decision}`];
   for (const reason of snapshot.reasons.slice(0, 3)) context.push(reason);
+  const headline = sanitizeLine(text);
   return {
-    text,
+    text: headline,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: context.join('\n') }] },
+      { type: 'section', text: { type: 'mrkdwn', text: headline } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: context.map(sanitizeLine).join('\n') }] },
     ],
   };
 }
@@ -336,7 +340,8 @@ function plainText(o: Occurrence, snapshot: Snapshot, profile: Profile): string 
     lines.push(`  ${m.name} ${formatValue(m.value, m.unit as Unit)}${base} ${m.state}`);
   }
   lines.push('', `at ${new Date(snapshot.at).toISOString()}`);
-  return `${lines.join('\n')}\n`;
+  // Each line one line of safe text: a mail command or a pager gets no control sequence.
+  return `${lines.map(sanitizeLine).join('\n')}\n`;
 }
 
 async function attempt(target: WebTarget, body: string, timeoutMs: number): Promise<Attempt> {

@@ -7,6 +7,8 @@ import type { Profile, SourceConfig, Unit } from '../profile/types.js';
 import type { ChecklistStatus, CriterionStatus, Decision, MetricStatus, PhaseStatus, Snapshot } from '../engine/types.js';
 import { spoken } from '../engine/phases.js';
 import { trafficChange } from '../engine/state.js';
+import { jsonSafe, MAX_LABEL_COLUMNS, sanitizeLine } from '../util/sanitize.js';
+import { truncate } from '../view/format.js';
 
 /** The JSON printed by `rollcall check --format json`. Fields are only ever added, never changed. */
 export interface CheckReport {
@@ -42,7 +44,7 @@ export interface CheckReport {
 }
 
 /** A metric as the engine judged it (MetricStatus), with times in ISO 8601 and values in their unit. */
-export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'reason'> {
+export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'note' | 'reason'> {
   since?: string;
   /** The value in its unit, as the console shows it: `2.4%`, `145ms`. */
   valueText: string;
@@ -120,6 +122,7 @@ export function toCheckReport(
           }
         : {}),
       ...(m.error !== undefined ? { error: m.error } : {}),
+      ...(m.note !== undefined ? { note: m.note } : {}),
       ...(m.reason !== undefined ? { reason: m.reason } : {}),
     })),
     criteria: p.criteria.map((c) => ({
@@ -190,7 +193,21 @@ export function rollbackChecklistLines(items: CheckReport['checklist'], format: 
 }
 
 export function formatCheckJson(report: CheckReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+  return `${jsonSafe(JSON.stringify(report, null, 2))}\n`;
+}
+
+/**
+ * The lines of a text or markdown rendering, each one line of safe text: a newline or control
+ * character inside a value (a label, an error, a profile title) is shown escaped, so it can
+ * neither start a line of its own (`FAKE [PROMOTE] all gates green`) nor drive the terminal.
+ */
+export function safeLines(lines: readonly string[]): string {
+  return `${lines.map(sanitizeLine).join('\n')}\n`;
+}
+
+/** A split label as `check` and `report` print it: clean, and cut where the console would cut it. */
+export function labelText(group: string): string {
+  return truncate(sanitizeLine(group), MAX_LABEL_COLUMNS);
 }
 
 /** `2026-01-05 09:15 UTC` */
@@ -256,7 +273,7 @@ export function formatCheckText(r: CheckReport): string {
 
   out.push('');
   const rows = r.metrics.map((m) => [
-    m.group ? `${m.id} [${m.group}]` : m.id,
+    m.group ? `${m.id} [${labelText(m.group)}]` : m.id,
     m.valueText,
     m.baselineText ?? '—',
     m.state,
@@ -268,6 +285,7 @@ export function formatCheckText(r: CheckReport): string {
   out.push(line(header));
   for (const row of rows) out.push(line(row));
   for (const m of r.metrics) if (m.error) out.push(`  ${m.id}: ${m.error}`);
+  for (const m of r.metrics) if (m.note) out.push(`  ${m.id}: ${m.note}`);
   for (const m of r.metrics) for (const line of escalationLines(m)) out.push(`  ${m.id}: ${line}`);
 
   if (r.criteria.length > 0) {
@@ -285,7 +303,7 @@ export function formatCheckText(r: CheckReport): string {
     for (const n of notes) out.push(`note: ${n}`);
   }
   out.push('', `checked ${utc(r.at)}`);
-  return `${out.join('\n')}\n`;
+  return safeLines(out);
 }
 
 /**
@@ -313,8 +331,9 @@ export function formatCheckMarkdown(r: CheckReport): string {
     const base = m.baselineText ? `, baseline ${m.baselineText}` : '';
     const thresholds = thresholdList(m);
     const flag = m.state === 'ok' ? m.state : `*${m.state}*`;
-    out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(m.group)})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
+    out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(labelText(m.group))})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
     if (m.error) out.push(`  - ${markdownSafe(m.error)}`);
+    if (m.note) out.push(`  - ${markdownSafe(m.note)}`);
     for (const line of escalationLines(m)) out.push(`  - *${markdownSafe(line)}*`);
   }
   if (r.criteria.length > 0) {
@@ -332,5 +351,5 @@ export function formatCheckMarkdown(r: CheckReport): string {
     for (const n of notes) out.push(`_${markdownSafe(n)}_`);
   }
   out.push('', `_checked ${utc(r.at)}_`);
-  return `${out.join('\n')}\n`;
+  return safeLines(out);
 }

@@ -2,6 +2,7 @@
 // the incident. Lines the log could not vouch for (a writer killed mid-line) go to stderr with
 // their line numbers; they never hide the entries around them.
 
+import { jsonSafe, sanitizeLine } from '../util/sanitize.js';
 import type { CommonOptions } from './common-options.js';
 import { checkProfileFile, formatIssue } from '../profile/load.js';
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
@@ -45,9 +46,10 @@ export async function history(file: string, opts: HistoryOptions): Promise<numbe
   }
 
   if (opts.format === 'json') {
-    process.stdout.write(`${JSON.stringify(read.entries, null, 2)}\n`);
+    process.stdout.write(`${jsonSafe(JSON.stringify(read.entries, null, 2))}\n`);
   } else {
-    for (const entry of read.entries) process.stdout.write(`${formatEntry(entry)}\n`);
+    // Entries carry command output and notes from outside: one safe line each.
+    for (const entry of read.entries) process.stdout.write(`${sanitizeLine(formatEntry(entry))}\n`);
   }
   return ExitCode.green;
 }

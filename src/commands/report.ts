@@ -22,8 +22,9 @@ import type { Metric, Profile, Unit } from '../profile/types.js';
 import { formatValue } from '../profile/units.js';
 import { closeSources, createSources } from '../sources/registry.js';
 import { SourceWatch } from './check.js';
-import { checklistEntry, iso, markdownSafe, rollbackChecklistLines, utc, type CheckReport } from './check-format.js';
+import { checklistEntry, iso, labelText, markdownSafe, rollbackChecklistLines, safeLines, utc, type CheckReport } from './check-format.js';
 import type { CommonOptions } from './common-options.js';
+import { jsonSafe } from '../util/sanitize.js';
 import { ExitCode } from './exit.js';
 
 export interface ReportOptions extends CommonOptions {
@@ -88,6 +89,8 @@ export interface ReviewMetric {
   breaches: Array<{ start: string; end?: string; durationMs: number; peak?: number; reason?: string }>;
   /** Each step a warning escalated to (rule `escalate:`), when it got there. */
   escalations: Array<{ at: string; to: string; key?: string }>;
+  /** Why the source answered what it did at the end of the window (why "no data", what was dropped). */
+  note?: string;
 }
 
 export async function report(file: string, opts: ReportOptions): Promise<number> {
@@ -167,7 +170,7 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
   for (const h of asked) if (h.reachable === false) notes.push(`source ${h.id} unreachable: ${h.error ?? 'no answer'}`);
 
   const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes });
-  const text = opts.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
+  const text = opts.format === 'json' ? `${jsonSafe(JSON.stringify(result, null, 2))}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
   process.stdout.write(redact(text, profile.secrets));
   return allUnreachable ? ExitCode.unreachable : ExitCode.green;
 }
@@ -256,6 +259,7 @@ function review(
           ...(g.baseline.length > 0 ? { baseline: summarise(g.baseline, from, to) } : {}),
         })),
         ...acc,
+        ...(series[id]?.note !== undefined ? { note: series[id]!.note } : {}),
       };
     }),
     phaseMoves: state.history
@@ -420,10 +424,11 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
     const times = `warn ${spoken(m.warnMs)}, breach ${spoken(m.breachMs)}${m.noDataMs > 0 ? `, no data ${spoken(m.noDataMs)}` : ''}`;
     if (m.groups.length === 0) out.push(`- ${code(m.id)} no samples — ${times}`);
     for (const g of m.groups) {
-      const label = g.group ? `${code(m.id)} [${escape(g.group)}]` : code(m.id);
+      const label = g.group ? `${code(m.id)} [${escape(labelText(g.group))}]` : code(m.id);
       const base = g.baseline && g.baseline.samples > 0 ? `; baseline median ${formatValue(g.baseline.median, m.unit)}` : '';
       out.push(`- ${label} ${escape(stats(g.canary, m.unit))}${escape(base)} — ${times}`);
     }
+    if (m.note !== undefined) out.push(`  - ${escape(m.note)}`);
     for (const e of m.escalations) out.push(`  - escalated to ${escape(e.to)}${e.key !== undefined ? ` (key ${escape(e.key)})` : ''} at ${utc(e.at)}`);
     for (const b of m.breaches) {
       const end = b.end ? utc(b.end).slice(11) : 'ongoing';
@@ -450,10 +455,10 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
 }
 
 function formatReviewText(r: Review): string {
-  return `${lines(r, 'text', (s) => s, (s) => s, (s) => s).join('\n')}\n`;
+  return safeLines(lines(r, 'text', (s) => s, (s) => s, (s) => s));
 }
 
 /** Bullets and single-asterisk emphasis: renders in Slack and in a ticket alike. */
 function formatReviewMarkdown(r: Review): string {
-  return `${lines(r, 'markdown', (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe).join('\n')}\n`;
+  return safeLines(lines(r, 'markdown', (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe));
 }

@@ -8,6 +8,7 @@ import type { Condition, Metric, Profile, Rule, Severity } from '../profile/type
 import type { RolloutState } from './state.js';
 import type { ChecklistStatus, MetricState, MetricStatus, SeriesSnapshot, Snapshot } from './types.js';
 import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';
+import { displayTrack, worstGroup } from './worst-group.js';
 import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from './phases.js';
 
 export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
@@ -140,7 +141,9 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
     const asked = series?.lastPollAt !== undefined;
     const level = asked ? NODATA_LEVEL[rule.nodata] : (Math.min(NODATA_LEVEL[rule.nodata], 1) as Level);
     const n = series?.consecutiveNoData ?? 0;
-    const body = n > 0 ? `no data for ${polls(n)}` : 'no data yet';
+    // Said with its reason when the answer gave one: "no data for 3 polls: no series named …".
+    const why = series?.note !== undefined ? `: ${series.note}` : '';
+    const body = `${n > 0 ? `no data for ${polls(n)}` : 'no data yet'}${why}`;
     return {
       level,
       state: 'nodata',
@@ -162,7 +165,7 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
     };
   }
   const verdicts = view.tracks.map((track) => judgeTrack(rule, metric, track, now));
-  const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
+  const worst = worstGroup(verdicts, [rule], worse);
   if (worst.level > 0 || verdicts.length === 1) return worst;
   // All healthy: the group to show is the one nearest its limit.
   const shown = displayTrack(view, [rule]);
@@ -352,6 +355,7 @@ function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Prof
     ...(verdict.pending ? { pending: verdict.pending } : {}),
     ...(verdict.escalation ? { escalation: withKey(verdict.escalation, profile) } : {}),
     ...(error !== undefined ? { error } : {}),
+    ...(series?.note !== undefined ? { note: series.note } : {}),
     ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}),
   };
 }
@@ -361,18 +365,6 @@ function withKey(escalation: NonNullable<MetricStatus['escalation']>, profile: P
   const reached = escalation.reached;
   const key = reached && reached.to !== 'rollback' ? profile.actions[reached.to]?.key : undefined;
   return key !== undefined && reached ? { ...escalation, reached: { ...reached, key } } : escalation;
-}
-
-/** Of several healthy groups, show the one nearest its limit: the largest where larger is worse. */
-function displayTrack(view: MetricView, rules: Rule[]): Track | undefined {
-  if (view.tracks.length <= 1) return view.tracks[0];
-  const condition = rules.map((r) => r.rollback ?? r.warn).find((c) => c !== undefined);
-  const sign = condition && (condition.op === '<' || condition.op === '<=') ? -1 : 1;
-  let best = view.tracks[0]!;
-  for (const t of view.tracks) {
-    if (sign * (t.latest!.v - best.latest!.v) > 0) best = t;
-  }
-  return best;
 }
 
 function baselineOf(track: Track, metric: Metric, rules: Rule[], i: number): number | undefined {

@@ -65,6 +65,11 @@ export interface MetricStatus {
     next?: { to: string; at: number; remainingMs: number };
   };
   error?: string;
+  /**
+   * Why the answer is what it is, from the source's last answer: "no series named … in the
+   * exposition", "1 non-finite value dropped", a Prometheus warning. What makes "no data" say why.
+   */
+  note?: string;
   /** The sentence a person reads aloud: `error_rate 2.4% > 2% for 5m (rollback)`. */
   reason?: string;
 }

@@ -1,7 +1,11 @@
 // A command whose stdout is the measurement: a bare number, or JSON picked with the metric's
 // JSONPath. argv only (no shell unless the profile writes `shell: true`); each run is its own
 // process group, so a timeout can stop the whole pipeline it started: SIGTERM, then SIGKILL.
+// A measurement is never a silent zero: a shell pipeline fails when any of its commands fails
+// (`pipefail`, so `kubectl top … | awk` with no cluster is kubectl's error, not awk's `0`), and a
+// command that prints nothing is an error carrying its stderr.
 
+import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
 import type { SeriesSet } from '../engine/types.js';
 import { parseSampleValue } from './exposition.js';
@@ -32,13 +36,14 @@ export function createExecSource(id: string, config: ExecConfig): Source & { whe
   // Messages name the program, never its arguments: those are where tokens tend to be.
   const program = config.shell ? (config.run.join(' ').trim().split(/\s+/)[0] ?? 'sh') : config.run[0]!;
   const where = basename(program) || program;
+  const shell = config.shell ? pipefailShell() : undefined;
   // Closing stops every run still going at once: the console is leaving and cannot wait.
   const closing = new AbortController();
 
   async function run(argv: string[], signal: AbortSignal): Promise<Ran> {
     const ran = await runProcess({
       argv,
-      shell: config.shell === true,
+      shell: shell?.path ?? false,
       env: config.env ?? {},
       signal,
       killNow: closing.signal,
@@ -59,11 +64,16 @@ export function createExecSource(id: string, config: ExecConfig): Source & { whe
       if (typeof req.query !== 'string') {
         throw new SourceError('query', `an exec metric takes a JSONPath query, or "$" for a bare number (${where})`);
       }
-      const ran = await run([...config.run, ...(req.metric.args ?? [])], req.signal);
+      const argv = [...config.run, ...(req.metric.args ?? [])];
+      const ran = await run(shell ? [shell.prefix, ...argv] : argv, req.signal);
       if (ran.code !== 0) {
         const status = ran.signal ? `killed by ${ran.signal}` : `exit ${ran.code}`;
         const why = oneLine(ran.stderr);
         throw new SourceError('exit', `${status}${why ? `: ${why}` : ''} (${where})`);
+      }
+      if (ran.stdout.trim() === '') {
+        const why = stderrTail(ran.stderr);
+        throw new SourceError('parse', `printed nothing on stdout${why ? `; stderr: ${why}` : ''} (${where})`);
       }
       return readStdout(ran.stdout, req.query.trim(), req.time, where);
     },
@@ -73,13 +83,9 @@ export function createExecSource(id: string, config: ExecConfig): Source & { whe
   };
 }
 
-/**
- * A bare number when the query is empty or `$`; otherwise JSON, picked with the JSONPath.
- * Empty output is no data: the command answered and had nothing to say.
- */
+/** A bare number when the query is empty or `$`; otherwise JSON, picked with the JSONPath. */
 function readStdout(stdout: string, query: string, t: number, where: string): SeriesSet {
   const text = stdout.trim();
-  if (text === '') return { series: [] };
   if (query === '' || query === '$') {
     const v = parseSampleValue(text);
     if (v === undefined) throw new SourceError('parse', `stdout ${shortValue(firstLine(text))} is not a number (${where})`);
@@ -92,6 +98,28 @@ function readStdout(stdout: string, query: string, t: number, where: string): Se
     throw new SourceError('parse', `stdout ${shortValue(firstLine(text))} is not JSON (${where})`);
   }
   return pickNumbers(json, query, t, where);
+}
+
+/** The last thing a command said on stderr: where tools put the error that ended them. */
+function stderrTail(stderr: string): string {
+  const lines = stderr.split(/\r?\n/).filter((line) => line.trim() !== '');
+  return oneLine(lines[lines.length - 1] ?? '');
+}
+
+/**
+ * The shell for `shell: true` and the line that makes a pipeline fail when any command in it
+ * fails. POSIX sh only gained `pipefail` in 2024 (dash 0.5.12 rejects it and exits), so bash is
+ * preferred where it is installed; a /bin/sh that knows the option (busybox, newer dash) gets it
+ * too, and one that does not is left as it is rather than broken.
+ */
+let shellChoice: { path: string; prefix: string } | undefined;
+function pipefailShell(): { path: string; prefix: string } {
+  if (shellChoice) return shellChoice;
+  for (const path of ['/bin/bash', '/usr/bin/bash']) {
+    if (spawnSync(path, ['-c', 'set -o pipefail'], { stdio: 'ignore' }).status === 0) return (shellChoice = { path, prefix: 'set -o pipefail;' });
+  }
+  const sh = spawnSync('/bin/sh', ['-c', 'set -o pipefail'], { stdio: 'ignore' }).status === 0;
+  return (shellChoice = { path: '/bin/sh', prefix: sh ? 'set -o pipefail;' : '' });
 }
 
 function firstLine(text: string): string {

@@ -15,8 +15,8 @@ export type OutputStream = 'stdout' | 'stderr';
 
 export interface ProcessOptions {
   argv: readonly string[];
-  /** Run `argv.join(' ')` through /bin/sh -c; only when a profile writes `shell: true`. */
-  shell?: boolean;
+  /** Run `argv.join(' ')` through a shell (/bin/sh, or the one named); only when a profile writes `shell: true`. */
+  shell?: boolean | string;
   /** Added to (and overriding) this process's environment. */
   env?: Readonly<Record<string, string>>;
   cwd?: string;
@@ -77,7 +77,7 @@ export function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
     const common = { detached: true, stdio, env, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) };
     let child: ChildProcess;
     try {
-      child = opts.shell ? spawn(opts.argv.join(' '), { ...common, shell: true }) : spawn(opts.argv[0]!, opts.argv.slice(1), common);
+      child = opts.shell ? spawn(opts.argv.join(' '), { ...common, shell: opts.shell }) : spawn(opts.argv[0]!, opts.argv.slice(1), common);
     } catch (error) {
       resolve(ended({ startError: error as NodeJS.ErrnoException }));
       return;

@@ -76,6 +76,8 @@ function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string;
     return { text: `escalated: ${escalation.reached.to}${key}${then}`, tone: 'bad' };
   }
   if (escalation?.next && status.state === 'warn') return { text: `escalates to ${escalation.next.to} in ${formatCountdown(escalation.next.remainingMs)}`, tone: 'warn' };
+  // Why the source answered what it did: the reason behind a "no data", else a quiet remark.
+  if (status.note !== undefined) return { text: status.note, tone: status.state === 'nodata' ? 'warn' : 'muted' };
   return { text: '' };
 }
 
@@ -189,6 +191,7 @@ function detail(status: MetricStatus, profile: Profile, width: number): Line {
       s(': '),
       s(said, status.state === 'ok' ? undefined : look.tone),
       ...(status.group ? [s(` [${status.group}]`, 'muted')] : []),
+      ...(status.note !== undefined && !said.includes(status.note) ? [s(` · ${status.note}`, 'muted')] : []),
       ...(thresholds ? [s(` · ${thresholds}`, 'muted')] : []),
     ],
     width,

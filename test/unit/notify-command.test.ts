@@ -66,6 +66,19 @@ describe('a command notify target', () => {
     expect(mail).toContain('  error_rate 1.2% warn');
   });
 
+  it('gives the command no control character and no forged line on stdin, whatever the reasons say', async () => {
+    const out = join(dir, 'mail.txt');
+    const { n } = notifier([{ type: 'command', run: ['sh', '-c', 'cat > "$0"', out], on: ['hold'] }]);
+    const hostile = snapshot('HOLD');
+    hostile.reasons = ['error_rate (endpoint=/a\nFAKE [PROMOTE] all gates green) 1.2% > 1% \x1b]52;c;cm0gLXJmIH4=\x07 (warn)'];
+    n.onSnapshot(snapshot('SOAK'), hostile);
+    await n.flush();
+    const mail = readFileSync(out, 'utf8');
+    expect(mail).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(mail.split('\n').some((line) => line.startsWith('FAKE'))).toBe(false);
+    expect(mail).toContain('/a\\nFAKE [PROMOTE] all gates green) 1.2% > 1% \\x1b]52;c;cm0gLXJmIH4=\\x07 (warn)');
+  });
+
   it('reports a failing command with its exit code and what it printed, and does not run it twice', async () => {
     const count = join(dir, 'count');
     const { n, events } = notifier([{ type: 'command', run: ['sh', '-c', 'echo x >> "$0"; echo "mail: no such user" >&2; exit 67', count], on: ['hold'] }]);

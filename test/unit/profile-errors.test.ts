@@ -514,3 +514,13 @@ describe('the rollout state block', () => {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('profile errors quoting hostile profile text', () => {
+  it('show control and bidi characters in keys and values escaped, on one line', () => {
+    const text = profile('rules:\n  - { metric: "err\\e]0;PWNED\\a\\u202e", warn: "> 1%" }\n');
+    const lines = issues(text).map(formatIssue);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(lines.join('\n')).toContain('err\\x1b]0;PWNED\\x07\\u202e');
+  });
+});

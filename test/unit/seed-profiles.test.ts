@@ -614,7 +614,12 @@ esac
     );
     await fake(
       'kubectl',
-      `printf 'ilana-backend-5d8f-abcde   120m   256Mi\\nilana-backend-5d8f-fghij   80m   300Mi\\npostgres-0   500m   2048Mi\\n'\n`,
+      `case "$ROLLCALL_FAKE_KUBECTL" in
+  down) echo 'The connection to the server localhost:8080 was refused - did you specify the right host or port?' >&2; exit 1 ;;
+  empty) printf 'postgres-0   500m   2048Mi\\n' ;;
+  *) printf 'ilana-backend-5d8f-abcde   120m   256Mi\\nilana-backend-5d8f-fghij   80m   300Mi\\npostgres-0   500m   2048Mi\\n' ;;
+esac
+`,
     );
     process.env.PATH = `${dir}:${path}`;
   });
@@ -656,5 +661,26 @@ esac
   it('sums the memory and CPU of the ilana-backend pods from kubectl top', async () => {
     const values = await read(SEEDS.simple, ['backend_memory', 'backend_cpu']);
     expect(values).toEqual({ backend_memory: [556 * 1024 * 1024], backend_cpu: [0.2] });
+  });
+
+  it('makes kubectl top without a cluster an error carrying its message, never 0B', async () => {
+    process.env.ROLLCALL_FAKE_KUBECTL = 'down';
+    try {
+      await expect(read(SEEDS.simple, ['backend_memory'])).rejects.toMatchObject({
+        kind: 'exit',
+        reason: 'exit 1: The connection to the server localhost:8080 was refused - did you specify the right host or port? (kubectl)',
+      });
+    } finally {
+      delete process.env.ROLLCALL_FAKE_KUBECTL;
+    }
+  });
+
+  it('makes a kubectl top that lists no backend pod an error, never 0', async () => {
+    process.env.ROLLCALL_FAKE_KUBECTL = 'empty';
+    try {
+      await expect(read(SEEDS.simple, ['backend_cpu'])).rejects.toMatchObject({ kind: 'parse', reason: 'printed nothing on stdout (kubectl)' });
+    } finally {
+      delete process.env.ROLLCALL_FAKE_KUBECTL;
+    }
   });
 });

@@ -188,6 +188,25 @@ describe('the event log and the output pane', () => {
     expect(lines[i - 1]).toContain('every metric polled');
   });
 
+  it('says on the row why a metric has no data', () => {
+    const state = consoleState({
+      snapshot: snapshot({ decision: 'HOLD', metrics: [status('error_rate', { state: 'nodata', note: 'no series named app_error_ratio in the exposition' })] }),
+    });
+    const lines = frame(state, { columns: 140, rows: 30 });
+    expect(lines.find((l) => l.includes('nodata'))).toContain('no series named app_error_ratio in the exposition');
+  });
+
+  it('shows control characters in action output and profile text escaped, never raw', () => {
+    const state = consoleState({
+      output: { action: 'rollback', argv: ['flagctl'], startedAt: NOW - 3_000, running: true, dryRun: false, lines: [{ stream: 'stdout', text: 'ok \x1b]0;TITLE\x07\x1b[2Jdone\u202e' }] },
+      snapshot: snapshot({ decision: 'HOLD', reasons: ['x \x1b]52;c;cm0=\x07 y'], metrics: [status('error_rate', { title: 'errors\u009b31m' })] }),
+    });
+    const lines = frame(state, { columns: 120, rows: 30 });
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(lines).toContain('    ok \\x1b]0;TITLE\\x07\\x1b[2Jdone\\u202e');
+    for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(119);
+  });
+
   it("streams a running action's output with stderr marked", () => {
     const state = consoleState({
       output: { action: 'rollback', argv: ['flagctl', 'set', 'checkout', '0'], startedAt: NOW - 3_000, running: true, dryRun: false, lines: [{ stream: 'stdout', text: 'setting flag' }, { stream: 'stderr', text: 'warning: slow' }] },
