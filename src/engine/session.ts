@@ -22,6 +22,7 @@ import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.j
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
 import { Notifier, type NotifierEvent } from '../actions/notify.js';
 import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
+import { closeLostActions } from '../actions/unfinished.js';
 import { openStateStore, phaseIndex } from '../actions/state-store.js';
 import type { SessionPort } from '../view/controller.js';
 import type { ActionOutput, ConsoleEvent, ConsoleState, EventLevel } from '../view/console-state.js';
@@ -91,6 +92,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       await shared.start();
     }
     const history = await readAudit(auditFile).catch((error: unknown) => ({ entries: [] as AuditEntry[], problems: [message(error)] }));
+    if (!replay) history.entries.push(...(await closeLostActions(audit, history.entries, { host: identity.host, by: user, at: clock.now() })));
     const late = { sink: (_text: string) => {} };
     const recorder = opts.record
       ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text) })
@@ -630,6 +632,7 @@ function describeAudit(entry: AuditEntry): { text: string; level: EventLevel } |
   const who = `by ${entry.user}`;
   switch (entry.event) {
     case 'action': {
+      if (entry.outcomeUnknown) return { text: `${entry.note ?? `${entry.action ?? 'action'}: OUTCOME UNKNOWN`} [audit]`, level: 'bad' };
       const how = entry.dryRun ? 'dry run' : entry.ok ? `exit ${entry.exitCode ?? 0}` : `FAILED${entry.exitCode !== undefined && entry.exitCode !== null ? ` exit ${entry.exitCode}` : ''}`;
       const flags = `${entry.forced ? ' (forced)' : ''}${entry.auto ? ' (auto-rollback)' : ''}`;
       return { text: `${entry.action ?? 'action'} ${how}${flags} ${who} [audit]`, level: entry.ok ? 'ok' : 'bad' };

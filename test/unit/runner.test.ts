@@ -78,7 +78,9 @@ async function setup(actions: Array<[string, ActionInput]>, opts: { readOnly?: b
   return { profile, runner, events };
 }
 
-const entries = async () => (await readAudit(join(dir, 'checkout.audit.jsonl'))).entries;
+const allEntries = async () => (await readAudit(join(dir, 'checkout.audit.jsonl'))).entries;
+/** What was recorded about outcomes: every entry but the starts written before each spawn. */
+const entries = async () => (await allEntries()).filter((e) => e.event !== 'action-start');
 
 function alive(pid: number): boolean {
   try {
@@ -101,6 +103,24 @@ describe('action runner', () => {
     expect(outcome.outputTail).toEqual(['arg=checkout', 'arg=50', `arg=$(touch ${pwned})`, 'arg=a; rm -rf /']);
     expect(events.map((e) => e.type)).toEqual(['start', 'output', 'output', 'output', 'output', 'end']);
     expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('has the start on disk before the command runs, paired with its end by the run id', async () => {
+    const log = join(dir, 'checkout.audit.jsonl');
+    // The command reads the audit log itself: its own start must already be there.
+    const { runner } = await setup([action('restart', ['/bin/sh', '-c', 'grep -c \'"event":"action-start"\' "$0"', log])]);
+    const outcome = await runner.run({ action: 'restart', snapshot: snapshot('HOLD') });
+    expect(outcome.outputTail).toEqual(['1']);
+    const [start, end] = await allEntries();
+    expect(start).toMatchObject({ event: 'action-start', action: 'restart', pid: process.pid, user: 'alice', decision: 'HOLD' });
+    expect(end).toMatchObject({ event: 'action', action: 'restart', ok: true, run: start!.run });
+    expect(start!.run).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('writes no start for a dry run, which spawns nothing', async () => {
+    const { runner } = await setup([action('restart', [script('args.sh')])], { dryRun: true });
+    await runner.run({ action: 'restart', snapshot: snapshot('HOLD') });
+    expect((await allEntries()).map((e) => e.event)).toEqual(['action']);
   });
 
   it('never lets a metric label or value reach a command, even through a shell', async () => {
