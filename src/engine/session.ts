@@ -218,7 +218,11 @@ export class Session implements SessionPort {
       clock: this.clock,
       ...(this.recorder ? { recorder: this.recorder } : {}),
     });
-    this.notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock });
+    // Only a console that may act tells people (a read-only or dry-run one would repeat the
+    // acting console's messages, or announce what it will never do); a store that is down still
+    // lets this console retreat, so it still warns.
+    const sends = () => !parts.actionsOff && !parts.mode.dryRun && (!this.rollout.readOnly || this.rollout.unavailable !== undefined);
+    this.notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock, sends });
     this.runner = new ActionRunner({
       profile: this.profile,
       store: this.rollout,
@@ -229,7 +233,7 @@ export class Session implements SessionPort {
       notifier: this.notifier,
       identity: this.identity,
     });
-    this.autoRollback = new AutoRollback({ profile: this.profile, runner: this.runner, audit: this.audit, clock: this.clock, identity: this.identity });
+    this.autoRollback = new AutoRollback({ profile: this.profile, runner: this.runner, audit: this.audit, clock: this.clock, identity: this.identity, notifier: this.notifier });
     // Heard at once, before start(): a share that fails is news even on a console not yet started.
     if (this.shared) this.unsubscribers.push(this.shared.on((e) => this.onShared(e)));
 
