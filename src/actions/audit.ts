@@ -17,10 +17,11 @@ const DECISIONS = ['PROMOTE', 'SOAK', 'HOLD', 'ROLLBACK'] as const;
 const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'nodata', 'error', 'stale'] as const;
 
 /**
+ * `quit` is the operator's answer when asked to quit during an auto-rollback countdown.
  * `action-start` is written (and synced) before a command is spawned, `action` when it ends: a
  * start without its end is an action whose outcome nobody saw (rollcall was killed while it ran).
  */
-export const AUDIT_EVENTS = ['action', 'action-start', 'refused', 'checklist', 'auto-rollback-start', 'auto-rollback-cancel'] as const;
+export const AUDIT_EVENTS = ['action', 'action-start', 'refused', 'checklist', 'auto-rollback-start', 'auto-rollback-cancel', 'quit'] as const;
 
 const auditMetric = z.object({
   name: z.string(),

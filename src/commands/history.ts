@@ -75,6 +75,8 @@ function describe(e: AuditEntry): string {
       return `checklist ${e.phase} ${e.checked === false ? 'unticked' : 'ticked'} "${e.item ?? '?'}"`;
     case 'auto-rollback-start':
       return `auto-rollback ${e.phase} → countdown ${formatDuration(e.graceMs ?? 0)}${e.note ? `: ${e.note}` : ''}`;
+    case 'quit':
+      return `console ${e.phase} → ${e.note ?? 'quit'}`;
     case 'auto-rollback-cancel':
       return `auto-rollback ${e.phase} → ${e.by === 'recovered' || e.by === 'rolled back' ? `stopped: ${e.note ?? e.by}` : `cancelled by ${e.by ?? '?'}`}`;
   }

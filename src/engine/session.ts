@@ -342,6 +342,21 @@ export class Session implements SessionPort {
     this.settle();
   }
 
+  /**
+   * The operator's answer when asked to quit during an automatic rollback countdown, audited
+   * either way: quitting leaves the rollout without its rollback.
+   */
+  answerQuit(quit: boolean): void {
+    const c = this.autoRollback.countdown;
+    const about = c ? `${c.metric} ${c.text}, ${Math.ceil(c.remainingMs / 1_000)}s left` : 'it had ended by the answer';
+    const note = quit
+      ? `quit during the auto-rollback countdown (${about}): the rollback will not run from this console`
+      : `asked to quit during the auto-rollback countdown (${about}): stayed`;
+    this.note(note, quit ? 'bad' : 'info');
+    const entry: AuditEntry = { ...auditContext(this.state.snapshot, this.identity, this.clock.now()), event: 'quit', note, ...(c ? { metric: c.metric } : {}) };
+    this.audit.append(entry).catch((error: unknown) => this.note(`audit log not written: ${message(error)}`, 'bad'));
+  }
+
   /** A line for the event log from outside the engine: a banner, a key conflict, a warning. */
   note(text: string, level: EventLevel = 'info'): void {
     this.log(text, level);
@@ -649,6 +664,8 @@ function describeAudit(entry: AuditEntry): { text: string; level: EventLevel } |
       return { text: `auto-rollback countdown: ${entry.note ?? entry.metric ?? ''} [audit]`, level: 'bad' };
     case 'auto-rollback-cancel':
       return { text: `auto-rollback stopped: ${entry.note ?? entry.by ?? ''} [audit]`, level: 'warn' };
+    case 'quit':
+      return { text: `${entry.note ?? 'quit'} ${who} [audit]`, level: 'warn' };
   }
 }
 
@@ -676,6 +693,8 @@ function describeShared(profile: Profile, entry: AuditEntry): { text: string; le
       return { text: `auto-rollback countdown on ${who}: ${entry.note ?? entry.metric ?? ''}`, level: 'bad' };
     case 'auto-rollback-cancel':
       return { text: `auto-rollback on ${who} stopped: ${entry.note ?? entry.by ?? ''}`, level: 'warn' };
+    case 'quit':
+      return { text: `${who}: ${entry.note ?? 'quit'}`, level: 'warn' };
   }
 }
 
