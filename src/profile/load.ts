@@ -19,6 +19,7 @@ import {
   type ProfileIssue,
 } from './issues.js';
 import { redact, secretsIn } from './redact.js';
+import { reservedKeyIssues } from './reserved.js';
 import { phaseSchema, profileSchema, ruleSchema, type ProfileParsed } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { Profile } from './types.js';
@@ -120,7 +121,7 @@ export function checkProfileText(text: string, file: string, opts: LoadOptions =
     return finish([...syntax, { path: [], message: `the YAML cannot be read: ${why}`, severity: 'error' }], doc, text, lines, file, interpolated.secrets);
   }
   const secrets = [...interpolated.secrets, ...secretsIn(data)];
-  const early = [...syntax, ...interpolated.issues];
+  const early = [...syntax, ...interpolated.issues, ...reservedKeyIssues(doc)];
 
   const parsed = profileSchema.safeParse(data);
   if (!parsed.success) {
