@@ -124,7 +124,7 @@ describe('schema mistakes', () => {
     const text = profile('defaults: { interval: 30, timeout: 10 }\n');
     expect(lines(text)).toEqual([
       `${at(text, '30,')}: defaults.interval: expected a duration of at most 1h: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 30`,
-      `${at(text, ' 10 }', 0, 1)}: defaults.timeout: expected a duration: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 10`,
+      `${at(text, 'timeout: 10', 0, 9)}: defaults.timeout: expected a duration: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 10`,
     ]);
   });
 
