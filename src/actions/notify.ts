@@ -166,7 +166,8 @@ export class Notifier {
     this.opts.targets.forEach((target, i) => {
       if (occurrence.event === 'status') return;
       const hears: NotifyEvent = occurrence.event === 'auto-rollback' ? 'rollback' : occurrence.event;
-      if (!(target.on ?? DEFAULT_NOTIFY_ON).includes(hears)) return;
+      // Loaded without its variables (check, report): never sent half-filled.
+      if (!(target.on ?? DEFAULT_NOTIFY_ON).includes(hears) || this.opts.profile.unresolved?.[`notify.${i}`]) return;
       const key = `${i}\u0000${snapshot.profile}\u0000${occurrence.key}`;
       const last = this.sentAt.get(key);
       if (last !== undefined && now - last < RATE_LIMIT_MS) return;

@@ -119,6 +119,8 @@ export class ActionRunner {
    */
   disabledFor(action: Action | undefined): string | undefined {
     if (this.opts.readOnly) return READ_ONLY_REFUSAL;
+    const unset = action && this.opts.profile.unresolved?.[`actions.${action.id}`];
+    if (unset) return `${action.id} needs ${unset.join(', ')}, not set when the profile was loaded`;
     const { store } = this.opts;
     if (store.readOnly && !(store.unavailable !== undefined && action && isRetreat(action))) {
       return `read-only: ${store.notice ?? 'another console holds the rollout lock'}`;

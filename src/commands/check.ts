@@ -31,7 +31,8 @@ const EXIT: Record<Decision, ExitCode> = {
 };
 
 export async function check(file: string, opts: CheckOptions): Promise<number> {
-  const loaded = await loadProfileOrReport(file);
+  // Nothing runs and nothing is sent here: only the sources' (and state store's) variables are needed.
+  const loaded = await loadProfileOrReport(file, { envMode: 'sources' });
   if ('exitCode' in loaded) return loaded.exitCode;
   const { profile } = loaded;
   const fail = (message: string): number => {
