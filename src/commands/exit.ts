@@ -5,5 +5,7 @@ export const ExitCode = {
   rollback: 2,
   usage: 3,
   unreachable: 4,
+  /** The rollout is rolled back: whatever its phase would decide, nothing moves until someone acts. */
+  rolledBack: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

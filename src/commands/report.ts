@@ -23,7 +23,7 @@ import type { Metric, Profile, Unit } from '../profile/types.js';
 import { formatValue } from '../profile/units.js';
 import { closeSources, createSources } from '../sources/registry.js';
 import { SourceWatch } from './check.js';
-import { checklistEntry, iso, markdownSafe, rollbackChecklistLines, utc, type CheckReport } from './check-format.js';
+import { checklistEntry, iso, markdownSafe, rollbackChecklistLines, rolledBackLine, toCheckReport, utc, type CheckReport } from './check-format.js';
 import { ExitCode } from './exit.js';
 
 /** The JSON printed by `rollcall report --format json`. Fields are only ever added. */
@@ -36,7 +36,10 @@ export interface Review {
   /** How finely the history was judged again: times in states are multiples of this. */
   stepMs: number;
   phase: { index: number; count: number; name: string; traffic: number };
-  now: { decision: Decision; reasons: string[] };
+  /** `status`: ROLLED BACK while rolled back (the decision is then not in force), else the decision. */
+  now: { decision: Decision; reasons: string[]; status: Decision | 'ROLLED BACK' };
+  /** Set while the rollout is rolled back: since when, by whom, where to, for how long so far. */
+  rolledBack?: CheckReport['rolledBack'];
   /** Time the decision spent at each value over the window. */
   decisions: Record<Decision, number>;
   metrics: ReviewMetric[];
@@ -165,7 +168,7 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
   const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes });
   const text = opts.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
   process.stdout.write(redact(text, profile.secrets));
-  return allUnreachable ? ExitCode.unreachable : ExitCode.green;
+  return result.rolledBack ? ExitCode.rolledBack : allUnreachable ? ExitCode.unreachable : ExitCode.green;
 }
 
 /** Room in every ring for the whole window (the console keeps only `history`). */
@@ -236,7 +239,8 @@ function review(
     windowMs,
     stepMs,
     phase: { index: phase.index, count: profile.phases.length, name: phase.name, traffic: phase.traffic },
-    now: { decision: now.decision, reasons: now.reasons },
+    now: { decision: now.decision, reasons: now.reasons, status: now.rolledBack ? 'ROLLED BACK' : now.decision },
+    ...(now.rolledBack ? { rolledBack: toCheckReport(profile, now, { exitCode: 0, sources: [], notices: [] }).rolledBack } : {}),
     ...(now.rollbackChecklist ? { rollbackChecklist: now.rollbackChecklist.map(checklistEntry) } : {}),
     decisions,
     metrics: profile.metricIds.map((id): ReviewMetric => {
@@ -322,7 +326,9 @@ function stateAt(state: RolloutState, t: number, reviewStart: number): RolloutSt
   let phaseStartedAt: number;
   if (last) {
     phase = last.to ?? last.from ?? state.phase;
-    phaseStartedAt = last.at;
+    // A rollback enters no phase (state.ts rolledBack): the phase began at the move before it.
+    const entered = last.reason === 'rollback' ? moves.slice(0, -1).findLast((m) => m.reason !== 'rollback') : last;
+    phaseStartedAt = entered?.at ?? Math.min(reviewStart, last.at);
   } else if (state.history.length > 0) {
     phase = state.history[0]!.from ?? state.phase;
     phaseStartedAt = Math.min(reviewStart, state.history[0]!.at);
@@ -407,8 +413,13 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
   const span = spoken(r.windowMs);
   out.push(`${emphasis(`${span} review`)} — ${escape(r.profile.title)} (${escape(r.profile.name)})`);
   out.push(`${utc(r.from)} → ${utc(r.to)} · phase ${r.phase.index + 1}/${r.phase.count} ${escape(r.phase.name)} (${r.phase.traffic}%)`);
-  out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
-  for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
+  if (r.rolledBack) {
+    out.push(`Now: ${emphasis('ROLLED BACK')}${escape(rolledBackLine(r.rolledBack).slice('ROLLED BACK'.length))}`);
+    out.push(`  - the phase would decide ${r.now.decision} (not in force while rolled back)${r.now.reasons[0] ? `: ${escape(r.now.reasons[0])}` : ''}`);
+  } else {
+    out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
+    for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
+  }
   out.push(`Decision over the window: ${decisionTimes(r) || '—'} (judged every ${spoken(r.stepMs)})`);
 
   out.push('', emphasis('Metrics (min / median / p95 / max; time in warn, breach, no data)'));
