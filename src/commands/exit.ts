@@ -1,4 +1,4 @@
-// Exit codes for check and validate (DESIGN.md): scripts and cron depend on these numbers.
+// Exit codes for check, report and validate (DESIGN.md): scripts and cron depend on these numbers.
 export const ExitCode = {
   green: 0,
   hold: 1,
