@@ -117,6 +117,24 @@ describe('action runner', () => {
     expect(start!.run).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('refuses, and audits, an action whose variables were not set when the profile was loaded for check or report', async () => {
+    const text = JSON.stringify({
+      name: 'checkout',
+      sources: { prom: { type: 'prometheus', url: 'http://127.0.0.1:9' } },
+      metrics: { error_rate: { source: 'prom', query: 'up', unit: 'ratio' } },
+      phases: [{ name: 'canary', traffic: 10 }],
+      actions: { rollback: { run: [script('args.sh'), '${FLAG_TOKEN}'] } },
+    });
+    const profile = parseProfile(text, 'checkout.yaml', { env: {}, envMode: 'sources' }).profile;
+    store = await openStateStore(profile, { dir, clock, user: 'alice@bastion-1' });
+    audit = await AuditLog.open(join(dir, 'checkout.audit.jsonl'));
+    opened.push(store, audit);
+    const runner = new ActionRunner({ profile, store, audit, clock, identity });
+    const outcome = await runner.run({ action: 'rollback', snapshot: snapshot('ROLLBACK') });
+    expect(outcome).toMatchObject({ refused: true, message: 'rollback needs FLAG_TOKEN, not set when the profile was loaded' });
+    expect(await allEntries()).toMatchObject([{ event: 'refused', action: 'rollback' }]);
+  });
+
   it('writes no start for a dry run, which spawns nothing', async () => {
     const { runner } = await setup([action('restart', [script('args.sh')])], { dryRun: true });
     await runner.run({ action: 'restart', snapshot: snapshot('HOLD') });
