@@ -7,6 +7,7 @@
 import type { ReportOptions } from '../cli.js';
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
+import { unfinishedActions } from '../actions/unfinished.js';
 import { isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
@@ -57,6 +58,8 @@ export interface Review {
     forced?: boolean;
     auto?: boolean;
     dryRun?: boolean;
+    /** Nobody saw how it ended: rollcall stopped while it ran (an unmatched start, or its closing entry). */
+    outcomeUnknown?: boolean;
     note?: string;
     /** Checklist ticks. */
     item?: string;
@@ -230,6 +233,7 @@ function review(
 
   const now = evaluate(profile, state, series, to);
   const phase = currentPhase(profile, state);
+  const lost = new Set(unfinishedActions(opts.audit));
   const name = (i: number | null) => (i === null ? null : (profile.phases[i]?.name ?? `#${i + 1}`));
   return {
     version: 1,
@@ -264,7 +268,8 @@ function review(
     actions: opts.audit
       .filter((e) => {
         const at = Date.parse(e.time);
-        return at >= from && at <= to;
+        // A start is listed only when no end followed it: the end says the rest.
+        return at >= from && at <= to && (e.event !== 'action-start' || lost.has(e));
       })
       .map((e) => ({
         at: e.time,
@@ -277,6 +282,7 @@ function review(
         ...(e.forced ? { forced: true } : {}),
         ...(e.auto ? { auto: true } : {}),
         ...(e.dryRun ? { dryRun: true } : {}),
+        ...(e.outcomeUnknown || e.event === 'action-start' ? { outcomeUnknown: true } : {}),
         ...(e.note !== undefined ? { note: e.note } : {}),
         ...(e.item !== undefined ? { item: e.item } : {}),
         ...(e.checked !== undefined ? { checked: e.checked } : {}),
@@ -398,13 +404,13 @@ function decisionTimes(r: Review): string {
 
 function actionLine(a: Review['actions'][number]): string {
   const what =
-    a.event === 'action'
+    a.event === 'action' || a.event === 'action-start'
       ? (a.action ?? 'action')
       : a.event === 'checklist'
         ? `checklist "${a.item ?? ''}" ${a.checked === false ? 'unticked' : 'ticked'}`
         : `${a.event}${a.action ? ` ${a.action}` : ''}`;
   const flags = [a.forced ? 'forced' : '', a.auto ? 'automatic' : '', a.dryRun ? 'dry run' : ''].filter(Boolean).join(', ');
-  const outcome = a.ok === undefined ? '' : a.ok ? ': ok' : `: failed${a.exitCode !== undefined && a.exitCode !== null ? ` (exit ${a.exitCode})` : ''}`;
+  const outcome = a.outcomeUnknown ? ': OUTCOME UNKNOWN' : a.ok === undefined ? '' : a.ok ? ': ok' : `: failed${a.exitCode !== undefined && a.exitCode !== null ? ` (exit ${a.exitCode})` : ''}`;
   return `${utc(a.at)} ${what} by ${a.user}@${a.host}${flags ? ` (${flags})` : ''}${outcome}${a.note ? ` — ${a.note}` : ''}`;
 }
 

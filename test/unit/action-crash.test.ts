@@ -77,6 +77,10 @@ describe('an action in flight when rollcall is killed -9', () => {
     expect(after.stdout).not.toMatch(/no end recorded/);
     expect(after.stdout).toMatch(/restart canary → OUTCOME UNKNOWN: restart started .* by alice@/);
 
+    // The daily review lists it once, as an outcome nobody saw.
+    const review = await runCli(['report', profileFile, '--since', '1h', '--format', 'text', '--state-dir', stateDir]);
+    expect(review.stdout.match(/restart by alice@\S+: OUTCOME UNKNOWN/g)).toHaveLength(1);
+
     // Reported once: a later console has nothing more to say about it.
     const again = await openSession(profile, { stateDir, identity: { user: 'carol', host: hostname() } });
     await again.close();
