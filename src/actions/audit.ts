@@ -16,7 +16,12 @@ import { defaultStateDir } from './state-store.js';
 const DECISIONS = ['PROMOTE', 'SOAK', 'HOLD', 'ROLLBACK'] as const;
 const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'nodata', 'error', 'stale'] as const;
 
-export const AUDIT_EVENTS = ['action', 'refused', 'checklist', 'auto-rollback-start', 'auto-rollback-cancel'] as const;
+/**
+ * `quit` is the operator's answer when asked to quit during an auto-rollback countdown.
+ * `action-start` is written (and synced) before a command is spawned, `action` when it ends: a
+ * start without its end is an action whose outcome nobody saw (rollcall was killed while it ran).
+ */
+export const AUDIT_EVENTS = ['action', 'action-start', 'refused', 'checklist', 'auto-rollback-start', 'auto-rollback-cancel', 'quit'] as const;
 
 const auditMetric = z.object({
   name: z.string(),
@@ -64,6 +69,12 @@ export const auditEntrySchema = z.object({
   /** A traffic action (partial rollback): the share it set, and the share before. */
   traffic: z.number().optional(),
   trafficFrom: z.number().optional(),
+  /** Pairs an action's `action-start` with its end: unique per run. */
+  run: z.string().optional(),
+  /** The rollcall process that started the action, to tell a crashed console from one still running it. */
+  pid: z.number().optional(),
+  /** An end written at a later start for an action whose own end was never written. */
+  outcomeUnknown: z.boolean().optional(),
   /** Auto-rollback countdowns. */
   metric: z.string().optional(),
   graceMs: z.number().optional(),

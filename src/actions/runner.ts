@@ -2,6 +2,7 @@
 // one, placeholders from profile and phase values only, output streamed and kept, a hard timeout
 // that takes the whole process group down, and every outcome audited before anyone hears of it.
 
+import { randomUUID } from 'node:crypto';
 import type { Action, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Clock } from '../engine/clock.js';
@@ -81,6 +82,8 @@ export class ActionRunner {
    */
   disabledFor(action: Action | undefined): string | undefined {
     if (this.opts.readOnly) return READ_ONLY_REFUSAL;
+    const unset = action && this.opts.profile.unresolved?.[`actions.${action.id}`];
+    if (unset) return `${action.id} needs ${unset.join(', ')}, not set when the profile was loaded`;
     const { store } = this.opts;
     if (store.readOnly && !(store.unavailable !== undefined && action && isRetreat(action))) {
       return `read-only: ${store.notice ?? 'another console holds the rollout lock'}`;
@@ -160,6 +163,10 @@ export class ActionRunner {
     const rendered = render(action.run, values);
     const argv = action.shell ? ['/bin/sh', '-c', rendered.join(' ')] : rendered;
     const shown = argv.map((arg) => this.redact(arg));
+    // On disk before the command exists: a crash while it runs leaves a start without an end,
+    // which the next console reports as an outcome nobody saw (unfinished.ts).
+    const runId = this.opts.dryRun ? undefined : randomUUID();
+    const unstarted = runId ? await this.recordStart(action, req, shown, runId) : undefined;
     this.emit({ type: 'start', action: action.id, argv: shown });
 
     if (this.opts.dryRun) {
@@ -193,15 +200,35 @@ export class ActionRunner {
       outputTail: run.tail,
       message: '',
     };
+    const unaudited = unstarted ? `; AUDIT LOG NOT WRITTEN at the start: ${unstarted}` : '';
     if (!ok) {
-      outcome.message = `${action.id} FAILED: ${failure(run, action)}; rollout state unchanged`;
-      return this.finish(outcome, req);
+      outcome.message = `${action.id} FAILED: ${failure(run, action)}; rollout state unchanged${unaudited}`;
+      return this.finish(outcome, req, runId);
     }
     const effect = await this.applyEffect(action, req);
-    outcome.message = `${action.id} → exit 0 (${formatDuration(run.durationMs)})${effect ? `; ${effect}` : ''}`;
+    outcome.message = `${action.id} → exit 0 (${formatDuration(run.durationMs)})${effect ? `; ${effect}` : ''}${unaudited}`;
     const set = action.effect === 'traffic' ? store.read().traffic : undefined;
     if (set && set.action === action.id) outcome.traffic = { share: set.share, from: set.from };
-    return this.finish(outcome, req);
+    return this.finish(outcome, req, runId);
+  }
+
+  /** The `action-start` entry, synced; the reason when it could not be written (the action still runs). */
+  private async recordStart(action: Action, req: ActionRequest, argv: string[], run: string): Promise<string | undefined> {
+    try {
+      await this.opts.audit.append({
+        ...auditContext(req.snapshot, this.identity, this.opts.clock.now()),
+        event: 'action-start',
+        action: action.id,
+        argv,
+        run,
+        pid: process.pid,
+        forced: req.forced === true,
+        auto: req.auto === true,
+      });
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   /** Moves the rollout after a successful promote or rollback; says what happened, or why not. */
@@ -242,8 +269,8 @@ export class ActionRunner {
     }
   }
 
-  private async finish(outcome: ActionOutcome, req: ActionRequest): Promise<ActionOutcome> {
-    const recorded = await this.record(outcome, req, { event: 'action' });
+  private async finish(outcome: ActionOutcome, req: ActionRequest, run?: string): Promise<ActionOutcome> {
+    const recorded = await this.record(outcome, req, { event: 'action', ...(run ? { run } : {}) });
     this.emit({ type: 'end', outcome: recorded });
     this.opts.notifier?.onAction(recorded);
     return recorded;
@@ -253,7 +280,7 @@ export class ActionRunner {
   private async record(
     unsafe: ActionOutcome,
     req: ActionRequest,
-    extra: Pick<AuditEntry, 'event'>,
+    extra: Pick<AuditEntry, 'event' | 'run'>,
   ): Promise<ActionOutcome> {
     // Messages quote commands and errors: the last place a secret could slip through.
     const outcome = { ...unsafe, message: this.redact(unsafe.message) };

@@ -16,8 +16,11 @@ export interface CheckReport {
   profile: { name: string; title: string; file?: string };
   /** When the check judged, ISO 8601 UTC. */
   at: string;
+  /** The phase's decision; while rolled back it is not in force (see `status`). */
   decision: Decision;
-  /** 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 4 every source unreachable. */
+  /** What to act on: `ROLLED BACK` while the rollout is rolled back, else the decision. */
+  status: Decision | 'ROLLED BACK';
+  /** 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 4 every source unreachable, 5 rolled back. */
   exitCode: number;
   /** Most severe first; the first is the headline. */
   reasons: string[];
@@ -32,7 +35,8 @@ export interface CheckReport {
   /** As the engine judged them (CriterionStatus), with the value in its unit. */
   criteria: Array<CriterionStatus & { valueText?: string }>;
   checklist: Array<Omit<ChecklistStatus, 'at'> & { at?: string }>;
-  rolledBack?: { at: string; traffic: number; phase: string | null };
+  /** Since when, by whom, where it was left (a phase, or only a traffic share), and for how long so far. */
+  rolledBack?: { at: string; traffic: number; phase: string | null; by?: string; forMs: number };
   /** A traffic action (partial rollback) set the share within the phase: now `share`, before `from`. */
   traffic?: { share: number; from: number; at: string; by: string; action: string };
   /** While rolled back: the profile's rollback checklist (items with their group), as ticked so far. */
@@ -79,6 +83,7 @@ export function toCheckReport(
     profile: { name: profile.name, title: profile.title, ...(profile.file ? { file: profile.file } : {}) },
     at: iso(snapshot.at),
     decision: snapshot.decision,
+    status: snapshot.rolledBack ? 'ROLLED BACK' : snapshot.decision,
     exitCode: extra.exitCode,
     reasons: snapshot.reasons,
     phase: {
@@ -141,6 +146,8 @@ export function toCheckReport(
             at: iso(snapshot.rolledBack.at),
             traffic: snapshot.rolledBack.traffic,
             phase: snapshot.rolledBack.phase === null ? null : (profile.phases[snapshot.rolledBack.phase]?.name ?? null),
+            ...(snapshot.rolledBack.by !== undefined ? { by: snapshot.rolledBack.by } : {}),
+            forMs: Math.max(0, snapshot.at - snapshot.rolledBack.at),
           },
         }
       : {}),
@@ -226,8 +233,18 @@ function thresholdList(m: CheckMetric): string {
     .join(', ');
 }
 
+/** `ROLLED BACK since 2026-01-05 09:15 UTC (2m) by alice@bastion (auto-rollback), to 0% traffic` */
+export function rolledBackLine(rb: NonNullable<CheckReport['rolledBack']>): string {
+  const to = rb.phase === null ? `${rb.traffic}% traffic` : `${rb.phase} (${rb.traffic}% traffic)`;
+  return `ROLLED BACK since ${utc(rb.at)} (${spoken(rb.forMs)})${rb.by !== undefined ? ` by ${rb.by}` : ''}, to ${to}`;
+}
+
+/** While rolled back, what the phase would decide is said, but as not in force. */
+const NOT_IN_FORCE = 'the phase would decide (not in force while rolled back)';
+
 function phaseLine(r: CheckReport): string {
   const p = r.phase;
+  if (r.rolledBack) return `phase ${p.index + 1}/${p.count} ${p.name} (${r.rolledBack.traffic}% traffic, was ${p.traffic}%) · rolled back`;
   const share = r.traffic ? `${r.traffic.share}% traffic, ${trafficChange(r.traffic)}` : `${p.traffic}%`;
   const parts = [`phase ${p.index + 1}/${p.count} ${p.name} (${share})`];
   parts.push(p.durationMs !== undefined ? `${spoken(p.elapsedMs)} of ${spoken(p.durationMs)}` : `${spoken(p.elapsedMs)} in phase`);
@@ -264,10 +281,10 @@ export function formatCheckText(r: CheckReport): string {
   const out: string[] = [];
   out.push(`${r.profile.title}${r.profile.title !== r.profile.name ? ` (${r.profile.name})` : ''}`);
   out.push(phaseLine(r));
-  if (r.rolledBack) out.push(`rolled back at ${utc(r.rolledBack.at)} to ${r.rolledBack.phase ?? `${r.rolledBack.traffic}%`}`);
   if (r.traffic) out.push(`traffic set to ${r.traffic.share}% by ${r.traffic.action} at ${utc(r.traffic.at)} (${r.traffic.by})`);
   out.push('');
-  out.push(r.decision);
+  if (r.rolledBack) out.push(rolledBackLine(r.rolledBack), `${NOT_IN_FORCE}: ${r.decision}`);
+  else out.push(r.decision);
   for (const reason of r.reasons) out.push(`  - ${reason}`);
   if (r.autoRollback) out.push(`  automatic rollback requested by ${r.autoRollback.metric} (grace ${spoken(r.autoRollback.graceMs)})`);
 
@@ -321,8 +338,8 @@ function markdownItem(c: CheckReport['checklist'][number], indent: string): stri
 
 export function formatCheckMarkdown(r: CheckReport): string {
   const out: string[] = [];
-  out.push(`*${r.decision}* — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
-  if (r.rolledBack) out.push(`_rolled back at ${utc(r.rolledBack.at)} to ${markdownSafe(r.rolledBack.phase ?? `${r.rolledBack.traffic}%`)}_`);
+  out.push(`*${r.status}* — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
+  if (r.rolledBack) out.push(markdownSafe(rolledBackLine(r.rolledBack)), `_${NOT_IN_FORCE}: ${r.decision}_`);
   if (r.traffic) out.push(`_traffic set to ${r.traffic.share}% by ${markdownSafe(r.traffic.action)} at ${utc(r.traffic.at)}_`);
   for (const reason of r.reasons) out.push(`- ${markdownSafe(reason)}`);
   if (r.autoRollback) out.push(`- automatic rollback requested by \`${r.autoRollback.metric}\``);

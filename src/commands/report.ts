@@ -6,6 +6,7 @@
 
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
+import { unfinishedActions } from '../actions/unfinished.js';
 import { isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
@@ -22,7 +23,7 @@ import type { Metric, Profile, Unit } from '../profile/types.js';
 import { formatValue } from '../profile/units.js';
 import { closeSources, createSources } from '../sources/registry.js';
 import { SourceWatch } from './check.js';
-import { checklistEntry, iso, labelText, markdownSafe, rollbackChecklistLines, safeLines, utc, type CheckReport } from './check-format.js';
+import { checklistEntry, iso, labelText, markdownSafe, rollbackChecklistLines, rolledBackLine, safeLines, toCheckReport, utc, type CheckReport } from './check-format.js';
 import type { CommonOptions } from './common-options.js';
 import { jsonSafe } from '../util/sanitize.js';
 import { ExitCode } from './exit.js';
@@ -42,7 +43,10 @@ export interface Review {
   /** How finely the history was judged again: times in states are multiples of this. */
   stepMs: number;
   phase: { index: number; count: number; name: string; traffic: number };
-  now: { decision: Decision; reasons: string[] };
+  /** `status`: ROLLED BACK while rolled back (the decision is then not in force), else the decision. */
+  now: { decision: Decision; reasons: string[]; status: Decision | 'ROLLED BACK' };
+  /** Set while the rollout is rolled back: since when, by whom, where to, for how long so far. */
+  rolledBack?: CheckReport['rolledBack'];
   /** Time the decision spent at each value over the window. */
   decisions: Record<Decision, number>;
   metrics: ReviewMetric[];
@@ -60,6 +64,8 @@ export interface Review {
     forced?: boolean;
     auto?: boolean;
     dryRun?: boolean;
+    /** Nobody saw how it ended: rollcall stopped while it ran (an unmatched start, or its closing entry). */
+    outcomeUnknown?: boolean;
     note?: string;
     /** Checklist ticks. */
     item?: string;
@@ -94,7 +100,8 @@ export interface ReviewMetric {
 }
 
 export async function report(file: string, opts: ReportOptions): Promise<number> {
-  const loaded = await loadProfileOrReport(file);
+  // Nothing runs and nothing is sent here: only the sources' (and state store's) variables are needed.
+  const loaded = await loadProfileOrReport(file, { envMode: 'sources' });
   if ('exitCode' in loaded) return loaded.exitCode;
   const { profile } = loaded;
   const fail = (message: string): number => {
@@ -172,7 +179,7 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
   const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes });
   const text = opts.format === 'json' ? `${jsonSafe(JSON.stringify(result, null, 2))}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
   process.stdout.write(redact(text, profile.secrets));
-  return allUnreachable ? ExitCode.unreachable : ExitCode.green;
+  return result.rolledBack ? ExitCode.rolledBack : allUnreachable ? ExitCode.unreachable : ExitCode.green;
 }
 
 /** Room in every ring for the whole window (the console keeps only `history`). */
@@ -234,6 +241,7 @@ function review(
 
   const now = evaluate(profile, state, series, to);
   const phase = currentPhase(profile, state);
+  const lost = new Set(unfinishedActions(opts.audit));
   const name = (i: number | null) => (i === null ? null : (profile.phases[i]?.name ?? `#${i + 1}`));
   return {
     version: 1,
@@ -243,7 +251,8 @@ function review(
     windowMs,
     stepMs,
     phase: { index: phase.index, count: profile.phases.length, name: phase.name, traffic: phase.traffic },
-    now: { decision: now.decision, reasons: now.reasons },
+    now: { decision: now.decision, reasons: now.reasons, status: now.rolledBack ? 'ROLLED BACK' : now.decision },
+    ...(now.rolledBack ? { rolledBack: toCheckReport(profile, now, { exitCode: 0, sources: [], notices: [] }).rolledBack } : {}),
     ...(now.rollbackChecklist ? { rollbackChecklist: now.rollbackChecklist.map(checklistEntry) } : {}),
     decisions,
     metrics: profile.metricIds.map((id): ReviewMetric => {
@@ -268,7 +277,8 @@ function review(
     actions: opts.audit
       .filter((e) => {
         const at = Date.parse(e.time);
-        return at >= from && at <= to;
+        // A start is listed only when no end followed it: the end says the rest.
+        return at >= from && at <= to && (e.event !== 'action-start' || lost.has(e));
       })
       .map((e) => ({
         at: e.time,
@@ -281,6 +291,7 @@ function review(
         ...(e.forced ? { forced: true } : {}),
         ...(e.auto ? { auto: true } : {}),
         ...(e.dryRun ? { dryRun: true } : {}),
+        ...(e.outcomeUnknown || e.event === 'action-start' ? { outcomeUnknown: true } : {}),
         ...(e.note !== undefined ? { note: e.note } : {}),
         ...(e.item !== undefined ? { item: e.item } : {}),
         ...(e.checked !== undefined ? { checked: e.checked } : {}),
@@ -330,7 +341,9 @@ function stateAt(state: RolloutState, t: number, reviewStart: number): RolloutSt
   let phaseStartedAt: number;
   if (last) {
     phase = last.to ?? last.from ?? state.phase;
-    phaseStartedAt = last.at;
+    // A rollback enters no phase (state.ts rolledBack): the phase began at the move before it.
+    const entered = last.reason === 'rollback' ? moves.slice(0, -1).findLast((m) => m.reason !== 'rollback') : last;
+    phaseStartedAt = entered?.at ?? Math.min(reviewStart, last.at);
   } else if (state.history.length > 0) {
     phase = state.history[0]!.from ?? state.phase;
     phaseStartedAt = Math.min(reviewStart, state.history[0]!.at);
@@ -400,13 +413,13 @@ function decisionTimes(r: Review): string {
 
 function actionLine(a: Review['actions'][number]): string {
   const what =
-    a.event === 'action'
+    a.event === 'action' || a.event === 'action-start'
       ? (a.action ?? 'action')
       : a.event === 'checklist'
         ? `checklist "${a.item ?? ''}" ${a.checked === false ? 'unticked' : 'ticked'}`
         : `${a.event}${a.action ? ` ${a.action}` : ''}`;
   const flags = [a.forced ? 'forced' : '', a.auto ? 'automatic' : '', a.dryRun ? 'dry run' : ''].filter(Boolean).join(', ');
-  const outcome = a.ok === undefined ? '' : a.ok ? ': ok' : `: failed${a.exitCode !== undefined && a.exitCode !== null ? ` (exit ${a.exitCode})` : ''}`;
+  const outcome = a.outcomeUnknown ? ': OUTCOME UNKNOWN' : a.ok === undefined ? '' : a.ok ? ': ok' : `: failed${a.exitCode !== undefined && a.exitCode !== null ? ` (exit ${a.exitCode})` : ''}`;
   return `${utc(a.at)} ${what} by ${a.user}@${a.host}${flags ? ` (${flags})` : ''}${outcome}${a.note ? ` — ${a.note}` : ''}`;
 }
 
@@ -415,8 +428,13 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
   const span = spoken(r.windowMs);
   out.push(`${emphasis(`${span} review`)} — ${escape(r.profile.title)} (${escape(r.profile.name)})`);
   out.push(`${utc(r.from)} → ${utc(r.to)} · phase ${r.phase.index + 1}/${r.phase.count} ${escape(r.phase.name)} (${r.phase.traffic}%)`);
-  out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
-  for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
+  if (r.rolledBack) {
+    out.push(`Now: ${emphasis('ROLLED BACK')}${escape(rolledBackLine(r.rolledBack).slice('ROLLED BACK'.length))}`);
+    out.push(`  - the phase would decide ${r.now.decision} (not in force while rolled back)${r.now.reasons[0] ? `: ${escape(r.now.reasons[0])}` : ''}`);
+  } else {
+    out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
+    for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
+  }
   out.push(`Decision over the window: ${decisionTimes(r) || '—'} (judged every ${spoken(r.stepMs)})`);
 
   out.push('', emphasis('Metrics (min / median / p95 / max; time in warn, breach, no data)'));

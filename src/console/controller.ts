@@ -18,6 +18,8 @@ export interface SessionPort {
   toggleChecklist(item: string): Promise<unknown>;
   pollNow(): void;
   cancelAutoRollback(): void;
+  /** The answer to "quit during an automatic rollback countdown?", for the audit log. */
+  answerQuit?(quit: boolean): void;
 }
 
 export interface ControllerOptions {
@@ -132,7 +134,10 @@ export class ConsoleController {
         if (this.ui.enlarged) return this.set({ enlarged: false });
         return;
       case 'app.quit':
-        if (live.busy) return this.set({ confirm: { kind: 'quit', openedAt: live.now } });
+        // Quitting during a countdown leaves the rollout without its rollback: ask, as for an action.
+        if (live.busy || live.countdown) {
+          return this.set({ confirm: { kind: 'quit', openedAt: live.now, ...(live.countdown ? { countdown: live.countdown.metric } : {}) } });
+        }
         return this.quit();
     }
   }
@@ -185,6 +190,8 @@ export class ConsoleController {
     const action = live.profile.actions[id];
     if (!action) return;
     if (live.mode.readOnly && !(live.mode.retreatOnly && isRetreat(action))) {
+      // The runner refuses it too, and audits the refusal; a replay is not the rollout: nothing to audit.
+      if (!live.mode.replay) this.run(id, false);
       return this.flash(`read-only (${live.mode.readOnlyReason ?? 'read-only'}): ${id} not run`, 'warn', live);
     }
     if (live.busy) return this.flash(`${live.busy} is still running: one action at a time`, 'warn', live);
@@ -209,7 +216,9 @@ export class ConsoleController {
     const live = this.session.getSnapshot();
     if (c.kind === 'quit') {
       this.set({ confirm: undefined });
-      if (name === 'y' || name === 'Y') this.quit();
+      const yes = name === 'y' || name === 'Y';
+      if (c.countdown !== undefined) this.session.answerQuit?.(yes);
+      if (yes) this.quit();
       return;
     }
     if (c.step === 'yes') {

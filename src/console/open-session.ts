@@ -9,6 +9,7 @@ import { Recorder, readRecording } from '../engine/record.js';
 import { initialState, phaseSet, type RolloutState, type RolloutStore } from '../engine/state.js';
 import { createSources } from '../sources/registry.js';
 import { AuditLog, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { closeLostActions } from '../actions/unfinished.js';
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
 import { openStateStore, phaseIndex } from '../actions/state-store.js';
 import { Session } from './session.js';
@@ -67,6 +68,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       await shared.start();
     }
     const history = await readAudit(auditFile).catch((error: unknown) => ({ entries: [] as AuditEntry[], problems: [message(error)] }));
+    if (!replay) history.entries.push(...(await closeLostActions(audit, history.entries, { host: identity.host, by: user, at: clock.now() })));
     const late = { sink: (_text: string) => {} };
     const recorder = opts.record
       ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text) })

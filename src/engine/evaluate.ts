@@ -47,7 +47,7 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
     metrics,
     phase: gate.status,
     ...(state.rolledBack
-      ? { rolledBack: { at: state.rolledBack.at, traffic: state.rolledBack.traffic, phase: state.rolledBack.phase } }
+      ? { rolledBack: { at: state.rolledBack.at, traffic: state.rolledBack.traffic, phase: state.rolledBack.phase, by: state.rolledBack.by } }
       : {}),
     ...(state.traffic && !state.rolledBack ? { traffic: { ...state.traffic } } : {}),
     ...(state.rolledBack && (profile.rollbackChecklist?.length ?? 0) > 0

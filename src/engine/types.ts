@@ -121,7 +121,8 @@ export interface Snapshot {
   reasons: string[];
   metrics: MetricStatus[];
   phase: PhaseStatus;
-  rolledBack?: { at: number; traffic: number; phase: number | null };
+  /** `by`: who rolled it back (`alice@bastion (auto-rollback)`). */
+  rolledBack?: { at: number; traffic: number; phase: number | null; by?: string };
   /** A traffic action set the share within the phase (a partial rollback): now `share`, before `from`. */
   traffic?: { share: number; from: number; at: number; by: string; action: string };
   /** While rolled back: the profile's rollbackChecklist with its ticks (absent when it has none). */

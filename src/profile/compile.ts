@@ -204,7 +204,7 @@ function compileMetric(
   error: Report,
 ): Metric {
   const path = ['metrics', id];
-  const source = parsed.sources[m.source];
+  const source = own(parsed.sources, m.source);
   if (!source && !broken.sources.has(m.source)) {
     error([...path, 'source'], `unknown source "${m.source}"${didYouMean(m.source, Object.keys(parsed.sources))}; sources: ${list(Object.keys(parsed.sources))}`);
   } else if (source) {
@@ -218,7 +218,7 @@ function compileMetric(
   else if (m.baseline && 'select' in m.baseline) baseline = { kind: 'select', labels: m.baseline.select };
   else if (m.baseline) {
     const sourceId = m.baseline.source ?? m.source;
-    const baselineSource = parsed.sources[sourceId];
+    const baselineSource = own(parsed.sources, sourceId);
     // Without a query of its own, the baseline asks the same question of another path.
     const query = m.baseline.query ?? m.query;
     if (m.baseline.query === undefined && m.baseline.path === undefined) {
@@ -348,7 +348,7 @@ function compileEscalation(r: RuleParsed, path: PathSegment[], ctx: RuleContext)
       ctx.error([...at(i), 'after'], `each step must come later than the one before: ${formatDuration(step.after)} is not after ${formatDuration(before.after)} (both count from when the warning fired)`);
     }
     if (step.to === 'rollback') return;
-    const action = ctx.actions[step.to];
+    const action = own(ctx.actions, step.to);
     if (!action && !ctx.broken.actions.has(step.to)) {
       ctx.error([...at(i), 'to'], `unknown action "${step.to}"${didYouMean(step.to, targets)}; escalate to rollback or to one of the actions: ${list(targets)}`);
     } else if (action && effectOf(step.to, action) === 'promote') {
@@ -359,7 +359,7 @@ function compileEscalation(r: RuleParsed, path: PathSegment[], ctx: RuleContext)
 }
 
 function knownMetric(id: string, path: PathSegment[], ctx: RuleContext): Metric | undefined {
-  const metric = ctx.metrics[id];
+  const metric = own(ctx.metrics, id);
   if (!metric && !ctx.broken.metrics.has(id)) {
     const ids = Object.keys(ctx.metrics);
     ctx.error(path, `unknown metric "${id}"${didYouMean(id, ids)}; metrics: ${list(ids)}`);
@@ -504,7 +504,7 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
         error([...path, 'run', i], `unknown placeholder {{${name}}}${didYouMean(name, PLACEHOLDERS)}; known: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(' ')}`);
       }
     });
-    if (a.then !== undefined && !(a.then in parsed) && !broken.actions.has(a.then)) {
+    if (a.then !== undefined && !Object.hasOwn(parsed, a.then) && !broken.actions.has(a.then)) {
       error([...path, 'then'], `unknown action "${a.then}"${didYouMean(a.then, Object.keys(parsed))}; actions: ${list(Object.keys(parsed))}`);
     }
     if (a.timeout === 0) error([...path, 'timeout'], 'timeout must be longer than 0');
@@ -559,7 +559,7 @@ function checkThenCycles(parsed: Record<string, ActionParsed>, error: Report): v
   for (const start of Object.keys(parsed)) {
     const chain = [start];
     let next = parsed[start]!.then;
-    while (next !== undefined && next in parsed) {
+    while (next !== undefined && Object.hasOwn(parsed, next)) {
       if (chain.includes(next)) {
         const loop = [...chain.slice(chain.indexOf(next)), next];
         const key = [...new Set(loop)].sort().join();
@@ -577,4 +577,12 @@ function checkThenCycles(parsed: Record<string, ActionParsed>, error: Report): v
 
 function list(items: readonly string[]): string {
   return items.length === 0 ? '(none)' : items.join(', ');
+}
+
+/**
+ * An entry the profile itself has, never one every object inherits: a name from the profile
+ * (`metric: constructor`) must not find Object's constructor and fail later without a position.
+ */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -7,6 +7,7 @@ import { parseCondition, parseCriterion } from './condition.js';
 import { UNITS } from './units.js';
 import { TIME_OF_DAY } from './time-of-day.js';
 import { duration, stringMap } from './schema-parts.js';
+import { DURATION_FORMS, parseDuration } from './duration.js';
 import { sourceConfigs } from '../sources/kinds.js';
 
 const condition = z
@@ -36,9 +37,34 @@ const criterion = z
   })
   .meta({ description: 'A success criterion: "<metric> <condition>"', examples: ['error_rate < 0.1%'] });
 
+/** Names every JavaScript object already has: as an id they would reach the prototype, not the entry. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 const identifier = z
   .string()
-  .regex(/^[A-Za-z_][\w.-]*$/, 'use letters, digits, _ . - and start with a letter or _');
+  .regex(/^[A-Za-z_][\w.-]*$/, 'use letters, digits, _ . - and start with a letter or _')
+  .refine((name) => !RESERVED_NAMES.has(name), { message: 'is reserved (__proto__, constructor and prototype mean something to every object); choose another name' });
+
+/**
+ * Polling less often than hourly sees a breach an hour late, and a metric turns stale only after
+ * three intervals; slow data wants a longer `window:`, not a longer interval.
+ */
+export const MAX_INTERVAL_MS = 3_600_000;
+
+const interval = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use ${DURATION_FORMS}` });
+    else if (ms > MAX_INTERVAL_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is too long for an interval: at most 1h, or a breach is seen an hour late (and stale only after three); for slow data, widen the window instead`,
+      });
+    } else return ms;
+    return z.NEVER;
+  })
+  .meta({ description: `A duration of at most 1h: ${DURATION_FORMS}`, examples: ['15s', '1m', '5m'] });
 
 const nodataPolicy = z.enum(['ok', 'warn', 'breach']);
 
@@ -92,7 +118,7 @@ export const metricSchema = z.strictObject({
   title: z.string().optional(),
   description: z.string().optional(),
   unit: z.enum(UNITS).optional().meta({ description: 'ratio (0..1, shown as %), percent, seconds, milliseconds, bytes, count, per_second' }),
-  interval: duration.optional(),
+  interval: interval.optional(),
   timeout: duration.optional(),
   window: duration.optional().meta({ description: 'SQL window: $1 = now - window, $2 = now (default 1h)' }),
   path: z.string().optional().meta({ description: 'http: appended to the source URL' }),
@@ -242,7 +268,7 @@ export const profileSchema = z.strictObject({
   links: stringMap.optional(),
   defaults: z
     .strictObject({
-      interval: duration.optional(),
+      interval: interval.optional(),
       timeout: duration.optional(),
       hold: duration.optional(),
       errorLimit: z.number().int().min(1).optional(),

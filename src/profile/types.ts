@@ -152,4 +152,9 @@ export interface Profile {
   state?: Extract<StateConfig, { store: 'postgres' }>;
   /** Values interpolated from secret-looking variables and credentials: redacted wherever text leaves. */
   secrets: string[];
+  /**
+   * Loaded for check or report (envMode `sources`): variables of actions and notifiers that were
+   * not set, by `actions.<id>` / `notify.<index>`. Such an action or target must never run or send.
+   */
+  unresolved?: Record<string, string[]>;
 }

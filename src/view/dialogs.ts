@@ -51,8 +51,12 @@ export function confirmLines(input: ModelInput, layout: Layout, height: number):
   const w = layout.width;
   if (!c) return [];
   if (c.kind === 'quit') {
+    const why =
+      c.countdown !== undefined
+        ? `the automatic rollback for ${c.countdown} runs only while this console is open: quitting leaves the rollout without it (audited).`
+        : `${input.live.busy ?? 'an action'} is still running and keeps running without this console.`;
     return [
-      clip([s('  Quit? ', 'warn', { bold: true }), s(`${input.live.busy ?? 'an action'} is still running and keeps running without this console.`)], w),
+      clip([s('  Quit? ', 'warn', { bold: true }), s(why)], w),
       clip([s('  [y/N] ', 'accent', { bold: true })], w),
     ].slice(0, height);
   }

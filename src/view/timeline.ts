@@ -3,7 +3,7 @@
 
 import type { Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
-import type { RolloutState } from '../engine/state.js';
+import { abandonedPhases, type RolloutState } from '../engine/state.js';
 import { fit, formatClock, formatElapsed } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, gauge, parts, s, title, type Line, type Span, type Tone } from './line.js';
@@ -28,10 +28,13 @@ export function timelineLines(input: ModelInput, layout: Layout, height: number)
   const durations = phaseDurations(rollout);
   const nameWidth = Math.min(16, Math.max(...profile.phases.map((p) => p.name.length)));
   const lines: Line[] = [title('phases', false, w)];
+  const abandoned = abandonedPhases(rollout.history);
   for (const phase of profile.phases) {
     const isCurrent = phase.index === current.index;
-    const done = phase.index < current.index && !rollout.rolledBack;
-    const mark = isCurrent ? (rollout.rolledBack ? '↺' : '▶') : done ? '✓' : '·';
+    // Rolled back, then promoted past by force: left behind, never done.
+    const left = phase.index < current.index && abandoned.has(phase.index);
+    const done = phase.index < current.index && !rollout.rolledBack && !left;
+    const mark = isCurrent ? (rollout.rolledBack ? '↺' : '▶') : left ? '↺' : done ? '✓' : '·';
     const tone: Tone = isCurrent ? 'accent' : done ? 'ok' : 'muted';
     const elapsed = isCurrent ? current.elapsedMs : done ? durations.get(phase.index) ?? phase.durationMs ?? 0 : 0;
     const soak = phase.durationMs ? elapsed / phase.durationMs : done || isCurrent ? 1 : 0;
@@ -46,9 +49,11 @@ export function timelineLines(input: ModelInput, layout: Layout, height: number)
         : snapshot.traffic
           ? `current, ${snapshot.traffic.share < snapshot.traffic.from ? 'reduced' : 'set'} to ${snapshot.traffic.share}%`
           : 'current'
-      : done
-        ? 'done'
-        : 'next';
+      : left
+        ? 'rolled back, promoted past'
+        : done
+          ? 'done'
+          : 'next';
     lines.push(
       clip(
         [

@@ -19,7 +19,8 @@ export type Confirmation =
       openedAt: number;
       mismatch?: string;
     }
-  | { kind: 'quit'; openedAt: number };
+  /** `countdown`: the metric whose automatic rollback was counting down when quit was asked. */
+  | { kind: 'quit'; openedAt: number; countdown?: string };
 
 /** A confirmation left unanswered this long is withdrawn, so a stray `y` later runs nothing. */
 export const CONFIRM_TIMEOUT_MS = 60_000;

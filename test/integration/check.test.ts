@@ -290,7 +290,7 @@ describe('rollcall report', () => {
     await store.close();
 
     const run = await rollcall(['report', file, '--since', '1m', '--state-dir', stateDir]);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(5);
     expect(run.stdout).toMatch(/^\*After rollback\* 1\/2$/m);
     expect(run.stdout).toMatch(/^- \[x\] Post in the incident channel — alice@bastion$/m);
     expect(run.stdout).toMatch(/^- Immediate\n  - \[ \] Verify stable serves all traffic$/m);

@@ -164,6 +164,7 @@ describe('the live session', () => {
     const audit = readFileSync(join(dir, 'console-e2e.audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(audit.map((e) => [e.event, e.action, e.forced])).toEqual([
       ['refused', 'promote', false],
+      ['action-start', 'promote', true],
       ['action', 'promote', true],
     ]);
   });

@@ -356,7 +356,7 @@ describe('automatic rollback (seed 002)', () => {
   it('reports an earlier rollback and asks for no second one, still judging the metrics', () => {
     const rolled = state(seed002, { rolledBack: { at: T0 + 30 * M, by: 'alice@bastion', phase: null, traffic: 0 } });
     const snap = judge(50 * M, rolled);
-    expect(snap.rolledBack).toEqual({ at: T0 + 30 * M, traffic: 0, phase: null });
+    expect(snap.rolledBack).toEqual({ at: T0 + 30 * M, traffic: 0, phase: null, by: 'alice@bastion' });
     expect(snap.autoRollback).toBeUndefined();
     expect(metric(snap, 'error_rate').state).toBe('breach');
   });

@@ -121,8 +121,11 @@ describe('schema mistakes', () => {
   });
 
   it('reports a number where a duration belongs as such', () => {
-    const text = profile('defaults: { interval: 30 }\n');
-    expect(lines(text)).toEqual([`${at(text, '30 }')}: defaults.interval: expected a duration: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 30`]);
+    const text = profile('defaults: { interval: 30, timeout: 10 }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, '30,')}: defaults.interval: expected a duration of at most 1h: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 30`,
+      `${at(text, 'timeout: 10', 0, 9)}: defaults.timeout: expected a duration: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 10`,
+    ]);
   });
 
   it('reports an unknown unit with the nearest one', () => {
@@ -522,5 +525,46 @@ describe('profile errors quoting hostile profile text', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(lines.join('\n')).toContain('err\\x1b]0;PWNED\\x07\\u202e');
+  });
+});
+
+describe('absurd values and reserved names', () => {
+  it('rejects an interval of days, saying the most it may be and why', () => {
+    const text = profile('defaults: { interval: 30d }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, '30d')}: defaults.interval: "30d" is too long for an interval: at most 1h, or a breach is seen an hour late (and stale only after three); for slow data, widen the window instead`,
+    ]);
+  });
+
+  it('rejects a metric interval over an hour, and takes one of exactly an hour', () => {
+    const metrics = `metrics:\n  error_rate: { source: prom, query: up, unit: ratio, interval: 61m }\n  latency: { source: prom, query: up, unit: seconds, interval: 1h }\n`;
+    const text = profile('', { metrics });
+    expect(lines(text)).toEqual([`${at(text, '61m')}: metrics.error_rate.interval: "61m" is too long for an interval: at most 1h, or a breach is seen an hour late (and stale only after three); for slow data, widen the window instead`]);
+  });
+
+  it('rejects a metric named __proto__ at its key, instead of losing it', () => {
+    const metrics = `metrics:\n  error_rate: { source: prom, query: up, unit: ratio }\n  __proto__: { source: prom, query: up, unit: ratio }\n`;
+    const text = profile('', { metrics });
+    expect(lines(text)).toEqual([
+      `${at(text, '__proto__')}: metrics.__proto__: "__proto__" cannot be a name: JavaScript gives it a meaning on every object (so do constructor and prototype); choose another`,
+    ]);
+  });
+
+  it('rejects __proto__, constructor and prototype as source and action names, each at its key', () => {
+    const sources = `sources:\n  prom: { type: prometheus, url: "http://127.0.0.1:9090" }\n  constructor: { type: prometheus, url: "http://127.0.0.1:9091" }\n`;
+    const text = profile('actions:\n  prototype: { run: [echo] }\n  __proto__: { run: [echo] }\n', { sources });
+    const reserved = 'is reserved (__proto__, constructor and prototype mean something to every object); choose another name';
+    expect(lines(text)).toEqual([
+      `${at(text, 'constructor')}: sources.constructor: "constructor" is not a valid id: ${reserved}`,
+      `${at(text, 'prototype')}: actions.prototype: "prototype" is not a valid id: ${reserved}`,
+      `${at(text, '__proto__')}: actions.__proto__: "__proto__" cannot be a name: JavaScript gives it a meaning on every object (so do constructor and prototype); choose another`,
+    ]);
+  });
+
+  it('never fails with an internal error when a rule names a metric called constructor', () => {
+    const text = profile('rules:\n  - { metric: constructor, warn: "> 1%" }\n');
+    const found = lines(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${at(text, 'constructor').replace(/[.]/g, '\\.')}: rules\\[0\\]\\.metric: unknown metric "constructor"`));
   });
 });

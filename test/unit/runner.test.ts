@@ -78,7 +78,9 @@ async function setup(actions: Array<[string, ActionInput]>, opts: { readOnly?: b
   return { profile, runner, events };
 }
 
-const entries = async () => (await readAudit(join(dir, 'checkout.audit.jsonl'))).entries;
+const allEntries = async () => (await readAudit(join(dir, 'checkout.audit.jsonl'))).entries;
+/** What was recorded about outcomes: every entry but the starts written before each spawn. */
+const entries = async () => (await allEntries()).filter((e) => e.event !== 'action-start');
 
 function alive(pid: number): boolean {
   try {
@@ -101,6 +103,42 @@ describe('action runner', () => {
     expect(outcome.outputTail).toEqual(['arg=checkout', 'arg=50', `arg=$(touch ${pwned})`, 'arg=a; rm -rf /']);
     expect(events.map((e) => e.type)).toEqual(['start', 'output', 'output', 'output', 'output', 'end']);
     expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('has the start on disk before the command runs, paired with its end by the run id', async () => {
+    const log = join(dir, 'checkout.audit.jsonl');
+    // The command reads the audit log itself: its own start must already be there.
+    const { runner } = await setup([action('restart', ['/bin/sh', '-c', 'grep -c \'"event":"action-start"\' "$0"', log])]);
+    const outcome = await runner.run({ action: 'restart', snapshot: snapshot('HOLD') });
+    expect(outcome.outputTail).toEqual(['1']);
+    const [start, end] = await allEntries();
+    expect(start).toMatchObject({ event: 'action-start', action: 'restart', pid: process.pid, user: 'alice', decision: 'HOLD' });
+    expect(end).toMatchObject({ event: 'action', action: 'restart', ok: true, run: start!.run });
+    expect(start!.run).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses, and audits, an action whose variables were not set when the profile was loaded for check or report', async () => {
+    const text = JSON.stringify({
+      name: 'checkout',
+      sources: { prom: { type: 'prometheus', url: 'http://127.0.0.1:9' } },
+      metrics: { error_rate: { source: 'prom', query: 'up', unit: 'ratio' } },
+      phases: [{ name: 'canary', traffic: 10 }],
+      actions: { rollback: { run: [script('args.sh'), '${FLAG_TOKEN}'] } },
+    });
+    const profile = parseProfile(text, 'checkout.yaml', { env: {}, envMode: 'sources' }).profile;
+    store = await openStateStore(profile, { dir, clock, user: 'alice@bastion-1' });
+    audit = await AuditLog.open(join(dir, 'checkout.audit.jsonl'));
+    opened.push(store, audit);
+    const runner = new ActionRunner({ profile, store, audit, clock, identity });
+    const outcome = await runner.run({ action: 'rollback', snapshot: snapshot('ROLLBACK') });
+    expect(outcome).toMatchObject({ refused: true, message: 'rollback needs FLAG_TOKEN, not set when the profile was loaded' });
+    expect(await allEntries()).toMatchObject([{ event: 'refused', action: 'rollback' }]);
+  });
+
+  it('writes no start for a dry run, which spawns nothing', async () => {
+    const { runner } = await setup([action('restart', [script('args.sh')])], { dryRun: true });
+    await runner.run({ action: 'restart', snapshot: snapshot('HOLD') });
+    expect((await allEntries()).map((e) => e.event)).toEqual(['action']);
   });
 
   it('never lets a metric label or value reach a command, even through a shell', async () => {
