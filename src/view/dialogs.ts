@@ -10,9 +10,9 @@ import type { Layout } from './layout.js';
 import { clip, LEVEL_LOOK, s, spread, title, trimLine, widthOf, type Line, type Span } from './line.js';
 import type { ModelInput } from './model.js';
 import type { UiState } from './ui.js';
+import { HELP_KEY_HINTS, type HelpScroll } from './help-keys.js';
 
-export function helpLines(input: ModelInput, layout: Layout, height: number): Line[] {
-  const w = layout.width;
+function helpEntries(input: ModelInput): Line[] {
   const groups: Binding['group'][] = ['actions', 'navigate', 'view', 'console'];
   const entries: Line[] = [];
   const keyWidth = Math.max(...input.keymap.bindings.map((b) => keyLabel(b.keys).length)) + 2;
@@ -22,12 +22,31 @@ export function helpLines(input: ModelInput, layout: Layout, height: number): Li
     entries.push([s(group, 'title', { bold: true })]);
     for (const b of bindings) entries.push([s(`  ${fit(keyLabel(b.keys), keyWidth)}`, 'accent'), s(b.help)]);
   }
+  return entries;
+}
+
+/** How far the overlay scrolls in a section of `height` lines (its title takes one). */
+export function helpScroll(input: ModelInput, height: number): HelpScroll {
+  const total = helpEntries(input).length;
+  const page = Math.max(1, height - 1);
+  const max = Math.max(0, total - page);
+  return { offset: Math.min(input.ui.helpOffset, max), max, page };
+}
+
+export function helpLines(input: ModelInput, layout: Layout, height: number): Line[] {
+  const w = layout.width;
+  const entries = helpEntries(input);
   const rows = Math.max(0, height - 1);
-  const columns = entries.length > rows && w >= 100 ? 2 : 1;
+  // Two columns only when that shows every entry; otherwise one column that scrolls.
+  const columns = entries.length > rows && w >= 100 && Math.ceil(entries.length / 2) <= rows ? 2 : 1;
   const colWidth = Math.floor(w / columns);
   const perColumn = Math.ceil(entries.length / columns);
-  const lines: Line[] = [title('keys', true, w, 'esc or ? closes')];
-  for (let r = 0; r < Math.min(rows, perColumn); r++) {
+  const { offset, max } = helpScroll(input, height);
+  const from = columns === 1 ? offset : 0;
+  const shown = Math.min(rows, perColumn - from);
+  const where = max > 0 && columns === 1 ? `${from + 1}-${from + shown} of ${entries.length} · j/k PgDn/PgUp · ` : '';
+  const lines: Line[] = [title('keys', true, w, `${where}esc or ? closes`)];
+  for (let r = from; r < from + shown; r++) {
     const row: Span[] = [];
     for (let c = 0; c < columns; c++) {
       const entry = entries[c * perColumn + r];
@@ -37,7 +56,6 @@ export function helpLines(input: ModelInput, layout: Layout, height: number): Li
     }
     lines.push(clip(trimLine(row), w));
   }
-  if (perColumn > rows && lines.length > 1) lines[lines.length - 1] = clip([s(`  … ${entries.length - (rows - 1) * columns} more: make the terminal taller`, 'muted')], w);
   return lines.slice(0, height);
 }
 
@@ -104,6 +122,9 @@ export function footerLine(input: ModelInput, width: number): Line {
   if (ui.confirm) {
     const text = ui.confirm.kind === 'action' && ui.confirm.step !== 'yes' ? 'type, then enter · backspace edits · esc cancels' : 'y confirms · any other key cancels';
     return clip([s(text, 'accent')], width);
+  }
+  if (ui.help && !(ui.flash && ui.flash.until > now)) {
+    return clip(trimLine(HELP_KEY_HINTS.flatMap((h) => [s(h.keys, 'accent', { bold: true }), s(` ${h.label}  `, 'muted')])), width);
   }
   const hints = [...input.keymap.bindings.filter((b) => b.footer !== undefined)].sort((a, b) => a.footer! - b.footer!);
   const always = hints.filter((b) => b.command === 'help.toggle' || b.command === 'app.quit');

@@ -16,7 +16,8 @@ import { chartLines } from './chart-pane.js';
 import { logLines, outputLines } from './activity.js';
 import { checklistLines, checklistNeed } from './checklist.js';
 import { sourcesLines } from './sources.js';
-import { confirmHeight, confirmLines, countdownLines, footerLine, helpLines } from './dialogs.js';
+import { confirmHeight, confirmLines, countdownLines, footerLine, helpLines, helpScroll } from './dialogs.js';
+import type { HelpScroll } from './help-keys.js';
 
 export type { Line, Span, Tone } from './line.js';
 
@@ -35,6 +36,8 @@ export interface ViewModel {
   /** Empty lines between the sections and the footer, so the footer sits on the last line. */
   gap: number;
   footer?: Line;
+  /** While the help overlay is open: how it is scrolled, for the keys that scroll it. */
+  help?: HelpScroll;
 }
 
 /** A one-entry memo for the chart, the costly part of a frame: redrawn only when its inputs change. */
@@ -107,7 +110,13 @@ export function buildModel(input: ModelInput): ViewModel {
     sections: sections.map((sec) => ({ kind: sec.kind, lines: sec.lines.map(compact) })),
     gap: Math.max(0, layout.height - used),
     ...(hasFooter ? { footer: compact(footerLine(input, layout.width)) } : {}),
+    ...helpSection(input, layout.sections),
   };
+}
+
+function helpSection(input: ModelInput, sections: readonly { kind: SectionKind; height: number }[]): Pick<ViewModel, 'help'> {
+  const help = sections.find((sec) => sec.kind === 'help');
+  return help ? { help: helpScroll(input, help.height) } : {};
 }
 
 /** Every line of a model, top to bottom, the gap above the footer as empty lines. */
