@@ -2,6 +2,8 @@
 // name typed, "force"), the auto-rollback countdown, and the footer's key hints or message.
 
 import type { Action } from '../profile/types.js';
+import { formatValue } from '../profile/units.js';
+import type { MetricStatus } from '../engine/types.js';
 import { render as renderArgv, templateValues } from '../actions/template.js';
 import type { ConsoleState } from './console-state.js';
 import { fit, formatCountdown } from './format.js';
@@ -9,8 +11,8 @@ import { keyLabel, type Binding } from './keymap.js';
 import type { Layout } from './layout.js';
 import { clip, LEVEL_LOOK, s, spread, title, trimLine, widthOf, type Line, type Span } from './line.js';
 import type { ModelInput } from './model.js';
-import type { UiState } from './ui.js';
 import { HELP_KEY_HINTS, type HelpScroll } from './help-keys.js';
+import { wrapArgv } from './wrap.js';
 
 function helpEntries(input: ModelInput): Line[] {
   const groups: Binding['group'][] = ['actions', 'navigate', 'view', 'console'];
@@ -65,39 +67,59 @@ function actionArgv(action: Action, state: ConsoleState): string[] {
 }
 
 export function confirmLines(input: ModelInput, layout: Layout, height: number): Line[] {
+  return questionLines(input, layout.width).slice(0, height);
+}
+
+/** The whole question, however many lines the command needs. */
+function questionLines(input: ModelInput, w: number): Line[] {
   const c = input.ui.confirm;
-  const w = layout.width;
   if (!c) return [];
   if (c.kind === 'quit') {
     return [
       clip([s('  Quit? ', 'warn', { bold: true }), s(`${input.live.busy ?? 'an action'} is still running and keeps running without this console.`)], w),
       clip([s('  [y/N] ', 'accent', { bold: true })], w),
-    ].slice(0, height);
+    ];
   }
   const action = input.live.profile.actions[c.action];
   if (!action) return [];
-  const argv = actionArgv(action, input.live).join(' ');
+  const dry = input.live.mode.dryRun ? ' (dry run: shown, not run)' : '';
+  // Every argument, wrapped: the operator answers for the whole command, not for its first line.
+  const command = wrapArgv(actionArgv(action, input.live), w - 6).map((text, i): Line => [s(i === 0 ? '    $ ' : '      ', 'muted'), s(text)]);
   const decision = input.live.snapshot.decision;
   const lines: Line[] = [];
   if (c.step === 'force') {
     lines.push(clip([s(`  The decision is ${decision}, not PROMOTE: `, 'bad', { bold: true }), s(input.live.snapshot.reasons[0] ?? '')], w));
     lines.push(clip([s('  Type '), s('force', 'accent', { bold: true }), s(` to run ${c.action} anyway; the audit log records it as forced. esc cancels.`)], w));
   } else if (c.step === 'typed') {
-    lines.push(clip([s(`  ${action.title}`, 'warn', { bold: true }), s(`: $ ${argv}`)], w));
-    lines.push(clip([s('  Type '), s(c.action, 'accent', { bold: true }), s(` to run it${input.live.mode.dryRun ? ' (dry run: shown, not run)' : ''}. esc cancels.`)], w));
+    lines.push(clip([s(`  ${action.title}`, 'warn', { bold: true }), s(`${dry}, runs:`)], w), ...command);
+    lines.push(clip([s('  Type '), s(c.action, 'accent', { bold: true }), s(' to run it. esc cancels.')], w));
   } else {
-    lines.push(clip([s(`  Run ${action.title}?`, 'warn', { bold: true }), s(` $ ${argv}${input.live.mode.dryRun ? '  (dry run: shown, not run)' : ''}`)], w));
+    lines.push(clip([s(`  Run ${action.title}?`, 'warn', { bold: true }), s(dry)], w), ...command);
   }
   if (c.step === 'yes') lines.push(clip([s('  [y/N] ', 'accent', { bold: true }), s('y runs it, any other key cancels', 'muted')], w));
   else lines.push(clip([s('  > ', 'accent', { bold: true }), s(c.typed), s('▏', 'accent'), ...(c.mismatch ? [s(`   ${c.mismatch}`, 'bad')] : [])], w));
-  return lines.slice(0, height);
+  return lines;
 }
 
-/** Lines the confirmation needs, for the layout. */
-export function confirmHeight(ui: UiState): number {
-  if (!ui.confirm) return 0;
-  if (ui.confirm.kind === 'quit') return 2;
-  return ui.confirm.step === 'yes' ? 2 : 3;
+/** Lines the confirmation needs at a width, for the layout. */
+export function confirmHeight(input: ModelInput, width: number): number {
+  return questionLines(input, width).length;
+}
+
+/**
+ * What the countdown is about, with the metric's value now: the countdown's own text is the
+ * reading from when it started, and the header right above shows the current one — two values for
+ * one metric on adjacent lines. The value at the start is added only when it differs.
+ */
+export function countdownCause(c: { metric: string; text: string }, status: MetricStatus | undefined): string {
+  const space = c.text.indexOf(' ');
+  const firedValue = space > 0 ? c.text.slice(0, space) : c.text;
+  if (!status || status.value === undefined || status.firing?.severity !== 'rollback') return `${c.metric} fired at ${c.text}`;
+  const rule = status.firing.text.trim();
+  // A count in a window (`> 5 in 1h`) is not the metric's value: only the reading at the start says it.
+  if (/\sin\s/.test(rule)) return `${c.metric} ${rule}, fired at ${firedValue}`;
+  const now = formatValue(status.value, status.unit);
+  return now === firedValue ? `${c.metric} ${now} ${rule}` : `${c.metric} ${now} ${rule}, fired at ${firedValue}`;
 }
 
 export function countdownLines(input: ModelInput, layout: Layout): Line[] {
@@ -108,7 +130,7 @@ export function countdownLines(input: ModelInput, layout: Layout): Line[] {
     clip(
       [
         s(input.color ? ' AUTO-ROLLBACK ' : '[AUTO-ROLLBACK]', 'bad', { bold: true, inverse: input.color }),
-        s(` in ${formatCountdown(left)}: ${c.metric} ${c.text}`, 'bad', { bold: true }),
+        s(` in ${formatCountdown(left)}: ${countdownCause(c, input.live.snapshot.metrics.find((m) => m.id === c.metric))}`, 'bad', { bold: true }),
         s(' · press c to cancel', 'accent'),
       ],
       layout.width,

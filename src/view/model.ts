@@ -65,7 +65,7 @@ export function buildModel(input: ModelInput): ViewModel {
     timeline: timelineNeed(state.profile),
     checklist: checklistNeed(state.snapshot),
     output: input.live.output ? Math.max(1, input.live.output.lines.length) : 0,
-    confirm: confirmHeight(ui),
+    confirm: confirmHeight(input, input.size.columns - 1),
     countdown: input.live.countdown !== undefined,
     help: ui.help ? input.keymap.bindings.length + 4 : 0,
     ages: ui.ages ? Object.keys(state.profile.sources).length : 0,
