@@ -448,7 +448,7 @@ function formatReviewText(r: Review): string {
   return `${lines(r, 'text', (s) => s, (s) => s, (s) => s).join('\n')}\n`;
 }
 
-/** Bullets and single-asterisk emphasis: renders in Slack and in a ticket alike. */
+/** Bullets and `**bold**`: CommonMark bold (a single `*` is italics there, not emphasis that stands out). */
 function formatReviewMarkdown(r: Review): string {
-  return `${lines(r, 'markdown', (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe).join('\n')}\n`;
+  return `${lines(r, 'markdown', (s) => `**${s}**`, (s) => `\`${s}\``, markdownSafe).join('\n')}\n`;
 }

@@ -6,6 +6,7 @@ import { formatValue } from '../profile/units.js';
 import type { MetricStatus } from '../engine/types.js';
 import { render as renderArgv, templateValues } from '../actions/template.js';
 import type { ConsoleState } from './console-state.js';
+import { isRetreat } from '../engine/state.js';
 import { fit, formatCountdown } from './format.js';
 import { keyLabel, type Binding } from './keymap.js';
 import type { Layout } from './layout.js';
@@ -138,6 +139,13 @@ export function countdownLines(input: ModelInput, layout: Layout): Line[] {
   ];
 }
 
+/** Whether the footer offers a binding: actions only where this console may run them. */
+function offered(b: Binding, live: ConsoleState): boolean {
+  if (!b.command.startsWith('action.') || !live.mode.readOnly) return true;
+  const action = live.profile.actions[b.command.slice('action.'.length)];
+  return live.mode.retreatOnly === true && action !== undefined && isRetreat(action);
+}
+
 export function footerLine(input: ModelInput, width: number): Line {
   const { ui } = input;
   const now = input.live.now;
@@ -148,7 +156,8 @@ export function footerLine(input: ModelInput, width: number): Line {
   if (ui.help && !(ui.flash && ui.flash.until > now)) {
     return clip(trimLine(HELP_KEY_HINTS.flatMap((h) => [s(h.keys, 'accent', { bold: true }), s(` ${h.label}  `, 'muted')])), width);
   }
-  const hints = [...input.keymap.bindings.filter((b) => b.footer !== undefined)].sort((a, b) => a.footer! - b.footer!);
+  // An action this console cannot run is not offered; pressing its key still says why.
+  const hints = [...input.keymap.bindings.filter((b) => b.footer !== undefined && offered(b, input.live))].sort((a, b) => a.footer! - b.footer!);
   const always = hints.filter((b) => b.command === 'help.toggle' || b.command === 'app.quit');
   const hint = (b: Binding): Span[] => [s(keyLabel(b.keys.slice(0, 1)), 'accent', { bold: true }), s(` ${b.label}  `, 'muted')];
   const tail = always.flatMap(hint);

@@ -183,10 +183,10 @@ describe('rollcall check', () => {
     const file = await writeProfile('pipeline.yaml', profileText({ track: 'canary', pipeline: 'phoenix-incident' }));
     const run = await rollcall(['check', file, '--format', 'markdown']);
     expect(run.code).toBe(2);
-    expect(run.stdout.split('\n')[0]).toMatch(/^\*ROLLBACK\* — Checkout canary \(integration\) · phase 1\/2 canary \(5%\)/);
+    expect(run.stdout.split('\n')[0]).toMatch(/^\*\*ROLLBACK\*\* — Checkout canary \(integration\) · phase 1\/2 canary \(5%\)/);
     expect(run.stdout).toContain('\n- success_rate 80% < -5% baseline (94%) (rollback)\n');
     expect(run.stdout).toContain(
-      '\n- `success_rate` 80%, baseline 99% — *breach* (warn < -3% baseline (96%), rollback < -5% baseline (94%))\n',
+      '\n- `success_rate` 80%, baseline 99% — **breach** (warn < -3% baseline (96%), rollback < -5% baseline (94%))\n',
     );
   });
 
