@@ -143,7 +143,8 @@ export class ConsoleController {
   private helpKey(name: string): void {
     const result = helpKey(name, this.keymap.resolve(name), this.model.help ?? { offset: 0, max: 0, page: 1 });
     if (result.kind === 'scroll') return this.set({ helpOffset: result.offset });
-    if (result.kind === 'close') return this.set({ help: false });
+    // Closing also drops the "help is open" notice, which would be stale at once.
+    if (result.kind === 'close') return this.set({ help: false, flash: undefined });
     if (result.kind === 'command') return this.execute(result.command);
     this.flash('help is open: esc or ? closes it first', 'info', this.session.getSnapshot());
   }
