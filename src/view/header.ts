@@ -7,7 +7,7 @@ import type { Decision } from '../engine/types.js';
 import { trafficChange, type RolloutState } from '../engine/state.js';
 import { formatClock, formatClockSeconds, formatElapsed, formatElapsedOf, formatProgress } from './format.js';
 import type { Layout } from './layout.js';
-import { clip, parts, s, spread, type Line, type Span, type Tone } from './line.js';
+import { clip, parts, s, spread, trimLine, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model.js';
 import { freshness } from './sources.js';
 import { checklistTally } from './checklist.js';
@@ -34,16 +34,16 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
   if (state.mode.recording) mark('● REC', 'bad');
   if (state.mode.replay) mark('REPLAY', 'accent');
   // Frozen, the screen's time is the frozen one: a second, live clock beside it reads as a contradiction.
-  const clock = s(ui.frozen ? '' : formatClock(input.live.now), 'muted');
+  const right: Line = ui.frozen ? trimLine([...markers]) : [...markers, s(formatClock(input.live.now), 'muted')];
   const headline: Span[] = decision
     ? [badge(decision, color), s(' '), s(decision === 'SOAK' ? soakHeadline(snapshot) : (snapshot.reasons[0] ?? ''), DECISION_TONE[decision])]
     : [s(color ? ' ROLLED BACK ' : '[ROLLED BACK]', 'bad', { bold: true, inverse: color }), s(' '), s(rolledBackText(profile, state.rollout), 'bad')];
 
   if (layout.header === 1) {
-    return [spread([...headline.slice(0, 2), s(phaseText, 'title'), s(' '), ...headline.slice(2)], [...markers, clock], w)];
+    return [spread([...headline.slice(0, 2), s(phaseText, 'title'), s(' '), ...headline.slice(2)], right, w)];
   }
 
-  const line1 = spread([s('rollcall ', 'muted'), s(profile.title, 'title', { bold: true })], [...markers, clock], w);
+  const line1 = spread([s('rollcall ', 'muted'), s(profile.title, 'title', { bold: true })], right, w);
   const metCount = phase.criteria.filter((c) => c.met === true).length;
   const fresh = freshness(profile, state.sourceAges, state.mode.replay ? { now: state.now, endsAt: state.mode.replayEndsAt } : undefined);
   const items: Line[] = [

@@ -157,6 +157,6 @@ describe('read-only, replay and the wording of time', () => {
     const { type, lines } = await open();
     await type('f');
     expect(lines()[0]).toMatch(/FROZEN \d\d:\d\d:\d\d$/);
-    expect(lines()[0].match(/\d\d:\d\d/g)).toHaveLength(1);
+    expect(lines()[0]!.match(/\d\d:\d\d/g)).toHaveLength(1);
   });
 });
