@@ -26,10 +26,12 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
   for (const id of profile.metricIds) {
     const view = viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now);
     views.set(id, view);
-    const rules = byMetric.get(id) ?? defaultRules(profile, id);
+    const written = byMetric.get(id) ?? defaultRules(profile, id);
+    // A rule with `after:` judges its conditions only once the phase has run that long.
+    const rules = written.map((rule) => (waiting(rule, now - state.phaseStartedAt) ? quiet(rule) : rule));
     const verdicts = rules.map((rule) => judgeRule(rule, view, now));
     const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
-    metrics.push(status(view, rules, worst, profile));
+    metrics.push(status(view, rules, worst, profile, written, now - state.phaseStartedAt));
     if (worst.level > 0 && worst.reason) reasons.push({ level: worst.level, rank: worst.rank, text: worst.reason });
     for (const v of verdicts) {
       if (v.auto && (!auto || v.auto.firedAt < auto.firedAt)) auto = { metric: id, ...v.auto };
@@ -62,6 +64,16 @@ function rollbackChecklistStatus(profile: Profile, ticks: Record<string, { by: s
     const tick = ticks[item];
     return { item, ...(group !== undefined ? { group } : {}), checked: tick !== undefined, ...(tick ? { by: tick.by, at: tick.at } : {}) };
   });
+}
+
+function waiting(rule: Rule, phaseElapsedMs: number): boolean {
+  return rule.afterMs !== undefined && phaseElapsedMs < rule.afterMs;
+}
+
+/** A rule before its `after:`: no conditions yet; what no data and errors mean still holds. */
+function quiet(rule: Rule): Rule {
+  const { info: _i, warn: _w, rollback: _r, escalate: _e, ...rest } = rule;
+  return rest;
 }
 
 /** A metric without a rule in this phase is still watched: no data and errors, per the defaults. */
@@ -320,7 +332,7 @@ function describePending(track: Track, metric: Metric, run: Run, rule: Rule): st
   return `${comparison(track, metric, run.condition)}${held} (${run.severity} in ${spoken(rule.forMs - run.heldMs)})`;
 }
 
-function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile): MetricStatus {
+function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile, written: Rule[], phaseElapsedMs: number): MetricStatus {
   const { metric, series } = view;
   const judged = verdict.state !== 'nodata' && verdict.state !== 'error';
   const track = verdict.track ?? (judged ? view.tracks[0] : undefined);
@@ -348,7 +360,7 @@ function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Prof
       : {}),
     ...(metric.split && track && track.key !== '' ? { group: `${metric.split}=${track.key}` } : {}),
     ...(verdict.firing ? { firing: verdict.firing } : {}),
-    thresholds: thresholds(rules, track, i),
+    thresholds: thresholds(written, track, i, phaseElapsedMs),
     ...(verdict.pending ? { pending: verdict.pending } : {}),
     ...(verdict.escalation ? { escalation: withKey(verdict.escalation, profile) } : {}),
     ...(error !== undefined ? { error } : {}),
@@ -384,16 +396,18 @@ function baselineOf(track: Track, metric: Metric, rules: Rule[], i: number): num
   return usesStart ? track.startValue() : undefined;
 }
 
-function thresholds(rules: Rule[], track: Track | undefined, i: number): MetricStatus['thresholds'] {
+function thresholds(rules: Rule[], track: Track | undefined, i: number, phaseElapsedMs: number): MetricStatus['thresholds'] {
   const out: MetricStatus['thresholds'] = [];
   for (const rule of rules) {
+    // A condition still waiting for its `after:` is listed, saying from when it applies.
+    const from = waiting(rule, phaseElapsedMs) ? ` (from ${spoken(rule.afterMs!)} in phase)` : '';
     // Mildest first, as a table reads: warn > 1%, rollback > 2%.
     for (const severity of [...SEVERITIES].reverse()) {
       const condition = rule[severity];
       if (!condition) continue;
       const threshold =
         condition.kind === 'literal' ? condition.threshold : track && i >= 0 ? track.threshold(condition, i) : undefined;
-      out.push({ severity, text: condition.text.trim(), ...(threshold !== undefined ? { threshold } : {}) });
+      out.push({ severity, text: `${condition.text.trim()}${from}`, ...(threshold !== undefined && !from ? { threshold } : {}) });
     }
   }
   return out;
