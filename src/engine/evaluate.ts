@@ -400,7 +400,7 @@ function thresholds(rules: Rule[], track: Track | undefined, i: number, phaseEla
   const out: MetricStatus['thresholds'] = [];
   for (const rule of rules) {
     // A condition still waiting for its `after:` is listed, saying from when it applies.
-    const from = waiting(rule, phaseElapsedMs) ? ` (from ${spoken(rule.afterMs!)} in phase)` : '';
+    const from = waiting(rule, phaseElapsedMs) ? ` (after ${spoken(rule.afterMs!)} in phase)` : '';
     // Mildest first, as a table reads: warn > 1%, rollback > 2%.
     for (const severity of [...SEVERITIES].reverse()) {
       const condition = rule[severity];
