@@ -131,8 +131,10 @@ export function countdownLines(input: ModelInput, layout: Layout): Line[] {
     clip(
       [
         s(input.color ? ' AUTO-ROLLBACK ' : '[AUTO-ROLLBACK]', 'bad', { bold: true, inverse: input.color }),
-        s(` in ${formatCountdown(left)}: ${countdownCause(c, input.live.snapshot.metrics.find((m) => m.id === c.metric))}`, 'bad', { bold: true }),
-        s(' · press c to cancel', 'accent'),
+        s(` in ${formatCountdown(left)} `, 'bad', { bold: true }),
+        // The key that stops it comes before the cause, so a narrow terminal never cuts it off.
+        s('(c cancels)', 'accent'),
+        s(`: ${countdownCause(c, input.live.snapshot.metrics.find((m) => m.id === c.metric))}`, 'bad', { bold: true }),
       ],
       layout.width,
     ),

@@ -92,7 +92,7 @@ describe('components draw their part of the view model', () => {
 
   it('Countdown shows the time left', () => {
     const state = consoleState({ countdown: { metric: 'error_rate', text: '2.4% > 2%', deadline: NOW + 9_000 } });
-    expect(plain(<Countdown lines={section(model(state), 'countdown')} />)).toContain('[AUTO-ROLLBACK] in 9s: error_rate fired at 2.4% > 2% · press c to cancel');
+    expect(plain(<Countdown lines={section(model(state), 'countdown')} />)).toContain('[AUTO-ROLLBACK] in 9s (c cancels): error_rate fired at 2.4% > 2%');
   });
 
   it('SourceAges shows how old each source is', () => {

@@ -121,7 +121,7 @@ describe('questions and cells at 80 columns', () => {
     });
     const { lines } = await open(state);
     const countdown = lines().find((l) => l.includes('AUTO-ROLLBACK'))!;
-    expect(countdown).toContain('in 19s: error_rate 8.7% > 5%, fired at 6.1% · press c to cancel');
+    expect(countdown).toContain('in 19s (c cancels): error_rate 8.7% > 5%, fired at 6.1%');
     expect(lines().find((l) => l.includes('auto-'))).toMatch(/✗ breach\s.*auto-rb/);
   });
 });

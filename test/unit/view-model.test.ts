@@ -221,7 +221,7 @@ describe('questions and countdowns', () => {
 
   it('puts an automatic rollback countdown at the top with the key that cancels it', () => {
     const lines = frame(consoleState({ countdown: { metric: 'error_rate', text: '2.4% > 2%', deadline: NOW + 42_000 } }));
-    expect(lines[3]).toBe('[AUTO-ROLLBACK] in 42s: error_rate fired at 2.4% > 2% · press c to cancel');
+    expect(lines[3]).toBe('[AUTO-ROLLBACK] in 42s (c cancels): error_rate fired at 2.4% > 2%');
   });
 
   it('lists every key of the keymap in the help overlay', () => {
