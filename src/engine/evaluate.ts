@@ -9,6 +9,7 @@ import type { RolloutState } from './state.js';
 import type { ChecklistStatus, MetricState, MetricStatus, SeriesSnapshot, Snapshot } from './types.js';
 import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';
 import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from './phases.js';
+import { defaultRules, inForce, waitingNote } from './rules-in-force.js';
 
 export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
   const phase = currentPhase(profile, state);
@@ -26,12 +27,10 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
   for (const id of profile.metricIds) {
     const view = viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now);
     views.set(id, view);
-    const written = byMetric.get(id) ?? defaultRules(profile, id);
-    // A rule with `after:` judges its conditions only once the phase has run that long.
-    const rules = written.map((rule) => (waiting(rule, now - state.phaseStartedAt) ? quiet(rule) : rule));
-    const verdicts = rules.map((rule) => judgeRule(rule, view, now));
+    const rules = byMetric.get(id) ?? defaultRules(profile, id);
+    const verdicts = rules.map((rule) => judgeRule(inForce(rule, now - state.phaseStartedAt), view, now));
     const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
-    metrics.push(status(view, rules, worst, profile, written, now - state.phaseStartedAt));
+    metrics.push(status(view, rules, worst, profile, now - state.phaseStartedAt));
     if (worst.level > 0 && worst.reason) reasons.push({ level: worst.level, rank: worst.rank, text: worst.reason });
     for (const v of verdicts) {
       if (v.auto && (!auto || v.auto.firedAt < auto.firedAt)) auto = { metric: id, ...v.auto };
@@ -64,32 +63,6 @@ function rollbackChecklistStatus(profile: Profile, ticks: Record<string, { by: s
     const tick = ticks[item];
     return { item, ...(group !== undefined ? { group } : {}), checked: tick !== undefined, ...(tick ? { by: tick.by, at: tick.at } : {}) };
   });
-}
-
-function waiting(rule: Rule, phaseElapsedMs: number): boolean {
-  return rule.afterMs !== undefined && phaseElapsedMs < rule.afterMs;
-}
-
-/** A rule before its `after:`: no conditions yet; what no data and errors mean still holds. */
-function quiet(rule: Rule): Rule {
-  const { info: _i, warn: _w, rollback: _r, escalate: _e, ...rest } = rule;
-  return rest;
-}
-
-/** A metric without a rule in this phase is still watched: no data and errors, per the defaults. */
-function defaultRules(profile: Profile, metric: string): Rule[] {
-  return [
-    {
-      metric,
-      forMs: 0,
-      nodata: profile.defaults.nodata,
-      errorLimit: profile.defaults.errorLimit,
-      onError: 'hold',
-      auto: false,
-      graceMs: 0,
-      origin: 'defaults',
-    },
-  ];
 }
 
 interface Verdict {
@@ -332,7 +305,7 @@ function describePending(track: Track, metric: Metric, run: Run, rule: Rule): st
   return `${comparison(track, metric, run.condition)}${held} (${run.severity} in ${spoken(rule.forMs - run.heldMs)})`;
 }
 
-function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile, written: Rule[], phaseElapsedMs: number): MetricStatus {
+function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile, phaseElapsedMs: number): MetricStatus {
   const { metric, series } = view;
   const judged = verdict.state !== 'nodata' && verdict.state !== 'error';
   const track = verdict.track ?? (judged ? view.tracks[0] : undefined);
@@ -360,7 +333,7 @@ function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Prof
       : {}),
     ...(metric.split && track && track.key !== '' ? { group: `${metric.split}=${track.key}` } : {}),
     ...(verdict.firing ? { firing: verdict.firing } : {}),
-    thresholds: thresholds(written, track, i, phaseElapsedMs),
+    thresholds: thresholds(rules, track, i, phaseElapsedMs),
     ...(verdict.pending ? { pending: verdict.pending } : {}),
     ...(verdict.escalation ? { escalation: withKey(verdict.escalation, profile) } : {}),
     ...(error !== undefined ? { error } : {}),
@@ -399,14 +372,13 @@ function baselineOf(track: Track, metric: Metric, rules: Rule[], i: number): num
 function thresholds(rules: Rule[], track: Track | undefined, i: number, phaseElapsedMs: number): MetricStatus['thresholds'] {
   const out: MetricStatus['thresholds'] = [];
   for (const rule of rules) {
-    // A condition still waiting for its `after:` is listed, saying from when it applies.
-    const from = waiting(rule, phaseElapsedMs) ? ` (after ${spoken(rule.afterMs!)} in phase)` : '';
     // Mildest first, as a table reads: warn > 1%, rollback > 2%.
     for (const severity of [...SEVERITIES].reverse()) {
       const condition = rule[severity];
       if (!condition) continue;
       const threshold =
         condition.kind === 'literal' ? condition.threshold : track && i >= 0 ? track.threshold(condition, i) : undefined;
+      const from = waitingNote(rule, phaseElapsedMs);
       out.push({ severity, text: `${condition.text.trim()}${from}`, ...(threshold !== undefined && !from ? { threshold } : {}) });
     }
   }
