@@ -50,16 +50,20 @@ export function pickGroup(series: MetricSeries | undefined, status: MetricStatus
 
 /**
  * A condition short enough for the table's limit column at 80 columns: `> 1.5x baseline` is
- * `>1.5×b`, `> +30% start` is `>+30%st`, `> 5 in 1h` is `>5/1h`. The detail line under the table
- * spells out the selected metric's conditions in full.
+ * `>1.5×b`, `> +30% start` is `>+30%st`, `> 5 in 1h` is `>5/1h`, and one waiting for its `after:`
+ * is `<30% from 1d`. The detail line under the table spells out the selected metric's conditions.
  */
 export function compactCondition(text: string): string {
   return text
     .trim()
     .replace(/^(>=|<=|==|!=|>|<)\s+/, '$1')
     .replace(/\s*[xX]\s+baseline\b/, '×b')
-    .replace(/\s+baseline\b/, 'b')
-    .replace(/\s+start\b/, 'st')
+    // After a % the letter reads as its own word; after a unit (`50ms`) it needs a space.
+    .replace(/%\s+baseline\b/, '%b')
+    .replace(/\s+baseline\b/, ' b')
+    .replace(/%\s+start\b/, '%st')
+    .replace(/\s+start\b/, ' st')
+    .replace(/\s*\(after (\S+) in phase\)$/, ' from $1')
     .replace(/\s+in\s+/, '/');
 }
 
