@@ -274,7 +274,7 @@ describe('rollcall report', () => {
 
     const text = await rollcall(['report', file, '--since', '1m', '--state-dir', stateDir]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^\*1m review\* — Checkout canary \(integration\) \(checkout-it\)$/m);
+    expect(text.stdout).toMatch(/^\*\*1m review\*\* — Checkout canary \(integration\) \(checkout-it\)$/m);
     expect(text.stdout).toMatch(/^- .* canary → full by alice@bastion \(promote\)$/m);
   });
 
@@ -291,7 +291,7 @@ describe('rollcall report', () => {
 
     const run = await rollcall(['report', file, '--since', '1m', '--state-dir', stateDir]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^\*After rollback\* 1\/2$/m);
+    expect(run.stdout).toMatch(/^\*\*After rollback\*\* 1\/2$/m);
     expect(run.stdout).toMatch(/^- \[x\] Post in the incident channel — alice@bastion$/m);
     expect(run.stdout).toMatch(/^- Immediate\n  - \[ \] Verify stable serves all traffic$/m);
     const json = JSON.parse((await rollcall(['report', file, '--since', '1m', '--format', 'json', '--state-dir', stateDir])).stdout) as Review;
