@@ -17,7 +17,7 @@ export interface HelpScroll {
 export type HelpKeyResult =
   | { kind: 'scroll'; offset: number }
   | { kind: 'close' }
-  /** Quitting still works from the overlay: `q` and Ctrl-C are never swallowed. */
+  /** A key that works over the overlay too: quit, and cancel an automatic rollback. */
   | { kind: 'command'; command: Command }
   | { kind: 'ignored' };
 
@@ -38,7 +38,9 @@ export function helpKey(name: string, command: Command | undefined, scroll: Help
   const from = Math.min(scroll.offset, scroll.max);
   const page = Math.max(1, scroll.page - 1);
   if (command === 'help.toggle' || command === 'view.back') return { kind: 'close' };
-  if (command === 'app.quit') return { kind: 'command', command };
+  // Quitting, and cancelling an automatic rollback whose countdown shows above the overlay, are
+  // never held back by it.
+  if (command === 'app.quit' || command === 'autoRollback.cancel') return { kind: 'command', command };
   if (command === 'select.next') return to(from + 1);
   if (command === 'select.prev') return to(from - 1);
   if (name === 'pagedown' || name === 'space') return to(from + page);

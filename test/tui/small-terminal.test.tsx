@@ -59,6 +59,14 @@ describe('the help overlay at 80x24', () => {
     expect(lines().join('\n')).not.toContain('esc or ? closes');
     expect(lines()[4]).toMatch(/^› error rate/);
   });
+
+  it('still lets c cancel an automatic rollback counting down above it', async () => {
+    const { type, session, lines } = await open(consoleState({ countdown: { metric: 'error_rate', text: '6.1% > 5%', deadline: NOW + 30_000 } }));
+    await type('?');
+    expect(lines().join('\n')).toContain('AUTO-ROLLBACK');
+    await type('c');
+    expect(session.calls).toEqual(['cancel auto-rollback']);
+  });
 });
 
 describe('the enlarged chart at 80x24', () => {
