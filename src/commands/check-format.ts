@@ -1,6 +1,6 @@
 // What `rollcall check` prints: one report, three renderings. JSON is the stable contract for
 // scripts (CheckReport, versioned); text is for a terminal; markdown pastes into Slack or a ticket
-// (bullets rather than tables, single-asterisk emphasis, which both render).
+// (bullets rather than tables, `**bold**`, which CommonMark renders as bold where a single `*` is italics).
 
 import { formatValue } from '../profile/units.js';
 import type { Profile, SourceConfig, Unit } from '../profile/types.js';
@@ -194,7 +194,7 @@ function tallied(items: CheckReport['checklist']): string {
 /** The rollback checklist under its group headings, as `check` and `report` print it. */
 export function rollbackChecklistLines(items: CheckReport['checklist'], format: 'text' | 'markdown'): string[] {
   if (format === 'markdown') {
-    return [`*After rollback* ${tallied(items)}`, ...grouped(items, (g) => `- ${markdownSafe(g)}`, (c) => markdownItem(c, c.group !== undefined ? '  ' : ''))];
+    return [`**After rollback** ${tallied(items)}`, ...grouped(items, (g) => `- ${markdownSafe(g)}`, (c) => markdownItem(c, c.group !== undefined ? '  ' : ''))];
   }
   return [`after rollback ${tallied(items)}`, ...grouped(items, (g) => `  ${g}`, (c) => `  ${c.group !== undefined ? '  ' : ''}${textItem(c)}`)];
 }
@@ -338,7 +338,7 @@ function markdownItem(c: CheckReport['checklist'][number], indent: string): stri
 
 export function formatCheckMarkdown(r: CheckReport): string {
   const out: string[] = [];
-  out.push(`*${r.status}* — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
+  out.push(`**${r.status}** — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
   if (r.rolledBack) out.push(markdownSafe(rolledBackLine(r.rolledBack)), `_${NOT_IN_FORCE}: ${r.decision}_`);
   if (r.traffic) out.push(`_traffic set to ${r.traffic.share}% by ${markdownSafe(r.traffic.action)} at ${utc(r.traffic.at)}_`);
   for (const reason of r.reasons) out.push(`- ${markdownSafe(reason)}`);
@@ -347,11 +347,11 @@ export function formatCheckMarkdown(r: CheckReport): string {
   for (const m of r.metrics) {
     const base = m.baselineText ? `, baseline ${m.baselineText}` : '';
     const thresholds = thresholdList(m);
-    const flag = m.state === 'ok' ? m.state : `*${m.state}*`;
+    const flag = m.state === 'ok' ? m.state : `**${m.state}**`;
     out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(labelText(m.group))})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
     if (m.error) out.push(`  - ${markdownSafe(m.error)}`);
     if (m.note) out.push(`  - ${markdownSafe(m.note)}`);
-    for (const line of escalationLines(m)) out.push(`  - *${markdownSafe(line)}*`);
+    for (const line of escalationLines(m)) out.push(`  - **${markdownSafe(line)}**`);
   }
   if (r.criteria.length > 0) {
     out.push('', '*Success criteria*');

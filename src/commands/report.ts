@@ -476,7 +476,7 @@ function formatReviewText(r: Review): string {
   return safeLines(lines(r, 'text', (s) => s, (s) => s, (s) => s));
 }
 
-/** Bullets and single-asterisk emphasis: renders in Slack and in a ticket alike. */
+/** Bullets and `**bold**`: CommonMark bold (a single `*` is italics there, not emphasis that stands out). */
 function formatReviewMarkdown(r: Review): string {
-  return safeLines(lines(r, 'markdown', (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe));
+  return safeLines(lines(r, 'markdown', (s) => `**${s}**`, (s) => `\`${s}\``, markdownSafe));
 }

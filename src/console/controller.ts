@@ -8,6 +8,7 @@ import type { ConsoleState } from './console-state.js';
 import { buildKeymap, keyName, splitKeys, type Command, type KeyPress, type Keymap } from './keymap.js';
 import type { TerminalSize } from '../view/layout.js';
 import { buildModel, type ChartMemo, type ViewModel } from '../view/model.js';
+import { helpKey } from '../view/help-keys.js';
 import { CHART_WINDOWS_MS, CONFIRM_TIMEOUT_MS, FLASH_MS, initialUi, type Flash, type Pane, type UiState } from '../view/ui.js';
 
 /** What the console needs from the live session (src/console/session.ts provides it). */
@@ -84,6 +85,7 @@ export class ConsoleController {
     const names = input.length > 1 && !key.ctrl ? splitKeys(input) : [keyName(input, key)];
     for (const name of names) {
       if (this.ui.confirm) this.answer(name);
+      else if (this.ui.help) this.helpKey(name);
       else {
         const command = this.keymap.resolve(name);
         if (command) this.execute(command);
@@ -127,7 +129,7 @@ export class ConsoleController {
         this.session.cancelAutoRollback();
         return this.flash('automatic rollback cancelled', 'warn', live);
       case 'help.toggle':
-        return this.set({ help: !this.ui.help });
+        return this.set({ help: !this.ui.help, helpOffset: 0 });
       case 'view.back':
         if (this.ui.help) return this.set({ help: false });
         if (this.ui.ages) return this.set({ ages: false });
@@ -140,6 +142,16 @@ export class ConsoleController {
         }
         return this.quit();
     }
+  }
+
+  /** While help is open only its own keys work (see help-keys.ts). */
+  private helpKey(name: string): void {
+    const result = helpKey(name, this.keymap.resolve(name), this.model.help ?? { offset: 0, max: 0, page: 1 });
+    if (result.kind === 'scroll') return this.set({ helpOffset: result.offset });
+    // Closing also drops the "help is open" notice, which would be stale at once.
+    if (result.kind === 'close') return this.set({ help: false, flash: undefined });
+    if (result.kind === 'command') return this.execute(result.command);
+    this.flash('help is open: esc or ? closes it first', 'info', this.session.getSnapshot());
   }
 
   private quit(): void {

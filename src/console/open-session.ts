@@ -44,7 +44,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
   const openedAt = (opts.clock ?? realClock).now();
   const user = operatorName(identity);
   const replay = opts.replay;
-  const clock = opts.clock ?? (replay ? new ScaledClock((await readRecording(replay)).startedAt, opts.speed ?? 1) : realClock);
+  const recording = replay ? await readRecording(replay) : undefined;
+  const clock = opts.clock ?? (recording ? new ScaledClock(recording.startedAt, opts.speed ?? 1) : realClock);
   const readOnly = opts.readOnly === true || replay !== undefined;
   const readOnlyReason = replay ? `replaying ${replay}` : (opts.readOnlyReason ?? (opts.readOnly ? '--read-only' : undefined));
 
@@ -89,7 +90,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         ...(readOnly ? { readOnlyReason } : rollout.readOnly ? { readOnlyReason: rollout.notice } : {}),
         dryRun: opts.dryRun === true,
         ...(opts.record ? { recording: opts.record } : {}),
-        ...(replay ? { replay } : {}),
+        ...(replay ? { replay, ...(recording ? { replayEndsAt: recordingEnd(recording) } : {}) } : {}),
         user: identity.user,
       },
       actionsOff: readOnly,
@@ -116,4 +117,9 @@ function atPhase(state: RolloutState, profile: Profile, phase: string | undefine
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** When a recording's last entry was made: past it, a replay only repeats its last values. */
+function recordingEnd(recording: { startedAt: number; entries: readonly { t: number }[] }): number {
+  return recording.entries.reduce((end, e) => Math.max(end, e.t), recording.startedAt);
 }

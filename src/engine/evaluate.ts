@@ -10,6 +10,7 @@ import type { ChecklistStatus, MetricState, MetricStatus, SeriesSnapshot, Snapsh
 import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';
 import { displayTrack, worstGroup } from './worst-group.js';
 import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from './phases.js';
+import { defaultRules, inForce, waitingNote } from './rules-in-force.js';
 
 export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
   const phase = currentPhase(profile, state);
@@ -28,9 +29,9 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
     const view = viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now);
     views.set(id, view);
     const rules = byMetric.get(id) ?? defaultRules(profile, id);
-    const verdicts = rules.map((rule) => judgeRule(rule, view, now));
+    const verdicts = rules.map((rule) => judgeRule(inForce(rule, now - state.phaseStartedAt), view, now));
     const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
-    metrics.push(status(view, rules, worst, profile));
+    metrics.push(status(view, rules, worst, profile, now - state.phaseStartedAt));
     if (worst.level > 0 && worst.reason) reasons.push({ level: worst.level, rank: worst.rank, text: worst.reason });
     for (const v of verdicts) {
       if (v.auto && (!auto || v.auto.firedAt < auto.firedAt)) auto = { metric: id, ...v.auto };
@@ -63,22 +64,6 @@ function rollbackChecklistStatus(profile: Profile, ticks: Record<string, { by: s
     const tick = ticks[item];
     return { item, ...(group !== undefined ? { group } : {}), checked: tick !== undefined, ...(tick ? { by: tick.by, at: tick.at } : {}) };
   });
-}
-
-/** A metric without a rule in this phase is still watched: no data and errors, per the defaults. */
-function defaultRules(profile: Profile, metric: string): Rule[] {
-  return [
-    {
-      metric,
-      forMs: 0,
-      nodata: profile.defaults.nodata,
-      errorLimit: profile.defaults.errorLimit,
-      onError: 'hold',
-      auto: false,
-      graceMs: 0,
-      origin: 'defaults',
-    },
-  ];
 }
 
 interface Verdict {
@@ -323,7 +308,7 @@ function describePending(track: Track, metric: Metric, run: Run, rule: Rule): st
   return `${comparison(track, metric, run.condition)}${held} (${run.severity} in ${spoken(rule.forMs - run.heldMs)})`;
 }
 
-function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile): MetricStatus {
+function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile, phaseElapsedMs: number): MetricStatus {
   const { metric, series } = view;
   const judged = verdict.state !== 'nodata' && verdict.state !== 'error';
   const track = verdict.track ?? (judged ? view.tracks[0] : undefined);
@@ -351,7 +336,7 @@ function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Prof
       : {}),
     ...(metric.split && track && track.key !== '' ? { group: `${metric.split}=${track.key}` } : {}),
     ...(verdict.firing ? { firing: verdict.firing } : {}),
-    thresholds: thresholds(rules, track, i),
+    thresholds: thresholds(rules, track, i, phaseElapsedMs),
     ...(verdict.pending ? { pending: verdict.pending } : {}),
     ...(verdict.escalation ? { escalation: withKey(verdict.escalation, profile) } : {}),
     ...(error !== undefined ? { error } : {}),
@@ -376,7 +361,7 @@ function baselineOf(track: Track, metric: Metric, rules: Rule[], i: number): num
   return usesStart ? track.startValue() : undefined;
 }
 
-function thresholds(rules: Rule[], track: Track | undefined, i: number): MetricStatus['thresholds'] {
+function thresholds(rules: Rule[], track: Track | undefined, i: number, phaseElapsedMs: number): MetricStatus['thresholds'] {
   const out: MetricStatus['thresholds'] = [];
   for (const rule of rules) {
     // Mildest first, as a table reads: warn > 1%, rollback > 2%.
@@ -385,7 +370,8 @@ function thresholds(rules: Rule[], track: Track | undefined, i: number): MetricS
       if (!condition) continue;
       const threshold =
         condition.kind === 'literal' ? condition.threshold : track && i >= 0 ? track.threshold(condition, i) : undefined;
-      out.push({ severity, text: condition.text.trim(), ...(threshold !== undefined ? { threshold } : {}) });
+      const from = waitingNote(rule, phaseElapsedMs);
+      out.push({ severity, text: `${condition.text.trim()}${from}`, ...(threshold !== undefined && !from ? { threshold } : {}) });
     }
   }
   return out;

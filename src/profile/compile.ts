@@ -288,6 +288,8 @@ interface RuleContext {
   broken: Broken;
   error: Report;
   warning: (path: readonly PathSegment[], message: string) => void;
+  /** The phase a rule is written in (absent for the profile's own rules). */
+  phase?: { name: string; duration?: number };
 }
 
 function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule {
@@ -316,6 +318,13 @@ function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule
     const hasRollbackAction = Object.entries(ctx.actions).some(([id, a]) => effectOf(id, a) === 'rollback');
     if (!hasRollbackAction && ctx.broken.actions.size === 0) ctx.error([...path, 'auto'], 'auto: true needs a rollback action; add actions.rollback with the command to run');
   }
+  if (r.after !== undefined) {
+    if (r.after <= 0) ctx.error([...path, 'after'], 'after: must be longer than 0 (it is counted from the phase start)');
+    else if (!hasCondition) ctx.error([...path, 'after'], `after: delays the rule's conditions, and the rule for ${r.metric} has none (no data and source errors count from the phase start)`);
+    else if (ctx.phase?.duration !== undefined && r.after >= ctx.phase.duration) {
+      ctx.warning([...path, 'after'], `after: ${formatDuration(r.after)} is not within phase ${ctx.phase.name}'s ${formatDuration(ctx.phase.duration)} minimum: the rule judges only if the phase runs longer`);
+    }
+  }
   const escalate = compileEscalation(r, path, ctx);
   return {
     metric: r.metric,
@@ -323,6 +332,7 @@ function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule
     ...conditions,
     ...(escalate ? { escalate } : {}),
     forMs: r.for ?? 0,
+    ...(r.after !== undefined ? { afterMs: r.after } : {}),
     nodata: r.nodata ?? ctx.defaults.nodata,
     errorLimit: r.errorLimit ?? ctx.defaults.errorLimit,
     onError: r.onError ?? 'hold',
@@ -429,7 +439,8 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     }
     checkins.push({ every: c.every, ...(c.for !== undefined ? { for: c.for } : {}) });
   });
-  const own = (p.rules ?? []).map((r, i) => compileRule(r, [...path, 'rules', i], ctx));
+  const inPhase = { ...ctx, phase: { name: p.name, ...(p.duration !== undefined ? { duration: p.duration } : {}) } };
+  const own = (p.rules ?? []).map((r, i) => compileRule(r, [...path, 'rules', i], inPhase));
   const replaced = new Set(own.map((r) => r.metric));
   return {
     index,

@@ -144,6 +144,7 @@ export const ruleSchema = z.strictObject({
   warn: condition.optional(),
   rollback: condition.optional(),
   for: duration.optional().meta({ description: 'The condition must hold on every sample this long (PENDING, then FIRING)' }),
+  after: duration.optional().meta({ description: 'The conditions judge only once the phase has run this long (counted from the phase start), e.g. a hit rate that means something after 24h; no data and source errors count from the start' }),
   nodata: nodataPolicy.optional().meta({ description: 'What no data means: ok, warn (default) or breach' }),
   errorLimit: z.number().int().min(1).optional().meta({ description: 'Consecutive source errors before the metric is `error` (default 3)' }),
   onError: z.enum(['hold', 'rollback']).optional().meta({ description: 'What `error` means; a rollback on errors alone only when this says so' }),

@@ -49,6 +49,8 @@ export interface Rule {
   warn?: Condition;
   rollback?: Condition;
   forMs: number;
+  /** The conditions judge only once the phase has run this long (rule `after:`). */
+  afterMs?: number;
   nodata: NodataPolicy;
   errorLimit: number;
   onError: 'hold' | 'rollback';

@@ -37,6 +37,22 @@ export function formatElapsed(ms: number): string {
   return formatDuration(Math.floor(ms / 60_000) * 60_000);
 }
 
+/**
+ * Time spent towards a duration, in the duration's own unit: `12s` of 20s (not `<1m`), `5m` of 2h.
+ * Seconds only for durations that are written in seconds, so a long phase's header still changes
+ * once a minute.
+ */
+export function formatElapsedOf(ms: number, durationMs: number): string {
+  if (durationMs < 60_000 || durationMs % 60_000 !== 0) return formatDuration(Math.max(0, Math.floor(ms / 1_000)) * 1_000);
+  return formatElapsed(ms);
+}
+
+/** `12s of 20s`, or once the duration is reached `4m, 20s minimum met`. */
+export function formatProgress(elapsedMs: number, durationMs: number): string {
+  if (elapsedMs >= durationMs) return `${formatElapsed(elapsedMs)}, ${formatDuration(durationMs)} minimum met`;
+  return `${formatElapsedOf(elapsedMs, durationMs)} of ${formatDuration(durationMs)}`;
+}
+
 /** A countdown at second resolution: `4m12s`, `9s`. */
 export function formatCountdown(ms: number): string {
   if (ms <= 0) return '0s';

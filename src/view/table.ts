@@ -49,8 +49,27 @@ export function pickGroup(series: MetricSeries | undefined, status: MetricStatus
   return groups[0];
 }
 
+/**
+ * A condition short enough for the table's limit column at 80 columns: `> 1.5x baseline` is
+ * `>1.5×b`, `> +30% start` is `>+30%st`, `> 5 in 1h` is `>5/1h`, and one waiting for its `after:`
+ * is `<30% from 1d`. The detail line under the table spells out the selected metric's conditions.
+ */
+export function compactCondition(text: string): string {
+  return text
+    .trim()
+    .replace(/^(>=|<=|==|!=|>|<)\s+/, '$1')
+    .replace(/\s*[xX]\s+baseline\b/, '×b')
+    // After a % the letter reads as its own word; after a unit (`50ms`) it needs a space.
+    .replace(/%\s+baseline\b/, '%b')
+    .replace(/\s+baseline\b/, ' b')
+    .replace(/%\s+start\b/, '%st')
+    .replace(/\s+start\b/, ' st')
+    .replace(/\s*\(after (\S+) in phase\)$/, ' from $1')
+    .replace(/\s+in\s+/, '/');
+}
+
 function thresholdCell(status: MetricStatus): { text: string; tone?: Tone } {
-  const shorten = (t: string) => t.replace(/\bbaseline\b/g, 'base');
+  const shorten = compactCondition;
   if (status.firing) return { text: shorten(status.firing.text), tone: status.firing.severity === 'rollback' ? 'bad' : 'warn' };
   const t = status.thresholds.find((x) => x.severity === 'warn') ?? status.thresholds.find((x) => x.severity === 'rollback');
   return t ? { text: shorten(t.text), tone: 'muted' } : { text: '' };
@@ -66,7 +85,7 @@ function deltaCell(status: MetricStatus, unit: Unit): string {
 function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string; tone?: Tone } {
   if (status.state === 'pending' && status.pending) return { text: `fires in ${formatCountdown(status.pending.remainingMs)}`, tone: 'pending' };
   if (status.state === 'error' && status.error) return { text: status.error, tone: 'bad' };
-  if (status.state === 'breach' && status.firing?.auto && countdownAuto) return { text: 'auto-rollback', tone: 'bad' };
+  if (status.state === 'breach' && status.firing?.auto && countdownAuto) return { text: 'auto-rb', tone: 'bad' };
   if (status.state === 'stale' && status.error) return { text: status.error, tone: 'warn' };
   const escalation = status.escalation;
   if (escalation?.reached?.to === 'rollback' && status.state === 'breach') return { text: 'escalated to rollback', tone: 'bad' };
@@ -108,6 +127,10 @@ function metricRows(input: ModelInput): Row[] {
   });
 }
 
+function numeric(id: ColumnId, head: string, longest: number): Column {
+  return { id, head, min: Math.max(4, longest), want: Math.max(4, longest), align: 'right' };
+}
+
 function fitColumns(columns: Column[], width: number): Column[] {
   let active = [...columns];
   const total = (cols: Column[], key: 'min' | 'want') => cols.reduce((n, c) => n + c[key], 0) + cols.length - 1;
@@ -119,7 +142,7 @@ function fitColumns(columns: Column[], width: number): Column[] {
   // Start from the minimum and hand out what is left in reading order: metric names first.
   const widths = new Map(active.map((c) => [c.id, c.min]));
   let spare = width - total(active, 'min');
-  for (const id of ['metric', 'value', 'base', 'delta', 'threshold', 'trend', 'note'] as ColumnId[]) {
+  for (const id of ['threshold', 'metric', 'trend', 'note'] as ColumnId[]) {
     const col = active.find((c) => c.id === id);
     if (!col || spare <= 0) continue;
     const extra = Math.min(spare, Math.max(0, col.want - col.min));
@@ -139,14 +162,10 @@ export function tableLines(input: ModelInput, layout: Layout, height: number): L
   let columns: Column[] = [
     { id: 'mark', head: '', min: 1, want: 1, align: 'left' },
     { id: 'metric', head: 'metric', min: 8, want: Math.min(28, longest('metric', 'metric')), align: 'left' },
-    { id: 'value', head: 'value', min: 6, want: Math.min(10, longest('value', 'value')), align: 'right' },
-    ...(hasBaseline
-      ? ([
-          { id: 'base', head: 'baseline', min: 6, want: Math.min(10, longest('base', 'baseline')), align: 'right', drop: 3 },
-          { id: 'delta', head: 'Δ', min: 5, want: Math.min(7, longest('delta', 'Δ')), align: 'right', drop: 4 },
-        ] as Column[])
-      : []),
-    { id: 'threshold', head: 'threshold', min: 8, want: Math.min(16, longest('threshold', 'threshold')), align: 'left', drop: 5 },
+    // Numbers are never cut: their columns are as wide as their longest value.
+    numeric('value', 'value', longest('value', 'value')),
+    ...(hasBaseline ? [{ ...numeric('base', 'base', longest('base', 'base')), drop: 3 }, { ...numeric('delta', 'Δ', longest('delta', 'Δ')), drop: 4 }] : []),
+    { id: 'threshold', head: 'limit', min: Math.min(8, longest('threshold', 'limit')), want: Math.min(12, longest('threshold', 'limit')), align: 'left', drop: 5 },
     { id: 'state', head: 'state', min: 9, want: 9, align: 'left' },
     { id: 'trend', head: 'trend', min: 6, want: 20, align: 'left', drop: 2 },
     { id: 'note', head: '', min: 8, want: Math.max(8, Math.min(60, longest('note', ''))), align: 'left', drop: 1 },

@@ -4,7 +4,7 @@
 import type { Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
 import { abandonedPhases, type RolloutState } from '../engine/state.js';
-import { fit, formatClock, formatElapsed } from './format.js';
+import { fit, formatClock, formatElapsed, formatElapsedOf } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, gauge, parts, s, title, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model-input.js';
@@ -40,7 +40,7 @@ export function timelineLines(input: ModelInput, layout: Layout, height: number)
     const soak = phase.durationMs ? elapsed / phase.durationMs : done || isCurrent ? 1 : 0;
     const soakText = !phase.durationMs
       ? isCurrent || done ? formatElapsed(elapsed) : 'open-ended'
-      : isCurrent || done ? `${formatElapsed(elapsed)}/${formatDuration(phase.durationMs)}` : `${formatDuration(phase.durationMs)} min`;
+      : isCurrent || done ? `${formatElapsedOf(elapsed, phase.durationMs)}/${formatDuration(phase.durationMs)}` : `${formatDuration(phase.durationMs)} min`;
     const count = isCurrent ? current.criteria.length : phase.success.length;
     const criteria = count === 0 ? 'no criteria' : isCurrent ? `criteria ${current.criteria.filter((c) => c.met === true).length}/${count}` : `${count} criteria`;
     const status = isCurrent

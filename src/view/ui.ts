@@ -42,6 +42,8 @@ export interface UiState {
   windowIndex: number;
   enlarged: boolean;
   help: boolean;
+  /** Help entries scrolled past at the top of the overlay. */
+  helpOffset: number;
   ages: boolean;
   frozen: boolean;
   confirm?: Confirmation;
@@ -56,6 +58,7 @@ export const initialUi: UiState = {
   windowIndex: DEFAULT_WINDOW,
   enlarged: false,
   help: false,
+  helpOffset: 0,
   ages: false,
   frozen: false,
 };

@@ -29,6 +29,10 @@ describe('shipped profiles', () => {
     expect(warnings.every((w) => w.severity === 'warning')).toBe(true);
   });
 
+  it('the demo validates without a warning: its variables are the demo command\'s own, with defaults', async () => {
+    expect((await load('profiles/demo.yaml')).warnings.map(formatIssue)).toEqual([]);
+  });
+
   it('each has its own name, since state and audit files are named after it', async () => {
     const names = await Promise.all(files.map(async (file) => (await load(file)).profile.name));
     expect(new Set(names).size).toBe(names.length);

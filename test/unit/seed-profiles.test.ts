@@ -167,10 +167,24 @@ describe('seed 000: Phoenix pipeline vs Legacy', () => {
     expect(snapshot.autoRollback).toMatchObject({ metric: 'response_time', text: expect.stringContaining('> 2x baseline') });
   });
 
-  it('warns at 95% success and 2% errors, and rolls back under 90% success or over 5% errors', () => {
+  it('warns at 95% success and 2% errors, and rolls back under 90% of Legacy success or over 5% errors', () => {
     const first = profile.phases[0]!;
-    expect(rules(first, 'success_rate')[0]).toMatchObject({ warn: { threshold: 0.95 }, rollback: { threshold: 0.9 }, auto: true });
+    expect(rules(first, 'success_rate')[0]).toMatchObject({ warn: { threshold: 0.95 }, rollback: { kind: 'factor', op: '<', factor: 0.9, ref: 'baseline' }, auto: true });
     expect(rules(first, 'error_rate')[0]).toMatchObject({ warn: { threshold: 0.02 }, rollback: { threshold: 0.05 }, auto: true });
+  });
+
+  it('rolls back on success under 90% of what Legacy achieves at the same time, not under an absolute 90%', () => {
+    const now = Date.now();
+    const success = (phoenix: number, legacy: number) =>
+      judge(profile, 'internal', { success_rate: answered(minutely(now, 10, () => phoenix), minutely(now, 10, () => legacy)) }, now);
+    // 88% where Legacy succeeds 99% of the time: under 90% of Legacy's (89.1%).
+    const worse = success(0.88, 0.99);
+    expect(worse.decision).toBe('ROLLBACK');
+    expect(worse.autoRollback).toMatchObject({ metric: 'success_rate', text: expect.stringContaining('< 0.9x baseline') });
+    // The same 88% on a day Legacy manages only 95% (90% of it is 85.5%): a warning, not a rollback.
+    const bad = success(0.88, 0.95);
+    expect(bad.decision).toBe('HOLD');
+    expect(bad.metrics.find((m) => m.id === 'success_rate')!.state).toBe('warn');
   });
 
   it('raises the success bar and tightens the Legacy comparison phase by phase', () => {
@@ -244,10 +258,26 @@ describe('seed 001: docflow Phase 1', () => {
   it('rolls back on any 5xx in Phase 1 endpoints and on a 20% slowdown; warns at 5%', () => {
     const canary = phase(profile, 'canary');
     expect(conditionTexts(canary, 'phase1_5xx', 'rollback')).toEqual(['> 0']);
-    expect(conditionTexts(canary, 'api_p95_latency', 'rollback')).toEqual(['> +20% start']);
-    expect(conditionTexts(canary, 'api_p95_latency', 'warn')).toEqual(['> +5% start']);
+    for (const id of ['api_p95_latency', 'publish_p95_latency', 'queue_load_p95', 'export_api_p95']) {
+      expect(conditionTexts(canary, id, 'rollback'), id).toEqual(['> +20% baseline']);
+      expect(conditionTexts(canary, id, 'warn'), id).toEqual(['> +5% baseline']);
+    }
     expect(conditionTexts(canary, 'ai_low_confidence', 'warn')).toEqual(['> 10%']);
     expect(conditionTexts(canary, 'forecast_accuracy_deviation', 'info')).toEqual(['> 20%']);
+  });
+
+  it('measures every performance figure against the same query a week earlier, before Phase 1 shipped', () => {
+    for (const id of ['api_p95_latency', 'queue_load_p95', 'export_api_p95']) {
+      const metric = profile.metrics[id]!;
+      expect(metric.baseline, id).toMatchObject({ kind: 'query', query: String(metric.query).replace('[5m]', '[5m] offset 7d') });
+    }
+    expect(profile.metrics.publish_p95_latency!.baseline).toMatchObject({ kind: 'query', source: 'grafana', query: expect.stringContaining('publish_latency_ms_bucket[5m] offset 7d') });
+    const now = Date.now();
+    const slower = judge(profile, 'full', { queue_load_p95: answered(minutely(now, 10, () => 0.5), minutely(now, 10, () => 0.4)) }, now);
+    expect(slower.decision).toBe('ROLLBACK');
+    expect(slower.reasons[0]).toContain('queue_load_p95');
+    const same = judge(profile, 'full', { queue_load_p95: answered(minutely(now, 10, () => 0.41), minutely(now, 10, () => 0.4)) }, now);
+    expect(same.metrics.find((m) => m.id === 'queue_load_p95')!.state).toBe('ok');
   });
 
   it('checks the admin API endpoints with the bearer token before leaving staging', () => {
@@ -325,10 +355,40 @@ describe('seed 002: farmers-market caching', () => {
   it('rolls back automatically on P95 over 2 seconds for 10 minutes, database connection failures and Redis going away', () => {
     const first = profile.phases[0]!;
     expect(rules(first, 'p95_latency').find((r) => r.auto)).toMatchObject({ rollback: { threshold: 2000 }, forMs: 10 * MINUTE });
-    expect(rules(first, 'db_pool_usage').find((r) => r.auto)).toMatchObject({ onError: 'rollback' });
+    expect(rules(first, 'db_health').find((r) => r.auto)).toMatchObject({ rollback: { op: '<', threshold: 1 }, forMs: MINUTE, onError: 'hold' });
+    expect(profile.metrics.db_health!.source).toBe('app_db_health');
     const redis = rules(first, 'redis_status').find((r) => r.auto);
     expect(redis).toMatchObject({ onError: 'rollback', errorLimit: 3 });
     expect(redis?.info ?? redis?.warn ?? redis?.rollback).toBeUndefined();
+  });
+
+  it("rolls back on the service's own database failures, and only holds when rollcall cannot reach the database", () => {
+    // Every rule on a metric read through rollcall's own PostgreSQL connection holds on errors.
+    for (const p of profile.phases) {
+      for (const rule of p.rules.filter((r) => profile.metrics[r.metric]!.source === 'db')) expect(rule.onError, `${p.name} ${rule.metric}`).toBe('hold');
+    }
+    const now = Date.now();
+    const down = judge(profile, 'shadow', { db_health: answered(minutely(now, 5, (m) => (m >= 3 ? 0 : 1))) }, now);
+    expect(down.decision).toBe('ROLLBACK');
+    expect(down.autoRollback).toMatchObject({ metric: 'db_health' });
+    const unreachable: MetricSeries = { groups: [], lastPollAt: now, consecutiveErrors: 5, consecutiveNoData: 0, lastError: { at: now, reason: 'connect ETIMEDOUT 10.0.0.5:5432' } };
+    const blip = judge(profile, 'shadow', { db_pool_usage: unreachable, db_mean_query_time: unreachable }, now);
+    expect(blip.decision).toBe('HOLD');
+    expect(blip.autoRollback).toBeUndefined();
+  });
+
+  it('warns on a Redis hit rate under 30% only once the first 24 hours of the first phase are over', () => {
+    const first = profile.phases[0]!;
+    expect(rules(first, 'redis_hit_rate')).toEqual([expect.objectContaining({ warn: expect.objectContaining({ text: '< 30%' }), afterMs: DAY })]);
+    const now = Date.now();
+    const hitRate = (elapsed: number) => judge(profile, first.name, { redis_hit_rate: answered(minutely(now, 10, () => 0.12)) }, now, elapsed);
+    const warming = hitRate(6 * HOUR).metrics.find((m) => m.id === 'redis_hit_rate')!;
+    expect(warming.state).toBe('ok');
+    expect(warming.thresholds).toEqual([{ severity: 'warn', text: '< 30% (after 1d in phase)' }]);
+    const warmed = hitRate(30 * HOUR).metrics.find((m) => m.id === 'redis_hit_rate')!;
+    expect(warmed.state).toBe('warn');
+    // In the later phases the cache is warm from the start: the warning applies at once.
+    expect(rules(phase(profile, 'partial'), 'redis_hit_rate').every((r) => r.afterMs === undefined)).toBe(true);
   });
 
   it("holds each phase's failure criteria as rollback rules", () => {
@@ -393,9 +453,21 @@ describe('seed 003: admin workbench', () => {
     ]);
   });
 
-  it('holds the daily 9 AM standup as a check-in on every ramp day', () => {
-    for (const name of ['ramp-25', 'ramp-50', 'ramp-75']) expect(phase(profile, name).checkinTimes, name).toEqual([{ hour: 9, minute: 0 }]);
-    expect(phase(profile, 'canary').checkinTimes).toBeUndefined();
+  it('holds the daily 9 AM standup as a check-in on every day of the rollout, canary to the 72h window', () => {
+    for (const name of ['canary', 'ramp-25', 'ramp-50', 'ramp-75', 'full']) expect(phase(profile, name).checkinTimes, name).toEqual([{ hour: 9, minute: 0 }]);
+  });
+
+  it("reads the 72h window's memory trend from a day's level, so an hour's noise does not fail it", () => {
+    const full = phase(profile, 'full');
+    expect(criteria(full)).toContain('memory_24h <= +5% start');
+    expect(criteria(full)).not.toContain('memory <= +0% start');
+    expect(profile.metrics.memory_24h!.path).toContain('statsPeriod=24h');
+    const now = Date.now();
+    const level = (growth: number) =>
+      judge(profile, 'full', { memory_24h: answered(minutely(now, 120, (m) => 80e6 * (1 + (growth * m) / 120) + (m % 2 ? 4e5 : -4e5))) }, now, 2 * HOUR)
+        .phase.criteria.find((c) => c.text === 'memory_24h <= +5% start')!;
+    expect(level(0.01).met).toBe(true);
+    expect(level(0.12).met).toBe(false);
   });
 
   it('checks the canary every 15 minutes for 8h, every 30 minutes for 16h, then hourly', () => {
@@ -485,6 +557,12 @@ describe('seed 004: simple prompt', () => {
     ]);
     expect(rules(canary, 'critical_reports')[0]!.rollback?.text).toBe('> 3');
     expect(profile.metrics.critical_reports!.windowMs).toBe(DAY);
+  });
+
+  it("reads its SQL over the plan's hour, the error rate over 5 minutes and critical reports over a day", () => {
+    const windows = Object.fromEntries(Object.values(profile.metrics).filter((m) => m.source === 'telemetry').map((m) => [m.id, m.windowMs]));
+    expect(windows).toMatchObject({ parse_success: HOUR, median_latency: HOUR, requests: HOUR, error_rate: 5 * MINUTE, critical_reports: DAY });
+    for (const [id, ms] of Object.entries(windows)) if (id !== 'error_rate' && id !== 'critical_reports') expect(ms, id).toBe(HOUR);
   });
 
   it('measures median latency with PERCENTILE_CONT over telemetry_logs, simple against legacy', () => {

@@ -41,7 +41,7 @@ describe('the view model at 80x24', () => {
 
   it('lists every metric with its value, baseline, delta, threshold and state', () => {
     const row = lines.find((l) => l.includes('error rate'))!;
-    expect(row).toMatch(/error rate\s+0\.42%\s+0\.31%\s+\+35%\s+> 1%\s+✓ ok/);
+    expect(row).toMatch(/error rate\s+0\.42%\s+0\.31%\s+\+35%\s+>1%\s+✓ ok/);
     for (const title of ['p95 latency', 'throughput', 'queue depth']) expect(lines.some((l) => l.includes(title))).toBe(true);
   });
 
@@ -94,7 +94,7 @@ describe('metric states', () => {
 describe('what the header says about the console itself', () => {
   it('marks read-only, dry-run, frozen and recording', () => {
     const state = consoleState({ mode: { readOnly: true, readOnlyReason: '--read-only', dryRun: true, recording: 'run.jsonl', user: 'alice' } });
-    expect(frame(state, undefined, { frozen: true })[0]).toMatch(/READ-ONLY DRY-RUN FROZEN \d\d:\d\d:\d\d ● REC \d\d:\d\d$/);
+    expect(frame(state, undefined, { frozen: true })[0]).toMatch(/READ-ONLY DRY-RUN FROZEN \d\d:\d\d:\d\d ● REC$/);
   });
 
   it('says how old the data is when a source falls behind', () => {
@@ -226,9 +226,10 @@ describe('the event log and the output pane', () => {
 describe('questions and countdowns', () => {
   it('asks for the action name before a destructive action, showing what will run', () => {
     const lines = frame(consoleState(), undefined, { confirm: { kind: 'action', action: 'rollback', step: 'typed', force: false, typed: 'roll', openedAt: NOW } });
-    expect(lines[3]).toBe('  Roll back to 0%: $ flagctl set checkout 0');
-    expect(lines[4]).toBe('  Type rollback to run it. esc cancels.');
-    expect(lines[5]).toBe('  > roll▏');
+    expect(lines[3]).toBe('  Roll back to 0%, runs:');
+    expect(lines[4]).toBe('    $ flagctl set checkout 0');
+    expect(lines[5]).toBe('  Type rollback to run it. esc cancels.');
+    expect(lines[6]).toBe('  > roll▏');
   });
 
   it('explains a forced promote before accepting it', () => {
@@ -238,8 +239,8 @@ describe('questions and countdowns', () => {
   });
 
   it('puts an automatic rollback countdown at the top with the key that cancels it', () => {
-    const lines = frame(consoleState({ countdown: { metric: 'error_rate', text: '> 2%', deadline: NOW + 42_000 } }));
-    expect(lines[3]).toBe('[AUTO-ROLLBACK] in 42s: error_rate > 2% · press c to cancel');
+    const lines = frame(consoleState({ countdown: { metric: 'error_rate', text: '2.4% > 2%', deadline: NOW + 42_000 } }));
+    expect(lines[3]).toBe('[AUTO-ROLLBACK] in 42s (c cancels): error_rate fired at 2.4% > 2%');
   });
 
   it('lists every key of the keymap in the help overlay', () => {
