@@ -14,7 +14,7 @@ import { metricReadings } from './metric-readings.js';
 import { defaultStateDir } from './state-store.js';
 
 const DECISIONS = ['PROMOTE', 'SOAK', 'HOLD', 'ROLLBACK'] as const;
-const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'nodata', 'error', 'stale'] as const;
+const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'insufficient', 'nodata', 'error', 'stale'] as const;
 
 export const AUDIT_EVENTS = ['action', 'refused', 'checklist', 'auto-rollback-start', 'auto-rollback-cancel'] as const;
 

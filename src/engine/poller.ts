@@ -20,6 +20,7 @@ import { oneLine } from '../sources/timeout.js';
 import type { Clock } from './clock.js';
 import type { Recorder } from './record.js';
 import type { SeriesStore } from './series.js';
+import { samplesQuery, withSamples } from './samples.js';
 import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
 
@@ -204,8 +205,9 @@ export class Poller {
   private async poll(job: Job): Promise<void> {
     let answer: SeriesSet;
     try {
+      const time = this.clock.now();
       answer = await this.request(job, (source, signal) =>
-        source.instant({ metric: job.metric, query: job.query, time: this.clock.now(), signal }),
+        withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal }), this.countQuery(job)),
       );
     } catch (error) {
       if (this.stopped) return;
@@ -265,7 +267,7 @@ export class Poller {
     let answer: SeriesSet;
     try {
       answer = await this.request(job, (s, signal) =>
-        s.range!({ metric, query: job.query, start: end - rangeMs, end, stepMs: metric.intervalMs, signal }),
+        withSamples((count) => s.range!({ metric, query: count ?? job.query, start: end - rangeMs, end, stepMs: metric.intervalMs, signal }), this.countQuery(job)),
       );
     } catch (error) {
       if (!this.stopped) this.store.putHistoryError(metric.id, job.track, reasonOf(error, this.profile.secrets).reason);
@@ -309,6 +311,10 @@ export class Poller {
       this.running.delete(flight);
       flight.finish();
     }
+  }
+
+  private countQuery(job: Job): string | undefined {
+    return samplesQuery(this.profile, job.metric, job.track, job.sourceId);
   }
 
   private gate(sourceId: string): Gate {

@@ -155,6 +155,7 @@ const STATE_LEVEL: Record<MetricState, EventLevel> = {
   pending: 'warn',
   warn: 'warn',
   breach: 'bad',
+  insufficient: 'warn',
   nodata: 'warn',
   error: 'bad',
   stale: 'warn',
