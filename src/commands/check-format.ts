@@ -2,6 +2,7 @@
 // scripts (CheckReport, versioned); text is for a terminal; markdown pastes into Slack or a ticket
 // (bullets rather than tables, single-asterisk emphasis, which both render).
 
+import { evidenceText } from '../engine/evidence.js';
 import { formatValue } from '../profile/units.js';
 import type { Profile, SourceConfig, Unit } from '../profile/types.js';
 import type { ChecklistStatus, CriterionStatus, Decision, MetricStatus, PhaseStatus, Snapshot } from '../engine/types.js';
@@ -42,7 +43,8 @@ export interface CheckReport {
 }
 
 /** A metric as the engine judged it (MetricStatus), with times in ISO 8601 and values in their unit. */
-export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'reason'> {
+export interface CheckMetric
+  extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'reason' | 'samples' | 'significance'> {
   since?: string;
   /** The value in its unit, as the console shows it: `2.4%`, `145ms`. */
   valueText: string;
@@ -120,6 +122,8 @@ export function toCheckReport(
           }
         : {}),
       ...(m.error !== undefined ? { error: m.error } : {}),
+      ...(m.samples ? { samples: m.samples } : {}),
+      ...(m.significance ? { significance: m.significance } : {}),
       ...(m.reason !== undefined ? { reason: m.reason } : {}),
     })),
     criteria: p.criteria.map((c) => ({
@@ -269,6 +273,10 @@ export function formatCheckText(r: CheckReport): string {
   for (const row of rows) out.push(line(row));
   for (const m of r.metrics) if (m.error) out.push(`  ${m.id}: ${m.error}`);
   for (const m of r.metrics) for (const line of escalationLines(m)) out.push(`  ${m.id}: ${line}`);
+  for (const m of r.metrics) {
+    const evidence = evidenceText(m);
+    if (evidence) out.push(`  ${m.id}: ${evidence}`);
+  }
 
   if (r.criteria.length > 0) {
     out.push('', 'success criteria');
@@ -316,6 +324,8 @@ export function formatCheckMarkdown(r: CheckReport): string {
     out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(m.group)})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
     if (m.error) out.push(`  - ${markdownSafe(m.error)}`);
     for (const line of escalationLines(m)) out.push(`  - *${markdownSafe(line)}*`);
+    const evidence = evidenceText(m);
+    if (evidence) out.push(`  - ${markdownSafe(evidence)}`);
   }
   if (r.criteria.length > 0) {
     out.push('', '*Success criteria*');

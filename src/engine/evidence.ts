@@ -192,3 +192,24 @@ export function describeTest(test: Significance, unit: Metric['unit']): string {
   const vs = test.baseline ? test.baseline.x / test.baseline.n : test.reference!;
   return `${formatValue(rate, unit)} vs ${formatValue(vs, unit)} (${formatP(test.p, false)}, n = ${formatCount(test.canary.n)})`;
 }
+
+/**
+ * The evidence behind a metric's state as one line for check and report:
+ * `n = 1,240 requests (minimum 200); 3.1% vs 0.4%: effect +2.7%, p < 0.001 (mSPRT, always valid), significant at 95%`.
+ */
+export function evidenceText(m: Pick<MetricStatus, 'samples' | 'significance' | 'unit'>): string | undefined {
+  const parts: string[] = [];
+  const { samples, significance: sig } = m;
+  if (samples) {
+    const n = samples.n === undefined ? 'unknown' : formatCount(samples.n);
+    parts.push(`n = ${n} ${samples.name}${samples.min !== undefined ? ` (minimum ${formatCount(samples.min)})` : ''}`);
+  }
+  if (sig) {
+    const effect = `${sig.effect >= 0 ? '+' : ''}${formatValue(sig.effect, m.unit)}`;
+    const counts = `n = ${formatCount(sig.n)}${sig.baselineN !== undefined ? ` vs ${formatCount(sig.baselineN)}` : ''}`;
+    parts.push(
+      `${sig.condition}: ${formatValue(sig.rate, m.unit)} vs ${formatValue(sig.vs, m.unit)}, effect ${effect}, ${formatP(sig.p, false)} (${sig.method}, always valid; ${counts}), ${sig.significant ? 'significant' : 'not significant'} at ${formatConfidence(sig.confidence)}`,
+    );
+  }
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
