@@ -205,10 +205,11 @@ export class Poller {
   private async poll(job: Job): Promise<void> {
     let answer: SeriesSet;
     try {
-      const time = this.clock.now();
-      answer = await this.request(job, (source, signal) =>
-        withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal }), this.countQuery(job)),
-      );
+      answer = await this.request(job, (source, signal) => {
+        // Asked when the slot is free; the count at the same moment as the value.
+        const time = this.clock.now();
+        return withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal }), this.countQuery(job));
+      });
     } catch (error) {
       if (this.stopped) return;
       this.failed(job, reasonOf(error, this.profile.secrets));
