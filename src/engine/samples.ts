@@ -1,5 +1,5 @@
 // A metric's sample counts where they come from a query of their own (prometheus: the count
-// series of a ratio or histogram). The count is asked at the same moment as the value, in the
+// series of a ratio or histogram; http: a JSON path, asked of the same URL). The count is asked at the same moment as the value, in the
 // same request slot, and joined to it by labels and time: a value whose count did not answer has
 // none (the judge then says how many samples it stands on is unknown), never a guessed one.
 
@@ -9,7 +9,8 @@ import type { Labels, SeriesSet } from './types.js';
 
 /** The count query to ask beside a track's query, when the metric's source answers counts that way. */
 export function samplesQuery(profile: Profile, metric: Metric, track: Track, sourceId: string): string | undefined {
-  if (!metric.samples || profile.sources[sourceId]?.type !== 'prometheus') return undefined;
+  const type = profile.sources[sourceId]?.type;
+  if (!metric.samples || (type !== 'prometheus' && type !== 'http')) return undefined;
   return track === 'canary' ? metric.samples.query : metric.samples.baseline;
 }
 

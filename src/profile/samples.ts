@@ -37,6 +37,12 @@ export function compileSamples(m: MetricParsed, source: SourceConfig | undefined
       }
       break;
     }
+    case 'http':
+      if (!query.startsWith('$')) error(at, `"${query}" is not a JSONPath; for an http metric samples: is the JSONPath of the count in the same answer, e.g. $.requests`);
+      if (typeof m.baseline === 'object' && !('select' in m.baseline) && baselineSamples === undefined) {
+        error([...path, 'baseline'], 'an http baseline needs its own count too: add samples: to the baseline (the JSONPath of the control group\'s count)');
+      }
+      break;
     case 'postgres':
       if (!COLUMN.test(query)) {
         error(at, `"${query}" is not a column name; for a postgres metric samples: names the column of the same row holding the count, e.g. samples or n`);
@@ -44,7 +50,7 @@ export function compileSamples(m: MetricParsed, source: SourceConfig | undefined
       if (baselineSamples !== undefined) error([...path, 'baseline', 'samples'], 'a postgres baseline reads its count from the same column as the metric; remove baseline samples:');
       break;
     default:
-      error(at, `samples: is supported for prometheus metrics (a count query) and postgres metrics (a column of the same row); source ${m.source} is ${source.type}`);
+      error(at, `samples: is supported for prometheus metrics (a count query), http metrics (a JSONPath) and postgres metrics (a column of the same row); source ${m.source} is ${source.type}`);
   }
   return { query, name, ...(baselineSamples !== undefined ? { baseline: baselineSamples.trim() } : {}) };
 }

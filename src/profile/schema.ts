@@ -156,7 +156,7 @@ const baseline = z
       query: z.union([z.string(), scrapeSelector]).optional().meta({ description: "The control group's query (default: the metric's own, with path:)" }),
       source: z.string().optional(),
       path: z.string().optional().meta({ description: 'http: the path the control group is read from, appended to the source URL (default: the metric path)' }),
-      samples: z.string().optional().meta({ description: "prometheus: the control group's sample count query (requests in the same window)" }),
+      samples: z.string().optional().meta({ description: "The control group's sample count: prometheus, a count query over the same window; http, a JSONPath" }),
     }),
     z.strictObject({ select: stringMap }),
   ])
@@ -188,7 +188,7 @@ export const metricSchema = z.strictObject({
     .optional()
     .meta({
       description:
-        'How many observations each value stands on (the denominator): prometheus, a count query over the same window (sum(increase(http_requests_total[5m]))); postgres, the column of the same row holding it (samples or n). name: what they are (default samples)',
+        'How many observations each value stands on (the denominator): prometheus, a count query over the same window (sum(increase(http_requests_total[5m]))); http, a JSONPath in the same answer; postgres, the column of the same row holding it (samples or n). name: what they are (default samples)',
     }),
 });
 

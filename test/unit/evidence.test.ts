@@ -145,14 +145,14 @@ phases: [{ name: a, traffic: 5 }]
     expect(r.issues.map((i) => i.message)).toContainEqual(expect.stringMatching(/significance is tested on proportions: metric p95 needs unit: ratio and samples:/));
   });
 
-  it('samples: on an http metric is an error saying which sources support it', () => {
+  it('samples: on an exec metric is an error saying which sources support it', () => {
     const r = load(`name: x
-sources: { api: { type: http, url: "http://127.0.0.1:8080/stats" } }
+sources: { cmd: { type: exec, run: [./stats.sh] } }
 metrics:
-  e: { source: api, query: $.errors, unit: ratio, samples: $.requests }
+  e: { source: cmd, query: $.errors, unit: ratio, samples: $.requests }
 phases: [{ name: a, traffic: 5 }]
 `);
-    expect(r.issues.map((i) => `${i.line} ${i.message}`)).toContainEqual(expect.stringMatching(/^4 samples: is supported for prometheus metrics .* source api is http/));
+    expect(r.issues.map((i) => `${i.line} ${i.message}`)).toContainEqual(expect.stringMatching(/^4 samples: is supported for prometheus metrics .* source cmd is exec/));
   });
 
   it('a prometheus baseline query without its own count is an error', () => {
