@@ -44,7 +44,8 @@ export function samplesAt(track: Track, i: number): number | undefined {
  * what the condition compares it with, beyond chance? Undefined when there are no counts to test.
  */
 export function significance(track: Track, metric: Metric, condition: Condition, confidence: number): Significance | undefined {
-  if (condition.kind === 'count' || !metric.samples) return undefined;
+  // Only a ratio times its count is a count of events; a latency times its samples is not.
+  if (condition.kind === 'count' || !metric.samples || metric.unit !== 'ratio') return undefined;
   const chain = windowChain(track, metric.windowMs);
   const twoSample = 'ref' in condition && condition.ref === 'baseline' && (metric.baseline?.kind === 'query' || metric.baseline?.kind === 'select');
   const canary = { x: 0, n: 0 };

@@ -87,6 +87,29 @@ describe('a rule with minSamples', () => {
   });
 });
 
+describe('minSamples on a metric that is not a ratio', () => {
+  it('holds below the minimum and never treats a latency times its samples as a count of events', () => {
+    const profile = parseProfile(
+      `
+name: latency
+sources: { db: { type: postgres, url: "postgres://127.0.0.1/x" } }
+metrics:
+  p50: { source: db, unit: milliseconds, interval: 1m, window: 5m, samples: n, query: "SELECT 1 AS value, 1 AS n WHERE now() > $1" }
+rules:
+  - { metric: p50, rollback: "> 3000ms", minSamples: 100 }
+phases: [{ name: a, traffic: 1 }]
+`,
+      'latency.yaml',
+      { env: {} },
+    ).profile;
+    const points = Array.from({ length: 31 }, (_, i) => ({ t: T0 + i * MINUTE, v: 9000, n: 40 }));
+    const m: MetricSeries = { groups: [{ key: '', canary: points, baseline: [] }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: T0 + 30 * MINUTE, lastGoodAt: T0 + 30 * MINUTE };
+    const snap = evaluate(profile, state(), { p50: m }, T0 + 30 * MINUTE);
+    expect(snap.decision).toBe('HOLD');
+    expect(snap.reasons[0]).toBe('p50 not enough data yet: 40/100 samples');
+  });
+});
+
 describe('a baseline comparison marked significant', () => {
   const profile = profileWith('{ metric: error_rate, rollback: "> 2x baseline significant" }');
 
