@@ -315,7 +315,7 @@ export class Poller {
   }
 
   private countQuery(job: Job): string | undefined {
-    return samplesQuery(this.profile, job.metric, job.track, job.sourceId);
+    return samplesQuery(job.metric, job.track, this.sources.get(job.sourceId)?.type);
   }
 
   private gate(sourceId: string): Gate {

@@ -3,13 +3,15 @@
 // same request slot, and joined to it by labels and time: a value whose count did not answer has
 // none (the judge then says how many samples it stands on is unknown), never a guessed one.
 
-import type { Metric, Profile } from '../profile/types.js';
+import type { Metric, SourceConfig } from '../profile/types.js';
 import type { Track } from './shape.js';
 import type { Labels, SeriesSet } from './types.js';
 
-/** The count query to ask beside a track's query, when the metric's source answers counts that way. */
-export function samplesQuery(profile: Profile, metric: Metric, track: Track, sourceId: string): string | undefined {
-  const type = profile.sources[sourceId]?.type;
+/**
+ * The count query to ask beside a track's query, when the source that answers (not the one the
+ * profile names: a replay answers for every source, counts included) reads counts that way.
+ */
+export function samplesQuery(metric: Metric, track: Track, type: SourceConfig['type'] | undefined): string | undefined {
   if (!metric.samples || (type !== 'prometheus' && type !== 'http')) return undefined;
   return track === 'canary' ? metric.samples.query : metric.samples.baseline;
 }
