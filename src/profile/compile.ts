@@ -461,6 +461,7 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     const at = [...path, 'success', i];
     const metric = knownMetric(c.metric, at, ctx);
     const condition = metric ? compileCondition(c.condition, metric, at, ctx.error) : undefined;
+    if (condition?.significant) ctx.error(at, `"${c.text}": significance is for rules (a breach must be beyond chance); a success criterion waits for enough samples with minSamples: on the phase or its metric's rules`);
     if (condition) success.push({ metric: c.metric, condition, text: c.text });
   });
   const all = p.checkins ?? [];

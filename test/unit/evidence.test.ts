@@ -178,6 +178,16 @@ phases: [{ name: a, traffic: 5 }]
     expect(r.issues.map((i) => `${i.line} ${i.message}`)).toContainEqual(expect.stringMatching(/^4 samples: is supported for prometheus metrics .* source cmd is exec/));
   });
 
+  it('significant on a success criterion is an error pointing to minSamples, not a test silently skipped', () => {
+    const r = load(`name: x
+sources: { prom: { type: prometheus, url: "http://127.0.0.1:9090" } }
+metrics:
+  e: { source: prom, query: up, unit: ratio, samples: up }
+phases: [{ name: a, traffic: 5, success: ["e < 1% significant"] }]
+`);
+    expect(r.issues.map((i) => `${i.line} ${i.message}`)).toContainEqual(expect.stringMatching(/^5 "e < 1% significant": significance is for rules/));
+  });
+
   it('a prometheus baseline query without its own count is an error', () => {
     const r = load(`name: x
 sources: { prom: { type: prometheus, url: "http://127.0.0.1:9090" } }
