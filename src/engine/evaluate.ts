@@ -203,7 +203,6 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
       state: 'insufficient',
       rank: 15,
       reason: `${label(metric, track)} not enough data yet: ${seen}/${formatCount(short.min)} ${metric.samples?.name ?? 'samples'}`,
-      since: track.points[latest]!.t,
       track,
     };
   }
