@@ -14,7 +14,7 @@ import { metricReadings } from './metric-readings.js';
 import { defaultStateDir } from './state-store.js';
 
 const DECISIONS = ['PROMOTE', 'SOAK', 'HOLD', 'ROLLBACK'] as const;
-const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'nodata', 'error', 'stale'] as const;
+const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'insufficient', 'nodata', 'error', 'stale'] as const;
 
 /**
  * `quit` is the operator's answer when asked to quit during an auto-rollback countdown.

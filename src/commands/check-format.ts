@@ -2,6 +2,7 @@
 // scripts (CheckReport, versioned); text is for a terminal; markdown pastes into Slack or a ticket
 // (bullets rather than tables, `**bold**`, which CommonMark renders as bold where a single `*` is italics).
 
+import { evidenceText } from '../engine/evidence.js';
 import { formatValue } from '../profile/units.js';
 import type { Profile, SourceConfig, Unit } from '../profile/types.js';
 import type { ChecklistStatus, CriterionStatus, Decision, MetricStatus, PhaseStatus, Snapshot } from '../engine/types.js';
@@ -48,7 +49,8 @@ export interface CheckReport {
 }
 
 /** A metric as the engine judged it (MetricStatus), with times in ISO 8601 and values in their unit. */
-export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'note' | 'reason'> {
+export interface CheckMetric
+  extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'note' | 'reason' | 'samples' | 'significance'> {
   since?: string;
   /** The value in its unit, as the console shows it: `2.4%`, `145ms`. */
   valueText: string;
@@ -128,6 +130,8 @@ export function toCheckReport(
         : {}),
       ...(m.error !== undefined ? { error: m.error } : {}),
       ...(m.note !== undefined ? { note: m.note } : {}),
+      ...(m.samples ? { samples: m.samples } : {}),
+      ...(m.significance ? { significance: m.significance } : {}),
       ...(m.reason !== undefined ? { reason: m.reason } : {}),
     })),
     criteria: p.criteria.map((c) => ({
@@ -304,6 +308,10 @@ export function formatCheckText(r: CheckReport): string {
   for (const m of r.metrics) if (m.error) out.push(`  ${m.id}: ${m.error}`);
   for (const m of r.metrics) if (m.note) out.push(`  ${m.id}: ${m.note}`);
   for (const m of r.metrics) for (const line of escalationLines(m)) out.push(`  ${m.id}: ${line}`);
+  for (const m of r.metrics) {
+    const evidence = evidenceText(m);
+    if (evidence) out.push(`  ${m.id}: ${evidence}`);
+  }
 
   if (r.criteria.length > 0) {
     out.push('', 'success criteria');
@@ -352,6 +360,8 @@ export function formatCheckMarkdown(r: CheckReport): string {
     if (m.error) out.push(`  - ${markdownSafe(m.error)}`);
     if (m.note) out.push(`  - ${markdownSafe(m.note)}`);
     for (const line of escalationLines(m)) out.push(`  - **${markdownSafe(line)}**`);
+    const evidence = evidenceText(m);
+    if (evidence) out.push(`  - ${markdownSafe(evidence)}`);
   }
   if (r.criteria.length > 0) {
     out.push('', '*Success criteria*');

@@ -4,6 +4,7 @@
 // console would have seen it then), the phase moves, the actions from the audit log, and the
 // decision now.
 
+import { evidenceText } from '../engine/evidence.js';
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
 import { unfinishedActions } from '../actions/unfinished.js';
@@ -15,7 +16,7 @@ import { currentPhase, judgementWindowMs, spoken } from '../engine/phases.js';
 import { Poller } from '../engine/poller.js';
 import { SeriesStore } from '../engine/series.js';
 import type { RolloutState } from '../engine/state.js';
-import type { Decision, MetricSeries, Point, SeriesSnapshot, Snapshot } from '../engine/types.js';
+import type { Decision, MetricSeries, MetricStatus, Point, SeriesSnapshot, Snapshot } from '../engine/types.js';
 import { DURATION_FORMS, parseDuration } from '../profile/duration.js';
 import { loadProfileOrReport } from '../profile/load.js';
 import { redact } from '../profile/redact.js';
@@ -92,6 +93,11 @@ export interface ReviewMetric {
   breachMs: number;
   /** Time without a judgement: no data, stale or source errors. */
   noDataMs: number;
+  /** Time held for too few samples, or a breach not yet significant. */
+  insufficientMs: number;
+  /** Now: the samples behind the value and the significance test of the comparison that decided it. */
+  samples?: MetricStatus['samples'];
+  significance?: MetricStatus['significance'];
   breaches: Array<{ start: string; end?: string; durationMs: number; peak?: number; reason?: string }>;
   /** Each step a warning escalated to (rule `escalate:`), when it got there. */
   escalations: Array<{ at: string; to: string; key?: string }>;
@@ -210,9 +216,9 @@ function review(
   const stepMs = Math.max(finest, Math.ceil(windowMs / MAX_STEPS / 1_000) * 1_000);
 
   const decisions: Record<Decision, number> = { PROMOTE: 0, SOAK: 0, HOLD: 0, ROLLBACK: 0 };
-  type Times = Pick<ReviewMetric, 'warnMs' | 'breachMs' | 'noDataMs' | 'breaches' | 'escalations'>;
+  type Times = Pick<ReviewMetric, 'warnMs' | 'breachMs' | 'noDataMs' | 'insufficientMs' | 'breaches' | 'escalations'>;
   const times = new Map<string, Times>();
-  for (const id of profile.metricIds) times.set(id, { warnMs: 0, breachMs: 0, noDataMs: 0, breaches: [], escalations: [] });
+  for (const id of profile.metricIds) times.set(id, { warnMs: 0, breachMs: 0, noDataMs: 0, insufficientMs: 0, breaches: [], escalations: [] });
   const open = new Map<string, { start: number; peak?: number; reason?: string }>();
   const escalatedTo = new Map<string, string | undefined>();
 
@@ -226,6 +232,7 @@ function review(
       if (m.state === 'warn') acc.warnMs += stepMs;
       if (m.state === 'breach') acc.breachMs += stepMs;
       if (m.state === 'nodata' || m.state === 'stale' || m.state === 'error') acc.noDataMs += stepMs;
+      if (m.state === 'insufficient') acc.insufficientMs += stepMs;
       trackBreach(m, t, open, acc.breaches, profile);
       // A step is listed when it is reached, not again at every step of the review it stays reached.
       const reached = m.escalation?.reached;
@@ -258,6 +265,7 @@ function review(
     metrics: profile.metricIds.map((id): ReviewMetric => {
       const metric = profile.metrics[id]!;
       const acc = times.get(id)!;
+      const status = now.metrics.find((m) => m.id === id);
       return {
         id,
         title: metric.title,
@@ -269,6 +277,8 @@ function review(
         })),
         ...acc,
         ...(series[id]?.note !== undefined ? { note: series[id]!.note } : {}),
+        ...(status?.samples ? { samples: status.samples } : {}),
+        ...(status?.significance ? { significance: status.significance } : {}),
       };
     }),
     phaseMoves: state.history
@@ -439,7 +449,8 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
 
   out.push('', emphasis('Metrics (min / median / p95 / max; time in warn, breach, no data)'));
   for (const m of r.metrics) {
-    const times = `warn ${spoken(m.warnMs)}, breach ${spoken(m.breachMs)}${m.noDataMs > 0 ? `, no data ${spoken(m.noDataMs)}` : ''}`;
+    const few = m.insufficientMs > 0 ? `, too few samples ${spoken(m.insufficientMs)}` : '';
+    const times = `warn ${spoken(m.warnMs)}, breach ${spoken(m.breachMs)}${m.noDataMs > 0 ? `, no data ${spoken(m.noDataMs)}` : ''}${few}`;
     if (m.groups.length === 0) out.push(`- ${code(m.id)} no samples — ${times}`);
     for (const g of m.groups) {
       const label = g.group ? `${code(m.id)} [${escape(labelText(g.group))}]` : code(m.id);
@@ -447,6 +458,8 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
       out.push(`- ${label} ${escape(stats(g.canary, m.unit))}${escape(base)} — ${times}`);
     }
     if (m.note !== undefined) out.push(`  - ${escape(m.note)}`);
+    const evidence = evidenceText(m);
+    if (evidence) out.push(`  - now: ${escape(evidence)}`);
     for (const e of m.escalations) out.push(`  - escalated to ${escape(e.to)}${e.key !== undefined ? ` (key ${escape(e.key)})` : ''} at ${utc(e.at)}`);
     for (const b of m.breaches) {
       const end = b.end ? utc(b.end).slice(11) : 'ongoing';

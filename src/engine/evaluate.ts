@@ -11,6 +11,7 @@ import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';
 import { displayTrack, worstGroup } from './worst-group.js';
 import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from './phases.js';
 import { defaultRules, inForce, waitingNote } from './rules-in-force.js';
+import { confidenceFor, describeTest, formatCount, samplesOf, shortOfSamples, significance, significanceOf, type Significance } from './evidence.js';
 
 export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
   const phase = currentPhase(profile, state);
@@ -80,6 +81,8 @@ interface Verdict {
   /** A rule with `auto: true` judging at rollback severity. */
   auto?: { text: string; firedAt: number; graceMs: number };
   escalation?: MetricStatus['escalation'];
+  /** The significance test of the condition that decided it, with that condition's text. */
+  test?: { result: Significance; text: string };
 }
 
 const SEVERITIES = ['rollback', 'warn', 'info'] as const;
@@ -179,8 +182,24 @@ function escalationOf(rule: Rule, firedAt: number, now: number): MetricStatus['e
 function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verdict {
   const latest = track.end - 1;
   const t = track.points[latest]!.t;
+  const short = shortOfSamples(rule, metric, track);
+  if (short && !short.anyway) {
+    // Too few samples to call either way: wait, never roll back and never promote on them.
+    const seen = short.n === undefined ? 'unknown' : formatCount(short.n);
+    return {
+      level: 1,
+      state: 'insufficient',
+      rank: 15,
+      reason: `${label(metric, track)} not enough data yet: ${seen}/${formatCount(short.min)} ${metric.samples?.name ?? 'samples'}`,
+      track,
+    };
+  }
   const firing: Run[] = [];
   const pending: Run[] = [];
+  const tests = new Map<Condition, Significance>();
+  // Few samples, but a breach significant anyway: judged as usual, its reason says how sure.
+  if (short?.anyway && rule.rollback) tests.set(rule.rollback, short.anyway);
+  let unsure: { condition: Condition; result: Significance | undefined } | undefined;
   let unjudged: Condition | undefined;
   for (const severity of SEVERITIES) {
     const condition = rule[severity];
@@ -191,6 +210,16 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
       if (severity !== 'info' && judged.truth[latest] === UNKNOWN) unjudged ??= condition;
       continue;
     }
+    const confidence = confidenceFor(rule, condition);
+    if (confidence !== undefined) {
+      // Beyond the threshold is not enough: the difference must also be more than chance.
+      const result = significance(track, metric, condition, confidence);
+      if (result) tests.set(condition, result);
+      if (!result?.significant) {
+        if (severity !== 'info') unsure ??= { condition, result };
+        continue;
+      }
+    }
     const run = { condition, severity, start, heldMs: t - track.points[start]!.t };
     if (run.heldMs >= rule.forMs) firing.push(run);
     else if (severity !== 'info') pending.push(run);
@@ -200,7 +229,9 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
   const waiting = pending[0];
   if (fired && fired.severity !== 'info') {
     const firedAt = track.points[track.reachedAfter(fired.start, rule.forMs)]!.t;
-    const body = describe(track, metric, fired, rule);
+    const body = describe(track, metric, fired, rule, tests.get(fired.condition));
+    const test = tests.get(fired.condition);
+    const tested = test ? { test: { result: test, text: fired.condition.text.trim() } } : {};
     const isRollback = fired.severity === 'rollback';
     const escalation = isRollback ? undefined : escalationOf(rule, firedAt, now);
     const reached = escalation?.reached;
@@ -218,6 +249,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
         track,
         firing: { severity: 'rollback', text: fired.condition.text.trim(), auto: false, graceMs: rule.graceMs },
         escalation,
+        ...tested,
       };
     }
     // A rollback already pending is what the operator must hear first, even over a firing warning.
@@ -239,6 +271,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
       firing: { severity: fired.severity, text: fired.condition.text.trim(), auto: rule.auto, graceMs: rule.graceMs },
       ...(urgent ? { pending: pendingOf(track, urgent, rule) } : {}),
       ...(isRollback && rule.auto ? { auto: { text: body, firedAt, graceMs: rule.graceMs } } : {}),
+      ...tested,
     };
   }
   if (waiting) {
@@ -251,6 +284,19 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
       track,
       firing: { severity: waiting.severity, text: waiting.condition.text.trim(), auto: rule.auto, graceMs: rule.graceMs },
       pending: pendingOf(track, waiting, rule),
+    };
+  }
+  if (unsure) {
+    // Beyond the threshold but not (yet) beyond chance: not enough data to tell. HOLD.
+    const { condition, result } = unsure;
+    const why = result ? `not yet significant: ${describeTest(result, metric.unit)}` : 'not testable yet: no sample counts over a whole window';
+    return {
+      level: 1,
+      state: 'insufficient',
+      rank: 15,
+      reason: `${label(metric, track)} ${comparison(track, metric, condition)} ${why}`,
+      track,
+      ...(result ? { test: { result, text: condition.text.trim() } } : {}),
     };
   }
   if (unjudged) {
@@ -298,8 +344,10 @@ function comparison(track: Track, metric: Metric, condition: Condition): string 
   return `${observed} ${text} (${formatValue(track.threshold(condition, i), metric.unit)})`;
 }
 
-function describe(track: Track, metric: Metric, run: Run, rule: Rule): string {
+function describe(track: Track, metric: Metric, run: Run, rule: Rule, test?: Significance): string {
   const held = rule.forMs > 0 ? ` for ${spoken(run.heldMs)}` : '';
+  // A tested comparison leads with the rates and how sure: `3.1% vs 0.4% (p < 0.001, n = 1,240)`.
+  if (test) return `${describeTest(test, metric.unit)}: ${run.condition.text.trim()}${held}`;
   return `${comparison(track, metric, run.condition)}${held}`;
 }
 
@@ -341,6 +389,8 @@ function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Prof
     ...(verdict.escalation ? { escalation: withKey(verdict.escalation, profile) } : {}),
     ...(error !== undefined ? { error } : {}),
     ...(series?.note !== undefined ? { note: series.note } : {}),
+    ...(metric.samples ? { samples: samplesOf(metric, rules, track, i) } : {}),
+    ...(verdict.test ? { significance: significanceOf(verdict.test) } : {}),
     ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}),
   };
 }

@@ -22,6 +22,7 @@ import { oneLine } from '../sources/timeout.js';
 import type { Clock } from './clock.js';
 import type { SampleSink } from './sample-sink.js';
 import type { SeriesStore } from './series.js';
+import { samplesQuery, withSamples } from './samples.js';
 import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
 import { isClean, sanitizeLabels, sanitizeLine } from '../util/sanitize.js';
@@ -227,9 +228,11 @@ export class Poller {
   private async poll(job: Job): Promise<void> {
     let answer: SeriesSet;
     try {
-      answer = await this.request(job, (source, signal) =>
-        source.instant({ metric: job.metric, query: job.query, time: this.clock.now(), signal }),
-      );
+      answer = await this.request(job, (source, signal) => {
+        // Asked when the slot is free; the count at the same moment as the value.
+        const time = this.clock.now();
+        return withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal }), this.countQuery(job));
+      });
     } catch (error) {
       if (this.stopped) return;
       this.failed(job, reasonOf(error, this.profile.secrets));
@@ -294,7 +297,7 @@ export class Poller {
     let answer: SeriesSet;
     try {
       answer = await this.request(job, (s, signal) =>
-        s.range!({ metric, query: job.query, start: end - rangeMs, end, stepMs: metric.intervalMs, signal }),
+        withSamples((count) => s.range!({ metric, query: count ?? job.query, start: end - rangeMs, end, stepMs: metric.intervalMs, signal }), this.countQuery(job)),
       );
     } catch (error) {
       if (!this.stopped) this.store.putHistoryError(metric.id, job.track, sanitizeLine(reasonOf(error, this.profile.secrets).reason));
@@ -339,6 +342,10 @@ export class Poller {
       this.running.delete(flight);
       flight.finish();
     }
+  }
+
+  private countQuery(job: Job): string | undefined {
+    return samplesQuery(job.metric, job.track, this.sources.get(job.sourceId)?.type);
   }
 
   private gate(sourceId: string): Gate {

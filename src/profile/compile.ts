@@ -6,7 +6,9 @@
 import { PLACEHOLDERS, unknownPlaceholders } from '../actions/template.js';
 import type { ParsedCondition } from './condition.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
-import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, NotifyEvent } from './schema.js';
+import { checkPromQL } from './promql.js';
+import { compileEvidence, compileSamples } from './samples.js';
+import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig, NotifyEvent } from './schema.js';
 import { ACTION_DEFAULT_KEYS, builtinKeyList, builtinKeyOf, describeKey, unreachableKey } from './builtin-keys.js';
 import { didYouMean } from './suggest.js';
 import { sourceKind } from '../sources/kinds.js';
@@ -237,6 +239,7 @@ function compileMetric(
 
   const sourceTimeout = source && 'timeout' in source ? source.timeout : undefined;
   const intervalMs = m.interval || defaults.intervalMs;
+  const samples = compileSamples(m, source, path, error);
   return {
     id,
     title: m.title ?? id,
@@ -254,6 +257,7 @@ function compileMetric(
     ...(m.reduce ? { reduce: m.reduce } : {}),
     ...(m.split !== undefined ? { split: m.split } : {}),
     chart: m.chart ?? false,
+    ...(samples ? { samples } : {}),
     capacity: 0,
   };
 }
@@ -326,10 +330,12 @@ function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule
     }
   }
   const escalate = compileEscalation(r, path, ctx);
+  const evidence = compileEvidence(r, [conditions.info, conditions.warn, conditions.rollback], metric, path, ctx.error);
   return {
     metric: r.metric,
     ...(r.title !== undefined ? { title: r.title } : {}),
     ...conditions,
+    ...evidence,
     ...(escalate ? { escalate } : {}),
     forMs: r.for ?? 0,
     ...(r.after !== undefined ? { afterMs: r.after } : {}),
@@ -389,9 +395,10 @@ function compileCondition(parsed: ParsedCondition, metric: Metric, path: PathSeg
       error(path, `${converted.error} (metric ${metric.id} is in ${metric.unit})`);
       return undefined;
     }
+    const marked = parsed.significant ? { significant: true as const } : {};
     return parsed.kind === 'literal'
-      ? { kind: 'literal', op: parsed.op, threshold: converted.value, text: parsed.text }
-      : { kind: 'delta', op: parsed.op, delta: converted.value, ref: parsed.ref, text: parsed.text };
+      ? { kind: 'literal', op: parsed.op, threshold: converted.value, text: parsed.text, ...marked }
+      : { kind: 'delta', op: parsed.op, delta: converted.value, ref: parsed.ref, text: parsed.text, ...marked };
   }
   return parsed;
 }
@@ -405,6 +412,7 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     const at = [...path, 'success', i];
     const metric = knownMetric(c.metric, at, ctx);
     const condition = metric ? compileCondition(c.condition, metric, at, ctx.error) : undefined;
+    if (condition?.significant) ctx.error(at, `"${c.text}": significance is for rules (a breach must be beyond chance); a success criterion waits for enough samples with minSamples: on the phase or its metric's rules`);
     if (condition) success.push({ metric: c.metric, condition, text: c.text });
   });
   const all = p.checkins ?? [];
@@ -442,6 +450,8 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
   const inPhase = { ...ctx, phase: { name: p.name, ...(p.duration !== undefined ? { duration: p.duration } : {}) } };
   const own = (p.rules ?? []).map((r, i) => compileRule(r, [...path, 'rules', i], inPhase));
   const replaced = new Set(own.map((r) => r.metric));
+  const rules = [...profileRules.filter((r) => !replaced.has(r.metric)), ...own];
+  withMinSamples(success, p.minSamples, rules, ctx.metrics, [...path, 'minSamples'], ctx.error);
   return {
     index,
     name: p.name,
@@ -454,8 +464,21 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     checklist: [...(index === 0 ? (parsed.checklist ?? []) : []), ...(p.checklist ?? [])],
     checkins: checkins.map((c) => ({ everyMs: c.every, ...(c.for !== undefined ? { forMs: c.for } : {}) })),
     ...(checkinTimes.length > 0 ? { checkinTimes } : {}),
-    rules: [...profileRules.filter((r) => !replaced.has(r.metric)), ...own],
+    rules,
   };
+}
+
+/** A criterion waits for the phase's minSamples, or else the largest its metric's rules ask for. */
+function withMinSamples(success: Criterion[], phaseMin: number | undefined, rules: Rule[], metrics: Record<string, Metric>, path: PathSegment[], error: Report): void {
+  for (const c of success) {
+    const counted = metrics[c.metric]?.samples !== undefined;
+    const fromRules = Math.max(0, ...rules.filter((r) => r.metric === c.metric).map((r) => r.minSamples ?? 0));
+    const min = phaseMin !== undefined && counted ? phaseMin : fromRules;
+    if (min > 0) c.minSamples = min;
+  }
+  if (phaseMin !== undefined && !success.some((c) => metrics[c.metric]?.samples !== undefined)) {
+    error(path, 'minSamples: applies to success criteria on metrics with samples:, and this phase has none');
+  }
 }
 
 function compileRollbackTo(parsed: ProfileParsed, phases: Phase[], broken: Broken, error: Report): Profile['rollbackTo'] {

@@ -102,6 +102,7 @@ const baseline = z
       query: z.union([z.string(), scrapeSelector]).optional().meta({ description: "The control group's query (default: the metric's own, with path:)" }),
       source: z.string().optional(),
       path: z.string().optional().meta({ description: 'http: the path the control group is read from, appended to the source URL (default: the metric path)' }),
+      samples: z.string().optional().meta({ description: "The control group's sample count: prometheus, a count query over the same window; http, a JSONPath" }),
     }),
     z.strictObject({ select: stringMap }),
   ])
@@ -128,6 +129,13 @@ export const metricSchema = z.strictObject({
   reduce: z.enum(['sum', 'avg', 'min', 'max']).optional().meta({ description: 'Combine a multi-series answer' }),
   split: z.string().optional().meta({ description: 'Judge each series by this label separately; the worst decides' }),
   chart: z.boolean().optional(),
+  samples: z
+    .union([z.string(), z.strictObject({ query: z.string(), name: z.string().regex(/^[a-z][a-z ]*$/i, 'a plural noun such as requests').optional() })])
+    .optional()
+    .meta({
+      description:
+        'How many observations each value stands on (the denominator): prometheus, a count query over the same window (sum(increase(http_requests_total[5m]))); http, a JSONPath in the same answer; postgres, the column of the same row holding it (samples or n). name: what they are (default samples)',
+    }),
 });
 
 // ── rules, phases, actions ─────────────────────────────────────────────────────────────────
@@ -150,6 +158,11 @@ export const ruleSchema = z.strictObject({
   onError: z.enum(['hold', 'rollback']).optional().meta({ description: 'What `error` means; a rollback on errors alone only when this says so' }),
   auto: z.boolean().optional().meta({ description: 'Run the rollback action automatically when the rollback condition fires (or nodata: breach, onError: rollback)' }),
   grace: duration.optional().meta({ description: 'Countdown before an automatic rollback (default 60s)' }),
+  minSamples: z.number().int().min(1).optional().meta({ description: 'Below this many samples behind the value the metric is insufficient: HOLD, unless a breach is significant anyway' }),
+  confidence: z
+    .union([z.number().gt(0.5).lt(1), z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$/, 'a confidence such as "95%"')])
+    .optional()
+    .meta({ description: 'Every condition of the rule fires only when significant at this confidence (e.g. "95%"); the `significant` suffix means 95%' }),
   escalate: z
     .union([escalationStep, z.array(escalationStep).min(1)])
     .optional()
@@ -180,6 +193,7 @@ export const phaseSchema = z.strictObject({
   duration: duration.optional().meta({ description: 'Minimum time in this phase before PROMOTE; omit for open-ended' }),
   hold: duration.optional().meta({ description: 'How long success criteria must hold (default: defaults.hold, 30m)' }),
   success: z.array(criterion).optional(),
+  minSamples: z.number().int().min(1).optional().meta({ description: 'Success criteria are not met on fewer samples than this behind the value (default: the metric rules\' minSamples)' }),
   checklist: z.array(z.string()).optional(),
   checkins: z
     .array(checkin)

@@ -91,7 +91,7 @@ export async function createPostgresSource(id: string, config: PostgresConfig): 
       const used = windowParameters(sql, where);
       return readOnly(req.signal, req.metric.timeoutMs, async (client) => {
         const result = await client.query(statement(sql, bounds(req.time, req.metric.windowMs, used)));
-        return { series: toSeries(result.fields, result.rows, req.time, where).map(([labels, point]) => ({ labels, points: [point] })) };
+        return { series: toSeries(result.fields, result.rows, req.time, where, req.metric.samples?.query).map(([labels, point]) => ({ labels, points: [point] })) };
       });
     },
     async range(req: RangeRequest): Promise<SeriesSet> {
@@ -104,7 +104,7 @@ export async function createPostgresSource(id: string, config: PostgresConfig): 
         const series = new Map<string, { labels: Labels; points: Point[] }>();
         for (const t of stepTimes(req.start, req.end, req.stepMs)) {
           const result = await client.query(statement(sql, bounds(t, req.metric.windowMs, used)));
-          for (const [labels, point] of toSeries(result.fields, result.rows, t, where)) {
+          for (const [labels, point] of toSeries(result.fields, result.rows, t, where, req.metric.samples?.query)) {
             const key = JSON.stringify(labels);
             const entry = series.get(key);
             if (entry) entry.points.push(point);
@@ -206,15 +206,21 @@ function windowParameters(sql: string, where: string): number {
 /**
  * Rows into labelled points: the `value` column (or the only column) is the number, every other
  * column a label. NULL is no data for that row; anything but a number or numeric text is an error.
+ * The metric's `samples:` column, when it names one, is the count behind the value, not a label:
+ * it must be there, and be a whole number of at least 0 (a row with no samples has no value).
  */
-function toSeries(fields: FieldDef[], rows: unknown[][], t: number, where: string): Array<[Labels, Point]> {
+function toSeries(fields: FieldDef[], rows: unknown[][], t: number, where: string, samples?: string): Array<[Labels, Point]> {
   if (fields.length === 0) return [];
+  const samplesAt = samples === undefined ? -1 : fields.findIndex((f) => f.name === samples);
+  if (samples !== undefined && samplesAt === -1) {
+    throw new SourceError('query', `no "${samples}" column (the metric's samples:) among ${fields.map((f) => f.name).join(', ')} (${where})`);
+  }
   let valueAt = fields.findIndex((f) => f.name === 'value');
   if (valueAt === -1) {
-    if (fields.length > 1) {
+    if (fields.length > (samplesAt === -1 ? 1 : 2)) {
       throw new SourceError('query', `no "value" column among ${fields.map((f) => f.name).join(', ')}; name the number AS value (${where})`);
     }
-    valueAt = 0;
+    valueAt = fields.findIndex((_, i) => i !== samplesAt);
   }
   const out: Array<[Labels, Point]> = [];
   rows.forEach((row, index) => {
@@ -226,9 +232,18 @@ function toSeries(fields: FieldDef[], rows: unknown[][], t: number, where: strin
     }
     const labels: Labels = {};
     fields.forEach((f, i) => {
-      if (i !== valueAt) labels[f.name] = labelText(row[i]);
+      if (i !== valueAt && i !== samplesAt) labels[f.name] = labelText(row[i]);
     });
-    out.push([labels, { t, v }]);
+    if (samplesAt === -1) {
+      out.push([labels, { t, v }]);
+      return;
+    }
+    const rawN = row[samplesAt];
+    const n = typeof rawN === 'number' ? rawN : typeof rawN === 'string' ? parseSampleValue(rawN.trim()) : rawN === null ? 0 : undefined;
+    if (n === undefined || !Number.isInteger(n) || n < 0) {
+      throw new SourceError('parse', `${samples} ${shortValue(rawN)} in row ${index + 1} is not a count of samples (a whole number, 0 or more) (${where})`);
+    }
+    out.push([labels, { t, v, n }]);
   });
   return out;
 }

@@ -122,8 +122,9 @@ function indexOf(entries: readonly RecordingEntry[]): Index {
     }
     if ('v' in entry) {
       const points = found.groups.get(entry.group);
-      if (points) points.push({ t: entry.t, v: entry.v });
-      else found.groups.set(entry.group, [{ t: entry.t, v: entry.v }]);
+      const point = entry.n !== undefined ? { t: entry.t, v: entry.v, n: entry.n } : { t: entry.t, v: entry.v };
+      if (points) points.push(point);
+      else found.groups.set(entry.group, [point]);
     } else if ('error' in entry) {
       found.marks.push({ t: entry.t, error: { reason: entry.error, kind: entry.kind ?? 'query' } });
     } else {

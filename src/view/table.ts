@@ -7,6 +7,7 @@ import { formatValue, type Unit } from '../profile/units.js';
 import type { MetricSeries, MetricState, MetricStatus, SeriesGroup } from '../engine/types.js';
 import { fit, formatCountdown, formatPercentChange } from './format.js';
 import { displayWidth } from '../util/width.js';
+import { formatCount, formatP } from '../engine/evidence.js';
 import type { Layout } from './layout.js';
 import { clip, s, spread, trimLine, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model-input.js';
@@ -17,6 +18,7 @@ const STATE_LOOK: Record<MetricState, { symbol: string; tone: Tone }> = {
   pending: { symbol: '…', tone: 'pending' },
   warn: { symbol: '!', tone: 'warn' },
   breach: { symbol: '✗', tone: 'bad' },
+  insufficient: { symbol: '◌', tone: 'pending' },
   nodata: { symbol: '?', tone: 'warn' },
   error: { symbol: '⚠', tone: 'bad' },
   stale: { symbol: '~', tone: 'warn' },
@@ -83,6 +85,8 @@ function deltaCell(status: MetricStatus, unit: Unit): string {
 }
 
 function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string; tone?: Tone } {
+  const evidence = evidenceNote(status);
+  if (status.state === 'insufficient' && evidence) return { text: evidence, tone: 'pending' };
   if (status.state === 'pending' && status.pending) return { text: `fires in ${formatCountdown(status.pending.remainingMs)}`, tone: 'pending' };
   if (status.state === 'error' && status.error) return { text: status.error, tone: 'bad' };
   if (status.state === 'breach' && status.firing?.auto && countdownAuto) return { text: 'auto-rb', tone: 'bad' };
@@ -97,7 +101,17 @@ function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string;
   if (escalation?.next && status.state === 'warn') return { text: `escalates to ${escalation.next.to} in ${formatCountdown(escalation.next.remainingMs)}`, tone: 'warn' };
   // Why the source answered what it did: the reason behind a "no data", else a quiet remark.
   if (status.note !== undefined) return { text: status.note, tone: status.state === 'nodata' ? 'warn' : 'muted' };
-  return { text: '' };
+  return evidence ? { text: evidence, tone: 'muted' } : { text: '' };
+}
+
+/** `38/200 requests` below the minimum; else `p<0.001 n=1,240` for a tested comparison, `n=1,240` with a count. */
+function evidenceNote(status: MetricStatus): string | undefined {
+  const { samples, significance } = status;
+  if (samples?.min !== undefined && !(samples.n !== undefined && samples.n >= samples.min)) {
+    return `${samples.n === undefined ? '?' : formatCount(samples.n)}/${formatCount(samples.min)} ${samples.name}`;
+  }
+  if (significance) return `${formatP(significance.p)} n=${formatCount(significance.n)}`;
+  return samples?.n !== undefined ? `n=${formatCount(samples.n)}` : undefined;
 }
 
 function metricRows(input: ModelInput): Row[] {
@@ -120,7 +134,7 @@ function metricRows(input: ModelInput): Row[] {
         base: s(status.baseline === undefined ? '' : formatValue(status.baseline, status.unit), 'muted'),
         delta: s(deltaCell(status, status.unit), 'muted'),
         threshold: s(threshold.text, threshold.tone),
-        state: s(`${look.symbol} ${status.state}`, look.tone, { bold: status.state === 'breach' }),
+        state: s(`${look.symbol} ${status.state === 'insufficient' ? 'low n' : status.state}`, look.tone, { bold: status.state === 'breach' }),
         note: s(note.text, note.tone),
       },
     };

@@ -65,9 +65,9 @@ function sql(profile: Profile, metric: string): string {
   return query;
 }
 
-/** One sample a minute for `minutes` minutes up to `now`, each the value `at` gives. */
-function minutely(now: number, minutes: number, at: (minute: number) => number): Point[] {
-  return Array.from({ length: minutes + 1 }, (_, i) => ({ t: now - (minutes - i) * MINUTE, v: at(i) }));
+/** One sample a minute for `minutes` minutes up to `now`, each the value `at` gives (over `n` samples, when given). */
+function minutely(now: number, minutes: number, at: (minute: number) => number, n?: number): Point[] {
+  return Array.from({ length: minutes + 1 }, (_, i) => ({ t: now - (minutes - i) * MINUTE, v: at(i), ...(n !== undefined ? { n } : {}) }));
 }
 
 function answered(canary: Point[], baseline: Point[] = []): MetricSeries {
@@ -345,9 +345,9 @@ describe('seed 002: farmers-market caching', () => {
 
   it('counts down to an automatic rollback after 5 minutes over 2% errors, not before', () => {
     const now = Date.now();
-    const fourMinutes = judge(profile, 'partial', { error_rate: answered(minutely(now, 20, (m) => (m >= 16 ? 0.03 : 0.001))) }, now);
+    const fourMinutes = judge(profile, 'partial', { error_rate: answered(minutely(now, 20, (m) => (m >= 16 ? 0.03 : 0.001), 500)) }, now);
     expect(fourMinutes.autoRollback).toBeUndefined();
-    const sixMinutes = judge(profile, 'partial', { error_rate: answered(minutely(now, 20, (m) => (m >= 14 ? 0.03 : 0.001))) }, now);
+    const sixMinutes = judge(profile, 'partial', { error_rate: answered(minutely(now, 20, (m) => (m >= 14 ? 0.03 : 0.001), 500)) }, now);
     expect(sixMinutes.decision).toBe('ROLLBACK');
     expect(sixMinutes.autoRollback).toMatchObject({ metric: 'error_rate', text: expect.stringContaining('> 2% for') });
   });
@@ -536,13 +536,25 @@ describe('seed 004: simple prompt', () => {
 
   it('holds on parse success under 96% for 5 minutes and calls for a rollback under 95%', () => {
     const now = Date.now();
-    const parse = (value: number) => judge(profile, 'canary-5', { parse_success: answered(minutely(now, 20, (m) => (m >= 13 ? value : 0.99))) }, now);
+    const parse = (value: number) => judge(profile, 'canary-5', { parse_success: answered(minutely(now, 20, (m) => (m >= 13 ? value : 0.99), 500)) }, now);
     const low = parse(0.955);
     expect(low.decision).toBe('HOLD');
     expect(low.metrics.find((m) => m.id === 'parse_success')!.state).toBe('warn');
     const lower = parse(0.94);
     expect(lower.decision).toBe('ROLLBACK');
     expect(lower.autoRollback).toBeUndefined();
+  });
+
+  it('holds at 1% on 2 failed calls of the first 12 instead of rolling back, and rolls back once 200 calls show 10% errors', () => {
+    const now = Date.now();
+    const errors = (rate: number, n: number) => judge(profile, 'internal', { error_rate: answered(minutely(now, 0, () => rate, n), minutely(now, 0, () => 0.01, 2000)) }, now);
+    const few = errors(2 / 12, 12);
+    expect(few.decision).toBe('HOLD');
+    // The warning (no minimum of its own) is pending; the rollback rule waits for 50 calls.
+    expect(few.metrics.find((m) => m.id === 'error_rate')).toMatchObject({ samples: { n: 12, min: 50, name: 'calls' } });
+    expect(few.autoRollback).toBeUndefined();
+    const many = errors(0.1, 200);
+    expect(many.decision).toBe('ROLLBACK');
   });
 
   it('alerts on median latency over 2500ms for 10 minutes and errors over 3% for 5, rolling back at 3000ms and 5%', () => {
@@ -554,6 +566,7 @@ describe('seed 004: simple prompt', () => {
     expect(rules(canary, 'error_rate').map((r) => [r.warn?.text ?? r.rollback?.text, r.forMs])).toEqual([
       ['> 3%', 5 * MINUTE],
       ['> 5%', 0],
+      ['> 2x baseline significant', 0],
     ]);
     expect(rules(canary, 'critical_reports')[0]!.rollback?.text).toBe('> 3');
     expect(profile.metrics.critical_reports!.windowMs).toBe(DAY);
