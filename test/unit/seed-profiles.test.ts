@@ -176,7 +176,7 @@ describe('seed 000: Phoenix pipeline vs Legacy', () => {
   it('rolls back on success under 90% of what Legacy achieves at the same time, not under an absolute 90%', () => {
     const now = Date.now();
     const success = (phoenix: number, legacy: number) =>
-      judge(profile, 'internal', { success_rate: answered(minutely(now, 10, () => phoenix), minutely(now, 10, () => legacy)) }, now);
+      judge(profile, 'internal', { success_rate: answered(minutely(now, 10, () => phoenix, 500), minutely(now, 10, () => legacy, 5000)) }, now);
     // 88% where Legacy succeeds 99% of the time: under 90% of Legacy's (89.1%).
     const worse = success(0.88, 0.99);
     expect(worse.decision).toBe('ROLLBACK');
