@@ -18,7 +18,7 @@ import type { Metric, Profile, Query } from '../profile/types.js';
 import { isSourceError, SourceError, type Source, type SourceErrorKind } from '../sources/source.js';
 import { oneLine } from '../sources/timeout.js';
 import type { Clock } from './clock.js';
-import type { Recorder } from './record.js';
+import type { SampleSink } from './sample-sink.js';
 import type { SeriesStore } from './series.js';
 import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
@@ -28,7 +28,8 @@ export interface PollerOptions {
   sources: ReadonlyMap<string, Source>;
   store: SeriesStore;
   clock: Clock;
-  recorder?: Recorder;
+  /** Hears every sample, no-data answer and error (a recording, the agent's history). */
+  recorder?: SampleSink;
   /** The share of each interval over which metrics' first polls are spread, 0..1 (default 0.1). */
   jitter?: number;
   random?: () => number;
@@ -62,7 +63,7 @@ export class Poller {
   private readonly sources: ReadonlyMap<string, Source>;
   private readonly store: SeriesStore;
   private readonly clock: Clock;
-  private readonly recorder: Recorder | undefined;
+  private readonly recorder: SampleSink | undefined;
   private readonly jitter: number;
   private readonly random: () => number;
   private readonly jobs: Job[] = [];

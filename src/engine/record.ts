@@ -13,6 +13,7 @@ import type { WriteStream } from 'node:fs';
 import type { Track } from './shape.js';
 import type { Point } from './types.js';
 import type { SourceErrorKind } from '../sources/source.js';
+import type { SampleSink } from './sample-sink.js';
 
 export const RECORDING_VERSION = 1;
 
@@ -46,7 +47,7 @@ export function isRecordingError(error: unknown): error is RecordingError {
  * Appends to a recording. Writing never throws into the poller: the first failed write is
  * reported once through `onProblem` and recording stops, while polling carries on.
  */
-export class Recorder {
+export class Recorder implements SampleSink {
   private failed: string | undefined;
   private closing: Promise<void> | undefined;
 

@@ -8,12 +8,11 @@ import type { Profile } from '../profile/types.js';
 import type { Clock } from './clock.js';
 import { ScaledClock, realClock } from './clock.js';
 import { activeChecklist, rollbackChecklistTicked } from './checklist.js';
-import { evaluate } from './evaluate.js';
-import { Poller } from './poller.js';
 import { Recorder, readRecording } from './record.js';
-import { SeriesStore } from './series.js';
-import { initialState, phaseSet, trafficChange, type PhaseMove, type RolloutState, type RolloutStore } from './state.js';
-import type { Decision, MetricState, Snapshot } from './types.js';
+import { initialState, phaseSet, trafficChange, type RolloutState, type RolloutStore } from './state.js';
+import type { Snapshot } from './types.js';
+import { MemoryRolloutStore } from './memory-rollout.js';
+import { WatchLoop, type EngineEvent, type LoopView } from './watch-loop.js';
 import { createSources, closeSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
 import { AuditLog, auditContext, auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
@@ -54,9 +53,6 @@ const MAX_EVENTS = 200;
 const MAX_OUTPUT_LINES = 200;
 /** Audit entries replayed into the event log at open. */
 const AUDIT_EVENTS_AT_OPEN = 30;
-/** Series changes within this long (real time) are judged together: one poll round, one frame. */
-const SETTLE_MS = 100;
-const TICK_MS = 1_000;
 const MAX_BACKFILL_MS = 6 * 3_600_000;
 /** How long closing waits for notifications still in flight. */
 const NOTIFY_FLUSH_MS = 2_000;
@@ -73,7 +69,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
 
   // A replay never touches the live rollout: its state starts fresh and lives in memory.
   const rollout: RolloutStore = replay
-    ? new MemoryRolloutStore(initialState(profile.name, clock.now()), profile, opts.phase, clock.now(), user)
+    ? new MemoryRolloutStore(atPhase(initialState(profile.name, clock.now()), profile, opts.phase, clock.now(), user))
     : await openStateStore(profile, { dir: opts.stateDir, clock, user, phase: opts.phase, readOnly: opts.readOnly === true });
   const opened: { close(): Promise<void> }[] = [rollout];
   try {
@@ -150,18 +146,6 @@ interface SessionParts {
   openedAt: number;
 }
 
-const STATE_LEVEL: Record<MetricState, EventLevel> = {
-  ok: 'ok',
-  pending: 'warn',
-  warn: 'warn',
-  breach: 'bad',
-  nodata: 'warn',
-  error: 'bad',
-  stale: 'warn',
-};
-
-const DECISION_LEVEL: Record<Decision, EventLevel> = { PROMOTE: 'ok', SOAK: 'ok', HOLD: 'warn', ROLLBACK: 'bad' };
-
 export class Session implements SessionPort {
   readonly profile: Profile;
   private readonly clock: Clock;
@@ -171,29 +155,21 @@ export class Session implements SessionPort {
   private readonly shared: SharedAudit | undefined;
   private readonly sources: Map<string, Source>;
   private readonly recorder: Recorder | undefined;
-  private readonly series: SeriesStore;
-  private readonly poller: Poller;
+  private readonly loop: WatchLoop;
   private readonly runner: ActionRunner;
   private readonly notifier: Notifier;
   private readonly autoRollback: AutoRollback;
-  private readonly backfillMs: number;
-  private readonly pace: number;
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribers: (() => void)[] = [];
   private state: ConsoleState;
   private events: ConsoleEvent[] = [];
   private eventSeq = 0;
   private output: ActionOutput | undefined;
-  private readonly seenErrors = new Map<string, number>();
-  private seenMoves: number;
   /** --read-only, a replay, no keyboard: the store's own read-only turns change nothing then. */
   private readonly actionsOff: boolean;
   /** Checklist items this console unticked, so the change is not reported as another console's. */
   private readonly ownUnticks = new Set<string>();
-  private cancelTick: (() => void) | undefined;
-  private cancelSettle: (() => void) | undefined;
   private started = false;
-  private warm = false;
   private closing: Promise<void> | undefined;
 
   constructor(parts: SessionParts) {
@@ -205,16 +181,16 @@ export class Session implements SessionPort {
     this.shared = parts.shared;
     this.sources = parts.sources;
     this.recorder = parts.recorder;
-    this.backfillMs = parts.backfillMs;
-    this.pace = parts.pace;
     this.actionsOff = parts.actionsOff;
-    this.series = new SeriesStore(this.profile);
-    this.poller = new Poller({
+    this.loop = new WatchLoop({
       profile: this.profile,
       sources: this.sources,
-      store: this.series,
+      rollout: this.rollout,
       clock: this.clock,
-      ...(this.recorder ? { recorder: this.recorder } : {}),
+      ...(this.recorder ? { sink: this.recorder } : {}),
+      backfillMs: parts.backfillMs,
+      pace: parts.pace,
+      openedAt: parts.openedAt,
     });
     this.notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock });
     this.runner = new ActionRunner({
@@ -231,22 +207,13 @@ export class Session implements SessionPort {
     // Heard at once, before start(): a share that fails is news even on a console not yet started.
     if (this.shared) this.unsubscribers.push(this.shared.on((e) => this.onShared(e)));
 
-    const rollout = this.rollout.read();
-    this.seenMoves = rollout.history.filter((move) => move.at < parts.openedAt).length;
-    const now = this.clock.now();
-    const series = this.series.snapshot();
-    this.logMoves(rollout);
-    this.state = {
-      profile: this.profile,
-      now,
-      snapshot: evaluate(this.profile, rollout, series, now),
-      series,
-      seriesVersion: this.series.version,
-      rollout,
-      events: this.events,
-      sourceAges: this.series.sourceAges(now),
-      mode: parts.mode,
-    };
+    this.unsubscribers.push(
+      this.loop.onEvent((e) => this.onEngine(e)),
+      this.loop.onView((v) => this.onView(v)),
+    );
+    this.state = { profile: this.profile, ...this.loop.view, events: this.events, mode: parts.mode };
+    // The first judgement says the phase moves made at open (`--phase`) before anything else.
+    this.loop.settle();
   }
 
   // ── the store React reads ────────────────────────────────────────────────────────────────
@@ -263,16 +230,17 @@ export class Session implements SessionPort {
     if (this.started || this.closing) return;
     this.started = true;
     this.unsubscribers.push(
-      this.series.subscribe(() => this.settleSoon()),
-      this.rollout.subscribe(() => this.settleSoon()),
       this.runner.subscribe((e) => this.onRunner(e)),
       this.autoRollback.subscribe((e) => this.onAutoRollback(e)),
       this.notifier.subscribe((e) => this.onNotifier(e)),
+      this.loop.observe({
+        onSnapshot: (prev: Snapshot | undefined, next: Snapshot) => {
+          this.notifier.onSnapshot(prev, next);
+          if (prev) this.autoRollback.update(next);
+        },
+      }),
     );
-    this.notifier.onSnapshot(undefined, this.state.snapshot);
-    this.poller.start();
-    this.scheduleTick();
-    this.poller.backfill(this.backfillMs).catch((error: unknown) => this.note(`history backfill failed: ${message(error)}`, 'warn'));
+    this.loop.start();
   }
 
   // ── intents ──────────────────────────────────────────────────────────────────────────────
@@ -312,7 +280,7 @@ export class Session implements SessionPort {
       return { ...state, checklist: { ...state.checklist, [phase]: ticks } };
     });
     this.log(`checklist ${checked ? '[x]' : '[ ]'} ${item} (${where}) by ${this.identity.user}`, checked ? 'ok' : 'warn');
-    this.settle();
+    this.loop.settle();
     try {
       await this.audit.append({
         ...auditContext(this.state.snapshot, this.identity, at),
@@ -328,12 +296,12 @@ export class Session implements SessionPort {
   }
 
   pollNow(): void {
-    this.poller.pollNow();
+    this.loop.pollNow();
   }
 
   cancelAutoRollback(): void {
     this.autoRollback.cancel(operatorName(this.identity));
-    this.settle();
+    this.loop.settle();
   }
 
   /** A line for the event log from outside the engine: a banner, a key conflict, a warning. */
@@ -349,11 +317,9 @@ export class Session implements SessionPort {
   }
 
   private async shutdown(): Promise<void> {
-    this.cancelTick?.();
-    this.cancelSettle?.();
     for (const off of this.unsubscribers) off();
     this.autoRollback.dispose();
-    await this.poller.stop();
+    await this.loop.stop();
     await closeSources(this.sources);
     await this.recorder?.close();
     await Promise.race([this.notifier.flush(), new Promise((resolve) => setTimeout(resolve, NOTIFY_FLUSH_MS).unref())]);
@@ -361,39 +327,20 @@ export class Session implements SessionPort {
     this.listeners.clear();
   }
 
-  // ── judging ──────────────────────────────────────────────────────────────────────────────
+  // ── judging (the watch loop's) ───────────────────────────────────────────────────────────
 
-  private scheduleTick(): void {
-    this.cancelTick = this.clock.setTimeout(() => {
-      this.settle();
-      if (!this.closing) this.scheduleTick();
-    }, TICK_MS * this.pace);
-  }
-
-  private settleSoon(): void {
-    if (this.cancelSettle || this.closing) return;
-    this.cancelSettle = this.clock.setTimeout(() => {
-      this.cancelSettle = undefined;
-      this.settle();
-    }, SETTLE_MS * this.pace);
-  }
-
-  /** Evaluates now, logs what changed, tells the notifier and the countdown, publishes. */
-  private settle(): void {
+  private onEngine(e: EngineEvent): void {
     if (this.closing) return;
-    const now = this.clock.now();
-    const rollout = this.rollout.read();
-    const series = this.series.snapshot();
-    const prev = this.state.snapshot;
-    const snapshot = evaluate(this.profile, rollout, series, now);
-    this.logMoves(rollout);
-    this.logOthers(this.state.rollout, rollout);
+    // Published by the judgement that follows (onView).
+    this.log(e.text, e.level, e.at);
+  }
+
+  /** After each judgement: other consoles' changes and the store's health, then the new state. */
+  private onView(v: LoopView): void {
+    if (this.closing) return;
+    this.logOthers(this.state.rollout, v.rollout);
     this.followStoreHealth();
-    this.logChanges(prev, snapshot, series);
-    this.logSourceErrors(series);
-    this.notifier.onSnapshot(prev, snapshot);
-    this.autoRollback.update(snapshot);
-    this.state = { ...this.state, now, rollout, snapshot, series, seriesVersion: this.series.version };
+    this.state = { ...this.state, now: v.now, rollout: v.rollout, snapshot: v.snapshot, series: v.series, seriesVersion: v.seriesVersion };
     this.publish();
   }
 
@@ -405,7 +352,7 @@ export class Session implements SessionPort {
       ...this.state,
       now,
       events: this.events,
-      sourceAges: this.series.sourceAges(now),
+      sourceAges: this.loop.series.sourceAges(now),
       ...(this.output ? { output: this.output } : {}),
       busy,
       countdown: countdown ? { metric: countdown.metric, text: countdown.text, deadline: countdown.deadline } : undefined,
@@ -439,50 +386,9 @@ export class Session implements SessionPort {
     this.publish();
   }
 
-  private logChanges(prev: Snapshot, next: Snapshot, series: ConsoleState['series']): void {
-    // Until every metric has answered once, "nodata → ok" is the console starting, not news.
-    if (!this.warm) {
-      this.warm = this.profile.metricIds.every((id) => series[id]?.lastPollAt !== undefined);
-      if (this.warm) this.log(`every metric polled: ${next.decision}${next.reasons[0] ? `: ${next.reasons[0]}` : ''}`, DECISION_LEVEL[next.decision]);
-      return;
-    }
-    if (prev.decision !== next.decision) {
-      this.log(`decision ${prev.decision} → ${next.decision}${next.reasons[0] ? `: ${next.reasons[0]}` : ''}`, DECISION_LEVEL[next.decision]);
-    }
-    const before = new Map(prev.metrics.map((m) => [m.id, m.state]));
-    const escalatedBefore = new Map(prev.metrics.map((m) => [m.id, m.escalation?.reached?.to]));
-    for (const m of next.metrics) {
-      // An escalation to an action keeps the metric at warn: say it, since no state change will.
-      const reached = m.escalation?.reached;
-      if (reached && reached.to !== 'rollback' && escalatedBefore.get(m.id) !== reached.to) {
-        this.log(`${m.id} escalated to ${reached.to}${reached.key !== undefined ? ` (key ${reached.key})` : ''}: ${m.reason ?? 'warning unresolved'}`, 'bad');
-      }
-      const was = before.get(m.id);
-      if (was === undefined || was === m.state) continue;
-      const why = m.state === 'ok' ? '' : m.reason ?? m.error ?? '';
-      this.log(`${m.id} ${was} → ${m.state}${why ? `: ${why}` : ''}`, STATE_LEVEL[m.state]);
-    }
-  }
-
-  private logSourceErrors(series: ConsoleState['series']): void {
-    for (const id of this.profile.metricIds) {
-      const error = series[id]?.lastError;
-      if (!error || this.seenErrors.get(id) === error.at) continue;
-      this.seenErrors.set(id, error.at);
-      const source = this.profile.metrics[id]?.source ?? '?';
-      this.log(`source ${source}: ${error.reason}`, 'bad', error.at);
-    }
-  }
-
-  private logMoves(rollout: RolloutState): void {
-    const moves = rollout.history.slice(this.seenMoves);
-    this.seenMoves = rollout.history.length;
-    for (const move of moves) this.log(describeMove(this.profile, move), move.reason === 'rollback' ? 'bad' : 'info', move.at);
-  }
-
   /**
    * Checklist ticks and traffic changes another console made (through a shared store, or as the
-   * lock holder a read-only console follows) are news; phase moves are logMoves'.
+   * lock holder a read-only console follows) are news; phase moves are the watch loop's.
    */
   private logOthers(before: RolloutState, after: RolloutState): void {
     if (before === after) return;
@@ -550,7 +456,7 @@ export class Session implements SessionPort {
           this.output = { ...this.output, lines: lines.length > MAX_OUTPUT_LINES ? lines.slice(-MAX_OUTPUT_LINES) : lines };
         }
         // A chatty command prints faster than anyone reads: its lines reach the screen in batches.
-        this.settleSoon();
+        this.loop.settleSoon();
         return;
       case 'end': {
         const o = e.outcome;
@@ -621,11 +527,6 @@ function tickKey(where: string, item: string): string {
   return `${where}\u0000${item}`;
 }
 
-function describeMove(profile: Profile, move: PhaseMove): string {
-  const name = (i: number | null) => (i === null ? 'off' : (profile.phases[i]?.name ?? `#${i + 1}`));
-  return `phase ${name(move.from)} → ${name(move.to)} (${move.reason}) by ${move.by}`;
-}
-
 function describeAudit(entry: AuditEntry): { text: string; level: EventLevel } | undefined {
   const who = `by ${entry.user}`;
   switch (entry.event) {
@@ -676,30 +577,7 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Rollout state for a replay: in memory, never written, so a replay cannot move the real rollout. */
-class MemoryRolloutStore implements RolloutStore {
-  readonly readOnly = false;
-  private readonly listeners = new Set<(state: RolloutState) => void>();
-  private state: RolloutState;
-
-  constructor(state: RolloutState, profile: Profile, phase: string | undefined, now: number, by: string) {
-    this.state = phase === undefined ? state : phaseSet(state, phaseIndex(profile, phase), now, by);
-  }
-
-  read(): RolloutState {
-    return this.state;
-  }
-
-  async update(fn: (state: RolloutState) => RolloutState): Promise<RolloutState> {
-    this.state = fn(this.state);
-    for (const listener of this.listeners) listener(this.state);
-    return this.state;
-  }
-
-  subscribe(listener: (state: RolloutState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  async close(): Promise<void> {}
+/** A replay's rollout starts at the first phase, or where `--phase` says. */
+function atPhase(state: RolloutState, profile: Profile, phase: string | undefined, now: number, by: string): RolloutState {
+  return phase === undefined ? state : phaseSet(state, phaseIndex(profile, phase), now, by);
 }
