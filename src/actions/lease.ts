@@ -122,6 +122,11 @@ export class Lease {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.release();
+  }
+
+  /** Gives the lease back but keeps looking: the next check, a heartbeat later, may take it again. */
+  release(): void {
     if (this.nonce === undefined) return;
     const current = readLease(this.file);
     if (current?.nonce === this.nonce) {
