@@ -87,7 +87,7 @@ export class AgentRollout {
       sink: this.history,
       backfillMs: opts.backfillMs ?? 0,
     });
-    this.lease = new Lease(leasePath(opts.stateDir, this.profile.name), { user: operatorName(this.identity), role: 'agent', ...opts.lease });
+    this.lease = new Lease(leasePath(opts.stateDir, this.profile.name), { user: this.identity.user, role: 'agent', ...opts.lease });
   }
 
   /** Opens the profile's state (read-only until the lease is held) and everything it watches with. */

@@ -46,10 +46,14 @@ export async function agent(paths: string[], opts: AgentCommandOptions): Promise
   }
   if (server) log({ level: 'info', event: 'listen', text: `serving /metrics and /healthz on ${opts.listen}` });
 
+  // Every timer of the loop, the lease and the history is unref'd (a console must be able to quit
+  // while they run): this one keeps the agent alive until a signal.
+  const alive = setInterval(() => {}, 3_600_000);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  clearInterval(alive);
   log({ level: 'info', event: 'stop', text: `${signal}: stopping` });
   server?.close();
   await running.stop();
