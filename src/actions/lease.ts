@@ -277,3 +277,29 @@ function pidRuns(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
+
+/**
+ * Whether an agent holds a rollout's lease, for a console deciding whether to notify and count down
+ * itself. Read at most every `cacheMs`: a console asks on every judgement.
+ */
+export class AgentLeaseLookout {
+  private checkedAt = -Infinity;
+  private found: LeaseHolder | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly cacheMs = 2_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The live agent holding the lease, or undefined when none does. */
+  holder(): LeaseHolder | undefined {
+    const now = this.now();
+    if (now - this.checkedAt >= this.cacheMs) {
+      this.checkedAt = now;
+      const holder = readLease(this.file);
+      this.found = holder && holder.role === 'agent' && isLive(holder, now) ? holder : undefined;
+    }
+    return this.found;
+  }
+}

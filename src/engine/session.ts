@@ -21,7 +21,8 @@ import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.j
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
 import { Notifier, type NotifierEvent } from '../actions/notify.js';
 import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
-import { openStateStore, phaseIndex } from '../actions/state-store.js';
+import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
+import { AgentLeaseLookout, describeHolder, leasePath } from '../actions/lease.js';
 import type { SessionPort } from '../view/controller.js';
 import type { ActionOutput, ConsoleEvent, ConsoleState, EventLevel } from '../view/console-state.js';
 
@@ -111,6 +112,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         user: identity.user,
       },
       actionsOff: readOnly,
+      ...(replay ? {} : { agentLease: new AgentLeaseLookout(leasePath(opts.stateDir ?? defaultStateDir(), profile.name)) }),
       pace: replay ? (opts.speed ?? 1) : 1,
       backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
       openedAt: replay ? clock.now() : openedAt,
@@ -128,6 +130,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
 
 interface SessionParts {
   profile: Profile;
+  /** Where a running agent's lease on this rollout is (none in a replay). */
+  agentLease?: AgentLeaseLookout;
   clock: Clock;
   identity: Identity;
   rollout: RolloutStore;
@@ -167,6 +171,8 @@ export class Session implements SessionPort {
   private output: ActionOutput | undefined;
   /** --read-only, a replay, no keyboard: the store's own read-only turns change nothing then. */
   private readonly actionsOff: boolean;
+  private readonly agentLease: AgentLeaseLookout | undefined;
+  private agentNoted = false;
   /** Checklist items this console unticked, so the change is not reported as another console's. */
   private readonly ownUnticks = new Set<string>();
   private started = false;
@@ -182,6 +188,7 @@ export class Session implements SessionPort {
     this.sources = parts.sources;
     this.recorder = parts.recorder;
     this.actionsOff = parts.actionsOff;
+    this.agentLease = parts.agentLease;
     this.loop = new WatchLoop({
       profile: this.profile,
       sources: this.sources,
@@ -235,6 +242,8 @@ export class Session implements SessionPort {
       this.notifier.subscribe((e) => this.onNotifier(e)),
       this.loop.observe({
         onSnapshot: (prev: Snapshot | undefined, next: Snapshot) => {
+          // An agent holding the rollout's lease notifies and rolls back; this console only watches.
+          if (this.agentActs()) return;
           this.notifier.onSnapshot(prev, next);
           if (prev) this.autoRollback.update(next);
         },
@@ -293,6 +302,17 @@ export class Session implements SessionPort {
       this.log(`audit log not written: ${message(error)}`, 'bad');
       this.publish();
     }
+  }
+
+  /** Whether a live agent holds the lease (said once in the event log, and a countdown here stops). */
+  private agentActs(): boolean {
+    const holder = this.agentLease?.holder();
+    if (holder && !this.agentNoted) {
+      this.note(`${describeHolder(holder)} holds the lease: it sends the notifications and runs auto-rollbacks, not this console`, 'info');
+      if (this.autoRollback.countdown) this.autoRollback.cancel(`${describeHolder(holder)}, which acts for this rollout`);
+    }
+    this.agentNoted = holder !== undefined;
+    return holder !== undefined;
   }
 
   pollNow(): void {
