@@ -127,18 +127,18 @@ export class SqliteHistory implements History {
 
   read(metric: string, track: Track, from: number, to: number): HistoryRange {
     this.flush();
-    const byGroup = new Map<string, Map<number, number>>();
+    const byGroup = new Map<string, Point[]>();
     const events: StoredEvent[] = [];
     const st = this.st;
     if (st) {
       try {
         for (const row of st.seriesOf.all(metric, trackCode(track)) as { id: number; grp: string }[]) {
-          const points = byGroup.get(row.grp) ?? new Map<number, number>();
+          const points = byGroup.get(row.grp) ?? [];
           byGroup.set(row.grp, points);
           for (const c of st.chunkRange.all(row.id, to, from) as { start: number; data: Uint8Array }[]) {
-            for (const p of decodePoints(c.start, c.data)) if (p.t >= from && p.t <= to) points.set(p.t, p.v);
+            for (const p of decodePoints(c.start, c.data)) if (p.t >= from && p.t <= to) points.push(p);
           }
-          for (const r of st.recentRange.all(row.id, from, to) as { at: number; value: number }[]) points.set(r.at, r.value);
+          for (const r of st.recentRange.all(row.id, from, to) as { at: number; value: number }[]) points.push({ t: r.at, v: r.value });
         }
         for (const e of st.eventRange.all(metric, trackCode(track), from, to) as { at: number; kind: number; reason: string | null; errkind: string | null }[]) {
           events.push(e.kind === 0 ? { at: e.at, kind: 'nodata' } : { at: e.at, kind: 'error', reason: e.reason ?? '', ...(e.errkind ? { errorKind: e.errkind as SourceErrorKind } : {}) });
@@ -147,7 +147,7 @@ export class SqliteHistory implements History {
         this.failed(error, 'reading');
       }
     }
-    const series = [...byGroup].map(([group, points]) => ({ group, points: [...points].map(([t, v]) => ({ t, v })).sort((a, b) => a.t - b.t) }));
+    const series = [...byGroup].map(([group, points]) => ({ group, points: inOrder(points) }));
     return { series: series.filter((s) => s.points.length > 0), events };
   }
 
@@ -373,6 +373,19 @@ export class SqliteHistory implements History {
     this.failure = undefined;
     this.onProblem(undefined);
   }
+}
+
+/**
+ * Chunks and recent rows follow each other in time (a sample at or before the newest stored is
+ * never written), so this is a check; rows from another writer's overlap are merged, the later kept.
+ */
+function inOrder(points: Point[]): Point[] {
+  let ordered = true;
+  for (let i = 1; i < points.length && ordered; i++) ordered = points[i]!.t > points[i - 1]!.t;
+  if (ordered) return points;
+  const byTime = new Map<number, number>();
+  for (const p of points) byTime.set(p.t, p.v);
+  return [...byTime].map(([t, v]) => ({ t, v })).sort((a, b) => a.t - b.t);
 }
 
 function trackCode(track: Track): number {
