@@ -6,10 +6,9 @@
 // `max_page_count` (a full file refuses writes, says so, and judging goes on). A corrupt file is
 // kept aside and a new history starts, so a bad disk block costs history, never the watch.
 
-import { renameSync, statSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { formatDuration } from '../profile/duration.js';
 import type { Profile } from '../profile/types.js';
 import type { History, HistoryRange, StoredEvent } from '../engine/history.js';
@@ -18,6 +17,7 @@ import type { Track } from '../engine/shape.js';
 import type { Point } from '../engine/types.js';
 import type { SourceErrorKind } from '../sources/source.js';
 import { decodePoints, encodePoints } from './history-codec.js';
+import { HISTORY_SCHEMA, prepareStatements, type Statements } from './history-schema.js';
 import { fileErrorReason } from './file-error.js';
 
 export interface SqliteHistoryOptions {
@@ -29,6 +29,8 @@ export interface SqliteHistoryOptions {
   onProblem?: (problem: string | undefined) => void;
   /** Real milliseconds a poll round's answers are gathered before one transaction writes them. */
   batchMs?: number;
+  /** Only read (check, report, a console beside an agent): nothing is created, written or set aside. */
+  readOnly?: boolean;
 }
 
 /** Points per packed chunk: an hour at 15 s. */
@@ -49,22 +51,6 @@ export function historyPath(profile: Profile, stateDir: string): string {
 type Pending = { kind: 'sample'; series: SeriesKey; t: number; v: number } | { kind: 'event'; metric: string; track: Track; event: StoredEvent };
 type SeriesKey = { metric: string; track: Track; group: string };
 
-interface Statements {
-  seriesId: StatementSync;
-  seriesAdd: StatementSync;
-  seriesOf: StatementSync;
-  maxRecent: StatementSync;
-  maxChunk: StatementSync;
-  recentAdd: StatementSync;
-  recentCount: StatementSync;
-  recentRange: StatementSync;
-  recentAll: StatementSync;
-  recentDrop: StatementSync;
-  chunkAdd: StatementSync;
-  chunkRange: StatementSync;
-  eventAdd: StatementSync;
-  eventRange: StatementSync;
-}
 
 interface SeriesInfo {
   id: number;
@@ -90,6 +76,7 @@ export class SqliteHistory implements History {
   private readonly maxBytes: number;
   private readonly batchMs: number;
   private readonly onProblem: (problem: string | undefined) => void;
+  private readonly readOnly: boolean;
 
   constructor(
     readonly file: string,
@@ -99,6 +86,7 @@ export class SqliteHistory implements History {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     this.batchMs = opts.batchMs ?? DEFAULT_BATCH_MS;
     this.onProblem = opts.onProblem ?? (() => {});
+    this.readOnly = opts.readOnly === true;
     this.open();
   }
 
@@ -224,7 +212,7 @@ export class SqliteHistory implements History {
     this.flush();
     this.closed = true;
     try {
-      this.db?.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      if (!this.readOnly) this.db?.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       this.db?.close();
     } catch {
       // Closing a failed store: nothing more to save.
@@ -234,7 +222,7 @@ export class SqliteHistory implements History {
   }
 
   private push(item: Pending): void {
-    if (this.closed) return;
+    if (this.closed || this.readOnly) return;
     if (this.buffer.length >= MAX_BUFFERED) return;
     this.buffer.push(item);
     this.timer ??= setTimeout(() => this.flush(), this.batchMs).unref();
@@ -242,45 +230,32 @@ export class SqliteHistory implements History {
 
   private open(): void {
     try {
+      if (this.readOnly) return this.openToRead();
       mkdirSync(dirname(this.file), { recursive: true });
       const db = new DatabaseSync(this.file);
       this.db = db;
       // Large pages hold six packed chunks each, not one and a third: set before the first table exists.
-      db.exec('PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=2000');
+      db.exec('PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=2000; PRAGMA cache_size=-512');
       const page = (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
       db.exec(`PRAGMA max_page_count=${Math.max(16, Math.floor(this.maxBytes / page))}`);
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, metric TEXT NOT NULL, track INTEGER NOT NULL, grp TEXT NOT NULL, UNIQUE (metric, track, grp));
-        CREATE TABLE IF NOT EXISTS recent (series INTEGER NOT NULL, at INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (series, at)) WITHOUT ROWID;
-        -- A rowid table: a packed chunk (about 2.6 KB) fits its page; in a WITHOUT ROWID table it would spill to overflow pages.
-        CREATE TABLE IF NOT EXISTS chunk (id INTEGER PRIMARY KEY, series INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);
-        CREATE UNIQUE INDEX IF NOT EXISTS chunk_by_series ON chunk (series, start);
-        CREATE TABLE IF NOT EXISTS event (metric TEXT NOT NULL, track INTEGER NOT NULL, at INTEGER NOT NULL, kind INTEGER NOT NULL, reason TEXT, errkind TEXT);
-        CREATE INDEX IF NOT EXISTS event_by_series ON event (metric, track, at);
-      `);
+      db.exec(HISTORY_SCHEMA);
       const format = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined;
       if (format === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?)").run(FORMAT);
-      else if (format.value !== FORMAT) throw new Error(`written by another rollcall (history format ${format.value}; this one reads ${FORMAT})`);
-      this.st = {
-        seriesId: db.prepare('SELECT id FROM series WHERE metric = ? AND track = ? AND grp = ?'),
-        seriesAdd: db.prepare('INSERT INTO series (metric, track, grp) VALUES (?, ?, ?)'),
-        seriesOf: db.prepare('SELECT id, grp FROM series WHERE metric = ? AND track = ?'),
-        maxRecent: db.prepare('SELECT max(at) AS at, count(*) AS n FROM recent WHERE series = ?'),
-        maxChunk: db.prepare('SELECT max("end") AS at FROM chunk WHERE series = ?'),
-        recentAdd: db.prepare('INSERT OR REPLACE INTO recent (series, at, value) VALUES (?, ?, ?)'),
-        recentCount: db.prepare('SELECT count(*) AS n FROM recent WHERE series = ?'),
-        recentRange: db.prepare('SELECT at, value FROM recent WHERE series = ? AND at >= ? AND at <= ? ORDER BY at'),
-        recentAll: db.prepare('SELECT at, value FROM recent WHERE series = ? ORDER BY at'),
-        recentDrop: db.prepare('DELETE FROM recent WHERE series = ? AND at <= ?'),
-        chunkAdd: db.prepare('INSERT OR REPLACE INTO chunk (series, start, "end", n, data) VALUES (?, ?, ?, ?, ?)'),
-        chunkRange: db.prepare('SELECT start, data FROM chunk WHERE series = ? AND start <= ? AND "end" >= ? ORDER BY start'),
-        eventAdd: db.prepare('INSERT INTO event (metric, track, at, kind, reason, errkind) VALUES (?, ?, ?, ?, ?, ?)'),
-        eventRange: db.prepare('SELECT at, kind, reason, errkind FROM event WHERE metric = ? AND track = ? AND at >= ? AND at <= ? ORDER BY at'),
-      };
+      this.prepare(db, format);
     } catch (error) {
       this.failed(error, 'opening');
     }
+  }
+
+  private openToRead(): void {
+    const db = new DatabaseSync(this.file, { readOnly: true });
+    this.db = db;
+    this.prepare(db, db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined);
+  }
+
+  private prepare(db: DatabaseSync, format: { value: string } | undefined): void {
+    if (format !== undefined && format.value !== FORMAT) throw new Error(`written by another rollcall (history format ${format.value}; this one reads ${FORMAT})`);
+    this.st = prepareStatements(db);
   }
 
   private info(key: SeriesKey): SeriesInfo {
@@ -315,7 +290,7 @@ export class SqliteHistory implements History {
   private failed(error: unknown, doing: string): void {
     const code = (error as { errcode?: number }).errcode;
     const base = code === undefined ? undefined : code & 0xff;
-    if (base === SQLITE_CORRUPT || base === SQLITE_NOTADB) return this.keepAside(error);
+    if ((base === SQLITE_CORRUPT || base === SQLITE_NOTADB) && !this.readOnly) return this.keepAside(error);
     const text =
       base === SQLITE_FULL
         ? `history ${this.file} is full (at most ${formatBytes(this.maxBytes)}, or the disk is): samples are not stored; judging goes on`

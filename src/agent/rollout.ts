@@ -15,6 +15,7 @@ import { closeSources, createSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
 import { AuditLog, auditPath } from '../actions/audit.js';
 import { AutoRollback, type Countdown } from '../actions/auto-rollback.js';
+import { loadHistory } from '../actions/history-load.js';
 import { openSqliteHistory, type SqliteHistory } from '../actions/history-sqlite.js';
 import { whoAmI, operatorName, type Identity } from '../actions/identity.js';
 import { Lease, leasePath, type LeaseEvent } from '../actions/lease.js';
@@ -143,14 +144,8 @@ export class AgentRollout {
   /** The series store starts with what the history kept, so `for` and hold windows survive a restart. */
   private loadHistory(): void {
     const now = this.clock.now();
-    const from = now - this.profile.defaults.historyMs;
-    for (const id of this.profile.metricIds) {
-      for (const track of ['canary', 'baseline'] as const) {
-        const range = this.history.read(id, track, from, now);
-        if (range.series.length === 0) continue;
-        this.loop.series.putHistory(id, track, new Map(range.series.map((s) => [s.group, s.points])), 'from the history');
-      }
-    }
+    const points = loadHistory(this.history, this.profile, this.loop.series, now - this.profile.defaults.historyMs, now);
+    if (points > 0) this.say('info', 'history', `${points} samples loaded from the history`);
   }
 
   private act(prev: Snapshot | undefined, next: Snapshot): void {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteHistory } from '../../src/actions/history-sqlite.js';
 import { loadProfile } from '../../src/profile/load.js';
+import { runCli } from '../support/cli.js';
 import { startAgent, startWatchedService, watchedProfile, type RunningAgent, type WatchedService } from '../support/agent.js';
 
 /** --lease-timeout 3s: a heartbeat a second; the stated takeover on one host is one heartbeat. */
@@ -102,6 +103,24 @@ describe('rollcall agent, as real processes', () => {
     writeFileSync(join(dir, 'copy.yaml'), text);
     const refused = await a.waitFor((l) => l.event === 'reload' && l.text.includes('copy.yaml'));
     expect(refused.text).toBe(`${join(dir, 'copy.yaml')} names rollout checkout, already watched from ${profile}; not watched`);
+  }, 60_000);
+
+  it("answers check from the agent's history: an http source's `for` window, which one poll cannot fill", async () => {
+    const profile = join(dir, 'checkout.yaml');
+    writeFileSync(profile, watchedProfile('checkout', service, join(dir, 'rollbacks.txt'), { auto: false }).replace('rollback: "> 2%"', 'rollback: "> 2%", for: 4s'));
+    service.rate = 0.05;
+    const a = agent(profile);
+    await a.waitFor((l) => l.event === 'metric' && /error_rate pending → breach/.test(l.text), 20_000);
+    const check = (stateDir: string) => runCli(['check', profile, '--state-dir', stateDir, '--format', 'json']);
+    // A new process beside the running agent: with the agent's history the 4 s window is full, ROLLBACK (exit 2).
+    const stored = await check(join(dir, 'state'));
+    expect(stored.stderr).toBe('');
+    expect(stored.code).toBe(2);
+    // Without it, one fresh poll of an http source cannot fill it: pending, HOLD (exit 1).
+    const bare = await check(join(dir, 'elsewhere'));
+    expect(bare.code).toBe(1);
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
   }, 60_000);
 
   it('refuses to start with no valid profile, naming the file, line and column', async () => {
