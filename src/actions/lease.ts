@@ -12,7 +12,7 @@
 // gone), at most `staleMs + heartbeatMs` from another host sharing the directory. Defaults 5 s and
 // 15 s: 5 s and 20 s. Time here is the wall clock, shared between processes.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as z from 'zod';
@@ -239,11 +239,13 @@ export class Lease {
   }
 }
 
+// No fsync: a lease says who is alive now, which a machine crash ends anyway; an fsync per heartbeat
+// per rollout was most of an idle agent's CPU. A torn or empty file after a crash reads as unreadable,
+// and an unreadable lease is taken over once it is staleMs old.
 function writeExclusive(file: string, holder: LeaseHolder): void {
   const fd = openSync(file, 'wx', 0o644);
   try {
     writeSync(fd, JSON.stringify(holder));
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -254,7 +256,6 @@ function writeAtomic(file: string, holder: LeaseHolder): void {
   const fd = openSync(temp, 'w', 0o644);
   try {
     writeSync(fd, JSON.stringify(holder));
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
