@@ -114,7 +114,14 @@ export class Agent {
       this.running.delete(name);
       await r.rollout.stop();
     }
-    for (const file of files) await this.syncFile(file);
+    for (const file of files) {
+      try {
+        await this.syncFile(file);
+      } catch (error) {
+        // One rollout that cannot open (its state unreadable, say) does not keep the others from running.
+        this.opts.log({ level: 'error', event: 'reload', text: `${file}: ${message(error)}; not watched` });
+      }
+    }
     for (const l of this.listeners) l();
   }
 

@@ -161,7 +161,15 @@ export class AgentRollout {
       case 'acquired':
         // While a console holds the state the lease is taken and given back each heartbeat: said once.
         if (this.blocked === undefined) this.say('info', 'lease', e.took ? `lease taken over from ${e.took.role} ${e.took.user}@${e.took.host} (pid ${e.took.pid})` : 'lease acquired');
-        void this.enqueue(() => this.becomeLeader());
+        void this.enqueue(async () => {
+          try {
+            await this.becomeLeader();
+          } catch (error) {
+            // A lease held by an agent that cannot act would silence the consoles too: give it back.
+            this.lease.release();
+            this.say('error', 'lease', `cannot act for the rollout, lease given back: ${message(error)}`);
+          }
+        });
         break;
       case 'lost':
         this.say('warn', 'lease', `lease lost: ${e.reason}`);
