@@ -4,7 +4,7 @@
 // 80 MiB, which only a process without Ink and React can meet). `BENCH_AGENT_SECONDS` sets the window.
 
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,7 +27,9 @@ export async function run(): Promise<BenchResult[]> {
   const profiles = join(dir, 'profiles');
   mkdirSync(profiles);
   for (let p = 0; p < PROFILES; p++) writeFileSync(join(profiles, `r${p}.yaml`), profile(`rollout-${p}`, url));
-  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+  // The bundle, as installed (`npm run bench` builds it); else the tsc output.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const cli = [join(here, '..', 'rollcall.mjs'), join(here, '..', 'src', 'cli.js')].find((f) => existsSync(f))!;
   const child = spawn(process.execPath, [cli, 'agent', profiles, '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   try {

@@ -23,6 +23,7 @@ import { Notifier, type NotifierEvent } from '../actions/notify.js';
 import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
 import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
 import { AgentLeaseLookout, describeHolder, leasePath } from '../actions/lease.js';
+import { loadHistoryFile } from '../actions/history-load.js';
 import type { SessionPort } from '../view/controller.js';
 import type { ActionOutput, ConsoleEvent, ConsoleState, EventLevel } from '../view/console-state.js';
 
@@ -118,6 +119,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       openedAt: replay ? clock.now() : openedAt,
     });
     late.sink = (text) => session.note(text, 'bad');
+    if (!replay) await session.loadStoredHistory(opts.stateDir ?? defaultStateDir());
     session.replayAudit(history.entries, history.problems);
     if (rollout.about) session.note(rollout.about, 'info');
     if (rollout.notice) session.note(rollout.notice, 'warn');
@@ -302,6 +304,15 @@ export class Session implements SessionPort {
       this.log(`audit log not written: ${message(error)}`, 'bad');
       this.publish();
     }
+  }
+
+  /** What an agent stored in the state directory's history goes into the charts and windows first. */
+  async loadStoredHistory(stateDir: string): Promise<void> {
+    const now = this.clock.now();
+    const stored = await loadHistoryFile(this.profile, stateDir, this.loop.series, now - this.profile.defaults.historyMs, now);
+    if (stored && stored.points > 0) this.loop.settle();
+    if (stored?.problem) this.note(stored.problem, 'warn');
+    else if (stored && stored.points > 0) this.note(`${stored.points} samples from the agent's history`, 'info');
   }
 
   /** Whether a live agent holds the lease (said once in the event log, and a countdown here stops). */

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteHistory } from '../../src/actions/history-sqlite.js';
 import { leasePath } from '../../src/actions/lease.js';
 import { openSession, type Session } from '../../src/engine/session.js';
 import { parseProfile } from '../../src/profile/load.js';
@@ -75,4 +76,23 @@ describe('a console while an agent holds the lease', () => {
     const counting = await until(session, (s) => s.countdown !== undefined, 10_000);
     expect(counting.countdown).toMatchObject({ metric: 'error_rate' });
   }, 30_000);
+
+  it("opens with the agent's stored samples in its series, before any poll", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollcall-session-agent-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const text = await readFile('test/fixtures/console/console.yaml', 'utf8');
+    // Nothing listens there: whatever the console shows came from the history.
+    const { profile } = parseProfile(text, 'console.yaml', { env: { ROLLCALL_CONSOLE_METRICS: 'http://127.0.0.1:9' } });
+    const now = Date.now();
+    const stored = Array.from({ length: 30 }, (_, i) => ({ t: now - (30 - i) * 15_000, v: 0.001 * (i + 1) }));
+    const history = openSqliteHistory(profile, dir);
+    history.samples('error_rate', 'canary', new Map([['', stored]]));
+    await history.close();
+
+    const session = await openSession(profile, { identity: { user: 'alice', host: 'bastion' }, stateDir: dir, readOnly: true });
+    open.push(session);
+    const state = session.getSnapshot();
+    expect(state.series.error_rate!.groups[0]!.canary).toEqual(stored);
+    expect(state.events.some((e) => e.text === "30 samples from the agent's history")).toBe(true);
+  });
 });
