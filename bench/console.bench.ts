@@ -16,7 +16,7 @@ import type { BenchResult } from './result.js';
 import { exec, ROOT, TTYBENCH, ttybench as runTtybench, type TtyReport } from './ttybench.js';
 
 /** The one-file build: the `rollcall` command (package.json's bin), `npm start`, a bastion. */
-const BUNDLE = join(ROOT, 'dist', 'rollcall.mjs');
+const BUNDLE = join(ROOT, 'dist', 'rollcall', 'rollcall.mjs');
 /** tsc's output tree, for reference. */
 const TREE = join(ROOT, 'dist', 'src', 'cli.js');
 const PROFILE = 'test/fixtures/console/bench.yaml';

@@ -1,10 +1,10 @@
-// The changed-cells filter (src/commands/ink-output.ts) runs on every frame Ink writes, so its cost
+// The changed-cells filter (src/console/ink-output.ts) runs on every frame Ink writes, so its cost
 // is part of the console's CPU per update: here a 120-column frame of 38 rows, 20 of them
 // rewritten per update the way Ink writes them (metric rows whose value and sparkline moved), and
 // the bytes that reach the terminal beside the bytes Ink wrote.
 
 import { performance } from 'node:perf_hooks';
-import { changedCellsOnly } from '../src/commands/ink-output.js';
+import { changedCellsOnly } from '../src/console/ink-output.js';
 import type { BenchResult } from './result.js';
 
 const ROWS = 38;

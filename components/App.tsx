@@ -1,52 +1,34 @@
 // The console: one frame of exactly rows − 1 lines, one input handler, nothing else. Everything
-// shown comes from the controller's view model; every key goes to the controller.
+// shown comes from the controller's view model (read with useSyncExternalStore: the one binding
+// between the console and React); every key goes to the controller. Which sections there are, in
+// what order and how tall, is the view model's choice (src/view/model.ts), so the frame is drawn
+// by one Section component per section, whatever its kind.
 
+import { useSyncExternalStore } from 'react';
 import { Box, useInput, useStdin } from 'ink';
-import type { ConsoleController } from '../src/view/controller.js';
-import type { Section } from '../src/view/model.js';
-import { useSession } from './useSession.js';
-import { ColorContext } from './Line.js';
-import { Header } from './Header.js';
-import { Timeline } from './Timeline.js';
-import { MetricTable } from './MetricTable.js';
-import { Chart } from './Chart.js';
-import { EventLog } from './EventLog.js';
-import { OutputPane } from './OutputPane.js';
-import { Checklist } from './Checklist.js';
-import { HelpOverlay } from './HelpOverlay.js';
-import { Confirm } from './Confirm.js';
-import { Countdown } from './Countdown.js';
-import { SourceAges } from './SourceAges.js';
-import { Footer } from './Footer.js';
-
-const SECTION: Record<Section['kind'], (props: { lines: Section['lines'] }) => React.JSX.Element> = {
-  confirm: Confirm,
-  countdown: Countdown,
-  help: HelpOverlay,
-  ages: SourceAges,
-  table: MetricTable,
-  output: OutputPane,
-  timeline: Timeline,
-  checklist: Checklist,
-  chart: Chart,
-  log: EventLog,
-};
+import type { ConsoleController } from '../src/console/controller.js';
+import { ColorContext, Line } from './Line.js';
+import { Section } from './Section.js';
 
 export function App({ controller }: { controller: ConsoleController }) {
-  const model = useSession(controller);
+  const model = useSyncExternalStore(controller.subscribe, controller.getSnapshot, controller.getSnapshot);
   const { isRawModeSupported } = useStdin();
   // isRawModeSupported is undefined (not false) for a pipe; Ink enables raw mode unless told false.
   useInput((input, key) => controller.press(input, key), { isActive: isRawModeSupported === true });
   return (
     <ColorContext.Provider value={model.color}>
       <Box flexDirection="column" height={model.height}>
-        <Header lines={model.header} />
-        {model.sections.map((section) => {
-          const Component = SECTION[section.kind];
-          return <Component key={section.kind} lines={section.lines} />;
-        })}
+        <Section lines={model.header} />
+        {model.sections.map((section) => (
+          <Section key={section.kind} lines={section.lines} />
+        ))}
         {model.gap > 0 ? <Box height={model.gap} flexShrink={0} /> : null}
-        {model.footer ? <Footer line={model.footer} /> : null}
+        {model.footer ? (
+          // The footer's one line, key hints or a message (from the keymap, like `?`).
+          <Box flexShrink={0}>
+            <Line line={model.footer} />
+          </Box>
+        ) : null}
       </Box>
     </ColorContext.Provider>
   );

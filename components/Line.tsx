@@ -1,9 +1,9 @@
 // One line of the view model: spans with tones. Colour is applied here (and, for the first paint
-// before Ink has loaded, in src/view/paint.ts, from the same palette), and only when the console may
+// before Ink has loaded, in src/console/paint.ts, from the same palette), and only when the console may
 // use colour (NO_COLOR unset); symbols carry the meaning either way.
 
 import { createContext, useContext } from 'react';
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
 import type { Line as LineModel } from '../src/view/model.js';
 import { TONE_COLOR } from '../src/view/palette.js';
 
@@ -25,28 +25,5 @@ export function Line({ line }: { line: LineModel }) {
         </Text>
       ))}
     </Text>
-  );
-}
-
-export function Lines({ lines }: { lines: readonly LineModel[] }) {
-  return (
-    <>
-      {lines.map((line, i) => (
-        <Line key={i} line={line} />
-      ))}
-    </>
-  );
-}
-
-export interface BlockProps {
-  lines: readonly LineModel[];
-}
-
-/** A section of the frame: its lines, one under the other, never shrunk by the layout. */
-export function Block({ lines }: BlockProps) {
-  return (
-    <Box flexDirection="column" flexShrink={0}>
-      <Lines lines={lines} />
-    </Box>
   );
 }

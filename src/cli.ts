@@ -6,44 +6,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './commands/exit.js';
 import { isEntryPoint } from './entry.js';
 import { VERSION } from './version.js';
-
-export interface CommonOptions {
-  stateDir?: string;
-  auditLog?: string;
-}
-
-export interface WatchOptions extends CommonOptions {
-  phase?: string;
-  readOnly?: boolean;
-  dryRun?: boolean;
-  record?: string;
-  replay?: string;
-  speed?: number;
-}
-
-export interface CheckOptions extends CommonOptions {
-  phase?: string;
-  format: 'text' | 'markdown' | 'json';
-  replay?: string;
-}
-
-export interface ReportOptions extends CommonOptions {
-  since: string;
-  format: 'markdown' | 'json' | 'text';
-}
-
-export interface AgentCommandOptions {
-  stateDir?: string;
-  listen?: string;
-  retention?: string;
-  leaseTimeout?: string;
-}
-
-export interface DemoOptions extends CommonOptions {
-  scenario: 'healthy' | 'incident' | 'flaky-source';
-  speed: number;
-  readOnly?: boolean;
-}
+// Types only (erased): each command is still loaded only when it runs.
+import type { AgentCommandOptions } from './commands/agent.js';
+import type { CheckOptions } from './commands/check.js';
+import type { DemoOptions } from './commands/demo.js';
+import type { HistoryOptions } from './commands/history.js';
+import type { ReportOptions } from './commands/report.js';
+import type { WatchOptions } from './commands/watch.js';
 
 const number = (value: string): number => {
   const n = Number(value);
@@ -141,7 +110,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .description('print the audit log of a profile')
       .argument('<profile>', 'rollout profile (YAML)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
-  ).action(async (profile: string, opts: CommonOptions & { format: 'text' | 'json' }) => {
+  ).action(async (profile: string, opts: HistoryOptions) => {
     const { history } = await import('./commands/history.js');
     setExit(await history(profile, opts));
   });

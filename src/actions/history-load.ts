@@ -26,13 +26,14 @@ export function loadHistory(history: History, profile: Profile, series: SeriesSt
  * The history file of the state directory, read only, into `series`. Undefined when there is no
  * file (no agent ever ran there); otherwise the points loaded and the problem, if the file failed.
  */
-export async function loadHistoryFile(profile: Profile, stateDir: string, series: SeriesStore, from: number, to: number): Promise<{ points: number; problem?: string } | undefined> {
+export function loadHistoryFile(profile: Profile, stateDir: string, series: SeriesStore, from: number, to: number): { points: number; problem?: string } | undefined {
   if (!existsSync(historyPath(profile, stateDir))) return undefined;
   const history = openSqliteHistory(profile, stateDir, { readOnly: true });
   try {
     const points = loadHistory(history, profile, series, from, to);
     return history.problem ? { points, problem: history.problem } : { points };
   } finally {
-    await history.close();
+    // Nothing to flush in a reader: closing is immediate.
+    void history.close();
   }
 }

@@ -286,6 +286,7 @@ function pidRuns(pid: number): boolean {
 export class AgentLeaseLookout {
   private checkedAt = -Infinity;
   private found: LeaseHolder | undefined;
+  private told = false;
 
   constructor(
     readonly file: string,
@@ -302,5 +303,13 @@ export class AgentLeaseLookout {
       this.found = holder && holder.role === 'agent' && isLive(holder, now) ? holder : undefined;
     }
     return this.found;
+  }
+
+  /** The holder, and `news` (who it is) the first time one is seen after none was. */
+  look(): { holder?: LeaseHolder; news?: string } {
+    const holder = this.holder();
+    const news = holder && !this.told ? describeHolder(holder) : undefined;
+    this.told = holder !== undefined;
+    return { ...(holder ? { holder } : {}), ...(news ? { news } : {}) };
   }
 }

@@ -19,6 +19,7 @@ import { metricReadings, type MetricReading } from './metric-readings.js';
 import { render, templateValues } from './template.js';
 import { formatValue, type Unit } from '../profile/units.js';
 import type { ActionOutcome } from './runner.js';
+import { commonJs } from '../util/commonjs.js';
 
 export const RATE_LIMIT_MS = 10 * 60_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -349,7 +350,7 @@ function plainText(o: Occurrence, snapshot: Snapshot, profile: Profile): string 
 async function attempt(target: WebTarget, body: string, timeoutMs: number): Promise<Attempt> {
   try {
     // Loaded at the first notification: most sessions send none, and start-up should not pay for it.
-    const { request } = await import('undici');
+    const { request } = commonJs(await import('undici'));
     const res = await request(target.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...target.headers },

@@ -18,7 +18,7 @@ import { redact } from '../profile/redact.js';
 import type { Profile, StateConfig } from '../profile/types.js';
 import { oneLine, toSourceError } from '../sources/timeout.js';
 import { operatorName, whoAmI } from './identity.js';
-import { StateStoreError, moveTo, parseStateDocument, toStateDocument, type Loaded, type StateStoreOptions } from './state-store.js';
+import { StateStoreError, moveTo, parseStateDocument, toStateDocument, type Loaded, type StateStoreOptions } from './state-document.js';
 
 export type PostgresStateConfig = Extract<StateConfig, { store: 'postgres' }>;
 

@@ -1,13 +1,19 @@
 // `rollcall agent <profile|dir>…`: the headless agent until SIGTERM or SIGINT, which stop it
 // cleanly (history flushed, leases and state locks released). Logs are JSON lines on stdout.
 
-import type { AgentCommandOptions } from '../cli.js';
 import { Agent, AgentError } from '../agent/agent.js';
 import { parseListen, serveMetrics } from '../agent/exporter.js';
 import { jsonLog } from '../agent/log.js';
 import { defaultStateDir } from '../actions/state-store.js';
 import { parseDuration, DURATION_FORMS } from '../profile/duration.js';
 import { ExitCode } from './exit.js';
+
+export interface AgentCommandOptions {
+  stateDir?: string;
+  listen?: string;
+  retention?: string;
+  leaseTimeout?: string;
+}
 
 export async function agent(paths: string[], opts: AgentCommandOptions): Promise<number> {
   const log = jsonLog();

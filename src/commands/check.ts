@@ -4,7 +4,6 @@
 // rollout state.
 
 import { existsSync } from 'node:fs';
-import type { CheckOptions } from '../cli.js';
 import { realClock, type Clock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
 import { spacedLike } from '../engine/judge.js';
@@ -22,7 +21,14 @@ import type { Profile } from '../profile/types.js';
 import { closeSources, createSources, secondScrapeDelayMs } from '../sources/registry.js';
 import { isSourceError, type Source } from '../sources/source.js';
 import { formatCheckJson, formatCheckMarkdown, formatCheckText, toCheckReport, type SourceHealth } from './check-format.js';
+import type { CommonOptions } from './common-options.js';
 import { ExitCode } from './exit.js';
+
+export interface CheckOptions extends CommonOptions {
+  phase?: string;
+  format: 'text' | 'markdown' | 'json';
+  replay?: string;
+}
 
 const EXIT: Record<Decision, ExitCode> = {
   PROMOTE: ExitCode.green,
@@ -74,7 +80,7 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
     const windowMs = judgementWindowMs(profile, phase, rollout.state.phaseStartedAt, clock.now());
     // What an agent stored first: the only past an http, exec or scrape source has.
     if (!opts.replay) {
-      const stored = await loadHistoryFile(profile, opts.stateDir ?? defaultStateDir(), store, clock.now() - windowMs, clock.now());
+      const stored = loadHistoryFile(profile, opts.stateDir ?? defaultStateDir(), store, clock.now() - windowMs, clock.now());
       if (stored?.problem) rollout.notices.push(stored.problem);
     }
     await poller.backfill(windowMs);

@@ -6,7 +6,6 @@ import { realpathSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DemoOptions } from '../cli.js';
 import { isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { loadDemoProfile } from '../demo/profile.js';
 import { INCIDENT, type Scenario } from '../demo/scenario.js';
@@ -14,8 +13,15 @@ import { MAX_SPEED, startSimulator, type Simulator } from '../demo/simulator.js'
 import { formatIssue, isProfileError } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 import { ScaledClock, realClock } from '../engine/clock.js';
+import { openConsole } from '../console/open-console.js';
+import type { CommonOptions } from './common-options.js';
 import { ExitCode } from './exit.js';
-import { openConsole } from './watch.js';
+
+export interface DemoOptions extends CommonOptions {
+  scenario: 'healthy' | 'incident' | 'flaky-source';
+  speed: number;
+  readOnly?: boolean;
+}
 
 export async function demo(opts: DemoOptions): Promise<number> {
   const fail = (message: string): number => {

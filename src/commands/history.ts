@@ -2,7 +2,7 @@
 // the incident. Lines the log could not vouch for (a writer killed mid-line) go to stderr with
 // their line numbers; they never hide the entries around them.
 
-import type { CommonOptions } from '../cli.js';
+import type { CommonOptions } from './common-options.js';
 import { checkProfileFile, formatIssue } from '../profile/load.js';
 import { auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';

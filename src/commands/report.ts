@@ -4,7 +4,6 @@
 // console would have seen it then), the phase moves, the actions from the audit log, and the
 // decision now.
 
-import type { ReportOptions } from '../cli.js';
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
 import { isStateStoreError, openStateStore } from '../actions/state-store.js';
@@ -24,7 +23,13 @@ import { formatValue } from '../profile/units.js';
 import { closeSources, createSources } from '../sources/registry.js';
 import { SourceWatch } from './check.js';
 import { checklistEntry, iso, markdownSafe, rollbackChecklistLines, utc, type CheckReport } from './check-format.js';
+import type { CommonOptions } from './common-options.js';
 import { ExitCode } from './exit.js';
+
+export interface ReportOptions extends CommonOptions {
+  since: string;
+  format: 'markdown' | 'json' | 'text';
+}
 
 /** The JSON printed by `rollcall report --format json`. Fields are only ever added. */
 export interface Review {

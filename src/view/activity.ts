@@ -2,11 +2,11 @@
 // notification failures) and the output pane of the running or last action.
 
 import { formatDuration } from '../profile/duration.js';
-import type { ConsoleEvent } from './console-state.js';
+import type { ConsoleEvent } from '../console/console-state.js';
 import { formatClockSeconds } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, LEVEL_LOOK, s, title, type Line } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 
 function eventLine(e: ConsoleEvent, width: number): Line {
   const look = LEVEL_LOOK[e.level];

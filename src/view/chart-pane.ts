@@ -7,7 +7,7 @@ import { plotChart, THRESHOLD_GLYPH, type ChartThreshold } from './chart.js';
 import { truncate } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, s, spread, title, widthOf, type Line, type Span } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 import { pickGroup } from './table.js';
 import { CHART_WINDOWS_MS } from './ui.js';
 

@@ -6,7 +6,7 @@ import { formatClock } from './format.js';
 import type { Layout } from './layout.js';
 import type { ChecklistStatus, Snapshot } from '../engine/types.js';
 import { clip, s, title, type Line, type Span } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 
 /** `checklist 2/3`, for the header and the timeline: ok once every item is ticked. */
 export function checklistTally(items: readonly ChecklistStatus[], label = 'checklist'): Span {

@@ -3,12 +3,12 @@
 
 import type { Action } from '../profile/types.js';
 import { render as renderArgv, templateValues } from '../actions/template.js';
-import type { ConsoleState } from './console-state.js';
+import type { ConsoleState } from '../console/console-state.js';
 import { fit, formatCountdown } from './format.js';
-import { keyLabel, type Binding } from './keymap.js';
+import { keyLabel, type Binding } from '../console/keymap.js';
 import type { Layout } from './layout.js';
 import { clip, LEVEL_LOOK, s, spread, title, trimLine, widthOf, type Line, type Span } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 import type { UiState } from './ui.js';
 
 export function helpLines(input: ModelInput, layout: Layout, height: number): Line[] {

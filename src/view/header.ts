@@ -8,7 +8,7 @@ import { trafficChange, type RolloutState } from '../engine/state.js';
 import { formatClock, formatClockSeconds, formatElapsed } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, parts, s, spread, type Line, type Span, type Tone } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 import { freshness } from './sources.js';
 import { checklistTally } from './checklist.js';
 

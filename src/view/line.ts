@@ -1,7 +1,7 @@
 // Lines as the view model hands them to components: runs of text, each with a tone (what the
 // colour means, not which colour) and attributes, and the helpers that fit them to a width.
 
-import type { EventLevel } from './console-state.js';
+import type { EventLevel } from '../console/console-state.js';
 import { displayWidth, ellipsize } from './format.js';
 
 export type Tone = 'ok' | 'pending' | 'warn' | 'bad' | 'muted' | 'accent' | 'canary' | 'baseline' | 'title';

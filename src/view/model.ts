@@ -3,12 +3,9 @@
 // so everything an operator reads is decided (and tested) here without rendering. Each section's
 // lines come from its own module; this one plans the frame and puts them together.
 
-import type { ConsoleState } from './console-state.js';
-import type { ChartPlot } from './chart.js';
-import type { Keymap } from './keymap.js';
-import { planLayout, type SectionKind, type TerminalSize } from './layout.js';
+import { planLayout, type SectionKind } from './layout.js';
+import type { ModelInput } from './model-input.js';
 import { compact, type Line } from './line.js';
-import type { UiState } from './ui.js';
 import { headerLines } from './header.js';
 import { tableLines } from './table.js';
 import { timelineLines, timelineNeed } from './timeline.js';
@@ -19,6 +16,7 @@ import { sourcesLines } from './sources.js';
 import { confirmHeight, confirmLines, countdownLines, footerLine, helpLines } from './dialogs.js';
 
 export type { Line, Span, Tone } from './line.js';
+export type { ChartMemo, ModelInput } from './model-input.js';
 
 export interface Section {
   kind: SectionKind;
@@ -35,24 +33,6 @@ export interface ViewModel {
   /** Empty lines between the sections and the footer, so the footer sits on the last line. */
   gap: number;
   footer?: Line;
-}
-
-/** A one-entry memo for the chart, the costly part of a frame: redrawn only when its inputs change. */
-export interface ChartMemo {
-  key?: string;
-  plot?: ChartPlot;
-}
-
-export interface ModelInput {
-  /** What the screen shows: the live state, or the copy taken when the screen was frozen. */
-  state: ConsoleState;
-  /** Always the live state: countdowns, running actions and questions are never frozen. */
-  live: ConsoleState;
-  ui: UiState;
-  size: TerminalSize;
-  keymap: Keymap;
-  color: boolean;
-  chartMemo?: ChartMemo;
 }
 
 export function buildModel(input: ModelInput): ViewModel {

@@ -2,11 +2,11 @@
 
 import type { Metric, Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
-import type { ConsoleState } from './console-state.js';
+import type { ConsoleState } from '../console/console-state.js';
 import { fit } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, s, title, type Line, type Tone } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 
 type Readers = { metrics: Metric[]; intervalMs: number };
 

@@ -8,7 +8,7 @@ import type { MetricSeries, MetricState, MetricStatus, SeriesGroup } from '../en
 import { displayWidth, fit, formatCountdown, formatPercentChange } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, s, spread, trimLine, type Line, type Span, type Tone } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 import { sparkline } from './sparkline.js';
 
 const STATE_LOOK: Record<MetricState, { symbol: string; tone: Tone }> = {

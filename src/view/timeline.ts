@@ -7,7 +7,7 @@ import type { RolloutState } from '../engine/state.js';
 import { fit, formatClock, formatElapsed } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, gauge, parts, s, title, type Line, type Span, type Tone } from './line.js';
-import type { ModelInput } from './model.js';
+import type { ModelInput } from './model-input.js';
 import { checklistTally } from './checklist.js';
 
 /** How long each phase lasted on its last visit, from the rollout history. */

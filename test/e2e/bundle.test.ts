@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,19 +9,19 @@ import { buildBundle } from '../../src/build/bundle.js';
 import { startSimulator } from '../../src/demo/simulator.js';
 import type { Scenario } from '../../src/demo/scenario.js';
 
-// The bundle, built by the real build script and copied alone into an empty directory: whatever it
-// needs must be inside it, because no node_modules is anywhere above that directory.
+// The bundle, built by the real build script and its directory copied alone into an empty one:
+// whatever it needs must be inside it, because no node_modules is anywhere above that directory.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let buildDir: string;
 let dir: string;
-const BUNDLE = 'rollcall.mjs';
+const BUNDLE = join('rollcall', 'rollcall.mjs');
 
 beforeAll(async () => {
   buildDir = await mkdtemp(join(tmpdir(), 'rollcall-bundle-build-'));
-  const built = await buildBundle({ outfile: join(buildDir, BUNDLE) });
+  const built = await buildBundle({ outdir: join(buildDir, 'rollcall') });
   expect(built.warnings).toEqual([]);
   dir = await mkdtemp(join(tmpdir(), 'rollcall-bundle-'));
-  await copyFile(built.outfile, join(dir, BUNDLE));
+  await cp(built.outdir, join(dir, 'rollcall'), { recursive: true });
   for (let up = dir; ; up = dirname(up)) {
     if (existsSync(join(up, 'node_modules'))) throw new Error(`${up}/node_modules exists: the bundle test would not prove the bundle stands alone`);
     if (dirname(up) === up) break;
@@ -70,7 +70,7 @@ phases:
   - { name: canary, traffic: 10, duration: 1h }
 `;
 
-describe('dist/rollcall.mjs, alone in an empty directory', () => {
+describe('dist/rollcall/, alone in an empty directory', () => {
   it('prints the version', async () => {
     const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const result = await node(['--version']);
@@ -151,7 +151,7 @@ describe.skipIf(!tmux)('rollcall demo from the bundle, in a terminal', () => {
     expect(incident).toContain('ROLLBACK');
     expect(incident).toMatch(/error_rate .*> 5%/);
 
-    // The rollback action runs `node rollcall.mjs demo-ctl …`: the bundle calling itself back.
+    // The rollback action runs `node rollcall/rollcall.mjs demo-ctl …`: the bundle calling itself back.
     keys('r');
     expect(await waitFor(/Type rollback to run it/)).toContain('Type rollback to run it');
     keys('rollback', 'Enter');

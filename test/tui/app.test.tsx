@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { render as inkRender } from 'ink';
 import { cleanup, render } from 'ink-testing-library';
 import { App } from '../../components/App.js';
-import { ConsoleController } from '../../src/view/controller.js';
+import { ConsoleController } from '../../src/console/controller.js';
 import { consoleState, FakeSession, NOW, snapshot } from '../fixtures/console/state.js';
 
 afterEach(cleanup);

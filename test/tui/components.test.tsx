@@ -1,22 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render } from 'ink-testing-library';
-import { Header } from '../../components/Header.js';
-import { MetricTable } from '../../components/MetricTable.js';
-import { Timeline } from '../../components/Timeline.js';
-import { Chart } from '../../components/Chart.js';
-import { EventLog } from '../../components/EventLog.js';
-import { OutputPane } from '../../components/OutputPane.js';
-import { Checklist } from '../../components/Checklist.js';
-import { Footer } from '../../components/Footer.js';
-import { HelpOverlay } from '../../components/HelpOverlay.js';
-import { Confirm } from '../../components/Confirm.js';
-import { Countdown } from '../../components/Countdown.js';
-import { SourceAges } from '../../components/SourceAges.js';
-import { ColorContext } from '../../components/Line.js';
-import { buildModel, type Section, type ViewModel } from '../../src/view/model.js';
-import { buildKeymap } from '../../src/view/keymap.js';
+import { Section } from '../../components/Section.js';
+import { ColorContext, Line } from '../../components/Line.js';
+import { buildModel, type Section as SectionModel, type ViewModel } from '../../src/view/model.js';
+import { buildKeymap } from '../../src/console/keymap.js';
 import { initialUi, type UiState } from '../../src/view/ui.js';
-import type { ConsoleState } from '../../src/view/console-state.js';
+import type { ConsoleState } from '../../src/console/console-state.js';
 import { consoleState, NOW, snapshot, status } from '../fixtures/console/state.js';
 
 afterEach(cleanup);
@@ -24,86 +13,86 @@ afterEach(cleanup);
 function model(state: ConsoleState = consoleState(), ui: Partial<UiState> = {}, size = { columns: 100, rows: 40 }, color = false): ViewModel {
   return buildModel({ state, live: state, ui: { ...initialUi, ...ui }, size, keymap: buildKeymap(state.profile), color, chartMemo: {} });
 }
-const section = (m: ViewModel, kind: Section['kind']) => m.sections.find((s) => s.kind === kind)!.lines;
+const section = (m: ViewModel, kind: SectionModel['kind']) => m.sections.find((s) => s.kind === kind)!.lines;
 const plain = (node: React.ReactElement) => render(<ColorContext.Provider value={false}>{node}</ColorContext.Provider>).lastFrame()!;
 
-describe('components draw their part of the view model', () => {
-  it('Header shows the title, the phase and the decision badge', () => {
-    const frame = plain(<Header lines={model().header} />);
+describe('a section draws its part of the view model', () => {
+  it('the header shows the title, the phase and the decision badge', () => {
+    const frame = plain(<Section lines={model().header} />);
     expect(frame).toContain('Checkout v2 canary');
     expect(frame).toContain('phase 1/3 canary · 10% traffic');
     expect(frame).toContain('[SOAK] soaking: 6h of 2d');
   });
 
-  it('MetricTable shows each metric with its state as a symbol and a word', () => {
+  it('the metric table shows each metric with its state as a symbol and a word', () => {
     const state = consoleState({ snapshot: snapshot({ metrics: [status('error_rate', { state: 'breach', value: 0.031 }), status('p95_latency', { state: 'stale', value: 0.2 })] }) });
-    const frame = plain(<MetricTable lines={section(model(state), 'table')} />);
+    const frame = plain(<Section lines={section(model(state), 'table')} />);
     expect(frame).toMatch(/error rate\s+3\.1%.*✗ breach/);
     expect(frame).toMatch(/p95 latency\s+200ms.*~ stale/);
   });
 
-  it('Timeline shows the phases in order with their gauges', () => {
-    const frame = plain(<Timeline lines={section(model(consoleState(), {}, { columns: 100, rows: 40 }), 'timeline')} />);
+  it('the timeline shows the phases in order with their gauges', () => {
+    const frame = plain(<Section lines={section(model(consoleState(), {}, { columns: 100, rows: 40 }), 'timeline')} />);
     expect(frame.indexOf('1 canary')).toBeLessThan(frame.indexOf('2 ramp-50'));
     expect(frame).toContain('█░░░░░░░░░');
   });
 
-  it('Chart draws the canary line under its title and legend', () => {
-    const frame = plain(<Chart lines={section(model(), 'chart')} />);
+  it('the chart draws the canary line under its title and legend', () => {
+    const frame = plain(<Section lines={section(model(), 'chart')} />);
     expect(frame).toContain('error rate (ratio) · last 15m');
     expect(frame).toMatch(/[╭╮╯╰─]/);
     expect(frame).toMatch(/-15m.*now/);
   });
 
-  it('EventLog shows folded repeats with their count', () => {
+  it('the event log shows folded repeats with their count', () => {
     const state = consoleState({ events: [{ id: 1, at: NOW, level: 'bad', text: 'source prom: HTTP 500', count: 4 }] });
-    expect(plain(<EventLog lines={section(model(state), 'log')} />)).toMatch(/✗ source prom: HTTP 500 ×4/);
+    expect(plain(<Section lines={section(model(state), 'log')} />)).toMatch(/✗ source prom: HTTP 500 ×4/);
   });
 
-  it('OutputPane shows the argv and the lines an action printed', () => {
+  it('the output pane shows the argv and the lines an action printed', () => {
     const state = consoleState({ output: { action: 'rollback', argv: ['flagctl', 'set', 'x', '0'], startedAt: NOW, running: true, dryRun: false, lines: [{ stream: 'stdout', text: 'flag set to 0' }] } });
-    const frame = plain(<OutputPane lines={section(model(state), 'output')} />);
+    const frame = plain(<Section lines={section(model(state), 'output')} />);
     expect(frame).toContain('rollback · running');
     expect(frame).toContain('$ flagctl set x 0');
     expect(frame).toContain('flag set to 0');
   });
 
-  it('Checklist marks ticked and open items', () => {
-    const frame = plain(<Checklist lines={section(model(consoleState(), { focus: 'checklist' }), 'checklist')} />);
+  it('the checklist marks ticked and open items', () => {
+    const frame = plain(<Section lines={section(model(consoleState(), { focus: 'checklist' }), 'checklist')} />);
     expect(frame).toContain('› [x] Dashboards open');
     expect(frame).toContain('   [ ] On-call paged in');
   });
 
-  it('Footer shows key hints', () => {
-    expect(plain(<Footer line={model().footer!} />)).toMatch(/p promote\s+r rollback.*q quit/);
+  it('the footer line shows key hints', () => {
+    expect(plain(<Line line={model().footer!} />)).toMatch(/p promote\s+r rollback.*q quit/);
   });
 
-  it('HelpOverlay lists the keys', () => {
-    const frame = plain(<HelpOverlay lines={section(model(consoleState(), { help: true }), 'help')} />);
+  it('the help overlay lists the keys', () => {
+    const frame = plain(<Section lines={section(model(consoleState(), { help: true }), 'help')} />);
     expect(frame).toContain('↓/j');
     expect(frame).toContain('select the next metric');
   });
 
-  it('Confirm shows the question', () => {
-    const frame = plain(<Confirm lines={section(model(consoleState(), { confirm: { kind: 'action', action: 'promote', step: 'yes', force: true, typed: '', openedAt: NOW } }), 'confirm')} />);
+  it('the confirm dialog shows the question', () => {
+    const frame = plain(<Section lines={section(model(consoleState(), { confirm: { kind: 'action', action: 'promote', step: 'yes', force: true, typed: '', openedAt: NOW } }), 'confirm')} />);
     expect(frame).toContain('Run promote? $ flagctl set checkout 50');
     expect(frame).toContain('[y/N]');
   });
 
-  it('Countdown shows the time left', () => {
+  it('the countdown shows the time left', () => {
     const state = consoleState({ countdown: { metric: 'error_rate', text: '> 2%', deadline: NOW + 9_000 } });
-    expect(plain(<Countdown lines={section(model(state), 'countdown')} />)).toContain('[AUTO-ROLLBACK] in 9s: error_rate > 2% · press c to cancel');
+    expect(plain(<Section lines={section(model(state), 'countdown')} />)).toContain('[AUTO-ROLLBACK] in 9s: error_rate > 2% · press c to cancel');
   });
 
-  it('SourceAges shows how old each source is', () => {
-    const frame = plain(<SourceAges lines={section(model(consoleState({ sourceAges: { prom: 7_400 } }), { ages: true }), 'ages')} />);
+  it('the source ages show how old each source is', () => {
+    const frame = plain(<Section lines={section(model(consoleState({ sourceAges: { prom: 7_400 } }), { ages: true }), 'ages')} />);
     expect(frame).toMatch(/prom\s+prometheus last data 7s ago/);
   });
 
   it('colours by state only when colour is on', () => {
     const state = consoleState({ snapshot: snapshot({ decision: 'ROLLBACK', reasons: ['bad'] }) });
-    const colored = render(<ColorContext.Provider value={true}><Header lines={model(state, {}, undefined, true).header} /></ColorContext.Provider>).lastFrame()!;
-    const bare = plain(<Header lines={model(state).header} />);
+    const colored = render(<ColorContext.Provider value={true}><Section lines={model(state, {}, undefined, true).header} /></ColorContext.Provider>).lastFrame()!;
+    const bare = plain(<Section lines={model(state).header} />);
     expect(bare).not.toMatch(/\x1b\[3\dm/);
     expect(bare).toContain('[ROLLBACK]');
     expect(colored).toContain(' ROLLBACK ');

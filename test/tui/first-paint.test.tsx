@@ -6,10 +6,10 @@ import { PassThrough } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { render } from 'ink';
 import { App } from '../../components/App.js';
-import { ConsoleController } from '../../src/view/controller.js';
+import { ConsoleController } from '../../src/console/controller.js';
 import { frameText } from '../../src/view/model.js';
-import { paintFrame } from '../../src/view/paint.js';
-import { filteredStream, overpaintFirstFrame } from '../../src/commands/ink-output.js';
+import { paintFrame } from '../../src/console/paint.js';
+import { filteredStream, overpaintFirstFrame } from '../../src/console/ink-output.js';
 import { consoleState, FakeSession } from '../fixtures/console/state.js';
 
 const ESC = /\x1b\[[0-9;?]*[A-Za-z]/g;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import xterm from '@xterm/headless';
-import { changedCellsOnly, filteredStream, type WriteFilter } from '../../src/commands/ink-output.js';
+import { changedCellsOnly, filteredStream, type WriteFilter } from '../../src/console/ink-output.js';
 
 // Colour on, whatever the test runner's stdout is, and Ink's live incremental renderer even under
 // CI (where Ink would draw only the last frame): both are decided when Ink is first imported.

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteHistory } from '../../src/actions/history-sqlite.js';
 import { leasePath } from '../../src/actions/lease.js';
-import { openSession, type Session } from '../../src/engine/session.js';
+import { openSession } from '../../src/console/open-session.js';
+import type { Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
-import type { ConsoleState } from '../../src/view/console-state.js';
+import type { ConsoleState } from '../../src/console/console-state.js';
 import { readBody, startHttp, type TestHttpServer } from '../support/http.js';
 
 const open: Session[] = [];

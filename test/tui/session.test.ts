@@ -8,9 +8,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { loadProfile, parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
-import { openSession, type Session } from '../../src/engine/session.js';
+import { openSession } from '../../src/console/open-session.js';
+import type { Session } from '../../src/console/session.js';
 import { VirtualClock } from '../../src/engine/clock.js';
-import type { ConsoleState } from '../../src/view/console-state.js';
+import type { ConsoleState } from '../../src/console/console-state.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
 
 let server: TestHttpServer;

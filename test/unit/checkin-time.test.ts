@@ -10,7 +10,7 @@ import { evaluate } from '../../src/engine/evaluate.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import { initialState } from '../../src/engine/state.js';
 import { buildModel, frameText } from '../../src/view/model.js';
-import { buildKeymap } from '../../src/view/keymap.js';
+import { buildKeymap } from '../../src/console/keymap.js';
 import { initialUi } from '../../src/view/ui.js';
 import { formatCheckText, toCheckReport } from '../../src/commands/check-format.js';
 import { consoleState, snapshot } from '../fixtures/console/state.js';

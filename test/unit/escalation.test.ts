@@ -11,7 +11,7 @@ import { VirtualClock } from '../../src/engine/clock.js';
 import { initialState } from '../../src/engine/state.js';
 import type { MetricSeries, Point } from '../../src/engine/types.js';
 import { buildModel, frameText } from '../../src/view/model.js';
-import { buildKeymap } from '../../src/view/keymap.js';
+import { buildKeymap } from '../../src/console/keymap.js';
 import { initialUi } from '../../src/view/ui.js';
 import { formatCheckMarkdown, formatCheckText, toCheckReport } from '../../src/commands/check-format.js';
 import { consoleState, NOW, snapshot, status } from '../fixtures/console/state.js';

@@ -8,7 +8,7 @@ import { formatIssue } from '../../src/profile/issues.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { initialState, promoted, rolledBack } from '../../src/engine/state.js';
 import { rollbackChecklistTicked } from '../../src/engine/checklist.js';
-import { ConsoleController } from '../../src/view/controller.js';
+import { ConsoleController } from '../../src/console/controller.js';
 import { frameText } from '../../src/view/model.js';
 import { formatCheckMarkdown, formatCheckText, toCheckReport } from '../../src/commands/check-format.js';
 import { consoleProfile, consoleState, FakeSession, NOW, rollout, snapshot } from '../fixtures/console/state.js';

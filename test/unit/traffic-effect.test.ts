@@ -8,7 +8,7 @@ import { formatIssue } from '../../src/profile/issues.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { initialState, phaseSet, rolledBack, trafficSet } from '../../src/engine/state.js';
 import { buildModel, frameText } from '../../src/view/model.js';
-import { buildKeymap } from '../../src/view/keymap.js';
+import { buildKeymap } from '../../src/console/keymap.js';
 import { initialUi } from '../../src/view/ui.js';
 import { formatCheckMarkdown, formatCheckText, toCheckReport } from '../../src/commands/check-format.js';
 import { consoleState, NOW, rollout, snapshot } from '../fixtures/console/state.js';

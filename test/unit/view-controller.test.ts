@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConsoleController } from '../../src/view/controller.js';
+import { ConsoleController } from '../../src/console/controller.js';
 import { frameText } from '../../src/view/model.js';
 import { CONFIRM_TIMEOUT_MS } from '../../src/view/ui.js';
-import type { KeyPress } from '../../src/view/keymap.js';
+import type { KeyPress } from '../../src/console/keymap.js';
 import { consoleState, FakeSession, NOW, snapshot } from '../fixtures/console/state.js';
 
 function setup(state = consoleState()) {

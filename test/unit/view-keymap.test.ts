@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildKeymap, keyLabel, keyName, splitKeys } from '../../src/view/keymap.js';
+import { buildKeymap, keyLabel, keyName, splitKeys } from '../../src/console/keymap.js';
 import { consoleProfile } from '../fixtures/console/state.js';
 
 describe('the keymap', () => {

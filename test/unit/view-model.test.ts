@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, frameText, type ModelInput } from '../../src/view/model.js';
-import { buildKeymap } from '../../src/view/keymap.js';
+import { buildKeymap } from '../../src/console/keymap.js';
 import { displayWidth } from '../../src/view/format.js';
 import { initialUi, type UiState } from '../../src/view/ui.js';
-import type { ConsoleState } from '../../src/view/console-state.js';
+import type { ConsoleState } from '../../src/console/console-state.js';
 import { consoleState, NOW, snapshot, status } from '../fixtures/console/state.js';
 
 function frame(state: ConsoleState, size = { columns: 80, rows: 24 }, ui: Partial<UiState> = {}, color = false): string[] {

@@ -1,11 +1,13 @@
 // What the live session publishes for the console: one immutable object per change, read by the
-// view model. Defined here, beside its only reader, so the view compiles without the engine.
+// controller and turned into lines by the view model (src/view/).
 
 import type { Profile } from '../profile/types.js';
 import type { RolloutState } from '../engine/state.js';
 import type { SeriesSnapshot, Snapshot } from '../engine/types.js';
+import type { EventLevel } from '../engine/watch-loop.js';
 
-export type EventLevel = 'info' | 'ok' | 'warn' | 'bad';
+/** One scale for the engine's events and the console's own lines. */
+export type { EventLevel };
 
 /** One line of the event log. Repeats of the same text fold into one entry with a count. */
 export interface ConsoleEvent {

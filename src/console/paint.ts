@@ -1,10 +1,10 @@
 // The first frame, written as plain escape sequences before Ink has loaded. Loading React, Ink and
 // Yoga costs more than everything else at start, and an operator opening the console during an
 // incident should see the rollout at once: the same view model, drawn here without them, is on
-// screen while they load. Ink then draws over it (see `overpaintFirstFrame` in commands/ink-output.ts).
+// screen while they load. Ink then draws over it (see `overpaintFirstFrame` in console/ink-output.ts).
 
-import { frameLines, type Line, type ViewModel } from './model.js';
-import { TONE_COLOR, type ToneColor } from './palette.js';
+import { frameLines, type Line, type ViewModel } from '../view/model.js';
+import { TONE_COLOR, type ToneColor } from '../view/palette.js';
 
 const SGR_COLOR: Record<ToneColor, number> = { red: 31, green: 32, yellow: 33, magenta: 35, cyan: 36, gray: 90 };
 const HOME = '\x1b[H';

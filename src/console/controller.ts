@@ -6,11 +6,11 @@ import { activeChecklist } from '../engine/checklist.js';
 import { isRetreat } from '../engine/state.js';
 import type { ConsoleState } from './console-state.js';
 import { buildKeymap, keyName, splitKeys, type Command, type KeyPress, type Keymap } from './keymap.js';
-import type { TerminalSize } from './layout.js';
-import { buildModel, type ChartMemo, type ViewModel } from './model.js';
-import { CHART_WINDOWS_MS, CONFIRM_TIMEOUT_MS, FLASH_MS, initialUi, type Flash, type Pane, type UiState } from './ui.js';
+import type { TerminalSize } from '../view/layout.js';
+import { buildModel, type ChartMemo, type ViewModel } from '../view/model.js';
+import { CHART_WINDOWS_MS, CONFIRM_TIMEOUT_MS, FLASH_MS, initialUi, type Flash, type Pane, type UiState } from '../view/ui.js';
 
-/** What the console needs from the live session (src/engine/session.ts provides it). */
+/** What the console needs from the live session (src/console/session.ts provides it). */
 export interface SessionPort {
   getSnapshot(): ConsoleState;
   subscribe(listener: () => void): () => void;

@@ -37,7 +37,7 @@ const ERASE_LINE_END = '\x1b[K';
 const ERASE_BELOW = '\x1b[J';
 
 /**
- * Ink's first frame over the first paint (src/view/paint.ts): Ink writes that frame without
+ * Ink's first frame over the first paint (src/console/paint.ts): Ink writes that frame without
  * erasing what is under it, so each of its lines is erased to its end, and the screen below it.
  */
 export function overpaintFirstFrame(): WriteFilter {

@@ -1,139 +1,43 @@
-// A live console session: the series store and poller, evaluate, the rollout state, the action
-// runner, the audit log, notifications and the auto-rollback countdown, composed once. It
-// re-evaluates when the series change and once a second (countdowns, time in phase, staleness),
-// keeps a bounded event log, and publishes one immutable ConsoleState per change for
-// useSyncExternalStore. Components never reach past it: they read state and send intents.
+// A live console session: the watch loop (series, poller, judging), the rollout state, the action
+// runner, the audit log, notifications and the auto-rollback countdown, composed once. It turns the
+// loop's judgements and events, the runner's output and other consoles' news into a bounded event
+// log, and publishes one immutable ConsoleState per change for useSyncExternalStore. Components
+// never reach past it: they read state and send intents.
 
 import type { Profile } from '../profile/types.js';
-import type { Clock } from './clock.js';
-import { ScaledClock, realClock } from './clock.js';
-import { activeChecklist, rollbackChecklistTicked } from './checklist.js';
-import { Recorder, readRecording } from './record.js';
-import { initialState, phaseSet, trafficChange, type RolloutState, type RolloutStore } from './state.js';
-import type { Snapshot } from './types.js';
-import { MemoryRolloutStore } from './memory-rollout.js';
-import { WatchLoop, type EngineEvent, type LoopView } from './watch-loop.js';
-import { createSources, closeSources } from '../sources/registry.js';
+import type { Clock } from '../engine/clock.js';
+import { activeChecklist, rollbackChecklistTicked } from '../engine/checklist.js';
+import type { Recorder } from '../engine/record.js';
+import type { RolloutStore } from '../engine/state.js';
+import type { Snapshot } from '../engine/types.js';
+import { WatchLoop, type EngineEvent, type LoopView } from '../engine/watch-loop.js';
+import { closeSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
-import { AuditLog, auditContext, auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
+import { auditContext, type AuditEntry, type AuditLog } from '../actions/audit.js';
 import type { SharedAudit, SharedAuditEvent } from '../actions/shared-audit.js';
 import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.js';
-import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
+import { operatorName, type Identity } from '../actions/identity.js';
 import { Notifier, type NotifierEvent } from '../actions/notify.js';
 import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
-import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
-import { AgentLeaseLookout, describeHolder, leasePath } from '../actions/lease.js';
-import { loadHistoryFile } from '../actions/history-load.js';
-import type { SessionPort } from '../view/controller.js';
-import type { ActionOutput, ConsoleEvent, ConsoleState, EventLevel } from '../view/console-state.js';
+import { agentGate, type AgentSide } from './agent-gate.js';
+import { describeAudit, describeShared, ROLLBACK_CHECKLIST_NOTE } from './audit-lines.js';
+import type { ActionOutput, ConsoleState, EventLevel } from './console-state.js';
+import type { SessionPort } from './controller.js';
+import { EventLog } from './event-log.js';
+import { othersChanges, tickKey, type Me } from './others.js';
 
-export interface SessionOptions {
-  stateDir?: string;
-  auditLog?: string;
-  /** `--phase NAME`: move the rollout there on open (recorded). */
-  phase?: string;
-  readOnly?: boolean;
-  /** Why the console is read-only, when it is for a reason other than `--read-only`. */
-  readOnlyReason?: string;
-  dryRun?: boolean;
-  /** `--record FILE`: append every sample and error to a recording. */
-  record?: string;
-  /** `--replay FILE`: play a recording back instead of polling; read-only, state kept in memory. */
-  replay?: string;
-  speed?: number;
-  clock?: Clock;
-  identity?: Identity;
-  /** History fetched at open so the charts are full at once (default: the profile's history, at most 6h). */
-  backfillMs?: number;
-}
-
-/** Where a rollback checklist tick is said to belong, in the event log and the audit log's note. */
-const ROLLBACK_CHECKLIST_NOTE = 'after rollback';
-/** Events kept for the log; older ones fall off. */
-const MAX_EVENTS = 200;
 /** Output lines kept for the output pane. */
 const MAX_OUTPUT_LINES = 200;
 /** Audit entries replayed into the event log at open. */
 const AUDIT_EVENTS_AT_OPEN = 30;
-const MAX_BACKFILL_MS = 6 * 3_600_000;
 /** How long closing waits for notifications still in flight. */
 const NOTIFY_FLUSH_MS = 2_000;
 
-/** Opens everything a console needs on a profile. Throws (with a one-line message) when it cannot. */
-export async function openSession(profile: Profile, opts: SessionOptions = {}): Promise<Session> {
-  const identity = opts.identity ?? whoAmI();
-  const openedAt = (opts.clock ?? realClock).now();
-  const user = operatorName(identity);
-  const replay = opts.replay;
-  const clock = opts.clock ?? (replay ? new ScaledClock((await readRecording(replay)).startedAt, opts.speed ?? 1) : realClock);
-  const readOnly = opts.readOnly === true || replay !== undefined;
-  const readOnlyReason = replay ? `replaying ${replay}` : (opts.readOnlyReason ?? (opts.readOnly ? '--read-only' : undefined));
-
-  // A replay never touches the live rollout: its state starts fresh and lives in memory.
-  const rollout: RolloutStore = replay
-    ? new MemoryRolloutStore(atPhase(initialState(profile.name, clock.now()), profile, opts.phase, clock.now(), user))
-    : await openStateStore(profile, { dir: opts.stateDir, clock, user, phase: opts.phase, readOnly: opts.readOnly === true });
-  const opened: { close(): Promise<void> }[] = [rollout];
-  try {
-    const auditFile = auditPath(profile, { stateDir: opts.stateDir, auditLog: opts.auditLog });
-    const audit = await AuditLog.open(auditFile, { secrets: profile.secrets });
-    opened.push(audit);
-    // A shared store shares the audit log too (never in a replay, which touches nothing live).
-    // Loaded only for a shared store: pg stays off the start-up path of every other console.
-    const shared =
-      profile.state && !replay ? new (await import('../actions/shared-audit.js')).SharedAudit(profile, profile.state, { readOnly: opts.readOnly === true }) : undefined;
-    if (shared) {
-      opened.push(shared);
-      audit.mirror = (entry) => shared.share(entry);
-      // The state store has just reached the same database, so this is quick (bounded by its timeout).
-      await shared.start();
-    }
-    const history = await readAudit(auditFile).catch((error: unknown) => ({ entries: [] as AuditEntry[], problems: [message(error)] }));
-    const late = { sink: (_text: string) => {} };
-    const recorder = opts.record
-      ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text) })
-      : undefined;
-    if (recorder) opened.push(recorder);
-    const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
-    const session = new Session({
-      profile,
-      clock,
-      identity,
-      rollout,
-      audit,
-      shared,
-      sources,
-      recorder,
-      mode: {
-        readOnly: readOnly || rollout.readOnly,
-        ...(readOnly ? { readOnlyReason } : rollout.readOnly ? { readOnlyReason: rollout.notice } : {}),
-        dryRun: opts.dryRun === true,
-        ...(opts.record ? { recording: opts.record } : {}),
-        ...(replay ? { replay } : {}),
-        user: identity.user,
-      },
-      actionsOff: readOnly,
-      ...(replay ? {} : { agentLease: new AgentLeaseLookout(leasePath(opts.stateDir ?? defaultStateDir(), profile.name)) }),
-      pace: replay ? (opts.speed ?? 1) : 1,
-      backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
-      openedAt: replay ? clock.now() : openedAt,
-    });
-    late.sink = (text) => session.note(text, 'bad');
-    if (!replay) await session.loadStoredHistory(opts.stateDir ?? defaultStateDir());
-    session.replayAudit(history.entries, history.problems);
-    if (rollout.about) session.note(rollout.about, 'info');
-    if (rollout.notice) session.note(rollout.notice, 'warn');
-    return session;
-  } catch (error) {
-    await Promise.allSettled(opened.map((o) => o.close()));
-    throw error;
-  }
-}
-
-interface SessionParts {
+/** What a session is made of; openSession (open-session.ts) opens them. */
+export interface SessionParts {
   profile: Profile;
-  /** Where a running agent's lease on this rollout is (none in a replay). */
-  agentLease?: AgentLeaseLookout;
+  /** A running agent's lease on this rollout and its history (none in a replay). */
+  agent?: AgentSide;
   clock: Clock;
   identity: Identity;
   rollout: RolloutStore;
@@ -168,15 +72,13 @@ export class Session implements SessionPort {
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribers: (() => void)[] = [];
   private state: ConsoleState;
-  private events: ConsoleEvent[] = [];
-  private eventSeq = 0;
+  private readonly eventLog = new EventLog();
   private output: ActionOutput | undefined;
   /** --read-only, a replay, no keyboard: the store's own read-only turns change nothing then. */
   private readonly actionsOff: boolean;
-  private readonly agentLease: AgentLeaseLookout | undefined;
-  private agentNoted = false;
-  /** Checklist items this console unticked, so the change is not reported as another console's. */
-  private readonly ownUnticks = new Set<string>();
+  private readonly agent: AgentSide | undefined;
+  /** Who this console is, so its own changes are not reported as another console's. */
+  private readonly me: Me;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -190,7 +92,9 @@ export class Session implements SessionPort {
     this.sources = parts.sources;
     this.recorder = parts.recorder;
     this.actionsOff = parts.actionsOff;
-    this.agentLease = parts.agentLease;
+    this.agent = parts.agent;
+    const operator = operatorName(this.identity);
+    this.me = { mine: (by) => by === operator || by.startsWith(`${operator} (`), ownUnticks: new Set() };
     this.loop = new WatchLoop({
       profile: this.profile,
       sources: this.sources,
@@ -201,6 +105,7 @@ export class Session implements SessionPort {
       pace: parts.pace,
       openedAt: parts.openedAt,
     });
+    parts.agent?.seed(this.loop.series);
     this.notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock });
     this.runner = new ActionRunner({
       profile: this.profile,
@@ -220,7 +125,7 @@ export class Session implements SessionPort {
       this.loop.onEvent((e) => this.onEngine(e)),
       this.loop.onView((v) => this.onView(v)),
     );
-    this.state = { profile: this.profile, ...this.loop.view, events: this.events, mode: parts.mode };
+    this.state = { profile: this.profile, ...this.loop.view, events: this.eventLog.events, mode: parts.mode };
     // The first judgement says the phase moves made at open (`--phase`) before anything else.
     this.loop.settle();
   }
@@ -242,14 +147,13 @@ export class Session implements SessionPort {
       this.runner.subscribe((e) => this.onRunner(e)),
       this.autoRollback.subscribe((e) => this.onAutoRollback(e)),
       this.notifier.subscribe((e) => this.onNotifier(e)),
-      this.loop.observe({
+      // An agent holding the rollout's lease notifies and rolls back; this console only watches then.
+      this.loop.observe(agentGate(this.agent, this.autoRollback, (text) => this.note(text, 'info'), {
         onSnapshot: (prev: Snapshot | undefined, next: Snapshot) => {
-          // An agent holding the rollout's lease notifies and rolls back; this console only watches.
-          if (this.agentActs()) return;
           this.notifier.onSnapshot(prev, next);
           if (prev) this.autoRollback.update(next);
         },
-      }),
+      })),
     );
     this.loop.start();
   }
@@ -282,7 +186,7 @@ export class Session implements SessionPort {
     const at = this.clock.now();
     const by = operatorName(this.identity);
     const where = active.kind === 'rollback' ? ROLLBACK_CHECKLIST_NOTE : phase;
-    if (!checked) this.ownUnticks.add(tickKey(where, item));
+    if (!checked) this.me.ownUnticks.add(tickKey(where, item));
     await this.rollout.update((state) => {
       if (active.kind === 'rollback') return rollbackChecklistTicked(state, item, checked ? { by, at } : undefined);
       const ticks = { ...(state.checklist[phase] ?? {}) };
@@ -304,26 +208,6 @@ export class Session implements SessionPort {
       this.log(`audit log not written: ${message(error)}`, 'bad');
       this.publish();
     }
-  }
-
-  /** What an agent stored in the state directory's history goes into the charts and windows first. */
-  async loadStoredHistory(stateDir: string): Promise<void> {
-    const now = this.clock.now();
-    const stored = await loadHistoryFile(this.profile, stateDir, this.loop.series, now - this.profile.defaults.historyMs, now);
-    if (stored && stored.points > 0) this.loop.settle();
-    if (stored?.problem) this.note(stored.problem, 'warn');
-    else if (stored && stored.points > 0) this.note(`${stored.points} samples from the agent's history`, 'info');
-  }
-
-  /** Whether a live agent holds the lease (said once in the event log, and a countdown here stops). */
-  private agentActs(): boolean {
-    const holder = this.agentLease?.holder();
-    if (holder && !this.agentNoted) {
-      this.note(`${describeHolder(holder)} holds the lease: it sends the notifications and runs auto-rollbacks, not this console`, 'info');
-      if (this.autoRollback.countdown) this.autoRollback.cancel(`${describeHolder(holder)}, which acts for this rollout`);
-    }
-    this.agentNoted = holder !== undefined;
-    return holder !== undefined;
   }
 
   pollNow(): void {
@@ -369,7 +253,7 @@ export class Session implements SessionPort {
   /** After each judgement: other consoles' changes and the store's health, then the new state. */
   private onView(v: LoopView): void {
     if (this.closing) return;
-    this.logOthers(this.state.rollout, v.rollout);
+    for (const line of othersChanges(this.state.rollout, v.rollout, this.me)) this.log(line.text, line.level, line.at);
     this.followStoreHealth();
     this.state = { ...this.state, now: v.now, rollout: v.rollout, snapshot: v.snapshot, series: v.series, seriesVersion: v.seriesVersion };
     this.publish();
@@ -382,7 +266,7 @@ export class Session implements SessionPort {
     this.state = {
       ...this.state,
       now,
-      events: this.events,
+      events: this.eventLog.events,
       sourceAges: this.loop.series.sourceAges(now),
       ...(this.output ? { output: this.output } : {}),
       busy,
@@ -394,17 +278,7 @@ export class Session implements SessionPort {
   // ── the event log ────────────────────────────────────────────────────────────────────────
 
   private log(text: string, level: EventLevel, at = this.clock.now()): void {
-    // The same line again (a source failing on every poll) folds into one entry with a count.
-    const i = this.events.findIndex((e) => e.text === text && e.level === level);
-    const next = [...this.events];
-    if (i >= 0) {
-      const folded = { ...next[i]!, at, count: next[i]!.count + 1 };
-      next.splice(i, 1);
-      next.push(folded);
-    } else {
-      next.push({ id: ++this.eventSeq, at, level, text, count: 1 });
-    }
-    this.events = next.length > MAX_EVENTS ? next.slice(-MAX_EVENTS) : next;
+    this.eventLog.add(text, level, at);
   }
 
   /** The audit log's last entries, so a console reopened after an SSH drop has its history back. */
@@ -415,41 +289,6 @@ export class Session implements SessionPort {
     }
     if (problems.length > 0) this.log(`audit log: ${problems.length} unreadable line${problems.length === 1 ? '' : 's'} (${problems[0]})`, 'warn');
     this.publish();
-  }
-
-  /**
-   * Checklist ticks and traffic changes another console made (through a shared store, or as the
-   * lock holder a read-only console follows) are news; phase moves are the watch loop's.
-   */
-  private logOthers(before: RolloutState, after: RolloutState): void {
-    if (before === after) return;
-    const me = operatorName(this.identity);
-    const mine = (by: string) => by === me || by.startsWith(`${me} (`);
-    for (const phase of new Set([...Object.keys(before.checklist), ...Object.keys(after.checklist)])) {
-      this.logTicks(before.checklist[phase] ?? {}, after.checklist[phase] ?? {}, phase, mine);
-    }
-    // The same rollback on both sides: a new rollback (or a promote) starts its checklist afresh.
-    if (before.rolledBack && after.rolledBack && before.rolledBack.at === after.rolledBack.at) {
-      this.logTicks(before.rolledBack.checklist ?? {}, after.rolledBack.checklist ?? {}, ROLLBACK_CHECKLIST_NOTE, mine);
-    }
-    const traffic = after.traffic;
-    if (traffic && (traffic.at !== before.traffic?.at || traffic.share !== before.traffic?.share) && !mine(traffic.by)) {
-      this.log(`traffic now ${traffic.share}% (${trafficChange(traffic)}) by ${traffic.by} (${traffic.action})`, 'warn', traffic.at);
-    }
-  }
-
-  private logTicks(
-    before: Record<string, { by: string; at: number }>,
-    after: Record<string, { by: string; at: number }>,
-    where: string,
-    mine: (by: string) => boolean,
-  ): void {
-    for (const [item, tick] of Object.entries(after)) {
-      if (!before[item] && !mine(tick.by)) this.log(`checklist [x] ${item} (${where}) by ${tick.by}`, 'ok', tick.at);
-    }
-    for (const item of Object.keys(before)) {
-      if (!after[item] && !this.ownUnticks.delete(tickKey(where, item))) this.log(`checklist [ ] ${item} (${where}) unticked by another console`, 'warn');
-    }
   }
 
   /**
@@ -554,61 +393,6 @@ export class Session implements SessionPort {
   }
 }
 
-function tickKey(where: string, item: string): string {
-  return `${where}\u0000${item}`;
-}
-
-function describeAudit(entry: AuditEntry): { text: string; level: EventLevel } | undefined {
-  const who = `by ${entry.user}`;
-  switch (entry.event) {
-    case 'action': {
-      const how = entry.dryRun ? 'dry run' : entry.ok ? `exit ${entry.exitCode ?? 0}` : `FAILED${entry.exitCode !== undefined && entry.exitCode !== null ? ` exit ${entry.exitCode}` : ''}`;
-      const flags = `${entry.forced ? ' (forced)' : ''}${entry.auto ? ' (auto-rollback)' : ''}`;
-      return { text: `${entry.action ?? 'action'} ${how}${flags} ${who} [audit]`, level: entry.ok ? 'ok' : 'bad' };
-    }
-    case 'refused':
-      return { text: `${entry.action ?? 'action'} refused ${who}: ${entry.note ?? ''} [audit]`, level: 'warn' };
-    case 'checklist':
-      return { text: `checklist ${entry.checked ? '[x]' : '[ ]'} ${entry.item ?? ''} (${entry.note === ROLLBACK_CHECKLIST_NOTE ? entry.note : entry.phase}) ${who} [audit]`, level: entry.checked ? 'ok' : 'warn' };
-    case 'auto-rollback-start':
-      return { text: `auto-rollback countdown: ${entry.note ?? entry.metric ?? ''} [audit]`, level: 'bad' };
-    case 'auto-rollback-cancel':
-      return { text: `auto-rollback stopped: ${entry.note ?? entry.by ?? ''} [audit]`, level: 'warn' };
-  }
-}
-
-/** `bob@bastion-2 ran restart → exit 0 (1.2s)`: another console's entry, as this console says its own. */
-function describeShared(profile: Profile, entry: AuditEntry): { text: string; level: EventLevel } | undefined {
-  const who = `${entry.user}@${entry.host}`;
-  switch (entry.event) {
-    case 'action': {
-      const effect = profile.actions[entry.action ?? '']?.effect;
-      if (entry.ok && !entry.dryRun && effect !== undefined && effect !== 'none') return undefined;
-      const flags = `${entry.forced ? ' (forced)' : ''}${entry.auto ? ' (auto-rollback)' : ''}`;
-      const took = entry.durationMs !== undefined ? ` (${formatDuration(entry.durationMs)})` : '';
-      const how = entry.dryRun
-        ? 'dry run'
-        : entry.ok
-          ? `exit ${entry.exitCode ?? 0}${took}`
-          : `FAILED${entry.exitCode !== undefined && entry.exitCode !== null ? ` exit ${entry.exitCode}` : ''}${entry.error ? `: ${entry.error}` : entry.timedOut ? ': timed out' : ''}`;
-      return { text: `${who} ran ${entry.action ?? 'action'} → ${how}${flags}`, level: entry.dryRun ? 'info' : entry.ok ? 'ok' : 'bad' };
-    }
-    case 'refused':
-      return { text: `${entry.action ?? 'action'} refused on ${who}: ${entry.note ?? 'no reason recorded'}`, level: 'warn' };
-    case 'checklist':
-      return undefined;
-    case 'auto-rollback-start':
-      return { text: `auto-rollback countdown on ${who}: ${entry.note ?? entry.metric ?? ''}`, level: 'bad' };
-    case 'auto-rollback-cancel':
-      return { text: `auto-rollback on ${who} stopped: ${entry.note ?? entry.by ?? ''}`, level: 'warn' };
-  }
-}
-
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** A replay's rollout starts at the first phase, or where `--phase` says. */
-function atPhase(state: RolloutState, profile: Profile, phase: string | undefined, now: number, by: string): RolloutState {
-  return phase === undefined ? state : phaseSet(state, phaseIndex(profile, phase), now, by);
 }

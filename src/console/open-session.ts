@@ -1,0 +1,132 @@
+// Opens a console session on a profile: the rollout state store (or, for a replay, one in memory),
+// the audit log and the shared one, the recorder and the sources, then the Session over them. On
+// any failure what was opened is closed again, and the error says what in one line.
+
+import type { Profile } from '../profile/types.js';
+import { ScaledClock, realClock, type Clock } from '../engine/clock.js';
+import { MemoryRolloutStore } from '../engine/memory-rollout.js';
+import { Recorder, readRecording } from '../engine/record.js';
+import { initialState, phaseSet, type RolloutState, type RolloutStore } from '../engine/state.js';
+import { createSources } from '../sources/registry.js';
+import { AuditLog, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
+import { loadHistoryFile } from '../actions/history-load.js';
+import { AgentLeaseLookout, leasePath } from '../actions/lease.js';
+import type { SeriesStore } from '../engine/series.js';
+import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
+import { Session } from './session.js';
+
+/** History fetched at open, at most (the profile's history may be longer). */
+const MAX_BACKFILL_MS = 6 * 3_600_000;
+
+export interface SessionOptions {
+  stateDir?: string;
+  auditLog?: string;
+  /** `--phase NAME`: move the rollout there on open (recorded). */
+  phase?: string;
+  readOnly?: boolean;
+  /** Why the console is read-only, when it is for a reason other than `--read-only`. */
+  readOnlyReason?: string;
+  dryRun?: boolean;
+  /** `--record FILE`: append every sample and error to a recording. */
+  record?: string;
+  /** `--replay FILE`: play a recording back instead of polling; read-only, state kept in memory. */
+  replay?: string;
+  speed?: number;
+  clock?: Clock;
+  identity?: Identity;
+  /** History fetched at open so the charts are full at once (default: the profile's history, at most 6h). */
+  backfillMs?: number;
+}
+
+
+/** Opens everything a console needs on a profile. Throws (with a one-line message) when it cannot. */
+export async function openSession(profile: Profile, opts: SessionOptions = {}): Promise<Session> {
+  const identity = opts.identity ?? whoAmI();
+  const openedAt = (opts.clock ?? realClock).now();
+  const user = operatorName(identity);
+  const replay = opts.replay;
+  const clock = opts.clock ?? (replay ? new ScaledClock((await readRecording(replay)).startedAt, opts.speed ?? 1) : realClock);
+  const readOnly = opts.readOnly === true || replay !== undefined;
+  const readOnlyReason = replay ? `replaying ${replay}` : (opts.readOnlyReason ?? (opts.readOnly ? '--read-only' : undefined));
+
+  // A replay never touches the live rollout: its state starts fresh and lives in memory.
+  const rollout: RolloutStore = replay
+    ? new MemoryRolloutStore(atPhase(initialState(profile.name, clock.now()), profile, opts.phase, clock.now(), user))
+    : await openStateStore(profile, { dir: opts.stateDir, clock, user, phase: opts.phase, readOnly: opts.readOnly === true });
+  const opened: { close(): Promise<void> }[] = [rollout];
+  try {
+    const auditFile = auditPath(profile, { stateDir: opts.stateDir, auditLog: opts.auditLog });
+    const audit = await AuditLog.open(auditFile, { secrets: profile.secrets });
+    opened.push(audit);
+    // A shared store shares the audit log too (never in a replay, which touches nothing live).
+    // Loaded only for a shared store: pg stays off the start-up path of every other console.
+    const shared =
+      profile.state && !replay ? new (await import('../actions/shared-audit.js')).SharedAudit(profile, profile.state, { readOnly: opts.readOnly === true }) : undefined;
+    if (shared) {
+      opened.push(shared);
+      audit.mirror = (entry) => shared.share(entry);
+      // The state store has just reached the same database, so this is quick (bounded by its timeout).
+      await shared.start();
+    }
+    const history = await readAudit(auditFile).catch((error: unknown) => ({ entries: [] as AuditEntry[], problems: [message(error)] }));
+    const late = { sink: (_text: string) => {} };
+    const recorder = opts.record
+      ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text) })
+      : undefined;
+    if (recorder) opened.push(recorder);
+    const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
+    let stored: ReturnType<typeof loadHistoryFile>;
+    const session = new Session({
+      profile,
+      clock,
+      identity,
+      rollout,
+      audit,
+      shared,
+      sources,
+      recorder,
+      mode: {
+        readOnly: readOnly || rollout.readOnly,
+        ...(readOnly ? { readOnlyReason } : rollout.readOnly ? { readOnlyReason: rollout.notice } : {}),
+        dryRun: opts.dryRun === true,
+        ...(opts.record ? { recording: opts.record } : {}),
+        ...(replay ? { replay } : {}),
+        user: identity.user,
+      },
+      actionsOff: readOnly,
+      ...(replay
+        ? {}
+        : {
+            agent: {
+              lease: new AgentLeaseLookout(leasePath(opts.stateDir ?? defaultStateDir(), profile.name)),
+              // What an agent stored goes into the charts and windows first.
+              seed: (series: SeriesStore) => void (stored = loadHistoryFile(profile, opts.stateDir ?? defaultStateDir(), series, clock.now() - profile.defaults.historyMs, clock.now())),
+            },
+          }),
+      pace: replay ? (opts.speed ?? 1) : 1,
+      backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
+      openedAt: replay ? clock.now() : openedAt,
+    });
+    late.sink = (text) => session.note(text, 'bad');
+    if (stored?.problem) session.note(stored.problem, 'warn');
+    else if (stored && stored.points > 0) session.note(`${stored.points} samples from the agent's history`, 'info');
+    session.replayAudit(history.entries, history.problems);
+    if (rollout.about) session.note(rollout.about, 'info');
+    if (rollout.notice) session.note(rollout.notice, 'warn');
+    return session;
+  } catch (error) {
+    await Promise.allSettled(opened.map((o) => o.close()));
+    throw error;
+  }
+}
+
+
+/** A replay's rollout starts at the first phase, or where `--phase` says. */
+function atPhase(state: RolloutState, profile: Profile, phase: string | undefined, now: number, by: string): RolloutState {
+  return phase === undefined ? state : phaseSet(state, phaseIndex(profile, phase), now, by);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
