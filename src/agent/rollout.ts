@@ -18,7 +18,7 @@ import { AutoRollback, type Countdown } from '../actions/auto-rollback.js';
 import { loadHistory } from '../actions/history-load.js';
 import { openSqliteHistory, type SqliteHistory } from '../actions/history-sqlite.js';
 import { whoAmI, operatorName, type Identity } from '../actions/identity.js';
-import { Lease, leasePath, type LeaseEvent } from '../actions/lease.js';
+import { AgentLeaseLookout, Lease, leasePath, type LeaseEvent } from '../actions/lease.js';
 import { Notifier } from '../actions/notify.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
@@ -54,6 +54,7 @@ export class AgentRollout {
   readonly history: SqliteHistory;
   private readonly loop: WatchLoop;
   private readonly lease: Lease;
+  private readonly otherAgent: AgentLeaseLookout;
   private readonly follower: StoreFollower;
   private readonly sources: Map<string, Source>;
   private readonly clock: Clock;
@@ -85,10 +86,17 @@ export class AgentRollout {
       sources: this.sources,
       rollout: this.follower,
       clock: this.clock,
-      sink: this.history,
+      // Two agents on one rollout would store every sample twice: a standby stores only while no
+      // other agent leads (a console holding the state keeps no history of its own).
+      sink: {
+        samples: (metric, track, groups) => this.storing() && this.history.samples(metric, track, groups),
+        noData: (metric, track, at) => this.storing() && this.history.noData(metric, track, at),
+        error: (metric, track, reason, at, kind) => this.storing() && this.history.error(metric, track, reason, at, kind),
+      },
       backfillMs: opts.backfillMs ?? 0,
     });
     this.lease = new Lease(leasePath(opts.stateDir, this.profile.name), { user: this.identity.user, role: 'agent', ...opts.lease });
+    this.otherAgent = new AgentLeaseLookout(this.lease.file);
   }
 
   /** Opens the profile's state (read-only until the lease is held) and everything it watches with. */
@@ -146,6 +154,10 @@ export class AgentRollout {
     const now = this.clock.now();
     const points = loadHistory(this.history, this.profile, this.loop.series, now - this.profile.defaults.historyMs, now);
     if (points > 0) this.say('info', 'history', `${points} samples loaded from the history`);
+  }
+
+  private storing(): boolean {
+    return this.lease.held || this.otherAgent.holder() === undefined;
   }
 
   private act(prev: Snapshot | undefined, next: Snapshot): void {

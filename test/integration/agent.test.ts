@@ -80,6 +80,9 @@ describe('rollcall agent, as real processes', () => {
     const points = history.read('error_rate', 'canary', 0, Date.now()).series[0]!.points;
     expect(points.length).toBeGreaterThan(5);
     expect(points.some((p) => p.v === 0.05)).toBe(true);
+    // One agent's samples (one a second), not both agents': the standby stored nothing while A led.
+    const seconds = (Date.parse(b.lines.at(-1)!.time) - Date.parse(a.lines[0]!.time)) / 1000;
+    expect(points.length).toBeLessThanOrEqual(seconds + 3);
     await history.close();
   }, 60_000);
 
