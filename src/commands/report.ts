@@ -6,7 +6,8 @@
 
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
-import { isStateStoreError, openStateStore } from '../actions/state-store.js';
+import { loadHistoryFile } from '../actions/history-load.js';
+import { defaultStateDir, isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
 import { lowerBound, spacedLike, upperBound } from '../engine/judge.js';
@@ -130,6 +131,9 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
   const poller = new Poller({ profile: wide, sources: watched, store, clock });
   let series: SeriesSnapshot;
   try {
+    // What an agent stored first: the only past an http, exec or scrape source has.
+    const stored = loadHistoryFile(wide, opts.stateDir ?? defaultStateDir(), store, from - lookbackMs, to);
+    if (stored?.problem) notes.push(stored.problem);
     await poller.backfill(windowMs + lookbackMs);
     await poller.pollOnce();
     series = store.snapshot();

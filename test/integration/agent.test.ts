@@ -108,7 +108,7 @@ describe('rollcall agent, as real processes', () => {
     expect(refused.text).toBe(`${join(dir, 'copy.yaml')} names rollout checkout, already watched from ${profile}; not watched`);
   }, 60_000);
 
-  it("answers check from the agent's history: an http source's `for` window, which one poll cannot fill", async () => {
+  it("answers check and report from the agent's history: an http source's `for` window and statistics, which one poll cannot give", async () => {
     const profile = join(dir, 'checkout.yaml');
     writeFileSync(profile, watchedProfile('checkout', service, join(dir, 'rollbacks.txt'), { auto: false }).replace('rollback: "> 2%"', 'rollback: "> 2%", for: 4s'));
     service.rate = 0.05;
@@ -122,6 +122,15 @@ describe('rollcall agent, as real processes', () => {
     // Without it, one fresh poll of an http source cannot fill it: pending, HOLD (exit 1).
     const bare = await check(join(dir, 'elsewhere'));
     expect(bare.code).toBe(1);
+    // report --since reads the same samples: statistics for an http source, which has no past to ask for.
+    const canary = async (stateDir: string) => {
+      const out = await runCli(['report', profile, '--state-dir', stateDir, '--since', '1h', '--format', 'json']);
+      return (JSON.parse(out.stdout) as { metrics: { id: string; groups: { canary: { samples: number; max?: number } }[] }[] }).metrics[0]!.groups[0]!.canary;
+    };
+    const reported = await canary(join(dir, 'state'));
+    expect(reported.samples).toBeGreaterThanOrEqual(4);
+    expect(reported.max).toBe(0.05);
+    expect((await canary(join(dir, 'elsewhere'))).samples).toBeLessThan(2);
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
   }, 60_000);
