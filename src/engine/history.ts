@@ -7,6 +7,7 @@
 
 import type { Profile } from '../profile/types.js';
 import type { SourceErrorKind } from '../sources/source.js';
+import type { SampleSink } from './sample-sink.js';
 import type { Track } from './shape.js';
 import type { Point } from './types.js';
 
@@ -31,11 +32,8 @@ export interface HistoryRange {
   events: StoredEvent[];
 }
 
-export interface History {
-  /** The poller's three calls (the watch loop's SampleSink): buffered, written in batches. */
-  samples(metric: string, track: Track, groups: ReadonlyMap<string, readonly Point[]>): void;
-  noData(metric: string, track: Track, at: number): void;
-  error(metric: string, track: Track, reason: string, at: number, kind?: SourceErrorKind): void;
+/** The poller's three calls (SampleSink) are buffered and written in batches. */
+export interface History extends SampleSink {
   /** Everything stored for a metric's track with from <= t <= to, buffered samples included. */
   read(metric: string, track: Track, from: number, to: number): HistoryRange;
   /** Writes what is buffered now (one transaction). */
