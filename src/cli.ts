@@ -52,7 +52,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   stateOptions(
     program
       .command('check')
-      .description('judge every metric once and exit 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 3 usage, 4 unreachable')
+      .description('judge every metric once and exit 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 3 usage, 4 unreachable, 5 rolled back')
       .argument('<profile>', 'rollout profile (YAML)')
       .option('--phase <name>', 'judge as if the rollout were in this phase')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))

@@ -14,9 +14,14 @@ import { metricReadings } from './metric-readings.js';
 import { defaultStateDir } from './state-store.js';
 
 const DECISIONS = ['PROMOTE', 'SOAK', 'HOLD', 'ROLLBACK'] as const;
-const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'nodata', 'error', 'stale'] as const;
+const METRIC_STATES = ['ok', 'pending', 'warn', 'breach', 'insufficient', 'nodata', 'error', 'stale'] as const;
 
-export const AUDIT_EVENTS = ['action', 'refused', 'checklist', 'auto-rollback-start', 'auto-rollback-cancel'] as const;
+/**
+ * `quit` is the operator's answer when asked to quit during an auto-rollback countdown.
+ * `action-start` is written (and synced) before a command is spawned, `action` when it ends: a
+ * start without its end is an action whose outcome nobody saw (rollcall was killed while it ran).
+ */
+export const AUDIT_EVENTS = ['action', 'action-start', 'refused', 'checklist', 'auto-rollback-start', 'auto-rollback-cancel', 'quit'] as const;
 
 const auditMetric = z.object({
   name: z.string(),
@@ -64,6 +69,12 @@ export const auditEntrySchema = z.object({
   /** A traffic action (partial rollback): the share it set, and the share before. */
   traffic: z.number().optional(),
   trafficFrom: z.number().optional(),
+  /** Pairs an action's `action-start` with its end: unique per run. */
+  run: z.string().optional(),
+  /** The rollcall process that started the action, to tell a crashed console from one still running it. */
+  pid: z.number().optional(),
+  /** An end written at a later start for an action whose own end was never written. */
+  outcomeUnknown: z.boolean().optional(),
   /** Auto-rollback countdowns. */
   metric: z.string().optional(),
   graceMs: z.number().optional(),
@@ -77,10 +88,6 @@ export type AuditContext = Pick<AuditEntry, 'time' | 'user' | 'host' | 'ssh' | '
 /** The audit log could not be opened, written or read; the message names the file and the reason. */
 export class AuditError extends Error {
   override readonly name = 'AuditError';
-}
-
-export function isAuditError(error: unknown): error is AuditError {
-  return error instanceof AuditError;
 }
 
 /** Where the audit log of a profile lives: `--audit-log`, else `<state dir>/<profile>.audit.jsonl`. */
@@ -210,15 +217,6 @@ export async function readAudit(file: string): Promise<{ entries: AuditEntry[]; 
     }
   });
   return { entries, problems };
-}
-
-/** A duration as audit lines and action messages show it: `0.3s`, `4.2s`, `2m05s`, `1h02m`. */
-export function formatDuration(ms: number): string {
-  const s = ms / 1_000;
-  if (ms < 59_950) return `${s.toFixed(1)}s`;
-  const whole = Math.round(s);
-  if (whole < 3_600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
-  return `${Math.floor(whole / 3_600)}h${String(Math.floor((whole % 3_600) / 60)).padStart(2, '0')}m`;
 }
 
 /** For JSON.stringify: redacts every string value before it is escaped, so a secret with a quote in it still matches. */

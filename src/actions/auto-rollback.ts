@@ -9,6 +9,7 @@ import type { Snapshot } from '../engine/types.js';
 import { auditContext, type AuditContext, type AuditEntry, type AuditLog } from './audit.js';
 import { whoAmI, type Identity } from './identity.js';
 import type { ActionOutcome, ActionRunner } from './runner.js';
+import type { Notifier } from './notify.js';
 
 /** How often a countdown that fell due while another action runs looks again. */
 const BUSY_RETRY_MS = 1_000;
@@ -35,6 +36,8 @@ export interface AutoRollbackOptions {
   audit: AuditLog;
   clock: Clock;
   identity?: Identity;
+  /** Told when a countdown starts: people away from the console get the grace period too. */
+  notifier?: Notifier;
 }
 
 interface Active {
@@ -110,6 +113,7 @@ export class AutoRollback {
       cancelTimer: this.opts.clock.setTimeout(() => void this.fire(), firing.graceMs),
     };
     this.emit({ type: 'started', countdown: this.countdown! });
+    this.opts.notifier?.onCountdown(snapshot, this.countdown!);
     this.audit(snapshot, {
       event: 'auto-rollback-start',
       metric: firing.metric,

@@ -2,10 +2,12 @@
 // and commands (`mail`, `sendmail`: the message on stdin), on a change of decision, a breach, a
 // recovery and every action, and — for a target with `every:` — a status summary that often.
 // Sending never blocks the loop and never throws; a failure becomes an event for the event log.
-// The same event is sent to a target at most once per RATE_LIMIT_MS, so a persisting breach does
-// not become a storm.
+// The same cause (this rollout, the event, the metric behind it) is sent to a target at most once
+// per RATE_LIMIT_MS, so a flapping breach does not become a storm; a different cause is news and
+// always goes out. Only a console that may act sends (`sends`): a read-only or dry-run console
+// would repeat the acting console's messages, or announce what it will never do.
 
-import { spawn } from 'node:child_process';
+import { jsonSafe, sanitizeLine } from '../util/sanitize.js';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NotifyEvent } from '../profile/schema.js';
@@ -18,8 +20,10 @@ import { redactingReplacer } from './audit.js';
 import { metricReadings, type MetricReading } from './metric-readings.js';
 import { render, templateValues } from './template.js';
 import { formatValue, type Unit } from '../profile/units.js';
-import type { ActionOutcome } from './runner.js';
+import type { ActionOutcome } from './outcome.js';
+import { runProcess } from '../util/process.js';
 import { commonJs } from '../util/commonjs.js';
+import { changes, countdownOccurrence, type Occurrence } from './notify-changes.js';
 
 export const RATE_LIMIT_MS = 10 * 60_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -30,8 +34,11 @@ const STDERR_TAIL = 3;
 
 type WebTarget = Extract<NotifyTarget, { url: string }>;
 type CommandTarget = Extract<NotifyTarget, { type: 'command' }>;
-/** What a target hears: a NotifyEvent, or the periodic `status` of a target with `every:`. */
-export type SentEvent = NotifyEvent | 'status';
+/**
+ * What a target hears: a NotifyEvent, the periodic `status` of a target with `every:`, or the
+ * start of an automatic rollback's countdown (sent to targets that hear `rollback`).
+ */
+export type SentEvent = NotifyEvent | 'status' | 'auto-rollback';
 
 export interface NotifierEvent {
   type: 'sent' | 'failed';
@@ -49,6 +56,8 @@ export interface NotifierOptions {
   fetchTimeoutMs?: number;
   /** The first retry's delay; each later one doubles it. */
   retryDelayMs?: number;
+  /** Whether this console may send now: only the one that may act does (default: always). */
+  sends?: () => boolean;
 }
 
 /** The generic webhook's body. */
@@ -59,8 +68,10 @@ export interface WebhookPayload {
   decision?: Decision;
   reasons: string[];
   metrics: MetricReading[];
-  /** The metric a breach, warning or recovery is about. */
+  /** The metric a breach, warning, recovery, rollback or countdown is about. */
   metric?: string;
+  /** An automatic rollback's countdown: when it runs unless someone cancels it. */
+  countdown?: { deadline: string; graceMs: number; condition: string };
   action?: {
     name: string;
     argv: string[];
@@ -77,14 +88,6 @@ export interface WebhookPayload {
   at: string;
 }
 
-interface Occurrence {
-  event: SentEvent;
-  /** What deduplication compares: the event and what it is about. */
-  key: string;
-  headline: string;
-  metric?: string;
-  action?: ActionOutcome;
-}
 
 type Attempt = { ok: true } | { ok: false; reason: string; retry: boolean };
 
@@ -107,6 +110,7 @@ export class Notifier {
   /** Compares two snapshots and sends what changed. The first snapshot only sets the starting point. */
   onSnapshot(prev: Snapshot | undefined, next: Snapshot): void {
     this.last = next;
+    if (!this.sends()) return;
     this.periodic(next, prev === undefined);
     if (!prev) return;
     for (const occurrence of changes(prev, next)) this.dispatch(occurrence, next);
@@ -132,12 +136,26 @@ export class Notifier {
 
   /** Every action that ran; refusals and dry runs changed nothing and are not sent. */
   onAction(outcome: ActionOutcome): void {
-    if (outcome.refused || outcome.dryRun || !this.last) return;
+    if (outcome.refused || outcome.dryRun || !this.last || !this.sends()) return;
     const by = outcome.auto ? ' (auto-rollback)' : outcome.forced ? ' (forced)' : '';
     this.dispatch(
       { event: 'action', key: `action#${++this.actions}`, headline: `${outcome.message}${by}`, action: outcome },
       this.last,
     );
+  }
+
+  /**
+   * An automatic rollback started counting down: the people away from the console have the grace
+   * period to stop it, so they hear it now, not when the rollback has run.
+   */
+  onCountdown(snapshot: Snapshot, countdown: { metric: string; text: string; startedAt: number; deadline: number }): void {
+    this.last = snapshot;
+    if (!this.sends()) return;
+    this.dispatch(countdownOccurrence(snapshot, countdown), snapshot);
+  }
+
+  private sends(): boolean {
+    return this.opts.sends?.() ?? true;
   }
 
   /** Resolves when every notification in flight has been sent or has failed. */
@@ -148,8 +166,11 @@ export class Notifier {
   private dispatch(occurrence: Occurrence, snapshot: Snapshot): void {
     const now = this.opts.clock.now();
     this.opts.targets.forEach((target, i) => {
-      if (occurrence.event === 'status' || !(target.on ?? DEFAULT_NOTIFY_ON).includes(occurrence.event)) return;
-      const key = `${i}\u0000${occurrence.key}`;
+      if (occurrence.event === 'status') return;
+      const hears: NotifyEvent = occurrence.event === 'auto-rollback' ? 'rollback' : occurrence.event;
+      // Loaded without its variables (check, report): never sent half-filled.
+      if (!(target.on ?? DEFAULT_NOTIFY_ON).includes(hears) || this.opts.profile.unresolved?.[`notify.${i}`]) return;
+      const key = `${i}\u0000${snapshot.profile}\u0000${occurrence.key}`;
       const last = this.sentAt.get(key);
       if (last !== undefined && now - last < RATE_LIMIT_MS) return;
       // Counted when sent, not when delivered: a dead endpoint must not turn a breach into a storm.
@@ -167,9 +188,11 @@ export class Notifier {
             target,
             name,
             occurrence.event,
-            JSON.stringify(
-              target.type === 'slack' ? slackBody(occurrence, snapshot, this.opts.profile) : webhookBody(occurrence, snapshot, now),
-              redactingReplacer(this.opts.profile.secrets),
+            jsonSafe(
+              JSON.stringify(
+                target.type === 'slack' ? slackBody(occurrence, snapshot, this.opts.profile) : webhookBody(occurrence, snapshot, now),
+                redactingReplacer(this.opts.profile.secrets),
+              ),
             ),
           );
     this.inFlight.add(sending);
@@ -183,36 +206,28 @@ export class Notifier {
   private async runCommand(target: CommandTarget, name: string, event: SentEvent, snapshot: Snapshot, message: string): Promise<void> {
     const argv = render(target.run, templateValues(this.opts.profile, snapshot.phase.index, ''));
     const timeoutMs = target.timeout ?? this.opts.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const reason = await new Promise<string | undefined>((resolve) => {
-      const stderr: string[] = [];
-      let settled = false;
-      const done = (why: string | undefined) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(why);
-      };
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, ...target.env } });
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        done(`timed out after ${timeoutMs / 1_000}s`);
-      }, timeoutMs);
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
-        if (stderr.length > STDERR_TAIL) stderr.splice(0, stderr.length - STDERR_TAIL);
-      });
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        done(error.code === 'ENOENT' ? `could not start "${argv[0]}": command not found` : `could not start "${argv[0]}": ${error.code ?? error.message}`);
-      });
-      child.on('close', (code, signal) => {
-        if (code === 0) return done(undefined);
-        const said = stderr.length > 0 ? `: ${stderr.join(' / ')}` : '';
-        done(signal ? `killed by ${signal}${said}` : `exit ${code}${said}`);
-      });
-      // A command that exits without reading its stdin is judged by its exit code, not by EPIPE.
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(redact(message, this.opts.profile.secrets));
+    const stderr: string[] = [];
+    const ran = await runProcess({
+      argv,
+      env: target.env ?? {},
+      input: redact(message, this.opts.profile.secrets),
+      timeoutMs,
+      onLine: (stream, line) => {
+        if (stream !== 'stderr' || line.trim() === '') return;
+        stderr.push(line);
+        if (stderr.length > STDERR_TAIL) stderr.shift();
+      },
     });
+    const said = stderr.length > 0 ? `: ${stderr.join(' / ')}` : '';
+    const reason = ran.startError
+      ? `could not start "${argv[0]}": ${ran.startError.code === 'ENOENT' ? 'command not found' : (ran.startError.code ?? ran.startError.message)}`
+      : ran.timedOut
+        ? `timed out after ${timeoutMs / 1_000}s, process group killed`
+        : ran.code === 0
+          ? undefined
+          : ran.signal
+            ? `killed by ${ran.signal}${said}`
+            : `exit ${ran.code}${said}`;
     if (reason === undefined) this.emit({ type: 'sent', target: name, event });
     else this.emit({ type: 'failed', target: name, event, reason: this.redact(reason) });
   }
@@ -250,31 +265,6 @@ export class Notifier {
   }
 }
 
-/** What changed between two snapshots that someone away from the console should hear about. */
-function changes(prev: Snapshot, next: Snapshot): Occurrence[] {
-  const out: Occurrence[] = [];
-  const where = `${next.profile} ${next.phase.name}`;
-  if (prev.decision !== next.decision) {
-    const reason = next.reasons[0] ? ` — ${next.reasons[0]}` : '';
-    if (next.decision === 'HOLD') out.push({ event: 'hold', key: 'hold', headline: `${where}: HOLD${reason}` });
-    if (next.decision === 'ROLLBACK') out.push({ event: 'rollback', key: 'rollback', headline: `${where}: ROLLBACK${reason}` });
-    if (next.decision === 'PROMOTE') out.push({ event: 'promote', key: 'promote', headline: `${where}: ready to PROMOTE` });
-  }
-  const before = new Map(prev.metrics.map((m) => [m.id, m.state]));
-  for (const m of next.metrics) {
-    const was = before.get(m.id);
-    const why = m.reason ? ` — ${m.reason}` : '';
-    if (m.state === 'breach' && was !== 'breach') {
-      out.push({ event: 'breach', key: `breach:${m.id}`, metric: m.id, headline: `${where}: ${m.id} breach${why}` });
-    } else if (m.state === 'warn' && was !== 'warn' && was !== 'breach') {
-      out.push({ event: 'warn', key: `warn:${m.id}`, metric: m.id, headline: `${where}: ${m.id} warning${why}` });
-    } else if (m.state === 'ok' && (was === 'warn' || was === 'breach')) {
-      out.push({ event: 'recovered', key: `recovered:${m.id}`, metric: m.id, headline: `${where}: ${m.id} recovered (was ${was})` });
-    }
-  }
-  return out;
-}
-
 function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): WebhookPayload {
   return {
     event: o.event,
@@ -284,6 +274,9 @@ function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): WebhookPay
     reasons: snapshot.reasons,
     metrics: metricReadings(snapshot),
     ...(o.metric ? { metric: o.metric } : {}),
+    ...(o.countdown
+      ? { countdown: { deadline: new Date(o.countdown.deadline).toISOString(), graceMs: o.countdown.graceMs, condition: o.countdown.condition } }
+      : {}),
     ...(o.action
       ? {
           action: {
@@ -306,6 +299,7 @@ function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): WebhookPay
 
 const SLACK_ICON: Record<SentEvent, string> = {
   status: ':bar_chart:',
+  'auto-rollback': ':rotating_light:',
   hold: ':warning:',
   warn: ':warning:',
   rollback: ':rotating_light:',
@@ -320,11 +314,12 @@ function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): { text:
   const text = `${SLACK_ICON[o.event]} ${o.action ? `${snapshot.profile} ${snapshot.phase.name}: ` : ''}${o.headline}`;
   const context = [`*${profile.title}* · phase ${snapshot.phase.name} (${snapshot.phase.traffic}%) · ${snapshot.decision}`];
   for (const reason of snapshot.reasons.slice(0, 3)) context.push(reason);
+  const headline = sanitizeLine(text);
   return {
-    text,
+    text: headline,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: context.join('\n') }] },
+      { type: 'section', text: { type: 'mrkdwn', text: headline } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: context.map(sanitizeLine).join('\n') }] },
     ],
   };
 }
@@ -344,7 +339,8 @@ function plainText(o: Occurrence, snapshot: Snapshot, profile: Profile): string 
     lines.push(`  ${m.name} ${formatValue(m.value, m.unit as Unit)}${base} ${m.state}`);
   }
   lines.push('', `at ${new Date(snapshot.at).toISOString()}`);
-  return `${lines.join('\n')}\n`;
+  // Each line one line of safe text: a mail command or a pager gets no control sequence.
+  return `${lines.map(sanitizeLine).join('\n')}\n`;
 }
 
 async function attempt(target: WebTarget, body: string, timeoutMs: number): Promise<Attempt> {

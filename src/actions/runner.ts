@@ -2,28 +2,26 @@
 // one, placeholders from profile and phase values only, output streamed and kept, a hard timeout
 // that takes the whole process group down, and every outcome audited before anyone hears of it.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { StringDecoder } from 'node:string_decoder';
+import { randomUUID } from 'node:crypto';
 import type { Action, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Clock } from '../engine/clock.js';
 import type { Snapshot } from '../engine/types.js';
 import { isRetreat, promoted, rolledBack, trafficChange, trafficSet, type RolloutStore } from '../engine/state.js';
 import { render, templateValues } from './template.js';
-import { auditContext, formatDuration, type AuditEntry, type AuditLog } from './audit.js';
+import { auditContext, type AuditEntry, type AuditLog } from './audit.js';
+import { formatDuration } from '../profile/duration.js';
 import { operatorName, whoAmI, type Identity } from './identity.js';
 import type { Notifier } from './notify.js';
+import type { ActionOutcome } from './outcome.js';
+import { runProcess } from '../util/process.js';
 
-/** How many output lines the runner keeps across actions (for the console's output pane). */
-export const OUTPUT_KEPT = 500;
 /** How many of an action's last lines go into its outcome and the audit log. */
 export const TAIL_LINES = 20;
 /** Between SIGTERM and SIGKILL on a timeout. */
 const KILL_GRACE_MS = 5_000;
 /** A command that has exited gets this long to let go of its output pipes (a background child may hold them). */
 const PIPE_GRACE_MS = 1_000;
-/** Longer lines are split, so one endless line cannot grow memory without bound. */
-const MAX_LINE = 4_000;
 
 const READ_ONLY_REFUSAL = 'read-only: actions are disabled (--read-only)';
 
@@ -36,35 +34,7 @@ export interface ActionRequest {
   auto?: boolean;
 }
 
-export interface ActionOutcome {
-  action: string;
-  /** What ran (or would have), secrets redacted. */
-  argv: string[];
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  durationMs: number;
-  ok: boolean;
-  refused?: boolean;
-  timedOut?: boolean;
-  dryRun?: boolean;
-  forced?: boolean;
-  auto?: boolean;
-  /** Why the command could not be started at all (not found, permission denied). */
-  error?: string;
-  /** The last lines it printed, secrets redacted. */
-  outputTail: string[];
-  /** One line a person reads: `rollback → exit 0 (4.2s); rolled back to 0% traffic`, or why not. */
-  message: string;
-  /** What a traffic action (`effect: { traffic }`) set: the share now and before. */
-  traffic?: { share: number; from: number };
-}
-
-export interface OutputLine {
-  action: string;
-  stream: 'stdout' | 'stderr';
-  line: string;
-  at: number;
-}
+export type { ActionOutcome };
 
 export type RunnerEvent =
   | { type: 'start'; action: string; argv: string[] }
@@ -95,7 +65,6 @@ interface Execution {
 export class ActionRunner {
   private running: string | undefined;
   private readonly listeners = new Set<(e: RunnerEvent) => void>();
-  private lines: OutputLine[] = [];
   private readonly identity: Identity;
 
   constructor(private readonly opts: RunnerOptions) {
@@ -107,17 +76,14 @@ export class ActionRunner {
     return this.running;
   }
 
-  /** Why no action can run from this console at all, or undefined when actions are allowed. */
-  get disabled(): string | undefined {
-    return this.disabledFor(undefined);
-  }
-
   /**
    * Why this action cannot run from this console. A shared store that is down refuses every change
    * but a retreat: a rollback must never wait for the state database.
    */
   disabledFor(action: Action | undefined): string | undefined {
     if (this.opts.readOnly) return READ_ONLY_REFUSAL;
+    const unset = action && this.opts.profile.unresolved?.[`actions.${action.id}`];
+    if (unset) return `${action.id} needs ${unset.join(', ')}, not set when the profile was loaded`;
     const { store } = this.opts;
     if (store.readOnly && !(store.unavailable !== undefined && action && isRetreat(action))) {
       return `read-only: ${store.notice ?? 'another console holds the rollout lock'}`;
@@ -128,11 +94,6 @@ export class ActionRunner {
   subscribe(fn: (e: RunnerEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
-  }
-
-  /** The last OUTPUT_KEPT lines of output, oldest first. */
-  output(): readonly OutputLine[] {
-    return this.lines.length > OUTPUT_KEPT ? this.lines.slice(-OUTPUT_KEPT) : this.lines.slice();
   }
 
   /**
@@ -202,6 +163,10 @@ export class ActionRunner {
     const rendered = render(action.run, values);
     const argv = action.shell ? ['/bin/sh', '-c', rendered.join(' ')] : rendered;
     const shown = argv.map((arg) => this.redact(arg));
+    // On disk before the command exists: a crash while it runs leaves a start without an end,
+    // which the next console reports as an outcome nobody saw (unfinished.ts).
+    const runId = this.opts.dryRun ? undefined : randomUUID();
+    const unstarted = runId ? await this.recordStart(action, req, shown, runId) : undefined;
     this.emit({ type: 'start', action: action.id, argv: shown });
 
     if (this.opts.dryRun) {
@@ -235,15 +200,35 @@ export class ActionRunner {
       outputTail: run.tail,
       message: '',
     };
+    const unaudited = unstarted ? `; AUDIT LOG NOT WRITTEN at the start: ${unstarted}` : '';
     if (!ok) {
-      outcome.message = `${action.id} FAILED: ${failure(run, action)}; rollout state unchanged`;
-      return this.finish(outcome, req);
+      outcome.message = `${action.id} FAILED: ${failure(run, action)}; rollout state unchanged${unaudited}`;
+      return this.finish(outcome, req, runId);
     }
     const effect = await this.applyEffect(action, req);
-    outcome.message = `${action.id} → exit 0 (${formatDuration(run.durationMs)})${effect ? `; ${effect}` : ''}`;
+    outcome.message = `${action.id} → exit 0 (${formatDuration(run.durationMs)})${effect ? `; ${effect}` : ''}${unaudited}`;
     const set = action.effect === 'traffic' ? store.read().traffic : undefined;
     if (set && set.action === action.id) outcome.traffic = { share: set.share, from: set.from };
-    return this.finish(outcome, req);
+    return this.finish(outcome, req, runId);
+  }
+
+  /** The `action-start` entry, synced; the reason when it could not be written (the action still runs). */
+  private async recordStart(action: Action, req: ActionRequest, argv: string[], run: string): Promise<string | undefined> {
+    try {
+      await this.opts.audit.append({
+        ...auditContext(req.snapshot, this.identity, this.opts.clock.now()),
+        event: 'action-start',
+        action: action.id,
+        argv,
+        run,
+        pid: process.pid,
+        forced: req.forced === true,
+        auto: req.auto === true,
+      });
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   /** Moves the rollout after a successful promote or rollback; says what happened, or why not. */
@@ -284,8 +269,8 @@ export class ActionRunner {
     }
   }
 
-  private async finish(outcome: ActionOutcome, req: ActionRequest): Promise<ActionOutcome> {
-    const recorded = await this.record(outcome, req, { event: 'action' });
+  private async finish(outcome: ActionOutcome, req: ActionRequest, run?: string): Promise<ActionOutcome> {
+    const recorded = await this.record(outcome, req, { event: 'action', ...(run ? { run } : {}) });
     this.emit({ type: 'end', outcome: recorded });
     this.opts.notifier?.onAction(recorded);
     return recorded;
@@ -295,7 +280,7 @@ export class ActionRunner {
   private async record(
     unsafe: ActionOutcome,
     req: ActionRequest,
-    extra: Pick<AuditEntry, 'event'>,
+    extra: Pick<AuditEntry, 'event' | 'run'>,
   ): Promise<ActionOutcome> {
     // Messages quote commands and errors: the last place a secret could slip through.
     const outcome = { ...unsafe, message: this.redact(unsafe.message) };
@@ -325,99 +310,32 @@ export class ActionRunner {
     }
   }
 
-  private execute(action: Action, argv: string[]): Promise<Execution> {
-    const started = performance.now();
+  private async execute(action: Action, argv: string[]): Promise<Execution> {
     const tail: string[] = [];
     // Timeouts run on real time, not the injected clock: a command takes real seconds even while
     // the console replays a recording at 60x.
-    return new Promise<Execution>((resolve) => {
-      let child: ChildProcess;
-      try {
-        // detached: the command leads its own process group, so a timeout can signal all of it.
-        child = spawn(argv[0]!, argv.slice(1), {
-          detached: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, ...action.env },
-          ...(action.cwd ? { cwd: action.cwd } : {}),
-        });
-      } catch (error) {
-        resolve({ exitCode: null, signal: null, timedOut: false, durationMs: 0, tail, startError: startReason(error, argv[0]!, action) });
-        return;
-      }
-
-      let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-      let startError: string | undefined;
-      let closed = false;
-      let timedOut = false;
-      let done = false;
-      const timers: NodeJS.Timeout[] = [];
-      const later = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms));
-
-      const signalGroup = (signal: NodeJS.Signals) => {
-        if (child.pid === undefined) return;
-        try {
-          process.kill(-child.pid, signal);
-        } catch {
-          // ESRCH: the group is already gone.
-        }
-      };
-      const settle = () => {
-        if (done) return;
-        done = true;
-        for (const t of timers) clearTimeout(t);
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        stdout.end();
-        stderr.end();
-        resolve({
-          exitCode: exit?.code ?? null,
-          signal: exit?.signal ?? null,
-          timedOut,
-          durationMs: Math.round(performance.now() - started),
-          tail,
-          ...(startError ? { startError } : {}),
-        });
-      };
-      const keep = (stream: 'stdout' | 'stderr') => (line: string) => {
+    const ran = await runProcess({
+      argv,
+      env: action.env,
+      ...(action.cwd ? { cwd: action.cwd } : {}),
+      timeoutMs: action.timeoutMs,
+      killGraceMs: KILL_GRACE_MS,
+      pipeGraceMs: PIPE_GRACE_MS,
+      onLine: (stream, line) => {
         const text = this.redact(line);
         tail.push(text);
         if (tail.length > TAIL_LINES) tail.shift();
-        this.keepLine({ action: action.id, stream, line: text, at: this.opts.clock.now() });
         this.emit({ type: 'output', action: action.id, stream, line: text });
-      };
-      const stdout = new LineSplitter(keep('stdout'));
-      const stderr = new LineSplitter(keep('stderr'));
-      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
-
-      later(action.timeoutMs, () => {
-        timedOut = true;
-        signalGroup('SIGTERM');
-        later(KILL_GRACE_MS, () => {
-          signalGroup('SIGKILL');
-          later(PIPE_GRACE_MS, settle);
-        });
-      });
-      child.on('error', (error) => {
-        startError = startReason(error, argv[0]!, action);
-        settle();
-      });
-      child.on('exit', (code, signal) => {
-        exit = { code, signal };
-        if (closed) settle();
-        // After a timeout the SIGKILL still comes for whatever is left of the group.
-        else if (!timedOut) later(PIPE_GRACE_MS, settle);
-      });
-      child.on('close', () => {
-        closed = true;
-        if (exit) settle();
-      });
+      },
     });
-  }
-
-  private keepLine(line: OutputLine): void {
-    this.lines.push(line);
-    if (this.lines.length > 2 * OUTPUT_KEPT) this.lines = this.lines.slice(-OUTPUT_KEPT);
+    return {
+      exitCode: ran.code,
+      signal: ran.signal,
+      timedOut: ran.timedOut,
+      durationMs: ran.durationMs,
+      tail,
+      ...(ran.startError ? { startError: startReason(ran.startError, argv[0]!, action) } : {}),
+    };
   }
 
   private redact(text: string): string {
@@ -432,37 +350,6 @@ export class ActionRunner {
         // A listener's bug must not stop an action or its audit entry.
       }
     }
-  }
-}
-
-/** Splits a byte stream into lines, decoding UTF-8 across chunk edges. */
-class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-
-  constructor(private readonly onLine: (line: string) => void) {}
-
-  push(chunk: Buffer): void {
-    this.take(this.decoder.write(chunk));
-  }
-
-  end(): void {
-    this.take(this.decoder.end());
-    if (this.partial.length > 0) this.onLine(this.partial);
-    this.partial = '';
-  }
-
-  private take(text: string): void {
-    let rest = this.partial + text;
-    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
-      this.onLine(rest.slice(0, nl).replace(/\r$/, ''));
-      rest = rest.slice(nl + 1);
-    }
-    while (rest.length > MAX_LINE) {
-      this.onLine(rest.slice(0, MAX_LINE));
-      rest = rest.slice(MAX_LINE);
-    }
-    this.partial = rest;
   }
 }
 

@@ -5,20 +5,20 @@
 // is best effort on a connection of its own: an insert never delays or fails the action, a failure
 // is one line for the event log, and the local file stays the record of this console.
 
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type { Client } from 'pg';
 import type { Profile } from '../profile/types.js';
 import { auditEntrySchema, type AuditEntry } from './audit.js';
 import {
   DEFAULT_STATE_TABLE,
   DEFAULT_TIMEOUT_MS,
+  PgChannel,
   codeOf,
   describeStateUrl,
   pgFailure,
   quoted,
   stateClient,
   type PostgresStateConfig,
-} from './state-store-postgres.js';
+} from './pg-channel.js';
 
 /** While the connection is down: how often a listening console tries again. */
 const RETRY_MS = 2_000;
@@ -60,15 +60,10 @@ export class SharedAudit {
   private readonly sql: Sql;
   private readonly where: string;
   private readonly timeoutMs: number;
-  /** Tells this console's entries from the others'. */
-  private readonly id = randomUUID();
   private readonly listeners = new Set<(e: SharedAuditEvent) => void>();
-  private client: pg.Client | undefined;
-  private connecting: Promise<pg.Client> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly channel: PgChannel;
   /** The last row id read (or at open, the last there was): rows after it are news. */
   private lastId = -1;
-  private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -79,6 +74,22 @@ export class SharedAudit {
     this.sql = sqlFor(config);
     this.where = describeStateUrl(config.url);
     this.timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
+    this.channel = new PgChannel({
+      config,
+      channel: this.sql.channel,
+      profile: profile.name,
+      client: { application_name: `rollcall audit ${profile.name}`.slice(0, 63) },
+      retryMs: RETRY_MS,
+      setup: (client) => this.setup(client),
+      // Back after an outage (or just opened): what the others shared meanwhile is news.
+      onConnected: () => this.catchUp(),
+      onNotice: () => this.catchUp(),
+    });
+  }
+
+  /** Tells this console's entries from the others'. */
+  private get id(): string {
+    return this.channel.id;
   }
 
   /**
@@ -86,9 +97,9 @@ export class SharedAudit {
    * console opened are news. Never throws: a failure is retried in the background.
    */
   start(): Promise<void> {
-    return this.serial(() => this.connected()).then(
+    return this.channel.connect().then(
       () => undefined,
-      () => this.retrySoon(),
+      () => this.channel.reconnectSoon(),
     );
   }
 
@@ -100,109 +111,52 @@ export class SharedAudit {
   /** Inserts an entry (already redacted) and notifies the others; returns at once, never throws. */
   share(entry: AuditEntry): void {
     if (this.closed) return;
-    this.serial(async () => {
-      const c = await this.connected();
+    this.channel.run(async (c) => {
       const row = (await c.query<{ id: string }>(this.sql.insert, [this.profile.name, entry.time, this.id, JSON.stringify(entry)])).rows[0]!;
-      await c.query('SELECT pg_notify($1, $2)', [this.sql.channel, JSON.stringify({ profile: this.profile.name, id: Number(row.id), from: this.id })]);
-    }).catch((error: unknown) => {
+      await this.channel.notify(c, { id: Number(row.id) });
+    }, { connect: true }).catch((error: unknown) => {
       this.emit({ type: 'problem', text: `audit not shared: ${pgFailure(error, this.where, this.timeoutMs, this.profile.secrets)}; it is in the local audit log only` });
     });
   }
 
   /** Resolves when every share made so far is done (or has failed). */
   flush(): Promise<void> {
-    return this.queue.then(() => undefined);
+    return this.channel.flush();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
-    await this.queue.catch(() => undefined);
+    await this.channel.close();
     this.listeners.clear();
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
-  }
-
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work);
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   private emit(e: SharedAuditEvent): void {
     for (const listener of this.listeners) listener(e);
   }
 
-  private retrySoon(): void {
-    if (this.closed || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.start();
-    }, RETRY_MS);
-    this.timer.unref();
-  }
-
-  private async connected(): Promise<pg.Client> {
-    if (this.client) return this.client;
-    if (this.closed) throw new Error('the shared audit log is closed');
-    const client = stateClient(this.config, { keepAlive: true, application_name: `rollcall audit ${this.profile.name}`.slice(0, 63) });
-    const drop = () => {
-      if (this.client !== client) return;
-      this.client = undefined;
-      client.end().catch(() => undefined);
-      this.retrySoon();
-    };
-    client.on('error', drop);
-    client.on('end', drop);
-    client.on('notification', (msg) => this.heard(msg));
+  /** On each new connection: the table (a writer), and at the first, where the news starts. */
+  private async setup(client: Client): Promise<void> {
+    if (!this.opts.readOnly) {
+      try {
+        await client.query(this.sql.create);
+      } catch (error) {
+        // Two consoles creating the table at the same moment: the other one won.
+        if (!['23505', '42P07'].includes(codeOf(error) ?? '')) throw error;
+      }
+    }
+    if (this.lastId >= 0) return;
     try {
-      await client.connect();
-      if (!this.opts.readOnly) {
-        try {
-          await client.query(this.sql.create);
-        } catch (error) {
-          // Two consoles creating the table at the same moment: the other one won.
-          if (!['23505', '42P07'].includes(codeOf(error) ?? '')) throw error;
-        }
-      }
-      await client.query(`LISTEN "${this.sql.channel}"`);
-      if (this.lastId < 0) {
-        try {
-          this.lastId = Number((await client.query<{ id: string }>(this.sql.last, [this.profile.name])).rows[0]!.id);
-        } catch (error) {
-          if (codeOf(error) !== '42P01') throw error;
-          this.lastId = 0;
-        }
-      }
+      this.lastId = Number((await client.query<{ id: string }>(this.sql.last, [this.profile.name])).rows[0]!.id);
     } catch (error) {
-      client.removeAllListeners('end');
-      await client.end().catch(() => undefined);
-      throw error;
+      if (codeOf(error) !== '42P01') throw error;
+      this.lastId = 0;
     }
-    this.client = client;
-    // Back after an outage: what the others shared meanwhile is news too.
-    this.catchUp();
-    return client;
-  }
-
-  private heard(msg: pg.Notification): void {
-    if (msg.channel !== this.sql.channel || msg.payload === undefined) return;
-    try {
-      const note = JSON.parse(msg.payload) as { profile?: unknown; from?: unknown };
-      if (note.profile !== this.profile.name || note.from === this.id) return;
-    } catch {
-      return;
-    }
-    this.catchUp();
   }
 
   /** Reads the rows after the last one read and tells of the other consoles' entries. */
   private catchUp(): void {
-    void this.serial(async () => {
-      const c = this.client;
-      if (!c) return;
+    void this.channel.run(async (c) => {
       let rows: { id: string; console: string; entry: unknown }[];
       try {
         rows = (await c.query<{ id: string; console: string; entry: unknown }>(this.sql.since, [this.profile.name, Math.max(this.lastId, 0)])).rows;

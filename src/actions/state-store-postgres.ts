@@ -9,21 +9,14 @@
 // while a rollback still runs and says its state was not saved; the console keeps judging on the
 // last state it read, and the store reconnects by itself.
 
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import type { Notification } from 'pg';
+import type { Client } from 'pg';
 import { realClock, type Clock } from '../engine/clock.js';
 import { initialState, type RolloutState, type RolloutStore } from '../engine/state.js';
-import { redact } from '../profile/redact.js';
-import type { Profile, StateConfig } from '../profile/types.js';
-import { oneLine, toSourceError } from '../sources/timeout.js';
+import type { Profile } from '../profile/types.js';
 import { operatorName, whoAmI } from './identity.js';
+import { DEFAULT_STATE_TABLE, DEFAULT_TIMEOUT_MS, PgChannel, codeOf, describeStateUrl, pgFailure, quoted, type PostgresStateConfig } from './pg-channel.js';
 import { StateStoreError, moveTo, parseStateDocument, toStateDocument, type Loaded, type StateStoreOptions } from './state-document.js';
 
-export type PostgresStateConfig = Extract<StateConfig, { store: 'postgres' }>;
-
-export const DEFAULT_STATE_TABLE = 'rollcall_state';
-export const DEFAULT_TIMEOUT_MS = 5_000;
 /** While connected: the row is read this often anyway, in case a notification never came. */
 const POLL_MS = 10_000;
 /** While the database is unreachable: how often to try again. */
@@ -63,26 +56,6 @@ export async function openPostgresStateStore(profile: Profile, config: PostgresS
   return store;
 }
 
-/** `postgres://host:5432/db`: where the state lives, never who connects or with what password. */
-export function describeStateUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
-    const db = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-    return `postgres://${host}:${parsed.port || '5432'}${db ? `/${db}` : ''}`;
-  } catch {
-    return 'postgres';
-  }
-}
-
-/** `"schema"."table"`; the schema's pattern already keeps quotes out. */
-export function quoted(table: string): string {
-  return table
-    .split('.')
-    .map((part) => `"${part}"`)
-    .join('.');
-}
-
 class PostgresStateStore implements RolloutStore {
   readonly where: string;
   readonly user: string;
@@ -92,7 +65,7 @@ class PostgresStateStore implements RolloutStore {
   private readonly sql: { create: string; insert: string; select: string; lock: string; write: string };
   private readonly timeoutMs: number;
   private readonly readOnlyOnPurpose: boolean;
-  private client: pg.Client | undefined;
+  private readonly channel: PgChannel;
   private state: RolloutState;
   /** The row's revision the state came from; 0 while there is no row. */
   private revision = 0;
@@ -100,12 +73,9 @@ class PostgresStateStore implements RolloutStore {
   private seen: string | undefined;
   private problem: Problem | undefined;
   private readonly listeners = new Set<(state: RolloutState) => void>();
-  private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private closed = false;
-  /** Tells this store's notifications from the others'. */
-  private readonly id = randomUUID();
 
   constructor(
     private readonly profile: Profile,
@@ -133,6 +103,33 @@ class PostgresStateStore implements RolloutStore {
       write: `UPDATE ${t} SET state = $2::jsonb, revision = revision + 1, updated_at = now(), updated_by = $3 WHERE profile = $1 RETURNING revision`,
     };
     this.state = initialState(profile.name, opts.clock.now());
+    // One channel per table, named like it; the payload says which profile's row changed.
+    this.channel = new PgChannel({
+      config,
+      channel: this.table,
+      profile: profile.name,
+      // application_name lets a console count the others on the same rollout (pg_stat_activity).
+      client: { lock_timeout: this.timeoutMs, application_name: this.applicationName() },
+      retryMs: RETRY_MS,
+      ownError: (error) => error instanceof StateStoreError,
+      // Back after an outage: read the row, and leave read-only once that worked.
+      onConnected: (again) => {
+        if (!again) return;
+        this.refresh().then(
+          () => {
+            if (this.problem?.kind === 'unreachable') this.setProblem(undefined);
+          },
+          () => undefined,
+        );
+      },
+      // Stay read-only on the last state read while the channel keeps trying.
+      onLost: (error) => {
+        if (!this.closed) this.setProblem({ kind: 'unreachable', text: this.unreachable(error) });
+      },
+      // Any other store's change is read: a row deleted by hand and created again counts from 1 again.
+      // A failed re-read is the poll's business.
+      onNotice: () => void this.refresh().catch(() => undefined),
+    });
   }
 
   get readOnly(): boolean {
@@ -153,7 +150,7 @@ class PostgresStateStore implements RolloutStore {
 
   /** Connects, makes sure the row exists (a writer), reads it and starts following. */
   async start(): Promise<void> {
-    this.client = await this.connect();
+    await this.channel.connect();
     if (!this.readOnlyOnPurpose) {
       await this.run(async (c) => {
         try {
@@ -167,7 +164,7 @@ class PostgresStateStore implements RolloutStore {
     }
     await this.refresh();
     this.about = await this.describe();
-    this.schedule(POLL_MS);
+    this.schedule();
   }
 
   read(): RolloutState {
@@ -199,7 +196,7 @@ class PostgresStateStore implements RolloutStore {
         }
         const written = (await c.query<Row>(this.sql.write, [this.profile.name, JSON.stringify(toStateDocument(next, this.profile)), this.user])).rows[0]!;
         const revision = Number(written.revision);
-        await c.query('SELECT pg_notify($1, $2)', [this.table, JSON.stringify({ profile: this.profile.name, revision, from: this.id })]);
+        await this.channel.notify(c, { revision });
         await c.query('COMMIT');
         this.adopt(next, revision);
         return next;
@@ -223,11 +220,8 @@ class PostgresStateStore implements RolloutStore {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
-    await this.queue.catch(() => undefined);
+    await this.channel.close();
     this.listeners.clear();
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
   }
 
   /** A failure as one line naming where, with no credentials. */
@@ -237,39 +231,8 @@ class PostgresStateStore implements RolloutStore {
 
   // ── the connection ────────────────────────────────────────────────────────────────────────
 
-  private async connect(): Promise<pg.Client> {
-    const client = stateClient(this.config, {
-      lock_timeout: this.timeoutMs,
-      keepAlive: true,
-      // Lets a console count the others on the same rollout (pg_stat_activity).
-      application_name: this.applicationName(),
-    });
-    client.on('error', (error) => this.lost(client, error));
-    client.on('end', () => this.lost(client));
-    client.on('notification', (msg) => this.heard(msg));
-    try {
-      await client.connect();
-      // One channel per table, named like it; the payload says which profile's row changed.
-      await client.query(`LISTEN "${this.table}"`);
-    } catch (error) {
-      client.removeAllListeners('end');
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    return client;
-  }
-
   private applicationName(): string {
     return `rollcall ${this.profile.name}`.slice(0, 63);
-  }
-
-  /** The connection broke: stay read-only on the last state read, and keep trying. */
-  private lost(client: pg.Client, error?: Error): void {
-    if (this.closed || client !== this.client) return;
-    this.client = undefined;
-    client.end().catch(() => undefined);
-    this.setProblem({ kind: 'unreachable', text: this.unreachable(error ?? new Error('Connection terminated')) });
-    this.schedule(RETRY_MS);
   }
 
   private unreachable(error: unknown): string {
@@ -280,67 +243,26 @@ class PostgresStateStore implements RolloutStore {
     return `${problem}; it is left as it is and nothing is written until it is fixed`;
   }
 
-  /** Runs database work one piece at a time on the connection; a broken connection is dropped. */
-  private run<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const next = this.queue.then(async () => {
-      const client = this.client;
-      if (!client) throw new StateStoreError(this.problem?.text ?? `not connected to ${this.where}`);
-      try {
-        return await work(client);
-      } catch (error) {
-        if (!(error instanceof StateStoreError) && !isStatementError(error)) this.lost(client, error instanceof Error ? error : undefined);
-        throw error;
-      }
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+  /** Database work, one piece at a time on the channel's connection. */
+  private run<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    return this.channel.run(work, { notConnected: () => new StateStoreError(this.problem?.text ?? `not connected to ${this.where}`) });
   }
 
-  private schedule(ms: number): void {
+  /** The poll while connected, in case a notification never came; the channel reconnects by itself. */
+  private schedule(): void {
     clearTimeout(this.timer);
     if (this.closed) return;
-    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer = setTimeout(() => void this.poll(), POLL_MS);
     this.timer.unref();
   }
 
-  /** The poll while connected; a reconnection attempt while not. */
-  private async tick(): Promise<void> {
+  private async poll(): Promise<void> {
     if (this.closed) return;
-    if (!this.client) {
-      try {
-        this.client = await this.connect();
-        if (this.closed) return void (await this.client.end().catch(() => undefined));
-      } catch (error) {
-        this.client = undefined;
-        this.setProblem({ kind: 'unreachable', text: this.unreachable(error) });
-        return this.schedule(RETRY_MS);
-      }
-    }
-    try {
-      await this.refresh();
-      if (this.problem?.kind === 'unreachable') this.setProblem(undefined);
-    } catch {
-      // lost() has said so and scheduled the next attempt.
-      if (!this.client) return;
-    }
-    this.schedule(this.client ? POLL_MS : RETRY_MS);
+    if (this.channel.connected) await this.refresh().catch(() => undefined);
+    this.schedule();
   }
 
   // ── following the row ─────────────────────────────────────────────────────────────────────
-
-  private heard(msg: Notification): void {
-    if (msg.channel !== this.table || msg.payload === undefined) return;
-    let note: { profile?: unknown; revision?: unknown; from?: unknown };
-    try {
-      note = JSON.parse(msg.payload) as typeof note;
-    } catch {
-      return;
-    }
-    // Any other store's change is read: a row deleted by hand and created again counts from 1 again.
-    if (note.profile !== this.profile.name || note.from === this.id) return;
-    // A failed re-read is the poll's business: it reports and reconnects.
-    this.refresh().catch(() => undefined);
-  }
 
   /** Reads the row again; several requests while one is on its way are answered by one more read. */
   private refresh(): Promise<void> {
@@ -410,40 +332,4 @@ class PostgresStateStore implements RolloutStore {
     const how = this.readOnlyOnPurpose ? 'this console follows it read-only' : 'every console may act; the database applies changes one at a time';
     return `rollout state shared on ${this.where}${others}: ${how}`;
   }
-}
-
-export function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** A client on the state database with the profile's timeout on connecting, statements and answers. */
-export function stateClient(config: PostgresStateConfig, extra: pg.ClientConfig = {}): pg.Client {
-  const timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
-  return new pg.Client({
-    connectionString: config.url,
-    connectionTimeoutMillis: timeoutMs,
-    statement_timeout: timeoutMs,
-    query_timeout: timeoutMs * 2,
-    ...extra,
-  });
-}
-
-/** A failure on the state database as one line naming where, with no credentials. */
-export function pgFailure(error: unknown, where: string, timeoutMs: number, secrets: readonly string[]): string {
-  const code = codeOf(error);
-  const message = error instanceof Error ? error.message : String(error);
-  let text: string;
-  if (/^Connection terminated/.test(message)) text = `connection lost (${where})`;
-  else if (/timeout exceeded when trying to connect/i.test(message)) text = `connect timed out (${where})`;
-  else if (/Query read timeout/i.test(message)) text = `no answer within ${timeoutMs} ms (${where})`;
-  else if (code && /^[0-9A-Z]{5}$/.test(code)) text = `${oneLine(message)} (${where})`;
-  else text = toSourceError(error, where).reason;
-  return redact(text, secrets);
-}
-
-/** A server-reported error in a statement: the connection itself is fine. */
-function isStatementError(error: unknown): boolean {
-  const code = codeOf(error);
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53|58|XX)/.test(code);
 }

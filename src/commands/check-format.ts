@@ -1,12 +1,15 @@
 // What `rollcall check` prints: one report, three renderings. JSON is the stable contract for
 // scripts (CheckReport, versioned); text is for a terminal; markdown pastes into Slack or a ticket
-// (bullets rather than tables, single-asterisk emphasis, which both render).
+// (bullets rather than tables, `**bold**`, which CommonMark renders as bold where a single `*` is italics).
 
+import { evidenceText } from '../engine/evidence.js';
 import { formatValue } from '../profile/units.js';
 import type { Profile, SourceConfig, Unit } from '../profile/types.js';
 import type { ChecklistStatus, CriterionStatus, Decision, MetricStatus, PhaseStatus, Snapshot } from '../engine/types.js';
 import { spoken } from '../engine/phases.js';
 import { trafficChange } from '../engine/state.js';
+import { jsonSafe, MAX_LABEL_COLUMNS, sanitizeLine } from '../util/sanitize.js';
+import { truncate } from '../view/format.js';
 
 /** The JSON printed by `rollcall check --format json`. Fields are only ever added, never changed. */
 export interface CheckReport {
@@ -14,8 +17,11 @@ export interface CheckReport {
   profile: { name: string; title: string; file?: string };
   /** When the check judged, ISO 8601 UTC. */
   at: string;
+  /** The phase's decision; while rolled back it is not in force (see `status`). */
   decision: Decision;
-  /** 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 4 every source unreachable. */
+  /** What to act on: `ROLLED BACK` while the rollout is rolled back, else the decision. */
+  status: Decision | 'ROLLED BACK';
+  /** 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 4 every source unreachable, 5 rolled back. */
   exitCode: number;
   /** Most severe first; the first is the headline. */
   reasons: string[];
@@ -30,7 +36,8 @@ export interface CheckReport {
   /** As the engine judged them (CriterionStatus), with the value in its unit. */
   criteria: Array<CriterionStatus & { valueText?: string }>;
   checklist: Array<Omit<ChecklistStatus, 'at'> & { at?: string }>;
-  rolledBack?: { at: string; traffic: number; phase: string | null };
+  /** Since when, by whom, where it was left (a phase, or only a traffic share), and for how long so far. */
+  rolledBack?: { at: string; traffic: number; phase: string | null; by?: string; forMs: number };
   /** A traffic action (partial rollback) set the share within the phase: now `share`, before `from`. */
   traffic?: { share: number; from: number; at: string; by: string; action: string };
   /** While rolled back: the profile's rollback checklist (items with their group), as ticked so far. */
@@ -42,7 +49,8 @@ export interface CheckReport {
 }
 
 /** A metric as the engine judged it (MetricStatus), with times in ISO 8601 and values in their unit. */
-export interface CheckMetric extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'reason'> {
+export interface CheckMetric
+  extends Pick<MetricStatus, 'id' | 'title' | 'unit' | 'state' | 'value' | 'baseline' | 'delta' | 'group' | 'error' | 'note' | 'reason' | 'samples' | 'significance'> {
   since?: string;
   /** The value in its unit, as the console shows it: `2.4%`, `145ms`. */
   valueText: string;
@@ -77,6 +85,7 @@ export function toCheckReport(
     profile: { name: profile.name, title: profile.title, ...(profile.file ? { file: profile.file } : {}) },
     at: iso(snapshot.at),
     decision: snapshot.decision,
+    status: snapshot.rolledBack ? 'ROLLED BACK' : snapshot.decision,
     exitCode: extra.exitCode,
     reasons: snapshot.reasons,
     phase: {
@@ -120,6 +129,9 @@ export function toCheckReport(
           }
         : {}),
       ...(m.error !== undefined ? { error: m.error } : {}),
+      ...(m.note !== undefined ? { note: m.note } : {}),
+      ...(m.samples ? { samples: m.samples } : {}),
+      ...(m.significance ? { significance: m.significance } : {}),
       ...(m.reason !== undefined ? { reason: m.reason } : {}),
     })),
     criteria: p.criteria.map((c) => ({
@@ -138,6 +150,8 @@ export function toCheckReport(
             at: iso(snapshot.rolledBack.at),
             traffic: snapshot.rolledBack.traffic,
             phase: snapshot.rolledBack.phase === null ? null : (profile.phases[snapshot.rolledBack.phase]?.name ?? null),
+            ...(snapshot.rolledBack.by !== undefined ? { by: snapshot.rolledBack.by } : {}),
+            forMs: Math.max(0, snapshot.at - snapshot.rolledBack.at),
           },
         }
       : {}),
@@ -184,13 +198,27 @@ function tallied(items: CheckReport['checklist']): string {
 /** The rollback checklist under its group headings, as `check` and `report` print it. */
 export function rollbackChecklistLines(items: CheckReport['checklist'], format: 'text' | 'markdown'): string[] {
   if (format === 'markdown') {
-    return [`*After rollback* ${tallied(items)}`, ...grouped(items, (g) => `- ${markdownSafe(g)}`, (c) => markdownItem(c, c.group !== undefined ? '  ' : ''))];
+    return [`**After rollback** ${tallied(items)}`, ...grouped(items, (g) => `- ${markdownSafe(g)}`, (c) => markdownItem(c, c.group !== undefined ? '  ' : ''))];
   }
   return [`after rollback ${tallied(items)}`, ...grouped(items, (g) => `  ${g}`, (c) => `  ${c.group !== undefined ? '  ' : ''}${textItem(c)}`)];
 }
 
 export function formatCheckJson(report: CheckReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+  return `${jsonSafe(JSON.stringify(report, null, 2))}\n`;
+}
+
+/**
+ * The lines of a text or markdown rendering, each one line of safe text: a newline or control
+ * character inside a value (a label, an error, a profile title) is shown escaped, so it can
+ * neither start a line of its own (`FAKE [PROMOTE] all gates green`) nor drive the terminal.
+ */
+export function safeLines(lines: readonly string[]): string {
+  return `${lines.map(sanitizeLine).join('\n')}\n`;
+}
+
+/** A split label as `check` and `report` print it: clean, and cut where the console would cut it. */
+export function labelText(group: string): string {
+  return truncate(sanitizeLine(group), MAX_LABEL_COLUMNS);
 }
 
 /** `2026-01-05 09:15 UTC` */
@@ -209,8 +237,18 @@ function thresholdList(m: CheckMetric): string {
     .join(', ');
 }
 
+/** `ROLLED BACK since 2026-01-05 09:15 UTC (2m) by alice@bastion (auto-rollback), to 0% traffic` */
+export function rolledBackLine(rb: NonNullable<CheckReport['rolledBack']>): string {
+  const to = rb.phase === null ? `${rb.traffic}% traffic` : `${rb.phase} (${rb.traffic}% traffic)`;
+  return `ROLLED BACK since ${utc(rb.at)} (${spoken(rb.forMs)})${rb.by !== undefined ? ` by ${rb.by}` : ''}, to ${to}`;
+}
+
+/** While rolled back, what the phase would decide is said, but as not in force. */
+const NOT_IN_FORCE = 'the phase would decide (not in force while rolled back)';
+
 function phaseLine(r: CheckReport): string {
   const p = r.phase;
+  if (r.rolledBack) return `phase ${p.index + 1}/${p.count} ${p.name} (${r.rolledBack.traffic}% traffic, was ${p.traffic}%) · rolled back`;
   const share = r.traffic ? `${r.traffic.share}% traffic, ${trafficChange(r.traffic)}` : `${p.traffic}%`;
   const parts = [`phase ${p.index + 1}/${p.count} ${p.name} (${share})`];
   parts.push(p.durationMs !== undefined ? `${spoken(p.elapsedMs)} of ${spoken(p.durationMs)}` : `${spoken(p.elapsedMs)} in phase`);
@@ -247,16 +285,16 @@ export function formatCheckText(r: CheckReport): string {
   const out: string[] = [];
   out.push(`${r.profile.title}${r.profile.title !== r.profile.name ? ` (${r.profile.name})` : ''}`);
   out.push(phaseLine(r));
-  if (r.rolledBack) out.push(`rolled back at ${utc(r.rolledBack.at)} to ${r.rolledBack.phase ?? `${r.rolledBack.traffic}%`}`);
   if (r.traffic) out.push(`traffic set to ${r.traffic.share}% by ${r.traffic.action} at ${utc(r.traffic.at)} (${r.traffic.by})`);
   out.push('');
-  out.push(r.decision);
+  if (r.rolledBack) out.push(rolledBackLine(r.rolledBack), `${NOT_IN_FORCE}: ${r.decision}`);
+  else out.push(r.decision);
   for (const reason of r.reasons) out.push(`  - ${reason}`);
   if (r.autoRollback) out.push(`  automatic rollback requested by ${r.autoRollback.metric} (grace ${spoken(r.autoRollback.graceMs)})`);
 
   out.push('');
   const rows = r.metrics.map((m) => [
-    m.group ? `${m.id} [${m.group}]` : m.id,
+    m.group ? `${m.id} [${labelText(m.group)}]` : m.id,
     m.valueText,
     m.baselineText ?? '—',
     m.state,
@@ -268,7 +306,12 @@ export function formatCheckText(r: CheckReport): string {
   out.push(line(header));
   for (const row of rows) out.push(line(row));
   for (const m of r.metrics) if (m.error) out.push(`  ${m.id}: ${m.error}`);
+  for (const m of r.metrics) if (m.note) out.push(`  ${m.id}: ${m.note}`);
   for (const m of r.metrics) for (const line of escalationLines(m)) out.push(`  ${m.id}: ${line}`);
+  for (const m of r.metrics) {
+    const evidence = evidenceText(m);
+    if (evidence) out.push(`  ${m.id}: ${evidence}`);
+  }
 
   if (r.criteria.length > 0) {
     out.push('', 'success criteria');
@@ -285,7 +328,7 @@ export function formatCheckText(r: CheckReport): string {
     for (const n of notes) out.push(`note: ${n}`);
   }
   out.push('', `checked ${utc(r.at)}`);
-  return `${out.join('\n')}\n`;
+  return safeLines(out);
 }
 
 /**
@@ -303,8 +346,8 @@ function markdownItem(c: CheckReport['checklist'][number], indent: string): stri
 
 export function formatCheckMarkdown(r: CheckReport): string {
   const out: string[] = [];
-  out.push(`*${r.decision}* — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
-  if (r.rolledBack) out.push(`_rolled back at ${utc(r.rolledBack.at)} to ${markdownSafe(r.rolledBack.phase ?? `${r.rolledBack.traffic}%`)}_`);
+  out.push(`**${r.status}** — ${markdownSafe(r.profile.title)} · ${markdownSafe(phaseLine(r))}`);
+  if (r.rolledBack) out.push(markdownSafe(rolledBackLine(r.rolledBack)), `_${NOT_IN_FORCE}: ${r.decision}_`);
   if (r.traffic) out.push(`_traffic set to ${r.traffic.share}% by ${markdownSafe(r.traffic.action)} at ${utc(r.traffic.at)}_`);
   for (const reason of r.reasons) out.push(`- ${markdownSafe(reason)}`);
   if (r.autoRollback) out.push(`- automatic rollback requested by \`${r.autoRollback.metric}\``);
@@ -312,10 +355,13 @@ export function formatCheckMarkdown(r: CheckReport): string {
   for (const m of r.metrics) {
     const base = m.baselineText ? `, baseline ${m.baselineText}` : '';
     const thresholds = thresholdList(m);
-    const flag = m.state === 'ok' ? m.state : `*${m.state}*`;
-    out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(m.group)})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
+    const flag = m.state === 'ok' ? m.state : `**${m.state}**`;
+    out.push(`- \`${m.id}\`${m.group ? ` (${markdownSafe(labelText(m.group))})` : ''} ${markdownSafe(m.valueText)}${markdownSafe(base)} — ${flag}${thresholds ? ` (${markdownSafe(thresholds)})` : ''}`);
     if (m.error) out.push(`  - ${markdownSafe(m.error)}`);
-    for (const line of escalationLines(m)) out.push(`  - *${markdownSafe(line)}*`);
+    if (m.note) out.push(`  - ${markdownSafe(m.note)}`);
+    for (const line of escalationLines(m)) out.push(`  - **${markdownSafe(line)}**`);
+    const evidence = evidenceText(m);
+    if (evidence) out.push(`  - ${markdownSafe(evidence)}`);
   }
   if (r.criteria.length > 0) {
     out.push('', '*Success criteria*');
@@ -332,5 +378,5 @@ export function formatCheckMarkdown(r: CheckReport): string {
     for (const n of notes) out.push(`_${markdownSafe(n)}_`);
   }
   out.push('', `_checked ${utc(r.at)}_`);
-  return `${out.join('\n')}\n`;
+  return safeLines(out);
 }

@@ -38,7 +38,8 @@ const EXIT: Record<Decision, ExitCode> = {
 };
 
 export async function check(file: string, opts: CheckOptions): Promise<number> {
-  const loaded = await loadProfileOrReport(file);
+  // Nothing runs and nothing is sent here: only the sources' (and state store's) variables are needed.
+  const loaded = await loadProfileOrReport(file, { envMode: 'sources' });
   if ('exitCode' in loaded) return loaded.exitCode;
   const { profile } = loaded;
   const fail = (message: string): number => {
@@ -97,7 +98,8 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
     const summary = health.summary(profile);
     const asked = summary.filter((s) => s.reachable !== null);
     const unreachable = asked.length > 0 && asked.every((s) => s.reachable === false);
-    const exitCode = unreachable ? ExitCode.unreachable : EXIT[snapshot.decision];
+    // Rolled back is known from the rollout state alone, whatever the sources answer.
+    const exitCode = snapshot.rolledBack ? ExitCode.rolledBack : unreachable ? ExitCode.unreachable : EXIT[snapshot.decision];
     const report = toCheckReport(profile, snapshot, { exitCode, sources: summary, notices: rollout.notices });
     const text =
       opts.format === 'json' ? formatCheckJson(report) : opts.format === 'markdown' ? formatCheckMarkdown(report) : formatCheckText(report);

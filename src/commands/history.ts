@@ -2,10 +2,13 @@
 // the incident. Lines the log could not vouch for (a writer killed mid-line) go to stderr with
 // their line numbers; they never hide the entries around them.
 
+import { jsonSafe, sanitizeLine } from '../util/sanitize.js';
 import type { CommonOptions } from './common-options.js';
 import { checkProfileFile, formatIssue } from '../profile/load.js';
-import { auditPath, formatDuration, readAudit, type AuditEntry } from '../actions/audit.js';
+import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { formatDuration } from '../profile/duration.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
+import { unfinishedActions } from '../actions/unfinished.js';
 import { ExitCode } from './exit.js';
 
 export type HistoryOptions = CommonOptions & { format: 'text' | 'json' };
@@ -44,9 +47,15 @@ export async function history(file: string, opts: HistoryOptions): Promise<numbe
   }
 
   if (opts.format === 'json') {
-    process.stdout.write(`${JSON.stringify(read.entries, null, 2)}\n`);
+    process.stdout.write(`${jsonSafe(JSON.stringify(read.entries, null, 2))}\n`);
   } else {
-    for (const entry of read.entries) process.stdout.write(`${formatEntry(entry)}\n`);
+    // A start is news only when no end followed it: then nobody saw what the command did.
+    // Entries carry command output and notes from outside: one safe line each.
+    const lost = new Set(unfinishedActions(read.entries));
+    for (const entry of read.entries) {
+      if (entry.event === 'action-start' && !lost.has(entry)) continue;
+      process.stdout.write(`${sanitizeLine(formatEntry(entry))}\n`);
+    }
   }
   return ExitCode.green;
 }
@@ -61,18 +70,23 @@ function describe(e: AuditEntry): string {
   switch (e.event) {
     case 'action':
       return `${e.action ?? '?'} ${e.phase} → ${result(e)}${flags(e)}`;
+    case 'action-start':
+      return `${e.action ?? '?'} ${e.phase} → started, OUTCOME UNKNOWN: no end recorded (rollcall stopped while it ran?)${flags(e)}`;
     case 'refused':
       return `${e.action ?? '?'} ${e.phase} → refused: ${e.note ?? 'no reason recorded'}${flags(e)}`;
     case 'checklist':
       return `checklist ${e.phase} ${e.checked === false ? 'unticked' : 'ticked'} "${e.item ?? '?'}"`;
     case 'auto-rollback-start':
       return `auto-rollback ${e.phase} → countdown ${formatDuration(e.graceMs ?? 0)}${e.note ? `: ${e.note}` : ''}`;
+    case 'quit':
+      return `console ${e.phase} → ${e.note ?? 'quit'}`;
     case 'auto-rollback-cancel':
       return `auto-rollback ${e.phase} → ${e.by === 'recovered' || e.by === 'rolled back' ? `stopped: ${e.note ?? e.by}` : `cancelled by ${e.by ?? '?'}`}`;
   }
 }
 
 function result(e: AuditEntry): string {
+  if (e.outcomeUnknown) return `OUTCOME UNKNOWN: ${e.note ?? 'rollcall stopped before it ended'}`;
   const took = ` (${formatDuration(e.durationMs ?? 0)})`;
   if (e.dryRun) return `dry run: ${(e.argv ?? []).join(' ')}`;
   if (e.timedOut) return `timed out${took}`;
@@ -86,6 +100,6 @@ function flags(e: AuditEntry): string {
   const out: string[] = [];
   if (e.forced) out.push('forced');
   if (e.auto) out.push('auto');
-  if (e.event === 'action' && e.ok === false && !e.dryRun) out.push('FAILED');
+  if (e.event === 'action' && e.ok === false && !e.dryRun && !e.outcomeUnknown) out.push('FAILED');
   return out.length > 0 ? ` ${out.join(' ')}` : '';
 }

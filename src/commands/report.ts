@@ -4,9 +4,11 @@
 // console would have seen it then), the phase moves, the actions from the audit log, and the
 // decision now.
 
+import { evidenceText } from '../engine/evidence.js';
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
 import { loadHistoryFile } from '../actions/history-load.js';
+import { unfinishedActions } from '../actions/unfinished.js';
 import { defaultStateDir, isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
@@ -15,7 +17,7 @@ import { currentPhase, judgementWindowMs, spoken } from '../engine/phases.js';
 import { Poller } from '../engine/poller.js';
 import { SeriesStore } from '../engine/series.js';
 import type { RolloutState } from '../engine/state.js';
-import type { Decision, MetricSeries, Point, SeriesSnapshot, Snapshot } from '../engine/types.js';
+import type { Decision, MetricSeries, MetricStatus, Point, SeriesSnapshot, Snapshot } from '../engine/types.js';
 import { DURATION_FORMS, parseDuration } from '../profile/duration.js';
 import { loadProfileOrReport } from '../profile/load.js';
 import { redact } from '../profile/redact.js';
@@ -23,8 +25,9 @@ import type { Metric, Profile, Unit } from '../profile/types.js';
 import { formatValue } from '../profile/units.js';
 import { closeSources, createSources } from '../sources/registry.js';
 import { SourceWatch } from './check.js';
-import { checklistEntry, iso, markdownSafe, rollbackChecklistLines, utc, type CheckReport } from './check-format.js';
+import { checklistEntry, iso, labelText, markdownSafe, rollbackChecklistLines, rolledBackLine, safeLines, toCheckReport, utc, type CheckReport } from './check-format.js';
 import type { CommonOptions } from './common-options.js';
+import { jsonSafe } from '../util/sanitize.js';
 import { ExitCode } from './exit.js';
 
 export interface ReportOptions extends CommonOptions {
@@ -42,7 +45,10 @@ export interface Review {
   /** How finely the history was judged again: times in states are multiples of this. */
   stepMs: number;
   phase: { index: number; count: number; name: string; traffic: number };
-  now: { decision: Decision; reasons: string[] };
+  /** `status`: ROLLED BACK while rolled back (the decision is then not in force), else the decision. */
+  now: { decision: Decision; reasons: string[]; status: Decision | 'ROLLED BACK' };
+  /** Set while the rollout is rolled back: since when, by whom, where to, for how long so far. */
+  rolledBack?: CheckReport['rolledBack'];
   /** Time the decision spent at each value over the window. */
   decisions: Record<Decision, number>;
   metrics: ReviewMetric[];
@@ -60,6 +66,8 @@ export interface Review {
     forced?: boolean;
     auto?: boolean;
     dryRun?: boolean;
+    /** Nobody saw how it ended: rollcall stopped while it ran (an unmatched start, or its closing entry). */
+    outcomeUnknown?: boolean;
     note?: string;
     /** Checklist ticks. */
     item?: string;
@@ -86,13 +94,21 @@ export interface ReviewMetric {
   breachMs: number;
   /** Time without a judgement: no data, stale or source errors. */
   noDataMs: number;
+  /** Time held for too few samples, or a breach not yet significant. */
+  insufficientMs: number;
+  /** Now: the samples behind the value and the significance test of the comparison that decided it. */
+  samples?: MetricStatus['samples'];
+  significance?: MetricStatus['significance'];
   breaches: Array<{ start: string; end?: string; durationMs: number; peak?: number; reason?: string }>;
   /** Each step a warning escalated to (rule `escalate:`), when it got there. */
   escalations: Array<{ at: string; to: string; key?: string }>;
+  /** Why the source answered what it did at the end of the window (why "no data", what was dropped). */
+  note?: string;
 }
 
 export async function report(file: string, opts: ReportOptions): Promise<number> {
-  const loaded = await loadProfileOrReport(file);
+  // Nothing runs and nothing is sent here: only the sources' (and state store's) variables are needed.
+  const loaded = await loadProfileOrReport(file, { envMode: 'sources' });
   if ('exitCode' in loaded) return loaded.exitCode;
   const { profile } = loaded;
   const fail = (message: string): number => {
@@ -171,9 +187,9 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
   for (const h of asked) if (h.reachable === false) notes.push(`source ${h.id} unreachable: ${h.error ?? 'no answer'}`);
 
   const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes });
-  const text = opts.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
+  const text = opts.format === 'json' ? `${jsonSafe(JSON.stringify(result, null, 2))}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
   process.stdout.write(redact(text, profile.secrets));
-  return allUnreachable ? ExitCode.unreachable : ExitCode.green;
+  return result.rolledBack ? ExitCode.rolledBack : allUnreachable ? ExitCode.unreachable : ExitCode.green;
 }
 
 /** Room in every ring for the whole window (the console keeps only `history`). */
@@ -204,9 +220,9 @@ function review(
   const stepMs = Math.max(finest, Math.ceil(windowMs / MAX_STEPS / 1_000) * 1_000);
 
   const decisions: Record<Decision, number> = { PROMOTE: 0, SOAK: 0, HOLD: 0, ROLLBACK: 0 };
-  type Times = Pick<ReviewMetric, 'warnMs' | 'breachMs' | 'noDataMs' | 'breaches' | 'escalations'>;
+  type Times = Pick<ReviewMetric, 'warnMs' | 'breachMs' | 'noDataMs' | 'insufficientMs' | 'breaches' | 'escalations'>;
   const times = new Map<string, Times>();
-  for (const id of profile.metricIds) times.set(id, { warnMs: 0, breachMs: 0, noDataMs: 0, breaches: [], escalations: [] });
+  for (const id of profile.metricIds) times.set(id, { warnMs: 0, breachMs: 0, noDataMs: 0, insufficientMs: 0, breaches: [], escalations: [] });
   const open = new Map<string, { start: number; peak?: number; reason?: string }>();
   const escalatedTo = new Map<string, string | undefined>();
 
@@ -220,6 +236,7 @@ function review(
       if (m.state === 'warn') acc.warnMs += stepMs;
       if (m.state === 'breach') acc.breachMs += stepMs;
       if (m.state === 'nodata' || m.state === 'stale' || m.state === 'error') acc.noDataMs += stepMs;
+      if (m.state === 'insufficient') acc.insufficientMs += stepMs;
       trackBreach(m, t, open, acc.breaches, profile);
       // A step is listed when it is reached, not again at every step of the review it stays reached.
       const reached = m.escalation?.reached;
@@ -235,6 +252,7 @@ function review(
 
   const now = evaluate(profile, state, series, to);
   const phase = currentPhase(profile, state);
+  const lost = new Set(unfinishedActions(opts.audit));
   const name = (i: number | null) => (i === null ? null : (profile.phases[i]?.name ?? `#${i + 1}`));
   return {
     version: 1,
@@ -244,12 +262,14 @@ function review(
     windowMs,
     stepMs,
     phase: { index: phase.index, count: profile.phases.length, name: phase.name, traffic: phase.traffic },
-    now: { decision: now.decision, reasons: now.reasons },
+    now: { decision: now.decision, reasons: now.reasons, status: now.rolledBack ? 'ROLLED BACK' : now.decision },
+    ...(now.rolledBack ? { rolledBack: toCheckReport(profile, now, { exitCode: 0, sources: [], notices: [] }).rolledBack } : {}),
     ...(now.rollbackChecklist ? { rollbackChecklist: now.rollbackChecklist.map(checklistEntry) } : {}),
     decisions,
     metrics: profile.metricIds.map((id): ReviewMetric => {
       const metric = profile.metrics[id]!;
       const acc = times.get(id)!;
+      const status = now.metrics.find((m) => m.id === id);
       return {
         id,
         title: metric.title,
@@ -260,6 +280,9 @@ function review(
           ...(g.baseline.length > 0 ? { baseline: summarise(g.baseline, from, to) } : {}),
         })),
         ...acc,
+        ...(series[id]?.note !== undefined ? { note: series[id]!.note } : {}),
+        ...(status?.samples ? { samples: status.samples } : {}),
+        ...(status?.significance ? { significance: status.significance } : {}),
       };
     }),
     phaseMoves: state.history
@@ -268,7 +291,8 @@ function review(
     actions: opts.audit
       .filter((e) => {
         const at = Date.parse(e.time);
-        return at >= from && at <= to;
+        // A start is listed only when no end followed it: the end says the rest.
+        return at >= from && at <= to && (e.event !== 'action-start' || lost.has(e));
       })
       .map((e) => ({
         at: e.time,
@@ -281,6 +305,7 @@ function review(
         ...(e.forced ? { forced: true } : {}),
         ...(e.auto ? { auto: true } : {}),
         ...(e.dryRun ? { dryRun: true } : {}),
+        ...(e.outcomeUnknown || e.event === 'action-start' ? { outcomeUnknown: true } : {}),
         ...(e.note !== undefined ? { note: e.note } : {}),
         ...(e.item !== undefined ? { item: e.item } : {}),
         ...(e.checked !== undefined ? { checked: e.checked } : {}),
@@ -330,7 +355,9 @@ function stateAt(state: RolloutState, t: number, reviewStart: number): RolloutSt
   let phaseStartedAt: number;
   if (last) {
     phase = last.to ?? last.from ?? state.phase;
-    phaseStartedAt = last.at;
+    // A rollback enters no phase (state.ts rolledBack): the phase began at the move before it.
+    const entered = last.reason === 'rollback' ? moves.slice(0, -1).findLast((m) => m.reason !== 'rollback') : last;
+    phaseStartedAt = entered?.at ?? Math.min(reviewStart, last.at);
   } else if (state.history.length > 0) {
     phase = state.history[0]!.from ?? state.phase;
     phaseStartedAt = Math.min(reviewStart, state.history[0]!.at);
@@ -400,13 +427,13 @@ function decisionTimes(r: Review): string {
 
 function actionLine(a: Review['actions'][number]): string {
   const what =
-    a.event === 'action'
+    a.event === 'action' || a.event === 'action-start'
       ? (a.action ?? 'action')
       : a.event === 'checklist'
         ? `checklist "${a.item ?? ''}" ${a.checked === false ? 'unticked' : 'ticked'}`
         : `${a.event}${a.action ? ` ${a.action}` : ''}`;
   const flags = [a.forced ? 'forced' : '', a.auto ? 'automatic' : '', a.dryRun ? 'dry run' : ''].filter(Boolean).join(', ');
-  const outcome = a.ok === undefined ? '' : a.ok ? ': ok' : `: failed${a.exitCode !== undefined && a.exitCode !== null ? ` (exit ${a.exitCode})` : ''}`;
+  const outcome = a.outcomeUnknown ? ': OUTCOME UNKNOWN' : a.ok === undefined ? '' : a.ok ? ': ok' : `: failed${a.exitCode !== undefined && a.exitCode !== null ? ` (exit ${a.exitCode})` : ''}`;
   return `${utc(a.at)} ${what} by ${a.user}@${a.host}${flags ? ` (${flags})` : ''}${outcome}${a.note ? ` — ${a.note}` : ''}`;
 }
 
@@ -415,19 +442,28 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
   const span = spoken(r.windowMs);
   out.push(`${emphasis(`${span} review`)} — ${escape(r.profile.title)} (${escape(r.profile.name)})`);
   out.push(`${utc(r.from)} → ${utc(r.to)} · phase ${r.phase.index + 1}/${r.phase.count} ${escape(r.phase.name)} (${r.phase.traffic}%)`);
-  out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
-  for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
+  if (r.rolledBack) {
+    out.push(`Now: ${emphasis('ROLLED BACK')}${escape(rolledBackLine(r.rolledBack).slice('ROLLED BACK'.length))}`);
+    out.push(`  - the phase would decide ${r.now.decision} (not in force while rolled back)${r.now.reasons[0] ? `: ${escape(r.now.reasons[0])}` : ''}`);
+  } else {
+    out.push(`Now: ${emphasis(r.now.decision)}${r.now.reasons[0] ? ` — ${escape(r.now.reasons[0])}` : ''}`);
+    for (const reason of r.now.reasons.slice(1)) out.push(`  - ${escape(reason)}`);
+  }
   out.push(`Decision over the window: ${decisionTimes(r) || '—'} (judged every ${spoken(r.stepMs)})`);
 
   out.push('', emphasis('Metrics (min / median / p95 / max; time in warn, breach, no data)'));
   for (const m of r.metrics) {
-    const times = `warn ${spoken(m.warnMs)}, breach ${spoken(m.breachMs)}${m.noDataMs > 0 ? `, no data ${spoken(m.noDataMs)}` : ''}`;
+    const few = m.insufficientMs > 0 ? `, too few samples ${spoken(m.insufficientMs)}` : '';
+    const times = `warn ${spoken(m.warnMs)}, breach ${spoken(m.breachMs)}${m.noDataMs > 0 ? `, no data ${spoken(m.noDataMs)}` : ''}${few}`;
     if (m.groups.length === 0) out.push(`- ${code(m.id)} no samples — ${times}`);
     for (const g of m.groups) {
-      const label = g.group ? `${code(m.id)} [${escape(g.group)}]` : code(m.id);
+      const label = g.group ? `${code(m.id)} [${escape(labelText(g.group))}]` : code(m.id);
       const base = g.baseline && g.baseline.samples > 0 ? `; baseline median ${formatValue(g.baseline.median, m.unit)}` : '';
       out.push(`- ${label} ${escape(stats(g.canary, m.unit))}${escape(base)} — ${times}`);
     }
+    if (m.note !== undefined) out.push(`  - ${escape(m.note)}`);
+    const evidence = evidenceText(m);
+    if (evidence) out.push(`  - now: ${escape(evidence)}`);
     for (const e of m.escalations) out.push(`  - escalated to ${escape(e.to)}${e.key !== undefined ? ` (key ${escape(e.key)})` : ''} at ${utc(e.at)}`);
     for (const b of m.breaches) {
       const end = b.end ? utc(b.end).slice(11) : 'ongoing';
@@ -454,10 +490,10 @@ function lines(r: Review, format: 'text' | 'markdown', emphasis: (s: string) => 
 }
 
 function formatReviewText(r: Review): string {
-  return `${lines(r, 'text', (s) => s, (s) => s, (s) => s).join('\n')}\n`;
+  return safeLines(lines(r, 'text', (s) => s, (s) => s, (s) => s));
 }
 
-/** Bullets and single-asterisk emphasis: renders in Slack and in a ticket alike. */
+/** Bullets and `**bold**`: CommonMark bold (a single `*` is italics there, not emphasis that stands out). */
 function formatReviewMarkdown(r: Review): string {
-  return `${lines(r, 'markdown', (s) => `*${s}*`, (s) => `\`${s}\``, markdownSafe).join('\n')}\n`;
+  return safeLines(lines(r, 'markdown', (s) => `**${s}**`, (s) => `\`${s}\``, markdownSafe));
 }

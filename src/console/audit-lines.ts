@@ -3,7 +3,8 @@
 // as this console says its own.
 
 import type { Profile } from '../profile/types.js';
-import { formatDuration, type AuditEntry } from '../actions/audit.js';
+import type { AuditEntry } from '../actions/audit.js';
+import { formatDuration } from '../profile/duration.js';
 import type { EventLevel } from './console-state.js';
 
 /** Where a rollback checklist tick is said to belong, in the event log and the audit log's note. */
@@ -13,6 +14,7 @@ export function describeAudit(entry: AuditEntry): { text: string; level: EventLe
   const who = `by ${entry.user}`;
   switch (entry.event) {
     case 'action': {
+      if (entry.outcomeUnknown) return { text: `${entry.note ?? `${entry.action ?? 'action'}: OUTCOME UNKNOWN`} [audit]`, level: 'bad' };
       const how = entry.dryRun ? 'dry run' : entry.ok ? `exit ${entry.exitCode ?? 0}` : `FAILED${entry.exitCode !== undefined && entry.exitCode !== null ? ` exit ${entry.exitCode}` : ''}`;
       const flags = `${entry.forced ? ' (forced)' : ''}${entry.auto ? ' (auto-rollback)' : ''}`;
       return { text: `${entry.action ?? 'action'} ${how}${flags} ${who} [audit]`, level: entry.ok ? 'ok' : 'bad' };
@@ -25,6 +27,8 @@ export function describeAudit(entry: AuditEntry): { text: string; level: EventLe
       return { text: `auto-rollback countdown: ${entry.note ?? entry.metric ?? ''} [audit]`, level: 'bad' };
     case 'auto-rollback-cancel':
       return { text: `auto-rollback stopped: ${entry.note ?? entry.by ?? ''} [audit]`, level: 'warn' };
+    case 'quit':
+      return { text: `${entry.note ?? 'quit'} ${who} [audit]`, level: 'warn' };
   }
 }
 
@@ -52,5 +56,7 @@ export function describeShared(profile: Profile, entry: AuditEntry): { text: str
       return { text: `auto-rollback countdown on ${who}: ${entry.note ?? entry.metric ?? ''}`, level: 'bad' };
     case 'auto-rollback-cancel':
       return { text: `auto-rollback on ${who} stopped: ${entry.note ?? entry.by ?? ''}`, level: 'warn' };
+    case 'quit':
+      return { text: `${who}: ${entry.note ?? 'quit'}`, level: 'warn' };
   }
 }

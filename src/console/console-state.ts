@@ -56,6 +56,8 @@ export interface ConsoleMode {
   recording?: string;
   /** The recording being played back. */
   replay?: string;
+  /** When the recording's last entry was made: after it the replay has ended. */
+  replayEndsAt?: number;
   /** Who this console acts as, for placeholders and audit lines. */
   user: string;
 }

@@ -8,6 +8,7 @@ import type { ConsoleState } from './console-state.js';
 import { buildKeymap, keyName, splitKeys, type Command, type KeyPress, type Keymap } from './keymap.js';
 import type { TerminalSize } from '../view/layout.js';
 import { buildModel, type ChartMemo, type ViewModel } from '../view/model.js';
+import { helpKey } from '../view/help-keys.js';
 import { CHART_WINDOWS_MS, CONFIRM_TIMEOUT_MS, FLASH_MS, initialUi, type Flash, type Pane, type UiState } from '../view/ui.js';
 
 /** What the console needs from the live session (src/console/session.ts provides it). */
@@ -18,6 +19,8 @@ export interface SessionPort {
   toggleChecklist(item: string): Promise<unknown>;
   pollNow(): void;
   cancelAutoRollback(): void;
+  /** The answer to "quit during an automatic rollback countdown?", for the audit log. */
+  answerQuit?(quit: boolean): void;
 }
 
 export interface ControllerOptions {
@@ -82,6 +85,7 @@ export class ConsoleController {
     const names = input.length > 1 && !key.ctrl ? splitKeys(input) : [keyName(input, key)];
     for (const name of names) {
       if (this.ui.confirm) this.answer(name);
+      else if (this.ui.help) this.helpKey(name);
       else {
         const command = this.keymap.resolve(name);
         if (command) this.execute(command);
@@ -125,16 +129,29 @@ export class ConsoleController {
         this.session.cancelAutoRollback();
         return this.flash('automatic rollback cancelled', 'warn', live);
       case 'help.toggle':
-        return this.set({ help: !this.ui.help });
+        return this.set({ help: !this.ui.help, helpOffset: 0 });
       case 'view.back':
         if (this.ui.help) return this.set({ help: false });
         if (this.ui.ages) return this.set({ ages: false });
         if (this.ui.enlarged) return this.set({ enlarged: false });
         return;
       case 'app.quit':
-        if (live.busy) return this.set({ confirm: { kind: 'quit', openedAt: live.now } });
+        // Quitting during a countdown leaves the rollout without its rollback: ask, as for an action.
+        if (live.busy || live.countdown) {
+          return this.set({ confirm: { kind: 'quit', openedAt: live.now, ...(live.countdown ? { countdown: live.countdown.metric } : {}) } });
+        }
         return this.quit();
     }
+  }
+
+  /** While help is open only its own keys work (see help-keys.ts). */
+  private helpKey(name: string): void {
+    const result = helpKey(name, this.keymap.resolve(name), this.model.help ?? { offset: 0, max: 0, page: 1 });
+    if (result.kind === 'scroll') return this.set({ helpOffset: result.offset });
+    // Closing also drops the "help is open" notice, which would be stale at once.
+    if (result.kind === 'close') return this.set({ help: false, flash: undefined });
+    if (result.kind === 'command') return this.execute(result.command);
+    this.flash('help is open: esc or ? closes it first', 'info', this.session.getSnapshot());
   }
 
   private quit(): void {
@@ -185,6 +202,8 @@ export class ConsoleController {
     const action = live.profile.actions[id];
     if (!action) return;
     if (live.mode.readOnly && !(live.mode.retreatOnly && isRetreat(action))) {
+      // The runner refuses it too, and audits the refusal; a replay is not the rollout: nothing to audit.
+      if (!live.mode.replay) this.run(id, false);
       return this.flash(`read-only (${live.mode.readOnlyReason ?? 'read-only'}): ${id} not run`, 'warn', live);
     }
     if (live.busy) return this.flash(`${live.busy} is still running: one action at a time`, 'warn', live);
@@ -209,7 +228,9 @@ export class ConsoleController {
     const live = this.session.getSnapshot();
     if (c.kind === 'quit') {
       this.set({ confirm: undefined });
-      if (name === 'y' || name === 'Y') this.quit();
+      const yes = name === 'y' || name === 'Y';
+      if (c.countdown !== undefined) this.session.answerQuit?.(yes);
+      if (yes) this.quit();
       return;
     }
     if (c.step === 'yes') {

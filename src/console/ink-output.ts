@@ -7,7 +7,7 @@
 // (A row is read here by a small SGR reader rather than @alcalzone/ansi-tokenize, Ink's own
 // tokenizer: that one cost 10 ms for a 20-row update, this one a small fraction of it.)
 
-import { eastAsianWidth } from 'get-east-asian-width';
+import { displayWidth } from '../util/width.js';
 
 /** One write on its way from Ink to the terminal: returns what to write instead ('' for nothing). */
 export type WriteFilter = (text: string) => string;
@@ -175,7 +175,7 @@ function readRow(text: string): Row {
     if (cp < 0x20 || (cp >= 0x300 && !simple(cp))) row.exact = false;
     row.chars.push(char);
     row.styles.push(style);
-    row.widths.push(cp < 0x300 ? 1 : eastAsianWidth(cp));
+    row.widths.push(cp < 0x300 ? 1 : displayWidth(char));
   }
   return row;
 }

@@ -1,28 +1,14 @@
 // One keymap of named commands. The footer, the `?` overlay and the key handler are all read from
-// it, so what the screen says a key does and what the key does cannot drift apart.
+// it, so what the screen says a key does and what the key does cannot drift apart. The built-in
+// keys come from profile/builtin-keys.ts, which the compiler reads too.
 
+import { ACTION_DEFAULT_KEYS, BUILTIN_KEYS, keyNameOf, type BuiltinCommand, type KeyGroup } from '../profile/builtin-keys.js';
 import type { Profile } from '../profile/types.js';
 
-export type BuiltinCommand =
-  | 'select.next'
-  | 'select.prev'
-  | 'pane.next'
-  | 'chart.enlarge'
-  | 'chart.wider'
-  | 'chart.narrower'
-  | 'checklist.toggle'
-  | 'screen.freeze'
-  | 'poll.now'
-  | 'sources.ages'
-  | 'autoRollback.cancel'
-  | 'help.toggle'
-  | 'view.back'
-  | 'app.quit';
+export type { BuiltinCommand, KeyGroup };
 
 /** A built-in command, or `action.<id>` for an action the profile declares. */
 export type Command = BuiltinCommand | `action.${string}`;
-
-export type KeyGroup = 'actions' | 'navigate' | 'view' | 'console';
 
 export interface Binding {
   command: Command;
@@ -77,8 +63,6 @@ export function keyName(input: string, key: KeyPress): string {
   return input;
 }
 
-const CONTROL: Record<string, string> = { '\t': 'tab', '\r': 'enter', '\n': 'enter', '\x7f': 'backspace', '\b': 'backspace', '\x03': 'ctrl+c', '\x1b': 'escape', ' ': 'space' };
-
 /**
  * Key names for a chunk of input that holds several keys (keys typed faster than the link
  * delivers them arrive together over SSH, and Ink hands them over as one string).
@@ -87,7 +71,7 @@ export function splitKeys(chunk: string): string[] {
   // An escape sequence Ink did not recognise (it strips the ESC): not keys to act on.
   if (/^(\[|O)[\d;]*[A-Za-z~]$/.test(chunk)) return [];
   return Array.from(chunk.replace(/\x1b\[([ABCD])/g, (_, c: string) => `\u0000${c}`))
-    .map((ch, i, all) => (ch === '\u0000' ? '' : all[i - 1] === '\u0000' ? ARROW[ch]! : (CONTROL[ch] ?? ch)))
+    .map((ch, i, all) => (ch === '\u0000' ? '' : all[i - 1] === '\u0000' ? ARROW[ch]! : keyNameOf(ch)))
     .filter((name) => name !== '' && !/^[\u0000-\u001f]$/.test(name));
 }
 
@@ -100,28 +84,9 @@ export function keyLabel(keys: readonly string[]): string {
   return keys.map((k) => GLYPH[k] ?? k).join('/');
 }
 
-const BUILTIN: Binding[] = [
-  { command: 'select.next', keys: ['down', 'j'], label: 'next', help: 'select the next metric (or checklist item, log line)', group: 'navigate' },
-  { command: 'select.prev', keys: ['up', 'k'], label: 'prev', help: 'select the previous metric (or checklist item, log line)', group: 'navigate' },
-  { command: 'pane.next', keys: ['tab'], label: 'pane', help: 'move between the metrics, the checklist and the event log', group: 'navigate', footer: 6 },
-  { command: 'checklist.toggle', keys: ['space'], label: 'tick', help: 'tick or untick the selected checklist item (audited)', group: 'navigate' },
-  { command: 'chart.enlarge', keys: ['enter'], label: 'chart', help: "enlarge the selected metric's chart (again to shrink)", group: 'view', footer: 3 },
-  { command: 'chart.narrower', keys: ['['], label: 'shorter', help: 'chart a shorter time window', group: 'view' },
-  { command: 'chart.wider', keys: [']'], label: 'longer', help: 'chart a longer time window', group: 'view' },
-  { command: 'screen.freeze', keys: ['f'], label: 'freeze', help: 'freeze the screen (polling and judging go on)', group: 'view', footer: 5 },
-  { command: 'sources.ages', keys: ['a'], label: 'ages', help: 'show how old each source’s data is', group: 'view' },
-  { command: 'poll.now', keys: ['R'], label: 'poll', help: 'poll every metric now', group: 'console', footer: 4 },
-  { command: 'autoRollback.cancel', keys: ['c'], label: 'cancel auto', help: 'cancel an automatic rollback countdown (audited)', group: 'console' },
-  { command: 'help.toggle', keys: ['?'], label: 'help', help: 'show or hide this help', group: 'console', footer: 8 },
-  { command: 'view.back', keys: ['escape'], label: 'back', help: 'close the help, the enlarged chart or a question', group: 'console' },
-  { command: 'app.quit', keys: ['q', 'ctrl+c'], label: 'quit', help: 'quit (the terminal is restored; the rollout is not touched)', group: 'console', footer: 9 },
-];
-
-const ACTION_DEFAULT_KEY: Record<string, string> = { promote: 'p', rollback: 'r' };
-
 /** The built-in bindings plus one per profile action that has (or by convention gets) a key. */
 export function buildKeymap(profile: Pick<Profile, 'actions'>): Keymap {
-  const bindings = BUILTIN.map((b) => ({ ...b, keys: [...b.keys] }));
+  const bindings: Binding[] = BUILTIN_KEYS.map((b) => ({ ...b, keys: [...b.keys] }));
   const taken = new Map<string, Command>();
   for (const b of bindings) for (const k of b.keys) taken.set(k, b.command);
   const conflicts: string[] = [];
@@ -129,7 +94,7 @@ export function buildKeymap(profile: Pick<Profile, 'actions'>): Keymap {
   // promote and rollback first, so they lead the footer.
   actions.sort((a, b) => rank(a.id) - rank(b.id));
   for (const action of actions) {
-    const key = action.key ?? ACTION_DEFAULT_KEY[action.id];
+    const key = action.key ?? ACTION_DEFAULT_KEYS[action.id];
     if (key === undefined) continue;
     const owner = taken.get(key);
     if (owner) {

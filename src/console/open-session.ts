@@ -9,6 +9,7 @@ import { Recorder, readRecording } from '../engine/record.js';
 import { initialState, phaseSet, type RolloutState, type RolloutStore } from '../engine/state.js';
 import { createSources } from '../sources/registry.js';
 import { AuditLog, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
+import { closeLostActions } from '../actions/unfinished.js';
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
 import { loadHistoryFile } from '../actions/history-load.js';
 import { AgentLeaseLookout, leasePath } from '../actions/lease.js';
@@ -46,7 +47,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
   const openedAt = (opts.clock ?? realClock).now();
   const user = operatorName(identity);
   const replay = opts.replay;
-  const clock = opts.clock ?? (replay ? new ScaledClock((await readRecording(replay)).startedAt, opts.speed ?? 1) : realClock);
+  const recording = replay ? await readRecording(replay) : undefined;
+  const clock = opts.clock ?? (recording ? new ScaledClock(recording.startedAt, opts.speed ?? 1) : realClock);
   const readOnly = opts.readOnly === true || replay !== undefined;
   const readOnlyReason = replay ? `replaying ${replay}` : (opts.readOnlyReason ?? (opts.readOnly ? '--read-only' : undefined));
 
@@ -70,6 +72,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       await shared.start();
     }
     const history = await readAudit(auditFile).catch((error: unknown) => ({ entries: [] as AuditEntry[], problems: [message(error)] }));
+    if (!replay) history.entries.push(...(await closeLostActions(audit, history.entries, { host: identity.host, by: user, at: clock.now() })));
     const late = { sink: (_text: string) => {} };
     const recorder = opts.record
       ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text) })
@@ -91,7 +94,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         ...(readOnly ? { readOnlyReason } : rollout.readOnly ? { readOnlyReason: rollout.notice } : {}),
         dryRun: opts.dryRun === true,
         ...(opts.record ? { recording: opts.record } : {}),
-        ...(replay ? { replay } : {}),
+        ...(replay ? { replay, ...(recording ? { replayEndsAt: recordingEnd(recording) } : {}) } : {}),
         user: identity.user,
       },
       actionsOff: readOnly,
@@ -129,4 +132,9 @@ function atPhase(state: RolloutState, profile: Profile, phase: string | undefine
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** When a recording's last entry was made: past it, a replay only repeats its last values. */
+function recordingEnd(recording: { startedAt: number; entries: readonly { t: number }[] }): number {
+  return recording.entries.reduce((end, e) => Math.max(end, e.t), recording.startedAt);
 }

@@ -106,7 +106,11 @@ export class Session implements SessionPort {
       openedAt: parts.openedAt,
     });
     parts.agent?.seed(this.loop.series);
-    this.notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock });
+    // Only a console that may act tells people (a read-only or dry-run one would repeat the
+    // acting console's messages, or announce what it will never do); a store that is down still
+    // lets this console retreat, so it still warns.
+    const sends = () => !parts.actionsOff && !parts.mode.dryRun && (!this.rollout.readOnly || this.rollout.unavailable !== undefined);
+    this.notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock, sends });
     this.runner = new ActionRunner({
       profile: this.profile,
       store: this.rollout,
@@ -117,7 +121,7 @@ export class Session implements SessionPort {
       notifier: this.notifier,
       identity: this.identity,
     });
-    this.autoRollback = new AutoRollback({ profile: this.profile, runner: this.runner, audit: this.audit, clock: this.clock, identity: this.identity });
+    this.autoRollback = new AutoRollback({ profile: this.profile, runner: this.runner, audit: this.audit, clock: this.clock, identity: this.identity, notifier: this.notifier });
     // Heard at once, before start(): a share that fails is news even on a console not yet started.
     if (this.shared) this.unsubscribers.push(this.shared.on((e) => this.onShared(e)));
 
@@ -217,6 +221,21 @@ export class Session implements SessionPort {
   cancelAutoRollback(): void {
     this.autoRollback.cancel(operatorName(this.identity));
     this.loop.settle();
+  }
+
+  /**
+   * The operator's answer when asked to quit during an automatic rollback countdown, audited
+   * either way: quitting leaves the rollout without its rollback.
+   */
+  answerQuit(quit: boolean): void {
+    const c = this.autoRollback.countdown;
+    const about = c ? `${c.metric} ${c.text}, ${Math.ceil(c.remainingMs / 1_000)}s left` : 'it had ended by the answer';
+    const note = quit
+      ? `quit during the auto-rollback countdown (${about}): the rollback will not run from this console`
+      : `asked to quit during the auto-rollback countdown (${about}): stayed`;
+    this.note(note, quit ? 'bad' : 'info');
+    const entry: AuditEntry = { ...auditContext(this.state.snapshot, this.identity, this.clock.now()), event: 'quit', note, ...(c ? { metric: c.metric } : {}) };
+    this.audit.append(entry).catch((error: unknown) => this.note(`audit log not written: ${message(error)}`, 'bad'));
   }
 
   /** A line for the event log from outside the engine: a banner, a key conflict, a warning. */

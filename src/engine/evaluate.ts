@@ -8,7 +8,10 @@ import type { Condition, Metric, Profile, Rule, Severity } from '../profile/type
 import type { RolloutState } from './state.js';
 import type { ChecklistStatus, MetricState, MetricStatus, SeriesSnapshot, Snapshot } from './types.js';
 import { UNKNOWN, viewMetric, type MetricView, type Track } from './judge.js';
+import { displayTrack, worstGroup } from './worst-group.js';
 import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from './phases.js';
+import { defaultRules, inForce, waitingNote } from './rules-in-force.js';
+import { confidenceFor, describeTest, formatCount, samplesOf, shortOfSamples, significance, significanceOf, type Significance } from './evidence.js';
 
 export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
   const phase = currentPhase(profile, state);
@@ -27,9 +30,9 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
     const view = viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now);
     views.set(id, view);
     const rules = byMetric.get(id) ?? defaultRules(profile, id);
-    const verdicts = rules.map((rule) => judgeRule(rule, view, now));
+    const verdicts = rules.map((rule) => judgeRule(inForce(rule, now - state.phaseStartedAt), view, now));
     const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
-    metrics.push(status(view, rules, worst, profile));
+    metrics.push(status(view, rules, worst, profile, now - state.phaseStartedAt));
     if (worst.level > 0 && worst.reason) reasons.push({ level: worst.level, rank: worst.rank, text: worst.reason });
     for (const v of verdicts) {
       if (v.auto && (!auto || v.auto.firedAt < auto.firedAt)) auto = { metric: id, ...v.auto };
@@ -46,7 +49,7 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
     metrics,
     phase: gate.status,
     ...(state.rolledBack
-      ? { rolledBack: { at: state.rolledBack.at, traffic: state.rolledBack.traffic, phase: state.rolledBack.phase } }
+      ? { rolledBack: { at: state.rolledBack.at, traffic: state.rolledBack.traffic, phase: state.rolledBack.phase, by: state.rolledBack.by } }
       : {}),
     ...(state.traffic && !state.rolledBack ? { traffic: { ...state.traffic } } : {}),
     ...(state.rolledBack && (profile.rollbackChecklist?.length ?? 0) > 0
@@ -64,22 +67,6 @@ function rollbackChecklistStatus(profile: Profile, ticks: Record<string, { by: s
   });
 }
 
-/** A metric without a rule in this phase is still watched: no data and errors, per the defaults. */
-function defaultRules(profile: Profile, metric: string): Rule[] {
-  return [
-    {
-      metric,
-      forMs: 0,
-      nodata: profile.defaults.nodata,
-      errorLimit: profile.defaults.errorLimit,
-      onError: 'hold',
-      auto: false,
-      graceMs: 0,
-      origin: 'defaults',
-    },
-  ];
-}
-
 interface Verdict {
   level: Level;
   state: MetricState;
@@ -94,6 +81,8 @@ interface Verdict {
   /** A rule with `auto: true` judging at rollback severity. */
   auto?: { text: string; firedAt: number; graceMs: number };
   escalation?: MetricStatus['escalation'];
+  /** The significance test of the condition that decided it, with that condition's text. */
+  test?: { result: Significance; text: string };
 }
 
 const SEVERITIES = ['rollback', 'warn', 'info'] as const;
@@ -140,7 +129,9 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
     const asked = series?.lastPollAt !== undefined;
     const level = asked ? NODATA_LEVEL[rule.nodata] : (Math.min(NODATA_LEVEL[rule.nodata], 1) as Level);
     const n = series?.consecutiveNoData ?? 0;
-    const body = n > 0 ? `no data for ${polls(n)}` : 'no data yet';
+    // Said with its reason when the answer gave one: "no data for 3 polls: no series named …".
+    const why = series?.note !== undefined ? `: ${series.note}` : '';
+    const body = `${n > 0 ? `no data for ${polls(n)}` : 'no data yet'}${why}`;
     return {
       level,
       state: 'nodata',
@@ -162,7 +153,7 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
     };
   }
   const verdicts = view.tracks.map((track) => judgeTrack(rule, metric, track, now));
-  const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
+  const worst = worstGroup(verdicts, [rule], worse);
   if (worst.level > 0 || verdicts.length === 1) return worst;
   // All healthy: the group to show is the one nearest its limit.
   const shown = displayTrack(view, [rule]);
@@ -191,8 +182,24 @@ function escalationOf(rule: Rule, firedAt: number, now: number): MetricStatus['e
 function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verdict {
   const latest = track.end - 1;
   const t = track.points[latest]!.t;
+  const short = shortOfSamples(rule, metric, track);
+  if (short && !short.anyway) {
+    // Too few samples to call either way: wait, never roll back and never promote on them.
+    const seen = short.n === undefined ? 'unknown' : formatCount(short.n);
+    return {
+      level: 1,
+      state: 'insufficient',
+      rank: 15,
+      reason: `${label(metric, track)} not enough data yet: ${seen}/${formatCount(short.min)} ${metric.samples?.name ?? 'samples'}`,
+      track,
+    };
+  }
   const firing: Run[] = [];
   const pending: Run[] = [];
+  const tests = new Map<Condition, Significance>();
+  // Few samples, but a breach significant anyway: judged as usual, its reason says how sure.
+  if (short?.anyway && rule.rollback) tests.set(rule.rollback, short.anyway);
+  let unsure: { condition: Condition; result: Significance | undefined } | undefined;
   let unjudged: Condition | undefined;
   for (const severity of SEVERITIES) {
     const condition = rule[severity];
@@ -203,6 +210,16 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
       if (severity !== 'info' && judged.truth[latest] === UNKNOWN) unjudged ??= condition;
       continue;
     }
+    const confidence = confidenceFor(rule, condition);
+    if (confidence !== undefined) {
+      // Beyond the threshold is not enough: the difference must also be more than chance.
+      const result = significance(track, metric, condition, confidence);
+      if (result) tests.set(condition, result);
+      if (!result?.significant) {
+        if (severity !== 'info') unsure ??= { condition, result };
+        continue;
+      }
+    }
     const run = { condition, severity, start, heldMs: t - track.points[start]!.t };
     if (run.heldMs >= rule.forMs) firing.push(run);
     else if (severity !== 'info') pending.push(run);
@@ -212,7 +229,9 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
   const waiting = pending[0];
   if (fired && fired.severity !== 'info') {
     const firedAt = track.points[track.reachedAfter(fired.start, rule.forMs)]!.t;
-    const body = describe(track, metric, fired, rule);
+    const body = describe(track, metric, fired, rule, tests.get(fired.condition));
+    const test = tests.get(fired.condition);
+    const tested = test ? { test: { result: test, text: fired.condition.text.trim() } } : {};
     const isRollback = fired.severity === 'rollback';
     const escalation = isRollback ? undefined : escalationOf(rule, firedAt, now);
     const reached = escalation?.reached;
@@ -230,6 +249,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
         track,
         firing: { severity: 'rollback', text: fired.condition.text.trim(), auto: false, graceMs: rule.graceMs },
         escalation,
+        ...tested,
       };
     }
     // A rollback already pending is what the operator must hear first, even over a firing warning.
@@ -251,6 +271,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
       firing: { severity: fired.severity, text: fired.condition.text.trim(), auto: rule.auto, graceMs: rule.graceMs },
       ...(urgent ? { pending: pendingOf(track, urgent, rule) } : {}),
       ...(isRollback && rule.auto ? { auto: { text: body, firedAt, graceMs: rule.graceMs } } : {}),
+      ...tested,
     };
   }
   if (waiting) {
@@ -263,6 +284,19 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
       track,
       firing: { severity: waiting.severity, text: waiting.condition.text.trim(), auto: rule.auto, graceMs: rule.graceMs },
       pending: pendingOf(track, waiting, rule),
+    };
+  }
+  if (unsure) {
+    // Beyond the threshold but not (yet) beyond chance: not enough data to tell. HOLD.
+    const { condition, result } = unsure;
+    const why = result ? `not yet significant: ${describeTest(result, metric.unit)}` : 'not testable yet: no sample counts over a whole window';
+    return {
+      level: 1,
+      state: 'insufficient',
+      rank: 15,
+      reason: `${label(metric, track)} ${comparison(track, metric, condition)} ${why}`,
+      track,
+      ...(result ? { test: { result, text: condition.text.trim() } } : {}),
     };
   }
   if (unjudged) {
@@ -310,8 +344,10 @@ function comparison(track: Track, metric: Metric, condition: Condition): string 
   return `${observed} ${text} (${formatValue(track.threshold(condition, i), metric.unit)})`;
 }
 
-function describe(track: Track, metric: Metric, run: Run, rule: Rule): string {
+function describe(track: Track, metric: Metric, run: Run, rule: Rule, test?: Significance): string {
   const held = rule.forMs > 0 ? ` for ${spoken(run.heldMs)}` : '';
+  // A tested comparison leads with the rates and how sure: `3.1% vs 0.4% (p < 0.001, n = 1,240)`.
+  if (test) return `${describeTest(test, metric.unit)}: ${run.condition.text.trim()}${held}`;
   return `${comparison(track, metric, run.condition)}${held}`;
 }
 
@@ -320,7 +356,7 @@ function describePending(track: Track, metric: Metric, run: Run, rule: Rule): st
   return `${comparison(track, metric, run.condition)}${held} (${run.severity} in ${spoken(rule.forMs - run.heldMs)})`;
 }
 
-function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile): MetricStatus {
+function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Profile, phaseElapsedMs: number): MetricStatus {
   const { metric, series } = view;
   const judged = verdict.state !== 'nodata' && verdict.state !== 'error';
   const track = verdict.track ?? (judged ? view.tracks[0] : undefined);
@@ -348,10 +384,13 @@ function status(view: MetricView, rules: Rule[], verdict: Verdict, profile: Prof
       : {}),
     ...(metric.split && track && track.key !== '' ? { group: `${metric.split}=${track.key}` } : {}),
     ...(verdict.firing ? { firing: verdict.firing } : {}),
-    thresholds: thresholds(rules, track, i),
+    thresholds: thresholds(rules, track, i, phaseElapsedMs),
     ...(verdict.pending ? { pending: verdict.pending } : {}),
     ...(verdict.escalation ? { escalation: withKey(verdict.escalation, profile) } : {}),
     ...(error !== undefined ? { error } : {}),
+    ...(series?.note !== undefined ? { note: series.note } : {}),
+    ...(metric.samples ? { samples: samplesOf(metric, rules, track, i) } : {}),
+    ...(verdict.test ? { significance: significanceOf(verdict.test) } : {}),
     ...(verdict.reason !== undefined ? { reason: verdict.reason } : {}),
   };
 }
@@ -363,18 +402,6 @@ function withKey(escalation: NonNullable<MetricStatus['escalation']>, profile: P
   return key !== undefined && reached ? { ...escalation, reached: { ...reached, key } } : escalation;
 }
 
-/** Of several healthy groups, show the one nearest its limit: the largest where larger is worse. */
-function displayTrack(view: MetricView, rules: Rule[]): Track | undefined {
-  if (view.tracks.length <= 1) return view.tracks[0];
-  const condition = rules.map((r) => r.rollback ?? r.warn).find((c) => c !== undefined);
-  const sign = condition && (condition.op === '<' || condition.op === '<=') ? -1 : 1;
-  let best = view.tracks[0]!;
-  for (const t of view.tracks) {
-    if (sign * (t.latest!.v - best.latest!.v) > 0) best = t;
-  }
-  return best;
-}
-
 function baselineOf(track: Track, metric: Metric, rules: Rule[], i: number): number | undefined {
   if (metric.baseline) return track.baselineAt(i);
   const usesStart = rules.some((r) => SEVERITIES.some((s) => {
@@ -384,7 +411,7 @@ function baselineOf(track: Track, metric: Metric, rules: Rule[], i: number): num
   return usesStart ? track.startValue() : undefined;
 }
 
-function thresholds(rules: Rule[], track: Track | undefined, i: number): MetricStatus['thresholds'] {
+function thresholds(rules: Rule[], track: Track | undefined, i: number, phaseElapsedMs: number): MetricStatus['thresholds'] {
   const out: MetricStatus['thresholds'] = [];
   for (const rule of rules) {
     // Mildest first, as a table reads: warn > 1%, rollback > 2%.
@@ -393,7 +420,8 @@ function thresholds(rules: Rule[], track: Track | undefined, i: number): MetricS
       if (!condition) continue;
       const threshold =
         condition.kind === 'literal' ? condition.threshold : track && i >= 0 ? track.threshold(condition, i) : undefined;
-      out.push({ severity, text: condition.text.trim(), ...(threshold !== undefined ? { threshold } : {}) });
+      const from = waitingNote(rule, phaseElapsedMs);
+      out.push({ severity, text: `${condition.text.trim()}${from}`, ...(threshold !== undefined && !from ? { threshold } : {}) });
     }
   }
   return out;

@@ -112,6 +112,24 @@ export class Track {
     }
   }
 
+  /** The control sample nearest in time to sample i, within the staleness limit (with its count, if any). */
+  controlAt(i: number): Point | undefined {
+    const t = this.points[i]!.t;
+    let j = 0;
+    let hi = this.controlEnd;
+    while (j < hi) {
+      const mid = (j + hi) >>> 1;
+      if (this.control[mid]!.t < t) j = mid + 1;
+      else hi = mid;
+    }
+    const before = this.control[j - 1];
+    const after = j < this.controlEnd ? this.control[j] : undefined;
+    const db = before ? t - before.t : Infinity;
+    const da = after ? after.t - t : Infinity;
+    const nearest = db <= da ? before : after;
+    return nearest && Math.min(db, da) <= this.maxGapMs && !Number.isNaN(nearest.v) ? nearest : undefined;
+  }
+
   reference(ref: Reference, i: number): number | undefined {
     return ref === 'start' ? this.startValue() : this.baselineAt(i);
   }

@@ -8,6 +8,7 @@ import { formatTimeOfDay, nextTimeOfDay } from '../profile/time-of-day.js';
 import type { Condition, Phase, Profile } from '../profile/types.js';
 import type { RolloutState } from './state.js';
 import type { ChecklistStatus, CriterionStatus, Decision, PhaseStatus } from './types.js';
+import { formatCount } from './evidence.js';
 import { FAILS, STALE_INTERVALS, UNKNOWN, type MetricView } from './judge.js';
 
 /** A duration as a person says it: whole seconds at least (`0s`, `4m30s`, `2d`), never `635ms`. */
@@ -49,7 +50,9 @@ export function phaseGate(
   const holdMs = requiredHoldMs(phase);
 
   const criteria = phase.success.map((c): CriterionStatus => {
-    const judged = criterion(views.get(c.metric), c.condition, errorLimit(profile, phase, c.metric));
+    const short = c.minSamples !== undefined ? fewestSamples(views.get(c.metric), c.minSamples) : undefined;
+    // Too few samples to count as met (a 0% error rate over 40 requests is no evidence for promotion).
+    const judged = short ? { met: null, heldMs: 0 } : criterion(views.get(c.metric), c.condition, errorLimit(profile, phase, c.metric));
     const status: CriterionStatus = {
       text: c.text,
       metric: c.metric,
@@ -62,7 +65,8 @@ export function phaseGate(
     if (judged.met === false) {
       reasons.push({ level: 1, rank: 8, text: `success: ${c.text} not met (${formatValue(judged.value, unit)})` });
     } else if (judged.met === null) {
-      reasons.push({ level: 1, rank: 7, text: `success: ${c.text} not judged: no data` });
+      const why = short ? `${short} of ${formatCount(c.minSamples!)} ${views.get(c.metric)?.metric.samples?.name ?? 'samples'}` : 'no data';
+      reasons.push({ level: 1, rank: 7, text: `success: ${c.text} not judged: ${why}` });
     } else if (judged.heldMs < holdMs) {
       reasons.push({
         level: 'soak',
@@ -132,8 +136,11 @@ export function judgementWindowMs(profile: Profile, phase: Phase, phaseStartedAt
   const escalationMs = (r: Phase['rules'][number]) => Math.max(0, ...(r.escalate ?? []).map((e) => e.afterMs));
   let windowMs = Math.max(0, ...phase.rules.map((r) => r.forMs + escalationMs(r)), ...conditions.map((c) => (c.kind === 'count' ? c.windowMs : 0)));
   if (phase.success.length > 0) windowMs = Math.max(windowMs, requiredHoldMs(phase));
+  // A significance test adds up the phase's windows from its start.
   const usesStart =
-    conditions.some((c) => 'ref' in c && c.ref === 'start') || Object.values(profile.metrics).some((m) => m.baseline?.kind === 'start');
+    conditions.some((c) => ('ref' in c && c.ref === 'start') || c.significant === true) ||
+    phase.rules.some((r) => r.confidence !== undefined || r.minSamples !== undefined) ||
+    Object.values(profile.metrics).some((m) => m.baseline?.kind === 'start');
   if (usesStart) windowMs = Math.max(windowMs, Math.min(now - phaseStartedAt, profile.defaults.historyMs));
   const longestInterval = Math.max(profile.defaults.intervalMs, ...Object.values(profile.metrics).map((m) => m.intervalMs));
   return windowMs + STALE_INTERVALS * longestInterval;
@@ -172,6 +179,17 @@ function criterion(
     heldMs = Math.min(heldMs, start < 0 ? 0 : track.points[latest]!.t - track.points[start]!.t);
   }
   return { met, heldMs: met === true ? heldMs : 0, ...(value !== undefined ? { value } : {}) };
+}
+
+/** The smallest count behind a series' latest value, when it is below `min` (`?` when unknown). */
+function fewestSamples(view: MetricView | undefined, min: number): string | undefined {
+  let fewest: number | undefined = Infinity;
+  for (const track of view?.tracks ?? []) {
+    const n = track.points[track.end - 1]?.n;
+    fewest = n === undefined || fewest === undefined ? undefined : Math.min(fewest, n);
+  }
+  if (fewest === Infinity) return undefined;
+  return fewest === undefined ? '?' : fewest < min ? formatCount(fewest) : undefined;
 }
 
 /** Consecutive errors after which a metric counts as failing: its strictest rule's, else the default. */

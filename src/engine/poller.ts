@@ -9,8 +9,10 @@
 //  - each query has a deadline on the injected clock: the metric's timeout plus a short grace, so
 //    a source's own timeout (which names its address) normally answers first, and a source that
 //    ignores its AbortSignal still cannot hold a query past it;
-//  - failures back off (interval × 2^n after the failed attempt, at most 5 minutes) and a success
-//    returns the metric to its grid.
+//  - failures back off (interval × 2^n after the failed attempt, at most four intervals, never
+//    under 30 s nor over 5 minutes) and a success returns the metric to its grid; the first answer
+//    from a source that was failing returns every metric on it to its grid, so a fixed source is
+//    seen again within one interval of its first answer, not one backoff later per metric.
 
 import { formatDuration } from '../profile/duration.js';
 import { redact } from '../profile/redact.js';
@@ -20,8 +22,11 @@ import { oneLine } from '../sources/timeout.js';
 import type { Clock } from './clock.js';
 import type { SampleSink } from './sample-sink.js';
 import type { SeriesStore } from './series.js';
+import { samplesQuery, withSamples } from './samples.js';
 import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
+import { isClean, sanitizeLabels, sanitizeLine } from '../util/sanitize.js';
+import { Gate, InFlight } from './in-flight.js';
 
 export interface PollerOptions {
   profile: Profile;
@@ -37,6 +42,13 @@ export interface PollerOptions {
 
 export const DEFAULT_CONCURRENCY = 4;
 export const MAX_BACKOFF_MS = 5 * 60_000;
+/**
+ * The backoff's cap: four intervals, at least 30 s. A failing source is then asked at a quarter of
+ * its normal rate at most (enough not to hammer it), and a fix is seen within four intervals (30 s
+ * for a 2 s exec probe), not after minutes; errorLimit has already made the metric `error` by then.
+ */
+export const BACKOFF_INTERVALS = 4;
+export const MIN_BACKOFF_CAP_MS = 30_000;
 /** How long past the metric's timeout the poller waits before abandoning a query itself. */
 export const DEADLINE_GRACE_MS = 1_000;
 /** Start phases are whole multiples of this, so that metrics share wake-ups. */
@@ -189,10 +201,21 @@ export class Poller {
     return start + Math.max(0, Math.floor((t - start) / interval) + 1) * interval;
   }
 
-  /** After n failures in a row: the interval doubled n times, at most five minutes. */
+  /** After n failures in a row: the interval doubled n times, at most the cap (never under the interval). */
   private backoff(job: Job): number {
     const interval = job.metric.intervalMs;
-    return Math.min(interval * 2 ** job.errors, Math.max(MAX_BACKOFF_MS, interval));
+    const cap = Math.min(MAX_BACKOFF_MS, Math.max(BACKOFF_INTERVALS * interval, MIN_BACKOFF_CAP_MS));
+    return Math.min(interval * 2 ** job.errors, Math.max(cap, interval));
+  }
+
+  /** A source answered after failing: every metric backing off from it goes back to its grid. */
+  private recovered(sourceId: string, at: number): void {
+    if (!this.started) return;
+    for (const other of this.jobs) {
+      if (other.sourceId !== sourceId || other.errors === 0 || other.inFlight) continue;
+      other.due = Math.min(other.due, this.gridAfter(other, at));
+    }
+    this.reschedule();
   }
 
   private run(job: Job): Promise<void> {
@@ -205,15 +228,18 @@ export class Poller {
   private async poll(job: Job): Promise<void> {
     let answer: SeriesSet;
     try {
-      answer = await this.request(job, (source, signal) =>
-        source.instant({ metric: job.metric, query: job.query, time: this.clock.now(), signal }),
-      );
+      answer = await this.request(job, (source, signal) => {
+        // Asked when the slot is free; the count at the same moment as the value.
+        const time = this.clock.now();
+        return withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal }), this.countQuery(job));
+      });
     } catch (error) {
       if (this.stopped) return;
       this.failed(job, reasonOf(error, this.profile.secrets));
       return;
     }
     if (this.stopped) return;
+    answer = cleaned(answer, this.profile.secrets);
     const at = this.clock.now();
     let ok = false;
     for (const track of answeredTracks(job.metric, job.track)) {
@@ -221,17 +247,21 @@ export class Poller {
       if (track === job.track) ok = accepted;
     }
     // The tick that started this attempt already put the job back on its grid.
-    if (ok) job.errors = 0;
+    if (!ok) return;
+    const wasFailing = job.errors > 0;
+    job.errors = 0;
+    if (wasFailing) this.recovered(job.sourceId, at);
   }
 
   /** Writes one track's shaped answer to the store and the recording; false when it was an error. */
   private accept(job: Job, track: Track, shaped: Shaped, at: number): boolean {
     const id = job.metric.id;
     if ('error' in shaped) {
-      if (track === job.track) this.failed(job, { reason: shaped.error, kind: 'query' });
+      if (track === job.track) this.failed(job, { reason: sanitizeLine(shaped.error), kind: 'query' });
       else {
-        this.store.putError(id, track, shaped.error, at);
-        this.recorder?.error(id, track, shaped.error, at, 'query');
+        const reason = sanitizeLine(shaped.error);
+        this.store.putError(id, track, reason, at);
+        this.recorder?.error(id, track, reason, at, 'query');
       }
       return false;
     }
@@ -247,7 +277,8 @@ export class Poller {
     return true;
   }
 
-  private failed(job: Job, error: { reason: string; kind: SourceErrorKind }): void {
+  private failed(job: Job, failure: { reason: string; kind: SourceErrorKind }): void {
+    const error = { ...failure, reason: sanitizeLine(failure.reason) };
     const at = this.clock.now();
     job.errors++;
     this.store.putError(job.metric.id, job.track, error.reason, at);
@@ -266,17 +297,18 @@ export class Poller {
     let answer: SeriesSet;
     try {
       answer = await this.request(job, (s, signal) =>
-        s.range!({ metric, query: job.query, start: end - rangeMs, end, stepMs: metric.intervalMs, signal }),
+        withSamples((count) => s.range!({ metric, query: count ?? job.query, start: end - rangeMs, end, stepMs: metric.intervalMs, signal }), this.countQuery(job)),
       );
     } catch (error) {
-      if (!this.stopped) this.store.putHistoryError(metric.id, job.track, reasonOf(error, this.profile.secrets).reason);
+      if (!this.stopped) this.store.putHistoryError(metric.id, job.track, sanitizeLine(reasonOf(error, this.profile.secrets).reason));
       return;
     }
     if (this.stopped) return;
+    answer = cleaned(answer, this.profile.secrets);
     for (const track of answeredTracks(metric, job.track)) {
       const shaped = shape(answer, metric, track);
       if ('error' in shaped) {
-        this.store.putHistoryError(metric.id, track, shaped.error);
+        this.store.putHistoryError(metric.id, track, sanitizeLine(shaped.error));
         continue;
       }
       this.store.putHistory(metric.id, track, shaped.groups, shaped.note);
@@ -312,6 +344,10 @@ export class Poller {
     }
   }
 
+  private countQuery(job: Job): string | undefined {
+    return samplesQuery(job.metric, job.track, this.sources.get(job.sourceId)?.type);
+  }
+
   private gate(sourceId: string): Gate {
     let gate = this.gates.get(sourceId);
     if (!gate) {
@@ -324,80 +360,16 @@ export class Poller {
   }
 }
 
-/** A counting semaphore; a cancelled query leaves the queue without taking a slot. */
-class Gate {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  acquire(flight: InFlight): Promise<() => void> {
-    if (flight.cancelled) return Promise.reject(flight.cancelled);
-    if (this.active < this.limit) return Promise.resolve(this.take());
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        flight.onCancel = undefined;
-        resolve(this.take());
-      };
-      flight.onCancel = (reason) => {
-        const i = this.waiting.indexOf(grant);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(reason);
-      };
-      this.waiting.push(grant);
-    });
-  }
-
-  private take(): () => void {
-    this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.active--;
-      this.waiting.shift()?.();
-    };
-  }
-}
-
 /**
- * One query in flight. Cancelling aborts the source's signal and settles `abandoned` directly, so
- * the poller stops waiting without listening on the signal (EventTarget listeners cost more than
- * the rest of a poll).
+ * An answer made safe where it enters, so every reader of the store (screen, check, report,
+ * notifiers, recordings) gets clean text: label names and values and the source's warnings with
+ * control and bidi characters escaped, and warnings without the profile's secrets.
  */
-class InFlight {
-  private readonly controller = new AbortController();
-  private reject!: (reason: unknown) => void;
-  private settle!: () => void;
-  /** Why it was cancelled, once it has been. */
-  cancelled: SourceError | undefined;
-  /** Called on cancel, by whoever the query is waiting on (a source's slot queue). */
-  onCancel: ((reason: SourceError) => void) | undefined;
-  /** Rejects when the query is cancelled; never resolves. */
-  readonly abandoned = new Promise<never>((_, reject) => (this.reject = reject));
-  /** Resolves once the request has let go of its slot. */
-  readonly done = new Promise<void>((resolve) => (this.settle = resolve));
-
-  constructor() {
-    // Nobody may be racing it when it is cancelled (still waiting for a slot, say).
-    this.abandoned.catch(() => undefined);
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  cancel(reason: SourceError): void {
-    if (this.cancelled) return;
-    this.cancelled = reason;
-    this.onCancel?.(reason);
-    this.controller.abort(reason);
-    this.reject(reason);
-  }
-
-  finish(): void {
-    this.settle();
-  }
+function cleaned(set: SeriesSet, secrets: readonly string[]): SeriesSet {
+  const dirty = set.series.some((s) => Object.entries(s.labels).some(([k, v]) => !isClean(k) || !isClean(v)));
+  const series = dirty ? set.series.map((s) => ({ labels: sanitizeLabels(s.labels), points: s.points })) : set.series;
+  if (!set.warnings) return dirty ? { series } : set;
+  return { series, warnings: set.warnings.map((w) => sanitizeLine(redact(w, secrets))) };
 }
 
 function reasonOf(error: unknown, secrets: readonly string[]): { reason: string; kind: SourceErrorKind } {

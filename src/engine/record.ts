@@ -23,7 +23,7 @@ export interface RecordingHeader {
 }
 
 export type RecordingEntry =
-  | { t: number; metric: string; track: Track; group: string; v: number }
+  | { t: number; metric: string; track: Track; group: string; v: number; n?: number }
   | { t: number; metric: string; track: Track; error: string; kind?: SourceErrorKind }
   | { t: number; metric: string; track: Track; nodata: true };
 
@@ -85,7 +85,7 @@ export class Recorder implements SampleSink {
   samples(metric: string, track: Track, groups: ReadonlyMap<string, readonly Point[]>): void {
     let text = '';
     for (const [group, points] of groups) {
-      for (const p of points) text += JSON.stringify({ t: p.t, metric, track, group, v: p.v }) + '\n';
+      for (const p of points) text += JSON.stringify({ t: p.t, metric, track, group, v: p.v, ...(p.n !== undefined ? { n: p.n } : {}) }) + '\n';
     }
     if (text !== '') this.write(text);
   }
@@ -205,7 +205,9 @@ function parseEntry(value: unknown): RecordingEntry | undefined {
   if (typeof t !== 'number' || !Number.isFinite(t) || typeof metric !== 'string') return undefined;
   const track: Track = value.track === 'baseline' ? 'baseline' : 'canary';
   if (typeof value.v === 'number' && Number.isFinite(value.v)) {
-    return { t, metric, track, group: typeof value.group === 'string' ? value.group : '', v: value.v };
+    // A sample count is kept only when it is one (a whole number, 0 or more).
+    const n = typeof value.n === 'number' && Number.isInteger(value.n) && value.n >= 0 ? { n: value.n } : {};
+    return { t, metric, track, group: typeof value.group === 'string' ? value.group : '', v: value.v, ...n };
   }
   if (typeof value.error === 'string') {
     const kind = KINDS.find((k) => k === value.kind);

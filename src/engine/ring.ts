@@ -63,7 +63,7 @@ export class Ring {
 
   private append(p: Point): boolean {
     if (!Number.isFinite(p.t) || !Number.isFinite(p.v)) return false;
-    const point = { t: p.t, v: p.v };
+    const point = copy(p);
     if (this.slots.length < this.capacity) {
       this.slots.push(point);
     } else {
@@ -77,7 +77,7 @@ export class Ring {
   private rebuild(incoming: readonly Point[]): boolean {
     const fresh = incoming
       .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.v))
-      .map((p, i) => ({ t: p.t, v: p.v, i }))
+      .map((p, i) => ({ ...copy(p), i }))
       // Stable by arrival so that, among equal timestamps, the last one written wins below.
       .sort((a, b) => a.t - b.t || a.i - b.i);
     if (fresh.length === 0) return false;
@@ -89,13 +89,13 @@ export class Ring {
     const push = (p: Point, isNew: boolean) => {
       const top = merged[merged.length - 1];
       if (top && top.t === p.t) {
-        if (isNew && top.v !== p.v) {
-          merged[merged.length - 1] = { t: p.t, v: p.v };
+        if (isNew && (top.v !== p.v || top.n !== p.n)) {
+          merged[merged.length - 1] = copy(p);
           changed = true;
         }
         return;
       }
-      merged.push(isNew ? { t: p.t, v: p.v } : p);
+      merged.push(isNew ? copy(p) : p);
       if (isNew) changed = true;
     };
     while (i < held.length || j < fresh.length) {
@@ -117,4 +117,9 @@ export class Ring {
     this.view = undefined;
     return true;
   }
+}
+
+/** A point of our own (the caller keeps theirs), with its sample count when it has a usable one. */
+function copy(p: Point): Point {
+  return p.n !== undefined && Number.isFinite(p.n) && p.n >= 0 ? { t: p.t, v: p.v, n: p.n } : { t: p.t, v: p.v };
 }

@@ -84,7 +84,7 @@ function inTimeOrder(points: Point[]): Point[] {
 
 /** Combines series per timestamp; a series without a point at that time does not take part. */
 function reduceSeries(members: Series[], how: NonNullable<Metric['reduce']>): Point[] {
-  const acc = new Map<number, { sum: number; min: number; max: number; n: number }>();
+  const acc = new Map<number, { sum: number; min: number; max: number; n: number; samples: number }>();
   for (const s of members) {
     for (const p of s.points) {
       const a = acc.get(p.t);
@@ -93,15 +93,17 @@ function reduceSeries(members: Series[], how: NonNullable<Metric['reduce']>): Po
         a.min = Math.min(a.min, p.v);
         a.max = Math.max(a.max, p.v);
         a.n++;
+        a.samples += p.n ?? NaN;
       } else {
-        acc.set(p.t, { sum: p.v, min: p.v, max: p.v, n: 1 });
+        acc.set(p.t, { sum: p.v, min: p.v, max: p.v, n: 1, samples: p.n ?? NaN });
       }
     }
   }
   const out: Point[] = [];
   for (const [t, a] of acc) {
     const v = how === 'sum' ? a.sum : how === 'avg' ? a.sum / a.n : how === 'min' ? a.min : a.max;
-    out.push({ t, v });
+    // Series combined stand on all their samples together; unknown if any one's count is.
+    out.push(Number.isNaN(a.samples) ? { t, v } : { t, v, n: a.samples });
   }
   return out.sort((x, y) => x.t - y.t);
 }

@@ -91,7 +91,11 @@ export function promoted(state: RolloutState, at: number, by: string, phaseCount
   };
 }
 
-/** The state after a successful rollback: marked rolled back, at the rollback target. */
+/**
+ * The state after a successful rollback: marked rolled back, at the rollback target. The phase
+ * start stays where it was: a rollback enters no phase, and a `start` baseline re-taken now would
+ * be the incident's peak.
+ */
 export function rolledBack(
   state: RolloutState,
   at: number,
@@ -101,7 +105,6 @@ export function rolledBack(
   return {
     ...state,
     phase: target.phase ?? state.phase,
-    phaseStartedAt: at,
     rolledBack: { at, by, phase: target.phase, traffic: target.traffic },
     traffic: null,
     history: [...state.history, { at, from: state.phase, to: target.phase, by, reason: 'rollback' }],
@@ -139,4 +142,20 @@ export function trafficSet(state: RolloutState, share: number, phaseTraffic: num
 /** An action that takes the rollout back (a rollback, a traffic reduction): it may run while a shared store is down. */
 export function isRetreat(action: Pick<Action, 'effect'>): boolean {
   return action.effect === 'rollback' || action.effect === 'traffic';
+}
+
+/**
+ * Phases that were rolled back and then promoted past (a forced promote out of the rolled-back
+ * state): they never completed, whatever the timeline shows after them. A later promote out of
+ * the same phase that follows no rollback completes it again.
+ */
+export function abandonedPhases(history: readonly PhaseMove[]): Set<number> {
+  const out = new Set<number>();
+  history.forEach((move, i) => {
+    if (move.reason !== 'promote' || move.from === null) return;
+    const before = history[i - 1];
+    if (before?.reason === 'rollback' && before.from !== null) out.add(before.from);
+    else out.delete(move.from);
+  });
+  return out;
 }

@@ -6,6 +6,8 @@ import type { Severity, Unit } from '../profile/types.js';
 export interface Point {
   t: number;
   v: number;
+  /** How many observations the value stands on (requests in the window), where the metric names its `samples:`. */
+  n?: number;
 }
 
 export type Labels = Record<string, string>;
@@ -39,7 +41,8 @@ export interface MetricSeries {
 
 export type SeriesSnapshot = Readonly<Record<string, MetricSeries>>;
 
-export type MetricState = 'ok' | 'pending' | 'warn' | 'breach' | 'nodata' | 'error' | 'stale';
+/** `insufficient`: fewer samples than the rule's minSamples, or a breach not yet significant: HOLD. */
+export type MetricState = 'ok' | 'pending' | 'warn' | 'breach' | 'insufficient' | 'nodata' | 'error' | 'stale';
 export type Decision = 'PROMOTE' | 'SOAK' | 'HOLD' | 'ROLLBACK';
 
 export interface MetricStatus {
@@ -65,6 +68,28 @@ export interface MetricStatus {
     next?: { to: string; at: number; remainingMs: number };
   };
   error?: string;
+  /**
+   * Why the answer is what it is, from the source's last answer: "no series named … in the
+   * exposition", "1 non-finite value dropped", a Prometheus warning. What makes "no data" say why.
+   */
+  note?: string;
+  /** The samples behind the value shown (`n`, unknown when the source gave no count) and the minimum asked for. */
+  samples?: { n?: number; min?: number; name: string };
+  /** The significance test of the comparison that decided the state (rules with `significant`/`confidence:`). */
+  significance?: {
+    p: number;
+    effect: number;
+    confidence: number;
+    significant: boolean;
+    n: number;
+    baselineN?: number;
+    /** The baseline's rate over the same windows, or the fixed rate tested against. */
+    vs: number;
+    /** The canary's rate over the windows tested. */
+    rate: number;
+    method: string;
+    condition: string;
+  };
   /** The sentence a person reads aloud: `error_rate 2.4% > 2% for 5m (rollback)`. */
   reason?: string;
 }
@@ -116,7 +141,8 @@ export interface Snapshot {
   reasons: string[];
   metrics: MetricStatus[];
   phase: PhaseStatus;
-  rolledBack?: { at: number; traffic: number; phase: number | null };
+  /** `by`: who rolled it back (`alice@bastion (auto-rollback)`). */
+  rolledBack?: { at: number; traffic: number; phase: number | null; by?: string };
   /** A traffic action set the share within the phase (a partial rollback): now `share`, before `from`. */
   traffic?: { share: number; from: number; at: number; by: string; action: string };
   /** While rolled back: the profile's rollbackChecklist with its ticks (absent when it has none). */

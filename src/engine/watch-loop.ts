@@ -80,6 +80,7 @@ const STATE_LEVEL: Record<MetricState, EventLevel> = {
   nodata: 'warn',
   error: 'bad',
   stale: 'warn',
+  insufficient: 'warn',
 };
 
 const DECISION_LEVEL: Record<Decision, EventLevel> = { PROMOTE: 'ok', SOAK: 'ok', HOLD: 'warn', ROLLBACK: 'bad' };

@@ -3,14 +3,16 @@
 // cross-reference zod cannot see checked. All problems are collected, each with its path; the
 // loader places them in the YAML source.
 
-import { JSONPath } from 'jsonpath-plus';
 import { PLACEHOLDERS, unknownPlaceholders } from '../actions/template.js';
 import type { ParsedCondition } from './condition.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
 import { checkPromQL } from './promql.js';
+import { compileEvidence, compileSamples } from './samples.js';
 import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig, NotifyEvent } from './schema.js';
+import { ACTION_DEFAULT_KEYS, builtinKeyList, builtinKeyOf, describeKey, unreachableKey } from './builtin-keys.js';
 import { didYouMean } from './suggest.js';
-import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, Metric, Phase, Profile, Query, RollbackItem, Rule } from './types.js';
+import { sourceKind } from '../sources/kinds.js';
+import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, Metric, Phase, Profile, RollbackItem, Rule } from './types.js';
 import { formatDuration } from './duration.js';
 import { convert } from './units.js';
 import { isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
@@ -33,19 +35,8 @@ export const DEFAULTS = {
 /** Ring buffers never grow past this many samples, whatever the windows ask for. */
 export const MAX_CAPACITY = 20_000;
 
-/** Keys the console itself answers to; an action cannot take them. */
-export const RESERVED_KEYS = ['q', '?', 'j', 'k', 'f', 'R', '[', ']', 'c', ' '] as const;
-
-const DEFAULT_KEYS: Record<string, string> = { promote: 'p', rollback: 'r' };
 /** What a notify target hears when it does not say (`on:`). */
 export const DEFAULT_NOTIFY_ON: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
-const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
-const URL_SCHEMES: Partial<Record<SourceConfig['type'], string[]>> = {
-  prometheus: ['http:', 'https:'],
-  http: ['http:', 'https:'],
-  scrape: ['http:', 'https:'],
-  postgres: ['postgres:', 'postgresql:'],
-};
 
 export interface CompileOptions {
   file?: string;
@@ -186,8 +177,8 @@ type Report = (path: readonly PathSegment[], message: string, at?: PathIssue['at
 
 function checkSourceUrls(parsed: ProfileParsed, error: Report): void {
   for (const [id, source] of Object.entries(parsed.sources)) {
-    const schemes = URL_SCHEMES[source.type];
-    if (schemes && 'url' in source) checkUrl(source.url, schemes, ['sources', id, 'url'], error);
+    const schemes = sourceKind(source.type).urlSchemes;
+    if (schemes.length > 0 && 'url' in source) checkUrl(source.url, [...schemes], ['sources', id, 'url'], error);
   }
 }
 
@@ -215,11 +206,11 @@ function compileMetric(
   error: Report,
 ): Metric {
   const path = ['metrics', id];
-  const source = parsed.sources[m.source];
+  const source = own(parsed.sources, m.source);
   if (!source && !broken.sources.has(m.source)) {
     error([...path, 'source'], `unknown source "${m.source}"${didYouMean(m.source, Object.keys(parsed.sources))}; sources: ${list(Object.keys(parsed.sources))}`);
   } else if (source) {
-    checkQuery(m.query, source, [...path, 'query'], error);
+    sourceKind(source.type).checkQuery(m.query, [...path, 'query'], error);
   }
   if (m.interval === 0) error([...path, 'interval'], 'interval must be longer than 0');
 
@@ -229,7 +220,7 @@ function compileMetric(
   else if (m.baseline && 'select' in m.baseline) baseline = { kind: 'select', labels: m.baseline.select };
   else if (m.baseline) {
     const sourceId = m.baseline.source ?? m.source;
-    const baselineSource = parsed.sources[sourceId];
+    const baselineSource = own(parsed.sources, sourceId);
     // Without a query of its own, the baseline asks the same question of another path.
     const query = m.baseline.query ?? m.query;
     if (m.baseline.query === undefined && m.baseline.path === undefined) {
@@ -241,13 +232,14 @@ function compileMetric(
       if (m.baseline.path !== undefined && baselineSource.type !== 'http') {
         error([...path, 'baseline', 'path'], `path: applies to http sources; source ${sourceId} is ${baselineSource.type}`);
       }
-      checkQuery(query, baselineSource, [...path, 'baseline', m.baseline.query !== undefined ? 'query' : 'path'], error);
+      sourceKind(baselineSource.type).checkQuery(query, [...path, 'baseline', m.baseline.query !== undefined ? 'query' : 'path'], error);
     }
     baseline = { kind: 'query', query, source: sourceId, ...(m.baseline.path !== undefined ? { path: m.baseline.path } : {}) };
   }
 
   const sourceTimeout = source && 'timeout' in source ? source.timeout : undefined;
   const intervalMs = m.interval || defaults.intervalMs;
+  const samples = compileSamples(m, source, path, error);
   return {
     id,
     title: m.title ?? id,
@@ -265,57 +257,9 @@ function compileMetric(
     ...(m.reduce ? { reduce: m.reduce } : {}),
     ...(m.split !== undefined ? { split: m.split } : {}),
     chart: m.chart ?? false,
+    ...(samples ? { samples } : {}),
     capacity: 0,
   };
-}
-
-/** Each source type reads its own query language; a mismatch is caught here, not at the first poll. */
-function checkQuery(query: Query, source: SourceConfig, path: PathSegment[], error: Report): void {
-  switch (source.type) {
-    case 'prometheus': {
-      if (typeof query !== 'string') return error(path, 'a prometheus query is PromQL text, not a scrape selector');
-      const problem = checkPromQL(query);
-      if (problem) error(path, problem.message, { valueOffset: problem.offset });
-      return;
-    }
-    case 'postgres':
-      if (typeof query !== 'string') return error(path, 'a postgres query is SQL text (window bounds as $1 and $2), not a scrape selector');
-      if (query.trim() === '') error(path, 'the SQL query is empty');
-      return;
-    case 'http': {
-      const expected = 'an http query is a JSONPath such as $.canary.errors, or @status or @duration';
-      if (typeof query !== 'string') return error(path, expected);
-      if (query.trim() === '@status' || query.trim() === '@duration') return;
-      return checkJsonPath(query, path, expected, error);
-    }
-    case 'exec': {
-      const expected = 'an exec query is a JSONPath such as $.errors, or $ for a bare number';
-      if (typeof query !== 'string') return error(path, expected);
-      return checkJsonPath(query, path, expected, error);
-    }
-    case 'scrape':
-      if (typeof query === 'string') {
-        if (!METRIC_NAME.test(query.trim())) {
-          error(path, `"${query}" is not a series name; a scrape query is a selector { series, match?, mode? } or a bare series name such as http_requests_total`);
-        }
-        return;
-      }
-      if (query.mode === 'quantile' && query.quantile === undefined) error([...path, 'mode'], 'mode quantile needs a quantile, e.g. quantile: 0.95');
-      if (query.mode !== 'quantile' && query.quantile !== undefined) error([...path, 'quantile'], `quantile only applies to mode quantile (this selector's mode is ${query.mode ?? 'value'})`);
-      return;
-    case 'replay':
-      return;
-  }
-}
-
-function checkJsonPath(query: string, path: PathSegment[], expected: string, error: Report): void {
-  const text = query.trim();
-  if (!text.startsWith('$')) return error(path, `"${query}" is not a JSONPath; ${expected}`);
-  try {
-    JSONPath({ path: text, json: {}, eval: 'safe' });
-  } catch (e) {
-    error(path, `"${query}" is not a valid JSONPath (${e instanceof Error ? e.message : String(e)}); ${expected}`);
-  }
 }
 
 function capacity(metric: Metric, profileRules: Rule[], phases: Phase[], historyMs: number): number {
@@ -348,6 +292,8 @@ interface RuleContext {
   broken: Broken;
   error: Report;
   warning: (path: readonly PathSegment[], message: string) => void;
+  /** The phase a rule is written in (absent for the profile's own rules). */
+  phase?: { name: string; duration?: number };
 }
 
 function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule {
@@ -376,13 +322,23 @@ function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule
     const hasRollbackAction = Object.entries(ctx.actions).some(([id, a]) => effectOf(id, a) === 'rollback');
     if (!hasRollbackAction && ctx.broken.actions.size === 0) ctx.error([...path, 'auto'], 'auto: true needs a rollback action; add actions.rollback with the command to run');
   }
+  if (r.after !== undefined) {
+    if (r.after <= 0) ctx.error([...path, 'after'], 'after: must be longer than 0 (it is counted from the phase start)');
+    else if (!hasCondition) ctx.error([...path, 'after'], `after: delays the rule's conditions, and the rule for ${r.metric} has none (no data and source errors count from the phase start)`);
+    else if (ctx.phase?.duration !== undefined && r.after >= ctx.phase.duration) {
+      ctx.warning([...path, 'after'], `after: ${formatDuration(r.after)} is not within phase ${ctx.phase.name}'s ${formatDuration(ctx.phase.duration)} minimum: the rule judges only if the phase runs longer`);
+    }
+  }
   const escalate = compileEscalation(r, path, ctx);
+  const evidence = compileEvidence(r, [conditions.info, conditions.warn, conditions.rollback], metric, path, ctx.error);
   return {
     metric: r.metric,
     ...(r.title !== undefined ? { title: r.title } : {}),
     ...conditions,
+    ...evidence,
     ...(escalate ? { escalate } : {}),
     forMs: r.for ?? 0,
+    ...(r.after !== undefined ? { afterMs: r.after } : {}),
     nodata: r.nodata ?? ctx.defaults.nodata,
     errorLimit: r.errorLimit ?? ctx.defaults.errorLimit,
     onError: r.onError ?? 'hold',
@@ -408,7 +364,7 @@ function compileEscalation(r: RuleParsed, path: PathSegment[], ctx: RuleContext)
       ctx.error([...at(i), 'after'], `each step must come later than the one before: ${formatDuration(step.after)} is not after ${formatDuration(before.after)} (both count from when the warning fired)`);
     }
     if (step.to === 'rollback') return;
-    const action = ctx.actions[step.to];
+    const action = own(ctx.actions, step.to);
     if (!action && !ctx.broken.actions.has(step.to)) {
       ctx.error([...at(i), 'to'], `unknown action "${step.to}"${didYouMean(step.to, targets)}; escalate to rollback or to one of the actions: ${list(targets)}`);
     } else if (action && effectOf(step.to, action) === 'promote') {
@@ -419,7 +375,7 @@ function compileEscalation(r: RuleParsed, path: PathSegment[], ctx: RuleContext)
 }
 
 function knownMetric(id: string, path: PathSegment[], ctx: RuleContext): Metric | undefined {
-  const metric = ctx.metrics[id];
+  const metric = own(ctx.metrics, id);
   if (!metric && !ctx.broken.metrics.has(id)) {
     const ids = Object.keys(ctx.metrics);
     ctx.error(path, `unknown metric "${id}"${didYouMean(id, ids)}; metrics: ${list(ids)}`);
@@ -439,9 +395,10 @@ function compileCondition(parsed: ParsedCondition, metric: Metric, path: PathSeg
       error(path, `${converted.error} (metric ${metric.id} is in ${metric.unit})`);
       return undefined;
     }
+    const marked = parsed.significant ? { significant: true as const } : {};
     return parsed.kind === 'literal'
-      ? { kind: 'literal', op: parsed.op, threshold: converted.value, text: parsed.text }
-      : { kind: 'delta', op: parsed.op, delta: converted.value, ref: parsed.ref, text: parsed.text };
+      ? { kind: 'literal', op: parsed.op, threshold: converted.value, text: parsed.text, ...marked }
+      : { kind: 'delta', op: parsed.op, delta: converted.value, ref: parsed.ref, text: parsed.text, ...marked };
   }
   return parsed;
 }
@@ -455,6 +412,7 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     const at = [...path, 'success', i];
     const metric = knownMetric(c.metric, at, ctx);
     const condition = metric ? compileCondition(c.condition, metric, at, ctx.error) : undefined;
+    if (condition?.significant) ctx.error(at, `"${c.text}": significance is for rules (a breach must be beyond chance); a success criterion waits for enough samples with minSamples: on the phase or its metric's rules`);
     if (condition) success.push({ metric: c.metric, condition, text: c.text });
   });
   const all = p.checkins ?? [];
@@ -489,8 +447,11 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     }
     checkins.push({ every: c.every, ...(c.for !== undefined ? { for: c.for } : {}) });
   });
-  const own = (p.rules ?? []).map((r, i) => compileRule(r, [...path, 'rules', i], ctx));
+  const inPhase = { ...ctx, phase: { name: p.name, ...(p.duration !== undefined ? { duration: p.duration } : {}) } };
+  const own = (p.rules ?? []).map((r, i) => compileRule(r, [...path, 'rules', i], inPhase));
   const replaced = new Set(own.map((r) => r.metric));
+  const rules = [...profileRules.filter((r) => !replaced.has(r.metric)), ...own];
+  withMinSamples(success, p.minSamples, rules, ctx.metrics, [...path, 'minSamples'], ctx.error);
   return {
     index,
     name: p.name,
@@ -503,8 +464,21 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
     checklist: [...(index === 0 ? (parsed.checklist ?? []) : []), ...(p.checklist ?? [])],
     checkins: checkins.map((c) => ({ everyMs: c.every, ...(c.for !== undefined ? { forMs: c.for } : {}) })),
     ...(checkinTimes.length > 0 ? { checkinTimes } : {}),
-    rules: [...profileRules.filter((r) => !replaced.has(r.metric)), ...own],
+    rules,
   };
+}
+
+/** A criterion waits for the phase's minSamples, or else the largest its metric's rules ask for. */
+function withMinSamples(success: Criterion[], phaseMin: number | undefined, rules: Rule[], metrics: Record<string, Metric>, path: PathSegment[], error: Report): void {
+  for (const c of success) {
+    const counted = metrics[c.metric]?.samples !== undefined;
+    const fromRules = Math.max(0, ...rules.filter((r) => r.metric === c.metric).map((r) => r.minSamples ?? 0));
+    const min = phaseMin !== undefined && counted ? phaseMin : fromRules;
+    if (min > 0) c.minSamples = min;
+  }
+  if (phaseMin !== undefined && !success.some((c) => metrics[c.metric]?.samples !== undefined)) {
+    error(path, 'minSamples: applies to success criteria on metrics with samples:, and this phase has none');
+  }
 }
 
 function compileRollbackTo(parsed: ProfileParsed, phases: Phase[], broken: Broken, error: Report): Profile['rollbackTo'] {
@@ -555,7 +529,7 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
   for (const [id, a] of Object.entries(parsed)) {
     const path = ['actions', id];
     const effect = effectOf(id, a);
-    const key = a.key ?? DEFAULT_KEYS[id];
+    const key = a.key ?? ACTION_DEFAULT_KEYS[id];
     if (key !== undefined) checkKey(id, key, a.key !== undefined ? [...path, 'key'] : path, boundBy, error);
 
     a.run.forEach((arg, i) => {
@@ -564,7 +538,7 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
         error([...path, 'run', i], `unknown placeholder {{${name}}}${didYouMean(name, PLACEHOLDERS)}; known: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(' ')}`);
       }
     });
-    if (a.then !== undefined && !(a.then in parsed) && !broken.actions.has(a.then)) {
+    if (a.then !== undefined && !Object.hasOwn(parsed, a.then) && !broken.actions.has(a.then)) {
       error([...path, 'then'], `unknown action "${a.then}"${didYouMean(a.then, Object.keys(parsed))}; actions: ${list(Object.keys(parsed))}`);
     }
     if (a.timeout === 0) error([...path, 'timeout'], 'timeout must be longer than 0');
@@ -591,12 +565,17 @@ function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, er
 }
 
 function checkKey(id: string, key: string, path: PathSegment[], boundBy: Map<string, string>, error: Report): void {
-  if ((RESERVED_KEYS as readonly string[]).includes(key)) {
-    const shown = key === ' ' ? 'space' : `"${key}"`;
-    error(path, `key ${shown} is the console's own; pick a key other than ${RESERVED_KEYS.map((k) => (k === ' ' ? 'space' : k)).join(' ')}`);
+  const builtin = builtinKeyOf(key);
+  if (builtin) {
+    error(path, `key ${describeKey(key)} is the console's own, to ${builtin.help}; pick a key other than ${builtinKeyList()}`);
     return;
   }
-  const keptFor = Object.entries(DEFAULT_KEYS).find(([owner, k]) => k === key && owner !== id)?.[0];
+  const unreachable = unreachableKey(key);
+  if (unreachable !== undefined) {
+    error(path, `${unreachable}: no keypress could run "${id}"; pick a letter, digit or sign`);
+    return;
+  }
+  const keptFor = Object.entries(ACTION_DEFAULT_KEYS).find(([owner, k]) => k === key && owner !== id)?.[0];
   if (keptFor) {
     error(path, `key "${key}" is kept for ${keptFor}; pick another key for "${id}"`);
     return;
@@ -614,7 +593,7 @@ function checkThenCycles(parsed: Record<string, ActionParsed>, error: Report): v
   for (const start of Object.keys(parsed)) {
     const chain = [start];
     let next = parsed[start]!.then;
-    while (next !== undefined && next in parsed) {
+    while (next !== undefined && Object.hasOwn(parsed, next)) {
       if (chain.includes(next)) {
         const loop = [...chain.slice(chain.indexOf(next)), next];
         const key = [...new Set(loop)].sort().join();
@@ -632,4 +611,12 @@ function checkThenCycles(parsed: Record<string, ActionParsed>, error: Report): v
 
 function list(items: readonly string[]): string {
   return items.length === 0 ? '(none)' : items.join(', ');
+}
+
+/**
+ * An entry the profile itself has, never one every object inherits: a name from the profile
+ * (`metric: constructor`) must not find Object's constructor and fail later without a position.
+ */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -5,6 +5,8 @@
 //   > +20% baseline   relative to the baseline (or start)
 //   > +50ms baseline  an absolute difference from the baseline (or start)
 //   > 5 in 1h         a counter's increase within a window
+//   … significant     any of these, firing only when the difference is also statistically
+//                     significant (rule `confidence:`, default 95%; see engine/evidence.ts)
 //
 // Parsing yields a ParsedCondition; the compiler converts literals into the metric's unit.
 
@@ -15,18 +17,25 @@ export const COMPARATORS = ['>=', '<=', '==', '!=', '>', '<'] as const;
 export type Comparator = (typeof COMPARATORS)[number];
 export type Reference = 'baseline' | 'start';
 
-export type ParsedCondition =
-  | { kind: 'literal'; op: Comparator; quantity: Quantity; text: string }
-  | { kind: 'factor'; op: Comparator; factor: number; ref: Reference; text: string }
-  | { kind: 'relative'; op: Comparator; percent: number; ref: Reference; text: string }
-  | { kind: 'delta'; op: Comparator; quantity: Quantity; ref: Reference; text: string }
-  | { kind: 'count'; op: Comparator; count: number; windowMs: number; text: string };
+/** `significant`: written with the `significant` suffix. */
+type Marked = { significant?: true };
+
+export type ParsedCondition = Marked &
+  (
+    | { kind: 'literal'; op: Comparator; quantity: Quantity; text: string }
+    | { kind: 'factor'; op: Comparator; factor: number; ref: Reference; text: string }
+    | { kind: 'relative'; op: Comparator; percent: number; ref: Reference; text: string }
+    | { kind: 'delta'; op: Comparator; quantity: Quantity; ref: Reference; text: string }
+    | { kind: 'count'; op: Comparator; count: number; windowMs: number; text: string }
+  );
 
 /** A condition whose literals are already in the metric's unit; the forms without a quantity stay as parsed. */
-export type Condition =
-  | { kind: 'literal'; op: Comparator; threshold: number; text: string }
-  | { kind: 'delta'; op: Comparator; delta: number; ref: Reference; text: string }
-  | Extract<ParsedCondition, { kind: 'factor' | 'relative' | 'count' }>;
+export type Condition = Marked &
+  (
+    | { kind: 'literal'; op: Comparator; threshold: number; text: string }
+    | { kind: 'delta'; op: Comparator; delta: number; ref: Reference; text: string }
+    | Extract<ParsedCondition, { kind: 'factor' | 'relative' | 'count' }>
+  );
 
 export const CONDITION_FORMS = '"> 2%", "< 200ms", ">= 98%", "> 2x baseline", "> +20% baseline", "> +15% start", "> 5 in 1h"';
 
@@ -35,9 +44,20 @@ const FACTOR = /^(\d+(?:\.\d+)?)\s*x\s+(baseline|start)$/i;
 const RELATIVE = /^([+-]\d+(?:\.\d+)?)\s*%\s+(baseline|start)$/i;
 const DELTA = /^([+-]\S+)\s+(baseline|start)$/i;
 const COUNT = /^(\d+(?:\.\d+)?)\s+in\s+(.+)$/i;
+const SIGNIFICANT = /\s+significant\s*$/i;
 
 export function parseCondition(text: string): { condition: ParsedCondition } | { error: string } {
-  const head = HEAD.exec(text);
+  if (SIGNIFICANT.test(text)) {
+    const parsed = parseBare(text.replace(SIGNIFICANT, ''), text);
+    return 'error' in parsed ? parsed : { condition: { ...parsed.condition, significant: true } };
+  }
+  return parseBare(text, text);
+}
+
+/** `text` without the `significant` suffix; `written` is what the operator wrote, kept as the condition's text. */
+function parseBare(bare: string, written: string): { condition: ParsedCondition } | { error: string } {
+  const text = written;
+  const head = HEAD.exec(bare);
   if (!head) {
     return { error: `"${text}" is not a condition: start with a comparison (> < >= <= == !=), e.g. ${CONDITION_FORMS}` };
   }

@@ -5,11 +5,15 @@ import { isMap, isScalar, isSeq, Scalar, type Document } from 'yaml';
 import { scalarOffset, type IssueSeverity, type PathIssue, type PathSegment } from './issues.js';
 import { isSecretName } from './redact.js';
 
-export type EnvMode = 'required' | 'lenient';
+export type EnvMode = 'required' | 'lenient' | 'sources';
 
 export interface InterpolateOptions {
   env: Record<string, string | undefined>;
-  /** `required`: a missing variable is an error; `lenient` (validate in CI): a warning, left as written. */
+  /**
+   * `required`: a missing variable is an error; `lenient` (validate in CI): a warning, left as
+   * written; `sources` (check, report: nothing runs, nothing is sent): required, except in
+   * `actions` and `notify`, where a missing one is left as written and listed in `deferred`.
+   */
   envMode: EnvMode;
 }
 
@@ -17,7 +21,12 @@ export interface Interpolated {
   issues: PathIssue[];
   /** Values of variables whose names look secret (TOKEN, PASSWORD, …). */
   secrets: string[];
+  /** `sources` mode: where a variable of an action or notifier was left unresolved, and its name. */
+  deferred: { path: PathSegment[]; name: string }[];
 }
+
+/** The sections whose variables only matter when something runs or is sent. */
+const USED_ONLY_TO_ACT = new Set<PathSegment>(['actions', 'notify']);
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}?/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -25,7 +34,7 @@ const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /** Resolves every reference in the document's string values, in place. */
 export function interpolate(doc: Document, source: string, opts: InterpolateOptions): Interpolated {
-  const result: Interpolated = { issues: [], secrets: [] };
+  const result: Interpolated = { issues: [], secrets: [], deferred: [] };
   const missing = new Map<string, { issue: PathIssue; more: number }>();
   walk(doc.contents, [], (node, path) => resolveScalar(node, path, source, opts, result, missing));
   // One line per missing variable, where it is first used: a profile in CI without its secrets
@@ -84,6 +93,10 @@ function resolveScalar(
     }
     const value = opts.env[name];
     const chosen = value !== undefined && value !== '' ? value : fallback;
+    if (chosen === undefined && opts.envMode === 'sources' && USED_ONLY_TO_ACT.has(path[0]!)) {
+      out.deferred.push({ path, name });
+      return match;
+    }
     if (chosen === undefined) {
       const seen = missing.get(name);
       if (seen) seen.more++;
@@ -98,4 +111,20 @@ function resolveScalar(
   if (node.type === Scalar.PLAIN && NUMBER.test(resolved)) node.value = Number(resolved);
   else if (node.type === Scalar.PLAIN && (resolved === 'true' || resolved === 'false')) node.value = resolved === 'true';
   else node.value = resolved;
+}
+
+/** Whether a path lies within a value that still holds a deferred variable. */
+export function isDeferred(path: readonly PathSegment[], deferred: Interpolated['deferred']): boolean {
+  return deferred.some((d) => d.path.every((segment, i) => path[i] === segment));
+}
+
+/** `actions.rollback` → [ROLLCALL_NODE], `notify.0` → [SLACK_WEBHOOK_URL]: what each part is missing. */
+export function unresolvedBy(deferred: Interpolated['deferred']): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const { path, name } of deferred) {
+    const part = `${String(path[0])}.${String(path[1])}`;
+    const names = (out[part] ??= []);
+    if (!names.includes(name)) names.push(name);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // (`phases[2].success[0]`); operators read `file:line:col`, so every issue is located in the YAML
 // source through the parsed document's node ranges before anyone sees it.
 
+import { sanitizeLine } from '../util/sanitize.js';
 import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Scalar } from 'yaml';
 
 export type IssueSeverity = 'error' | 'warning';
@@ -49,7 +50,8 @@ export function formatIssue(issue: ProfileIssue): string {
   const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.col ?? 1}`;
   const path = issue.path ? `${issue.path}: ` : '';
   const kind = issue.severity === 'warning' ? 'warning: ' : '';
-  return `${where}: ${path}${kind}${issue.message}`;
+  // Messages quote profile text (keys, values, file names): one safe line, whatever it holds.
+  return sanitizeLine(`${where}: ${path}${kind}${issue.message}`);
 }
 
 const PLAIN_KEY = /^[A-Za-z_][\w]*$/;

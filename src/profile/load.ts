@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import * as z from 'zod';
 import { compileProfile, type InvalidParts } from './compile.js';
-import { interpolate, type EnvMode } from './interpolate.js';
+import { interpolate, isDeferred, unresolvedBy, type EnvMode } from './interpolate.js';
 import {
   byPosition,
   describeValue,
@@ -19,6 +19,7 @@ import {
   type ProfileIssue,
 } from './issues.js';
 import { redact, secretsIn } from './redact.js';
+import { reservedKeyIssues } from './reserved.js';
 import { phaseSchema, profileSchema, ruleSchema, type ProfileParsed } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { Profile } from './types.js';
@@ -45,10 +46,6 @@ export interface CheckResult {
 
 /** Profiles are a few kilobytes; a file this large is not one, and parsing it would stall. */
 const MAX_BYTES = 4 * 1024 * 1024;
-
-export async function loadProfile(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
-  return settle(await checkProfileFile(file, opts));
-}
 
 export function parseProfile(text: string, file: string, opts: LoadOptions = {}): LoadResult {
   return settle(checkProfileText(text, file, opts));
@@ -120,7 +117,7 @@ export function checkProfileText(text: string, file: string, opts: LoadOptions =
     return finish([...syntax, { path: [], message: `the YAML cannot be read: ${why}`, severity: 'error' }], doc, text, lines, file, interpolated.secrets);
   }
   const secrets = [...interpolated.secrets, ...secretsIn(data)];
-  const early = [...syntax, ...interpolated.issues];
+  const early = [...syntax, ...interpolated.issues, ...reservedKeyIssues(doc)];
 
   const parsed = profileSchema.safeParse(data);
   if (!parsed.success) {
@@ -130,8 +127,11 @@ export function checkProfileText(text: string, file: string, opts: LoadOptions =
     return finish([...early, ...explainSchemaIssues(parsed.error.issues, data), ...later], doc, text, lines, file, secrets);
   }
   const compiled = compileProfile(parsed.data, { file, secrets });
-  const checked = finish([...early, ...compiled.issues], doc, text, lines, file, secrets);
+  // A value still holding an unset variable cannot be judged (a notifier URL): it is not checked now.
+  const judged = compiled.issues.filter((issue) => !isDeferred(issue.path, interpolated.deferred));
+  const checked = finish([...early, ...judged], doc, text, lines, file, secrets);
   const failed = checked.issues.some((i) => i.severity === 'error');
+  if (compiled.profile && interpolated.deferred.length > 0) compiled.profile.unresolved = unresolvedBy(interpolated.deferred);
   return compiled.profile && !failed ? { profile: compiled.profile, issues: checked.issues } : checked;
 }
 

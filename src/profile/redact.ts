@@ -28,7 +28,9 @@ export function redact(text: string, secrets: readonly string[]): string {
 /**
  * Credentials written into a profile (before or after interpolation): `auth.bearer`,
  * `auth.basic.password`, token-ish header and env values, passwords and token-ish query
- * parameters in URLs, and Slack webhook URLs, which are credentials in themselves.
+ * parameters in URLs, and Slack webhook URLs, which are credentials in themselves. Every form in
+ * which we send one is a secret too, since a server may echo its request back in an error: the
+ * `Bearer …` and `Basic …` header values, the raw `user:pass` and its base64.
  */
 export function secretsIn(data: unknown): string[] {
   const found = new Set<string>();
@@ -53,19 +55,45 @@ function walk(value: unknown, key: string | undefined, found: Set<string>): void
     }
   }
   if (key === 'auth') {
-    if (typeof record.bearer === 'string') found.add(record.bearer);
+    if (typeof record.bearer === 'string') {
+      found.add(record.bearer);
+      found.add(`Bearer ${record.bearer}`);
+    }
     const basic = record.basic as Record<string, unknown> | undefined;
-    if (basic && typeof basic.password === 'string') found.add(basic.password);
+    if (basic && typeof basic.password === 'string') {
+      found.add(basic.password);
+      if (typeof basic.username === 'string' && basic.password !== '') addBasic(basic.username, basic.password, found);
+    }
   }
   if (record.type === 'slack' && typeof record.url === 'string') found.add(record.url);
   for (const [k, v] of Object.entries(record)) walk(v, k, found);
 }
 
-/** A header value such as `Bearer abc`: the whole value and the credential after the scheme. */
+/**
+ * A header value such as `Bearer abc`: the whole value and the credential after the scheme; for
+ * `Basic`, also what the base64 stands for (`user:pass`) and the password in it.
+ */
 function addCredential(value: string, found: Set<string>): void {
   found.add(value);
-  const scheme = /^\s*\S+\s+(\S.*)$/.exec(value);
-  if (scheme) found.add(scheme[1]!.trim());
+  const scheme = /^\s*(\S+)\s+(\S.*)$/.exec(value);
+  if (!scheme) return;
+  const credential = scheme[2]!.trim();
+  found.add(credential);
+  if (scheme[1]!.toLowerCase() !== 'basic') return;
+  const decoded = Buffer.from(credential, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon > 0 && Buffer.from(decoded, 'utf8').toString('base64') === credential) addBasic(decoded.slice(0, colon), decoded.slice(colon + 1), found);
+}
+
+/** Basic auth as sent: `user:pass`, its base64 (with and without padding) and the header value. */
+function addBasic(username: string, password: string, found: Set<string>): void {
+  if (password !== '') found.add(password);
+  const pair = `${username}:${password}`;
+  const encoded = Buffer.from(pair, 'utf8').toString('base64');
+  found.add(pair);
+  found.add(encoded);
+  found.add(encoded.replace(/=+$/, ''));
+  found.add(`Basic ${encoded}`);
 }
 
 function urlSecrets(text: string): string[] {
@@ -81,6 +109,12 @@ function urlSecrets(text: string): string[] {
     secrets.push(url.password);
     const decoded = safeDecode(url.password);
     if (decoded !== url.password) secrets.push(decoded);
+    // The userinfo is sent as basic auth, base64-encoded: that form can come back in an echo. (The
+    // plain `user:pass` is the URL's own text, where masking the password is enough.)
+    const found = new Set<string>();
+    addBasic(safeDecode(url.username), decoded, found);
+    const pair = `${safeDecode(url.username)}:${decoded}`;
+    secrets.push(...[...found].filter((secret) => secret !== pair));
   }
   for (const [name, v] of url.searchParams) {
     if (v && isSecretName(name)) {

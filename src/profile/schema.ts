@@ -3,22 +3,12 @@
 // compiler (compile.ts) adds the cross-references zod cannot see (metric ids, units, keys).
 
 import * as z from 'zod';
-import { parseDuration, DURATION_FORMS } from './duration.js';
 import { parseCondition, parseCriterion } from './condition.js';
 import { UNITS } from './units.js';
 import { TIME_OF_DAY } from './time-of-day.js';
-
-const duration = z
-  .string()
-  .transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use ${DURATION_FORMS}` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .meta({ description: `A duration: ${DURATION_FORMS}`, examples: ['30s', '5m', '1h', '2d'] });
+import { duration, stringMap } from './schema-parts.js';
+import { DURATION_FORMS, parseDuration } from './duration.js';
+import { sourceConfigs } from '../sources/kinds.js';
 
 const condition = z
   .string()
@@ -47,85 +37,41 @@ const criterion = z
   })
   .meta({ description: 'A success criterion: "<metric> <condition>"', examples: ['error_rate < 0.1%'] });
 
+/** Names every JavaScript object already has: as an id they would reach the prototype, not the entry. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 const identifier = z
   .string()
-  .regex(/^[A-Za-z_][\w.-]*$/, 'use letters, digits, _ . - and start with a letter or _');
+  .regex(/^[A-Za-z_][\w.-]*$/, 'use letters, digits, _ . - and start with a letter or _')
+  .refine((name) => !RESERVED_NAMES.has(name), { message: 'is reserved (__proto__, constructor and prototype mean something to every object); choose another name' });
 
-const stringMap = z.record(z.string(), z.string());
+/**
+ * Polling less often than hourly sees a breach an hour late, and a metric turns stale only after
+ * three intervals; slow data wants a longer `window:`, not a longer interval.
+ */
+export const MAX_INTERVAL_MS = 3_600_000;
+
+const interval = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; use ${DURATION_FORMS}` });
+    else if (ms > MAX_INTERVAL_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is too long for an interval: at most 1h, or a breach is seen an hour late (and stale only after three); for slow data, widen the window instead`,
+      });
+    } else return ms;
+    return z.NEVER;
+  })
+  .meta({ description: `A duration of at most 1h: ${DURATION_FORMS}`, examples: ['15s', '1m', '5m'] });
+
 const nodataPolicy = z.enum(['ok', 'warn', 'breach']);
 
 // ── sources ────────────────────────────────────────────────────────────────────────────────
 
-const auth = z.union([
-  z.strictObject({ bearer: z.string() }),
-  z.strictObject({ basic: z.strictObject({ username: z.string(), password: z.string() }) }),
-]);
-
-const common = {
-  timeout: duration.optional().meta({ description: 'Per-request timeout (default: defaults.timeout)' }),
-  concurrency: z.number().int().min(1).max(32).optional().meta({ description: 'Queries in flight at once' }),
-};
-
-export const prometheusSource = z.strictObject({
-  type: z.literal('prometheus'),
-  url: z.string().meta({ description: 'Base URL, e.g. http://prometheus:9090' }),
-  pathPrefix: z
-    .string()
-    .optional()
-    .meta({ description: 'Inserted before /api/v1 (Grafana datasource proxy, Thanos, Mimir: /prometheus)' }),
-  headers: stringMap.optional(),
-  auth: auth.optional(),
-  ...common,
-});
-
-export const postgresSource = z.strictObject({
-  type: z.literal('postgres'),
-  url: z.string().meta({ description: 'postgres://user:pass@host:5432/db' }),
-  statementTimeout: duration.optional().meta({ description: 'statement_timeout for every query (default 5s)' }),
-  poolSize: z.number().int().min(1).max(10).optional(),
-  ...common,
-});
-
-export const httpSource = z.strictObject({
-  type: z.literal('http'),
-  url: z.string(),
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).optional(),
-  headers: stringMap.optional(),
-  auth: auth.optional(),
-  body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-  ...common,
-});
-
-export const scrapeSource = z.strictObject({
-  type: z.literal('scrape'),
-  url: z.string().meta({ description: 'A Prometheus text exposition, e.g. http://service:8080/metrics' }),
-  headers: stringMap.optional(),
-  auth: auth.optional(),
-  ...common,
-});
-
-export const execSource = z.strictObject({
-  type: z.literal('exec'),
-  run: z.array(z.string()).min(1).meta({ description: 'argv; stdout is a number or JSON' }),
-  env: stringMap.optional(),
-  shell: z.boolean().optional(),
-  ...common,
-});
-
-export const replaySource = z.strictObject({
-  type: z.literal('replay'),
-  file: z.string().meta({ description: 'A recording made with --record' }),
-  speed: z.number().positive().optional(),
-});
-
-export const sourceSchema = z.discriminatedUnion('type', [
-  prometheusSource,
-  postgresSource,
-  httpSource,
-  scrapeSource,
-  execSource,
-  replaySource,
-]);
+/** One config per source kind, each declared beside its kind (sources/<kind>.ts). */
+export const sourceSchema = z.discriminatedUnion('type', sourceConfigs());
 
 // ── metrics ────────────────────────────────────────────────────────────────────────────────
 
@@ -156,6 +102,7 @@ const baseline = z
       query: z.union([z.string(), scrapeSelector]).optional().meta({ description: "The control group's query (default: the metric's own, with path:)" }),
       source: z.string().optional(),
       path: z.string().optional().meta({ description: 'http: the path the control group is read from, appended to the source URL (default: the metric path)' }),
+      samples: z.string().optional().meta({ description: "The control group's sample count: prometheus, a count query over the same window; http, a JSONPath" }),
     }),
     z.strictObject({ select: stringMap }),
   ])
@@ -172,7 +119,7 @@ export const metricSchema = z.strictObject({
   title: z.string().optional(),
   description: z.string().optional(),
   unit: z.enum(UNITS).optional().meta({ description: 'ratio (0..1, shown as %), percent, seconds, milliseconds, bytes, count, per_second' }),
-  interval: duration.optional(),
+  interval: interval.optional(),
   timeout: duration.optional(),
   window: duration.optional().meta({ description: 'SQL window: $1 = now - window, $2 = now (default 1h)' }),
   path: z.string().optional().meta({ description: 'http: appended to the source URL' }),
@@ -182,6 +129,13 @@ export const metricSchema = z.strictObject({
   reduce: z.enum(['sum', 'avg', 'min', 'max']).optional().meta({ description: 'Combine a multi-series answer' }),
   split: z.string().optional().meta({ description: 'Judge each series by this label separately; the worst decides' }),
   chart: z.boolean().optional(),
+  samples: z
+    .union([z.string(), z.strictObject({ query: z.string(), name: z.string().regex(/^[a-z][a-z ]*$/i, 'a plural noun such as requests').optional() })])
+    .optional()
+    .meta({
+      description:
+        'How many observations each value stands on (the denominator): prometheus, a count query over the same window (sum(increase(http_requests_total[5m]))); http, a JSONPath in the same answer; postgres, the column of the same row holding it (samples or n). name: what they are (default samples)',
+    }),
 });
 
 // ── rules, phases, actions ─────────────────────────────────────────────────────────────────
@@ -198,11 +152,17 @@ export const ruleSchema = z.strictObject({
   warn: condition.optional(),
   rollback: condition.optional(),
   for: duration.optional().meta({ description: 'The condition must hold on every sample this long (PENDING, then FIRING)' }),
+  after: duration.optional().meta({ description: 'The conditions judge only once the phase has run this long (counted from the phase start), e.g. a hit rate that means something after 24h; no data and source errors count from the start' }),
   nodata: nodataPolicy.optional().meta({ description: 'What no data means: ok, warn (default) or breach' }),
   errorLimit: z.number().int().min(1).optional().meta({ description: 'Consecutive source errors before the metric is `error` (default 3)' }),
   onError: z.enum(['hold', 'rollback']).optional().meta({ description: 'What `error` means; a rollback on errors alone only when this says so' }),
   auto: z.boolean().optional().meta({ description: 'Run the rollback action automatically when the rollback condition fires (or nodata: breach, onError: rollback)' }),
   grace: duration.optional().meta({ description: 'Countdown before an automatic rollback (default 60s)' }),
+  minSamples: z.number().int().min(1).optional().meta({ description: 'Below this many samples behind the value the metric is insufficient: HOLD, unless a breach is significant anyway' }),
+  confidence: z
+    .union([z.number().gt(0.5).lt(1), z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$/, 'a confidence such as "95%"')])
+    .optional()
+    .meta({ description: 'Every condition of the rule fires only when significant at this confidence (e.g. "95%"); the `significant` suffix means 95%' }),
   escalate: z
     .union([escalationStep, z.array(escalationStep).min(1)])
     .optional()
@@ -233,6 +193,7 @@ export const phaseSchema = z.strictObject({
   duration: duration.optional().meta({ description: 'Minimum time in this phase before PROMOTE; omit for open-ended' }),
   hold: duration.optional().meta({ description: 'How long success criteria must hold (default: defaults.hold, 30m)' }),
   success: z.array(criterion).optional(),
+  minSamples: z.number().int().min(1).optional().meta({ description: 'Success criteria are not met on fewer samples than this behind the value (default: the metric rules\' minSamples)' }),
   checklist: z.array(z.string()).optional(),
   checkins: z
     .array(checkin)
@@ -322,7 +283,7 @@ export const profileSchema = z.strictObject({
   links: stringMap.optional(),
   defaults: z
     .strictObject({
-      interval: duration.optional(),
+      interval: interval.optional(),
       timeout: duration.optional(),
       hold: duration.optional(),
       errorLimit: z.number().int().min(1).optional(),

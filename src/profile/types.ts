@@ -36,8 +36,20 @@ export interface Metric {
   reduce?: 'sum' | 'avg' | 'min' | 'max';
   split?: string;
   chart: boolean;
+  /** Where each value's sample count comes from (the denominator), when the metric names one. */
+  samples?: Samples;
   /** Ring-buffer capacity: enough samples to cover the longest window any rule or criterion needs. */
   capacity: number;
+}
+
+/**
+ * prometheus: a count query (and the control group's), asked at the same moment as the value;
+ * postgres: the column of the same row. `name`: what is counted, for "38/200 requests".
+ */
+export interface Samples {
+  query: string;
+  baseline?: string;
+  name: string;
 }
 
 export type Severity = 'info' | 'warn' | 'rollback';
@@ -49,11 +61,17 @@ export interface Rule {
   warn?: Condition;
   rollback?: Condition;
   forMs: number;
+  /** The conditions judge only once the phase has run this long (rule `after:`). */
+  afterMs?: number;
   nodata: NodataPolicy;
   errorLimit: number;
   onError: 'hold' | 'rollback';
   auto: boolean;
   graceMs: number;
+  /** Fewer samples than this behind the latest value: the metric is `insufficient` (HOLD). */
+  minSamples?: number;
+  /** Conditions fire only when significant at this level (0.95); set by `confidence:` or a `significant` condition. */
+  confidence?: number;
   /** Steps a firing warning escalates through while unresolved, earliest first. */
   escalate?: Escalation[];
   /** Where the rule was written: `rules[2]` or `phases[1].rules[0]`. */
@@ -70,6 +88,8 @@ export interface Criterion {
   metric: string;
   condition: Condition;
   text: string;
+  /** Not met on fewer samples than this behind the value. */
+  minSamples?: number;
 }
 
 export interface Checkin {
@@ -152,4 +172,9 @@ export interface Profile {
   state?: Extract<StateConfig, { store: 'postgres' }>;
   /** Values interpolated from secret-looking variables and credentials: redacted wherever text leaves. */
   secrets: string[];
+  /**
+   * Loaded for check or report (envMode `sources`): variables of actions and notifiers that were
+   * not set, by `actions.<id>` / `notify.<index>`. Such an action or target must never run or send.
+   */
+  unresolved?: Record<string, string[]>;
 }

@@ -4,13 +4,18 @@
 
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
-import type { Metric, SourceConfig } from '../profile/types.js';
+import type { Dispatcher, Pool } from 'undici';
+import type { Metric } from '../profile/types.js';
 import type { SeriesSet } from '../engine/types.js';
 import { pickNumbers } from './jsonpath.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
+import * as z from 'zod';
+import { commonJs } from '../util/commonjs.js';
+import { auth, sourceCommon, stringMap } from '../profile/schema-parts.js';
+import { checkJsonPath } from './jsonpath.js';
+import { defineSourceKind } from './kind.js';
 
-type HttpConfig = Extract<SourceConfig, { type: 'http' }>;
+type HttpConfig = z.output<typeof httpConfig>;
 export type HttpAuth = NonNullable<HttpConfig['auth']>;
 
 export interface EndpointOptions {
@@ -49,7 +54,11 @@ export class HttpEndpoint {
   readonly where: string;
   /** The URL without credentials. */
   readonly base: URL;
-  private readonly pool: Pool;
+  private readonly origin: string;
+  private readonly connections: number;
+  /** Made at the first request: undici loads then, not with the profile schema that lists the http kinds. */
+  private pool: Promise<Pool> | undefined;
+  private closed = false;
   private readonly headers: Record<string, string>;
 
   constructor(opts: EndpointOptions) {
@@ -65,12 +74,19 @@ export class HttpEndpoint {
     this.headers = { ...opts.headers };
     const auth = opts.auth ?? (userinfo ? { basic: userinfo } : undefined);
     if (auth && !hasHeader(this.headers, 'authorization')) this.headers.authorization = authorization(auth);
-    this.pool = new Pool(url.origin, { connections: opts.connections ?? 4 });
+    this.origin = url.origin;
+    this.connections = opts.connections ?? 4;
+  }
+
+  private connection(): Promise<Pool> {
+    if (this.closed) return Promise.reject(new SourceError('aborted', `closed (${this.where})`));
+    return (this.pool ??= import('undici').then(commonJs).then(({ Pool }) => new Pool(this.origin, { connections: this.connections })));
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
+    const pool = await this.connection();
     const started = performance.now();
-    const res = await this.pool.request({
+    const res = await pool.request({
       path: req.path,
       method: req.method ?? 'GET',
       headers: { ...this.headers, ...req.headers },
@@ -108,8 +124,9 @@ export class HttpEndpoint {
     return new SourceError('http', `HTTP ${status}${text ? ` ${text}` : ''} (${this.where})`);
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pool) await (await this.pool).close();
   }
 }
 
@@ -201,3 +218,30 @@ function inUnit(ms: number, metric: Metric): number {
 function single(t: number, v: number): SeriesSet {
   return { series: [{ labels: {}, points: [{ t, v }] }] };
 }
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+/** A `http` source as a profile writes it. */
+const httpConfig = z.strictObject({
+  type: z.literal('http'),
+  url: z.string(),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).optional(),
+  headers: stringMap.optional(),
+  auth: auth.optional(),
+  body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  ...sourceCommon,
+});
+
+export const http = defineSourceKind({
+  kind: 'http',
+  config: httpConfig,
+  checkQuery(query, path, report) {
+    const expected = `an http query is a JSONPath such as $.canary.errors, or ${STATUS} or ${DURATION}`;
+    if (typeof query !== 'string') return report(path, expected);
+    if (query.trim() === STATUS || query.trim() === DURATION) return;
+    checkJsonPath(query, path, expected, report);
+  },
+  create: (id, config) => createHttpSource(id, config),
+  ranged: false,
+  urlSchemes: ['http:', 'https:'],
+});

@@ -7,6 +7,8 @@ import type { Labels, SeriesSet } from '../engine/types.js';
 import { parseSampleValue } from './exposition.js';
 import { SourceError } from './source.js';
 import { shortValue } from './timeout.js';
+import type { PathSegment } from '../profile/issues.js';
+import type { IssueReport } from './kind.js';
 
 interface Match {
   value: unknown;
@@ -41,4 +43,15 @@ function toNumber(value: unknown, path: string, where: string): number {
     if (n !== undefined) return n;
   }
   throw new SourceError('parse', `${path} matched ${shortValue(value)}, not a number (${where})`);
+}
+
+/** At compile time: the query is a JSONPath jsonpath-plus can run; `expected` says what would be. */
+export function checkJsonPath(query: string, path: readonly PathSegment[], expected: string, report: IssueReport): void {
+  const text = query.trim();
+  if (!text.startsWith('$')) return report(path, `"${query}" is not a JSONPath; ${expected}`);
+  try {
+    JSONPath({ path: text, json: {}, eval: 'safe' });
+  } catch (e) {
+    report(path, `"${query}" is not a valid JSONPath (${e instanceof Error ? e.message : String(e)}); ${expected}`);
+  }
 }

@@ -3,23 +3,27 @@
 // READ ONLY transaction under a statement_timeout, so a profile can never write to, or hold up,
 // the database it watches. `$1` and `$2` are the window's bounds.
 
-import pg from 'pg';
 import type { FieldDef, PoolClient, QueryArrayConfig } from 'pg';
 import type { Labels, Point, SeriesSet } from '../engine/types.js';
 import { formatDuration } from '../profile/duration.js';
-import type { SourceConfig } from '../profile/types.js';
 import { parseSampleValue } from './exposition.js';
 import { SourceError, type InstantRequest, type RangeRequest, type Source } from './source.js';
 import { oneLine, shortValue, toSourceError } from './timeout.js';
+import * as z from 'zod';
+import { commonJs } from '../util/commonjs.js';
+import { duration, sourceCommon } from '../profile/schema-parts.js';
+import { defineSourceKind } from './kind.js';
 
-type PostgresConfig = Extract<SourceConfig, { type: 'postgres' }>;
+type PostgresConfig = z.output<typeof postgresConfig>;
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Backfill evaluates the query at most this many times; each point is a full query. */
 const MAX_RANGE_POINTS = 60;
 
-export function createPostgresSource(id: string, config: PostgresConfig): Source & { where: string } {
+export async function createPostgresSource(id: string, config: PostgresConfig): Promise<Source & { where: string }> {
+  // pg loads with the first postgres source, not with the profile schema that lists this kind.
+  const pg = commonJs(await import('pg'));
   const where = hostPort(config.url);
   const statementTimeoutMs = config.statementTimeout ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
@@ -87,7 +91,7 @@ export function createPostgresSource(id: string, config: PostgresConfig): Source
       const used = windowParameters(sql, where);
       return readOnly(req.signal, req.metric.timeoutMs, async (client) => {
         const result = await client.query(statement(sql, bounds(req.time, req.metric.windowMs, used)));
-        return { series: toSeries(result.fields, result.rows, req.time, where).map(([labels, point]) => ({ labels, points: [point] })) };
+        return { series: toSeries(result.fields, result.rows, req.time, where, req.metric.samples?.query).map(([labels, point]) => ({ labels, points: [point] })) };
       });
     },
     async range(req: RangeRequest): Promise<SeriesSet> {
@@ -100,7 +104,7 @@ export function createPostgresSource(id: string, config: PostgresConfig): Source
         const series = new Map<string, { labels: Labels; points: Point[] }>();
         for (const t of stepTimes(req.start, req.end, req.stepMs)) {
           const result = await client.query(statement(sql, bounds(t, req.metric.windowMs, used)));
-          for (const [labels, point] of toSeries(result.fields, result.rows, t, where)) {
+          for (const [labels, point] of toSeries(result.fields, result.rows, t, where, req.metric.samples?.query)) {
             const key = JSON.stringify(labels);
             const entry = series.get(key);
             if (entry) entry.points.push(point);
@@ -202,15 +206,21 @@ function windowParameters(sql: string, where: string): number {
 /**
  * Rows into labelled points: the `value` column (or the only column) is the number, every other
  * column a label. NULL is no data for that row; anything but a number or numeric text is an error.
+ * The metric's `samples:` column, when it names one, is the count behind the value, not a label:
+ * it must be there, and be a whole number of at least 0 (a row with no samples has no value).
  */
-function toSeries(fields: FieldDef[], rows: unknown[][], t: number, where: string): Array<[Labels, Point]> {
+function toSeries(fields: FieldDef[], rows: unknown[][], t: number, where: string, samples?: string): Array<[Labels, Point]> {
   if (fields.length === 0) return [];
+  const samplesAt = samples === undefined ? -1 : fields.findIndex((f) => f.name === samples);
+  if (samples !== undefined && samplesAt === -1) {
+    throw new SourceError('query', `no "${samples}" column (the metric's samples:) among ${fields.map((f) => f.name).join(', ')} (${where})`);
+  }
   let valueAt = fields.findIndex((f) => f.name === 'value');
   if (valueAt === -1) {
-    if (fields.length > 1) {
+    if (fields.length > (samplesAt === -1 ? 1 : 2)) {
       throw new SourceError('query', `no "value" column among ${fields.map((f) => f.name).join(', ')}; name the number AS value (${where})`);
     }
-    valueAt = 0;
+    valueAt = fields.findIndex((_, i) => i !== samplesAt);
   }
   const out: Array<[Labels, Point]> = [];
   rows.forEach((row, index) => {
@@ -222,9 +232,18 @@ function toSeries(fields: FieldDef[], rows: unknown[][], t: number, where: strin
     }
     const labels: Labels = {};
     fields.forEach((f, i) => {
-      if (i !== valueAt) labels[f.name] = labelText(row[i]);
+      if (i !== valueAt && i !== samplesAt) labels[f.name] = labelText(row[i]);
     });
-    out.push([labels, { t, v }]);
+    if (samplesAt === -1) {
+      out.push([labels, { t, v }]);
+      return;
+    }
+    const rawN = row[samplesAt];
+    const n = typeof rawN === 'number' ? rawN : typeof rawN === 'string' ? parseSampleValue(rawN.trim()) : rawN === null ? 0 : undefined;
+    if (n === undefined || !Number.isInteger(n) || n < 0) {
+      throw new SourceError('parse', `${samples} ${shortValue(rawN)} in row ${index + 1} is not a count of samples (a whole number, 0 or more) (${where})`);
+    }
+    out.push([labels, { t, v, n }]);
   });
   return out;
 }
@@ -262,3 +281,26 @@ function asSourceError(error: unknown, where: string, timeoutMs: number): Source
   }
   return toSourceError(error, where);
 }
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+/** A `postgres` source as a profile writes it. */
+const postgresConfig = z.strictObject({
+  type: z.literal('postgres'),
+  url: z.string().meta({ description: 'postgres://user:pass@host:5432/db' }),
+  statementTimeout: duration.optional().meta({ description: 'statement_timeout for every query (default 5s)' }),
+  poolSize: z.number().int().min(1).max(10).optional(),
+  ...sourceCommon,
+});
+
+export const postgres = defineSourceKind({
+  kind: 'postgres',
+  config: postgresConfig,
+  checkQuery(query, path, report) {
+    if (typeof query !== 'string') return report(path, 'a postgres query is SQL text (window bounds as $1 and $2), not a scrape selector');
+    if (query.trim() === '') report(path, 'the SQL query is empty');
+  },
+  create: (id, config) => createPostgresSource(id, config),
+  ranged: true,
+  urlSchemes: ['postgres:', 'postgresql:'],
+});

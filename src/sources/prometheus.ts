@@ -3,13 +3,16 @@
 // VictoriaMetrics. Queries are POSTed as a form so long PromQL never meets a URL length limit.
 
 import type { Labels, Point, SeriesSet } from '../engine/types.js';
-import type { SourceConfig } from '../profile/types.js';
 import { parseSampleValue } from './exposition.js';
 import { HttpEndpoint, joinPath, type HttpResponse } from './http.js';
 import { SourceError, type InstantRequest, type RangeRequest, type Source } from './source.js';
 import { oneLine } from './timeout.js';
+import * as z from 'zod';
+import { checkPromQL } from '../profile/promql.js';
+import { auth, sourceCommon, stringMap } from '../profile/schema-parts.js';
+import { defineSourceKind } from './kind.js';
 
-type PrometheusConfig = Extract<SourceConfig, { type: 'prometheus' }>;
+type PrometheusConfig = z.output<typeof prometheusConfig>;
 
 /** Prometheus refuses range queries with more points per series than this. */
 const MAX_POINTS = 11_000;
@@ -147,3 +150,31 @@ function point(sample: unknown, where: string): Point {
   }
   return { t: Math.round(t * 1_000), v: value };
 }
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+/** A `prometheus` source as a profile writes it. */
+const prometheusConfig = z.strictObject({
+  type: z.literal('prometheus'),
+  url: z.string().meta({ description: 'Base URL, e.g. http://prometheus:9090' }),
+  pathPrefix: z
+    .string()
+    .optional()
+    .meta({ description: 'Inserted before /api/v1 (Grafana datasource proxy, Thanos, Mimir: /prometheus)' }),
+  headers: stringMap.optional(),
+  auth: auth.optional(),
+  ...sourceCommon,
+});
+
+export const prometheus = defineSourceKind({
+  kind: 'prometheus',
+  config: prometheusConfig,
+  checkQuery(query, path, report) {
+    if (typeof query !== 'string') return report(path, 'a prometheus query is PromQL text, not a scrape selector');
+    const problem = checkPromQL(query);
+    if (problem) report(path, problem.message, { valueOffset: problem.offset });
+  },
+  create: (id, config) => createPrometheusSource(id, config),
+  ranged: true,
+  urlSchemes: ['http:', 'https:'],
+});

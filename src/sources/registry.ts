@@ -1,12 +1,15 @@
-// Builds one Source per profile source, each behind the timeout and error wrapper, and closes
-// them all. A source that cannot even be built (a URL that is not one) still exists and answers
-// every query with the reason, so the console shows it next to the metrics that need it. Each
-// type's module, with its client library (undici, pg), loads at the source's first request: the
-// console's first frame does not wait for drivers, and a profile without Postgres never loads pg.
+// Builds one Source per profile source, each from its kind's descriptor (sources/kinds.ts) and
+// behind the timeout and error wrapper, and closes them all. A source that cannot even be built (a
+// URL that is not one) still exists and answers every query with the reason, so the console shows
+// it next to the metrics that need it. Each source is built at its first request, and a kind's
+// client library (undici, pg) loads then: the console's first frame does not wait for drivers,
+// and a profile without Postgres never loads pg.
 
-import { basename } from 'node:path';
 import type { Clock } from '../engine/clock.js';
 import type { Profile, SourceConfig } from '../profile/types.js';
+import type { SourceContext } from './kind.js';
+import { sourceKind, type AnySourceKind } from './kinds.js';
+import { scrapeTiming } from './scrape.js';
 import { SourceError, type Source } from './source.js';
 import { withTimeout } from './timeout.js';
 
@@ -16,40 +19,34 @@ export interface CreateSourcesOptions {
   replay?: string;
 }
 
-/** A scraped exposition is shared by the metrics polled within this long of each other. */
-const MAX_SCRAPE_CACHE_MS = 5_000;
-
 export function createSources(profile: Profile, opts: CreateSourcesOptions): Map<string, Source> {
   const sources = new Map<string, Source>();
+  const context: SourceContext = { clock: opts.clock, profile };
   for (const [id, config] of Object.entries(profile.sources)) {
     const { replay } = opts;
-    const open = replay
-      ? async () => located((await import('./replay.js')).createReplaySource(id, replay), basename(replay))
-      : () => build(id, config, profile, opts.clock);
-    sources.set(id, deferred(id, replay ? 'replay' : config.type, async () => {
-      const { source, where } = await open();
+    const kind = sourceKind(replay ? 'replay' : config.type);
+    const actual: SourceConfig = replay ? { type: 'replay', file: replay } : config;
+    sources.set(id, deferred(id, kind, async () => {
+      const { source, where } = await build(id, kind, actual, context);
       return withTimeout(source, { where, secrets: profile.secrets });
     }));
   }
   return sources;
 }
 
-/** Source types that keep history, so a console can backfill its charts from them. */
-const RANGED: ReadonlySet<SourceConfig['type']> = new Set(['prometheus', 'postgres', 'replay']);
-
 /** A source whose real one is built at the first request, once; closing one never built is free. */
-function deferred(id: string, type: SourceConfig['type'], open: () => Promise<Source>): Source {
+function deferred(id: string, kind: AnySourceKind, open: () => Promise<Source>): Source {
   let opening: Promise<Source> | undefined;
   const real = () => (opening ??= open());
   const source: Source = {
     id,
-    type,
+    type: kind.kind,
     instant: async (req) => (await real()).instant(req),
     close: async () => {
       if (opening) await (await opening).close();
     },
   };
-  if (RANGED.has(type)) {
+  if (kind.ranged) {
     source.range = async (req) => {
       const built = await real();
       if (!built.range) throw new SourceError('query', `sources.${id}: keeps no history`);
@@ -63,43 +60,14 @@ export async function closeSources(sources: Map<string, Source>): Promise<void> 
   await Promise.allSettled([...sources.values()].map((source) => source.close()));
 }
 
-async function build(id: string, config: SourceConfig, profile: Profile, clock: Clock): Promise<{ source: Source; where: string }> {
+async function build(id: string, kind: AnySourceKind, config: SourceConfig, context: SourceContext): Promise<{ source: Source; where: string }> {
   try {
-    switch (config.type) {
-      case 'prometheus':
-        return located((await import('./prometheus.js')).createPrometheusSource(id, config));
-      case 'postgres':
-        return located((await import('./postgres.js')).createPostgresSource(id, config));
-      case 'http':
-        return located((await import('./http.js')).createHttpSource(id, config));
-      case 'exec':
-        return located((await import('./exec.js')).createExecSource(id, config));
-      case 'scrape':
-        return located((await import('./scrape.js')).createScrapeSource(id, config, { clock, ...scrapeTiming(id, config, profile) }));
-      case 'replay':
-        return located((await import('./replay.js')).createReplaySource(id, config.file), basename(config.file));
-    }
+    const source = await kind.create(id, config, context);
+    return { source, where: source.where ?? source.id };
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    return { source: unusable(id, config.type, `sources.${id}: ${why}`), where: `sources.${id}` };
+    return { source: unusable(id, kind.kind, `sources.${id}: ${why}`), where: `sources.${id}` };
   }
-}
-
-function located(source: Source & { where?: string }, where = source.where ?? source.id): { source: Source; where: string } {
-  return { source, where };
-}
-
-/**
- * How long one scrape serves every metric on it: half the shortest interval (so the next tick
- * always fetches afresh), at most 5s; and the shared fetch's timeout: the longest metric's.
- */
-function scrapeTiming(id: string, config: Extract<SourceConfig, { type: 'scrape' }>, profile: Profile): { cacheMs: number; fetchTimeoutMs: number } {
-  const readers = Object.values(profile.metrics).filter(
-    (m) => m.source === id || (m.baseline?.kind === 'query' && m.baseline.source === id),
-  );
-  const shortest = readers.length > 0 ? Math.min(...readers.map((m) => m.intervalMs)) : profile.defaults.intervalMs;
-  const longest = Math.max(...readers.map((m) => m.timeoutMs), config.timeout ?? profile.defaults.timeoutMs);
-  return { cacheMs: Math.min(MAX_SCRAPE_CACHE_MS, shortest / 2), fetchTimeoutMs: longest };
 }
 
 function unusable(id: string, type: SourceConfig['type'], reason: string): Source {

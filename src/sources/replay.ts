@@ -12,6 +12,9 @@ import { upperBound } from '../engine/judge.js';
 import type { Labels, Point, SeriesSet } from '../engine/types.js';
 import type { Metric, Query } from '../profile/types.js';
 import { SourceError, type InstantRequest, type RangeRequest, type Source, type SourceErrorKind } from './source.js';
+import { basename } from 'node:path';
+import * as z from 'zod';
+import { defineSourceKind } from './kind.js';
 
 export interface ReplaySource extends Source {
   /** The recording this source answers from: its start time and any skipped lines. */
@@ -119,8 +122,9 @@ function indexOf(entries: readonly RecordingEntry[]): Index {
     }
     if ('v' in entry) {
       const points = found.groups.get(entry.group);
-      if (points) points.push({ t: entry.t, v: entry.v });
-      else found.groups.set(entry.group, [{ t: entry.t, v: entry.v }]);
+      const point = entry.n !== undefined ? { t: entry.t, v: entry.v, n: entry.n } : { t: entry.t, v: entry.v };
+      if (points) points.push(point);
+      else found.groups.set(entry.group, [point]);
     } else if ('error' in entry) {
       found.marks.push({ t: entry.t, error: { reason: entry.error, kind: entry.kind ?? 'query' } });
     } else {
@@ -148,3 +152,22 @@ function dedupe(points: Point[]): Point[] {
 function lastAtOrBefore(items: readonly { t: number }[], time: number): number {
   return upperBound(items, time) - 1;
 }
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+/** A `replay` source as a profile writes it. */
+const replayConfig = z.strictObject({
+  type: z.literal('replay'),
+  file: z.string().meta({ description: 'A recording made with --record' }),
+  speed: z.number().positive().optional(),
+});
+
+export const replay = defineSourceKind({
+  kind: 'replay',
+  config: replayConfig,
+  // A recording answers whatever its metrics asked when it was made.
+  checkQuery: () => undefined,
+  create: (id, config) => Object.assign(createReplaySource(id, config.file), { where: basename(config.file) }),
+  ranged: true,
+  urlSchemes: [],
+});

@@ -2,16 +2,23 @@
 // deltas between consecutive scrapes (rate, increase), histograms as a quantile of the bucket
 // deltas, and ratios of two of those. The exposition is fetched once per tick however many
 // metrics read it; what the deltas need from the previous scrape lives here, per metric and query.
+// Counters and histogram buckets add up across the series a selector matches (as `sum(rate(…))`
+// and `histogram_quantile(…, sum by (le) …)` do); gauges do not: each matching gauge is its own
+// series, so several where one is expected is the metric's error naming select/reduce/split.
 
 import type { Clock } from '../engine/clock.js';
 import type { Labels, SeriesSet } from '../engine/types.js';
 import { formatDuration } from '../profile/duration.js';
-import type { ScrapeSelector, SourceConfig } from '../profile/types.js';
+import type { ScrapeSelector } from '../profile/types.js';
 import { parseExposition, parseSampleValue, type Exposition, type ExpositionSample } from './exposition.js';
 import { HttpEndpoint, joinPath } from './http.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
+import * as z from 'zod';
+import type { Profile } from '../profile/types.js';
+import { auth, sourceCommon, stringMap } from '../profile/schema-parts.js';
+import { defineSourceKind } from './kind.js';
 
-type ScrapeConfig = Extract<SourceConfig, { type: 'scrape' }>;
+type ScrapeConfig = z.output<typeof scrapeConfig>;
 type Mode = NonNullable<ScrapeSelector['mode']>;
 
 export interface ScrapeOptions {
@@ -58,6 +65,8 @@ export function createScrapeSource(id: string, config: ScrapeConfig, opts: Scrap
       throw error;
     }
     if (!res.ok) throw endpoint.statusError(res.status);
+    // A login page or a dashboard at the URL would parse as nothing at all: say what it was.
+    if (isHtml(res.contentType, res.text)) throw new SourceError('parse', `answered HTML, not the exposition format (${endpoint.where})`);
     return { at, exposition: parseExposition(res.text) };
   }
 
@@ -80,7 +89,7 @@ export function createScrapeSource(id: string, config: ScrapeConfig, opts: Scrap
       const selector = asSelector(req.query, endpoint.where);
       const { at, exposition } = await scrape();
       const key = `${req.metric.id}\u0000${JSON.stringify(selector)}`;
-      const warnings = notes(exposition, selector);
+      const warnings = notes(exposition, selector, endpoint.where);
       const measure = (role: string, part: Part): number | undefined => {
         const k = `${key}\u0000${role}`;
         const previous = memory.get(k);
@@ -91,6 +100,11 @@ export function createScrapeSource(id: string, config: ScrapeConfig, opts: Scrap
         return next.result;
       };
       const mode = selector.mode ?? 'value';
+      if (mode === 'value' && !selector.divideBy) {
+        const samples = select(exposition, selector.series, selector.match, endpoint.where);
+        const series = samples.map((s) => ({ labels: s.labels, points: [{ t: at, v: s.value }] }));
+        return warnings.length > 0 ? { series, warnings } : { series };
+      }
       if (mode !== 'value' && !memory.has(`${key}\u0000numerator`)) {
         warnings.push(`first scrape: ${mode} needs a second one to compare with`);
       }
@@ -137,7 +151,10 @@ function ratio(numerator: number | undefined, denominator: number | undefined): 
 function evaluate(part: Part, exposition: Exposition, at: number, previous: Memory | undefined, where: string): Memory {
   const samples = select(exposition, exposedName(part.series, part.mode), part.match, where);
   if (part.mode === 'value') {
-    return { at, counters: new Map(), result: samples.length > 0 ? samples.reduce((sum, s) => sum + s.value, 0) : undefined };
+    if (samples.length > 1) {
+      throw new SourceError('query', `${samples.length} series of gauge ${part.series} match; a ratio needs one on each side: narrow match: (${where})`);
+    }
+    return { at, counters: new Map(), result: samples[0]?.value };
   }
   if (samples.length === 0) return { at, counters: previous?.counters ?? new Map(), result: undefined };
   const counters = new Map(samples.map((s) => [labelKey(s.labels), s.value]));
@@ -219,16 +236,76 @@ function exposedName(series: string, mode: Mode | undefined): string {
   return mode === 'quantile' && !series.endsWith('_bucket') ? `${series}_bucket` : series;
 }
 
+function describe(match: Record<string, string>): string {
+  return `{${Object.entries(match).map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
+}
+
+function isHtml(contentType: string, text: string): boolean {
+  if (/^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType)) return true;
+  return /^\s*<(!doctype\s+html|html[\s>])/i.test(text.slice(0, 512));
+}
+
 function labelKey(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function notes(exposition: Exposition, selector: ScrapeSelector): string[] {
+function notes(exposition: Exposition, selector: ScrapeSelector, where: string): string[] {
   const out: string[] = [];
   const { count, firstLine } = exposition.malformed;
   if (count > 0) out.push(`${count} malformed line${count === 1 ? '' : 's'} skipped in the exposition (first: line ${firstLine})`);
   const wanted = exposedName(selector.series, selector.mode);
-  if (!exposition.byName.has(wanted)) out.push(`no series named ${wanted} in the exposition`);
+  const named = exposition.byName.get(wanted);
+  if (!named) out.push(`no series named ${wanted} in the exposition`);
+  else if (selector.match && select(exposition, wanted, selector.match, where).length === 0) {
+    out.push(`none of the ${named.length} ${wanted} series matches ${describe(selector.match)}`);
+  }
   if (selector.divideBy && !exposition.byName.has(selector.divideBy.series)) out.push(`no series named ${selector.divideBy.series} in the exposition`);
   return out;
+}
+
+// ── the kind ──────────────────────────────────────────────────────────────────────────────────
+
+const METRIC_NAME = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
+
+/** A `scrape` source as a profile writes it. */
+const scrapeConfig = z.strictObject({
+  type: z.literal('scrape'),
+  url: z.string().meta({ description: 'A Prometheus text exposition, e.g. http://service:8080/metrics' }),
+  headers: stringMap.optional(),
+  auth: auth.optional(),
+  ...sourceCommon,
+});
+
+export const scrape = defineSourceKind({
+  kind: 'scrape',
+  config: scrapeConfig,
+  checkQuery(query, path, report) {
+    if (typeof query === 'string') {
+      if (!METRIC_NAME.test(query.trim())) {
+        report(path, `"${query}" is not a series name; a scrape query is a selector { series, match?, mode? } or a bare series name such as http_requests_total`);
+      }
+      return;
+    }
+    if (query.mode === 'quantile' && query.quantile === undefined) report([...path, 'mode'], 'mode quantile needs a quantile, e.g. quantile: 0.95');
+    if (query.mode !== 'quantile' && query.quantile !== undefined) report([...path, 'quantile'], `quantile only applies to mode quantile (this selector's mode is ${query.mode ?? 'value'})`);
+  },
+  create: (id, config, { clock, profile }) => createScrapeSource(id, config, { clock, ...scrapeTiming(id, config, profile) }),
+  ranged: false,
+  urlSchemes: ['http:', 'https:'],
+});
+
+/** A scraped exposition is shared by the metrics polled within this long of each other. */
+const MAX_SCRAPE_CACHE_MS = 5_000;
+
+/**
+ * How long one scrape serves every metric on it: half the shortest interval (so the next tick
+ * always fetches afresh), at most 5s; and the shared fetch's timeout: the longest metric's.
+ */
+export function scrapeTiming(id: string, config: ScrapeConfig, profile: Profile): { cacheMs: number; fetchTimeoutMs: number } {
+  const readers = Object.values(profile.metrics).filter(
+    (m) => m.source === id || (m.baseline?.kind === 'query' && m.baseline.source === id),
+  );
+  const shortest = readers.length > 0 ? Math.min(...readers.map((m) => m.intervalMs)) : profile.defaults.intervalMs;
+  const longest = Math.max(...readers.map((m) => m.timeoutMs), config.timeout ?? profile.defaults.timeoutMs);
+  return { cacheMs: Math.min(MAX_SCRAPE_CACHE_MS, shortest / 2), fetchTimeoutMs: longest };
 }

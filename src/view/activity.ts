@@ -1,6 +1,7 @@
 // What happened: the event log (state changes, source errors folded with a count, actions,
 // notification failures) and the output pane of the running or last action.
 
+import { sanitizeLine } from '../util/sanitize.js';
 import { formatDuration } from '../profile/duration.js';
 import type { ConsoleEvent } from '../console/console-state.js';
 import { formatClockSeconds } from './format.js';
@@ -41,7 +42,7 @@ export function outputLines(input: ModelInput, layout: Layout, height: number): 
         : s(`exit ${out.exitCode ?? '?'} after ${formatDuration((out.endedAt ?? now) - out.startedAt)}`, out.exitCode === 0 ? 'ok' : 'bad');
   const head: Line = clip([s('  '), s(out.action, 'title', { bold: true }), s(' · '), status, s(` · $ ${out.argv.join(' ')}`, 'muted')], w);
   const rows = Math.max(0, height - 1);
-  const lines = out.lines.slice(-rows).map((l) => clip([s(l.stream === 'stderr' ? '  ! ' : '    ', 'warn'), s(l.text, l.stream === 'stderr' ? 'warn' : undefined)], w));
+  const lines = out.lines.slice(-rows).map((l) => clip([s(l.stream === 'stderr' ? '  ! ' : '    ', 'warn'), s(sanitizeLine(l.text), l.stream === 'stderr' ? 'warn' : undefined)], w));
   if (lines.length === 0 && rows > 0) lines.push([s(out.running ? '    (no output yet)' : '    (no output)', 'muted')]);
   return [head, ...lines].slice(0, height);
 }

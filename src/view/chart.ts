@@ -5,7 +5,8 @@
 // data, and composes the layers into tagged cells a component can colour.
 
 import { plot } from 'asciichart';
-import { formatValue, type Unit } from '../profile/units.js';
+import type { Unit } from '../profile/units.js';
+import { axisFormatter } from './axis.js';
 import { formatDuration } from '../profile/duration.js';
 import type { Point } from '../engine/types.js';
 
@@ -100,7 +101,8 @@ function rowOf(value: number, min: number, max: number, height: number, rows: nu
 /** A threshold may stretch the scale to at most this many times the data's own span. */
 const THRESHOLD_STRETCH = 4;
 
-function scale(input: ChartInput, from: number): { min: number; max: number; offScale: ChartThreshold[] } {
+/** The value range a plot uses, and the thresholds left off it; the legend is written from these before plotting. */
+export function scale(input: Pick<ChartInput, 'canary' | 'baseline' | 'thresholds' | 'unit' | 'now'>, from: number): { min: number; max: number; offScale: ChartThreshold[] } {
   // From the raw points, not the buckets: a spike between two columns still sets the scale.
   const data: number[] = [];
   for (const series of [input.canary, input.baseline]) {
@@ -157,7 +159,8 @@ export function plotChart(input: ChartInput): ChartPlot {
   let h = height - 1;
   while (h > 1 && rowsFor(min, max, h) > height) h--;
   const rows = rowsFor(min, max, h);
-  const labels = Array.from({ length: rows }, (_, y) => formatValue(max - (y * (max - min)) / Math.max(1, rows - 1), input.unit));
+  const label = axisFormatter(min, max, rows, input.unit);
+  const labels = Array.from({ length: rows }, (_, y) => label(max - (y * (max - min)) / Math.max(1, rows - 1)));
   const labelWidth = Math.max(2, ...labels.map((l) => l.length)) + 1;
   const columns = Math.max(4, input.width - labelWidth - 1);
   const bucketMs = Math.max(1, Math.ceil(input.windowMs / columns));
@@ -167,7 +170,7 @@ export function plotChart(input: ChartInput): ChartPlot {
   const canary = bucket(input.canary, first, columns + 1, bucketMs, maxGapMs);
   const baseline = bucket(input.baseline, first, columns + 1, bucketMs, maxGapMs);
 
-  const format = (value: number) => formatValue(value, input.unit).padStart(labelWidth);
+  const format = (value: number) => label(value).padStart(labelWidth);
   const config = { min, max, height: h, offset: 2, format };
   // Each series is plotted alone on the same scale so its cells can be told apart and its gaps blanked.
   const grids = new Map<'canary' | 'baseline', string[][]>();

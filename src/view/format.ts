@@ -3,45 +3,14 @@
 // would notice changes costs no bytes over SSH between polls.
 
 import { formatDuration } from '../profile/duration.js';
-
-const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
-const EMOJI = /\p{Emoji_Presentation}/u;
-
-function isWide(cp: number): boolean {
-  return (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  );
-}
-
-function charWidth(ch: string): number {
-  const cp = ch.codePointAt(0)!;
-  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
-  if (cp < 0x300) return 1;
-  if (ZERO_WIDTH.test(ch)) return 0;
-  if (isWide(cp) || EMOJI.test(ch)) return 2;
-  return 1;
-}
-
-/** Columns a string occupies in a terminal (no escape sequences expected). */
-export function displayWidth(text: string): number {
-  let width = 0;
-  for (const ch of text) width += charWidth(ch);
-  return width;
-}
+import { displayWidth, headToWidth } from '../util/width.js';
 
 /** At most `width` columns; a cut ends in `…` so nothing is ever silently chopped mid-word. */
 export function truncate(text: string, width: number): string {
   if (width <= 0) return '';
   const clean = visible(text);
   if (displayWidth(clean) <= width) return clean;
-  return head(clean, width - 1) + '…';
+  return headToWidth(clean, width - 1) + '…';
 }
 
 /** Control characters from a source's error message would move the cursor: make them visible. */
@@ -49,23 +18,10 @@ function visible(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
-/** The longest start of `text` (already `visible`) that fits in `width` columns. */
-function head(text: string, width: number): string {
-  let out = '';
-  let used = 0;
-  for (const ch of text) {
-    const w = charWidth(ch);
-    if (used + w > width) break;
-    out += ch;
-    used += w;
-  }
-  return out;
-}
-
 /** At most `width` columns, always ending in `…`: for text cut short by what follows it. */
 export function ellipsize(text: string, width: number): string {
   if (width <= 0) return '';
-  return head(visible(text), width - 1) + '…';
+  return headToWidth(visible(text), width - 1) + '…';
 }
 
 /** Exactly `width` columns: truncated, then padded on the right (or left for numbers). */
@@ -79,6 +35,22 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
 export function formatElapsed(ms: number): string {
   if (ms < 60_000) return '<1m';
   return formatDuration(Math.floor(ms / 60_000) * 60_000);
+}
+
+/**
+ * Time spent towards a duration, in the duration's own unit: `12s` of 20s (not `<1m`), `5m` of 2h.
+ * Seconds only for durations that are written in seconds, so a long phase's header still changes
+ * once a minute.
+ */
+export function formatElapsedOf(ms: number, durationMs: number): string {
+  if (durationMs < 60_000 || durationMs % 60_000 !== 0) return formatDuration(Math.max(0, Math.floor(ms / 1_000)) * 1_000);
+  return formatElapsed(ms);
+}
+
+/** `12s of 20s`, or once the duration is reached `4m, 20s minimum met`. */
+export function formatProgress(elapsedMs: number, durationMs: number): string {
+  if (elapsedMs >= durationMs) return `${formatElapsed(elapsedMs)}, ${formatDuration(durationMs)} minimum met`;
+  return `${formatElapsedOf(elapsedMs, durationMs)} of ${formatDuration(durationMs)}`;
 }
 
 /** A countdown at second resolution: `4m12s`, `9s`. */

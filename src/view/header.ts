@@ -5,9 +5,9 @@ import type { Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
 import type { Decision } from '../engine/types.js';
 import { trafficChange, type RolloutState } from '../engine/state.js';
-import { formatClock, formatClockSeconds, formatElapsed } from './format.js';
+import { formatClock, formatClockSeconds, formatElapsed, formatElapsedOf, formatProgress } from './format.js';
 import type { Layout } from './layout.js';
-import { clip, parts, s, spread, type Line, type Span, type Tone } from './line.js';
+import { clip, parts, s, spread, trimLine, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model-input.js';
 import { freshness } from './sources.js';
 import { checklistTally } from './checklist.js';
@@ -33,18 +33,19 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
   if (ui.frozen) mark(`FROZEN ${formatClockSeconds(state.now)}`, 'accent');
   if (state.mode.recording) mark('● REC', 'bad');
   if (state.mode.replay) mark('REPLAY', 'accent');
-  const clock = s(formatClock(input.live.now), 'muted');
+  // Frozen, the screen's time is the frozen one: a second, live clock beside it reads as a contradiction.
+  const right: Line = ui.frozen ? trimLine([...markers]) : [...markers, s(formatClock(input.live.now), 'muted')];
   const headline: Span[] = decision
     ? [badge(decision, color), s(' '), s(decision === 'SOAK' ? soakHeadline(snapshot) : (snapshot.reasons[0] ?? ''), DECISION_TONE[decision])]
     : [s(color ? ' ROLLED BACK ' : '[ROLLED BACK]', 'bad', { bold: true, inverse: color }), s(' '), s(rolledBackText(profile, state.rollout), 'bad')];
 
   if (layout.header === 1) {
-    return [spread([...headline.slice(0, 2), s(phaseText, 'title'), s(' '), ...headline.slice(2)], [...markers, clock], w)];
+    return [spread([...headline.slice(0, 2), s(phaseText, 'title'), s(' '), ...headline.slice(2)], right, w)];
   }
 
-  const line1 = spread([s('rollcall ', 'muted'), s(profile.title, 'title', { bold: true })], [...markers, clock], w);
+  const line1 = spread([s('rollcall ', 'muted'), s(profile.title, 'title', { bold: true })], right, w);
   const metCount = phase.criteria.filter((c) => c.met === true).length;
-  const fresh = freshness(profile, state.sourceAges);
+  const fresh = freshness(profile, state.sourceAges, state.mode.replay ? { now: state.now, endsAt: state.mode.replayEndsAt } : undefined);
   const items: Line[] = [
     [s(phaseText, 'title', { bold: true })],
     // After a rollback the phase's share is no longer what users get: show the traffic now.
@@ -53,7 +54,7 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
       : snapshot.traffic
         ? [s(`${snapshot.traffic.share}% traffic`, 'warn', { bold: true }), s(` (${trafficChange(snapshot.traffic)})`, 'muted')]
         : [s(`${phase.traffic}% traffic`)],
-    [s(`${formatElapsed(phase.elapsedMs)}${phase.durationMs !== undefined ? ` of ${formatDuration(phase.durationMs)}` : ''} in phase`)],
+    [s(phase.durationMs !== undefined ? inPhase(phase.elapsedMs, phase.durationMs) : `${formatElapsed(phase.elapsedMs)} in phase`)],
     [s(fresh.text, fresh.tone)],
   ];
   if (phase.criteria.length > 0) items.push([s(`criteria ${metCount}/${phase.criteria.length}`, metCount === phase.criteria.length ? 'ok' : 'warn')]);
@@ -70,11 +71,17 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
 function soakHeadline(snapshot: ModelInput['state']['snapshot']): string {
   const phase = snapshot.phase;
   if (phase.durationMs !== undefined && (phase.remainingMs ?? 0) > 0) {
-    return `soaking: ${formatElapsed(phase.elapsedMs)} of ${formatDuration(phase.durationMs)}, ${formatElapsed(phase.remainingMs!)} to go`;
+    return `soaking: ${formatElapsedOf(phase.elapsedMs, phase.durationMs)} of ${formatDuration(phase.durationMs)}, ${formatElapsedOf(phase.remainingMs!, phase.durationMs)} to go`;
   }
   const building = phase.criteria.find((c) => c.met === true && c.heldMs < c.holdMs);
   if (building) return `success: ${building.text} held ${formatElapsed(building.heldMs)} of ${formatDuration(building.holdMs)}`;
   return snapshot.reasons[0] ?? '';
+}
+
+/** `12s of 20s in phase`; past the minimum, `4m in phase, 20s minimum met`. */
+function inPhase(elapsedMs: number, durationMs: number): string {
+  const [done, ...rest] = formatProgress(elapsedMs, durationMs).split(', ');
+  return rest.length > 0 ? `${done} in phase, ${rest.join(', ')}` : `${done} in phase`;
 }
 
 function rolledBackText(profile: Profile, rollout: RolloutState): string {

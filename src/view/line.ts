@@ -2,7 +2,9 @@
 // colour means, not which colour) and attributes, and the helpers that fit them to a width.
 
 import type { EventLevel } from '../console/console-state.js';
-import { displayWidth, ellipsize } from './format.js';
+import { sanitizeLine } from '../util/sanitize.js';
+import { ellipsize } from './format.js';
+import { displayWidth } from '../util/width.js';
 
 export type Tone = 'ok' | 'pending' | 'warn' | 'bad' | 'muted' | 'accent' | 'canary' | 'baseline' | 'title';
 
@@ -22,8 +24,11 @@ export const LEVEL_LOOK: Record<EventLevel, { symbol: string; tone: Tone }> = {
   bad: { symbol: '✗', tone: 'bad' },
 };
 
-/** A span: `s('2.4%', 'bad', { bold: true })`. */
-export const s = (text: string, tone?: Tone, extra?: { bold?: boolean; inverse?: boolean }): Span => ({ text, ...(tone ? { tone } : {}), ...extra });
+/**
+ * A span: `s('2.4%', 'bad', { bold: true })`. Its text is sanitised here, before any width is
+ * measured, so a control character in profile text or a reason is shown escaped and still fits.
+ */
+export const s = (text: string, tone?: Tone, extra?: { bold?: boolean; inverse?: boolean }): Span => ({ text: sanitizeLine(text), ...(tone ? { tone } : {}), ...extra });
 
 export function widthOf(line: Line): number {
   return line.reduce((n, span) => n + displayWidth(span.text), 0);
@@ -92,12 +97,16 @@ export function trimLine(line: Span[]): Span[] {
 /**
  * The same line in as few spans as possible: neighbours of one style merge, and blank gaps join
  * the span before them. Each span is a Text node and a pair of colour codes on the wire, so this
- * is less work per frame and fewer bytes per update.
+ * is less work per frame and fewer bytes per update. Every line of the model passes here on its
+ * way to the terminal, so this is also the last guard: no control or bidi character gets through
+ * (the poller cleans source text already; this catches profile text and anything new).
  */
 export function compact(line: Line): Line {
   const out: Span[] = [];
-  for (const span of line) {
-    if (span.text === '') continue;
+  for (const raw of line) {
+    if (raw.text === '') continue;
+    const text = sanitizeLine(raw.text);
+    const span = text === raw.text ? raw : { ...raw, text };
     const last = out[out.length - 1];
     const sameStyle = last && last.tone === span.tone && !!last.bold === !!span.bold && !!last.inverse === !!span.inverse;
     const blankGap = last && !last.inverse && !span.inverse && span.text.trim() === '';

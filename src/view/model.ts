@@ -13,7 +13,8 @@ import { chartLines } from './chart-pane.js';
 import { logLines, outputLines } from './activity.js';
 import { checklistLines, checklistNeed } from './checklist.js';
 import { sourcesLines } from './sources.js';
-import { confirmHeight, confirmLines, countdownLines, footerLine, helpLines } from './dialogs.js';
+import { confirmHeight, confirmLines, countdownLines, footerLine, helpLines, helpScroll } from './dialogs.js';
+import type { HelpScroll } from './help-keys.js';
 
 export type { Line, Span, Tone } from './line.js';
 export type { ChartMemo, ModelInput } from './model-input.js';
@@ -33,6 +34,8 @@ export interface ViewModel {
   /** Empty lines between the sections and the footer, so the footer sits on the last line. */
   gap: number;
   footer?: Line;
+  /** While the help overlay is open: how it is scrolled, for the keys that scroll it. */
+  help?: HelpScroll;
 }
 
 export function buildModel(input: ModelInput): ViewModel {
@@ -42,7 +45,7 @@ export function buildModel(input: ModelInput): ViewModel {
     timeline: timelineNeed(state.profile),
     checklist: checklistNeed(state.snapshot),
     output: input.live.output ? Math.max(1, input.live.output.lines.length) : 0,
-    confirm: confirmHeight(ui),
+    confirm: confirmHeight(input, input.size.columns - 1),
     countdown: input.live.countdown !== undefined,
     help: ui.help ? input.keymap.bindings.length + 4 : 0,
     ages: ui.ages ? Object.keys(state.profile.sources).length : 0,
@@ -87,7 +90,13 @@ export function buildModel(input: ModelInput): ViewModel {
     sections: sections.map((sec) => ({ kind: sec.kind, lines: sec.lines.map(compact) })),
     gap: Math.max(0, layout.height - used),
     ...(hasFooter ? { footer: compact(footerLine(input, layout.width)) } : {}),
+    ...helpSection(input, layout.sections),
   };
+}
+
+function helpSection(input: ModelInput, sections: readonly { kind: SectionKind; height: number }[]): Pick<ViewModel, 'help'> {
+  const help = sections.find((sec) => sec.kind === 'help');
+  return help ? { help: helpScroll(input, help.height) } : {};
 }
 
 /** Every line of a model, top to bottom, the gap above the footer as empty lines. */

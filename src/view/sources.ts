@@ -3,7 +3,7 @@
 import type { Metric, Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
 import type { ConsoleState } from '../console/console-state.js';
-import { fit } from './format.js';
+import { fit, formatClockSeconds } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, s, title, type Line, type Tone } from './line.js';
 import type { ModelInput } from './model-input.js';
@@ -32,14 +32,16 @@ function lateness(age: number | undefined, intervalMs: number): number {
 }
 
 /** `data live`, or the source furthest behind and by how much. */
-export function freshness(profile: Profile, ages: ConsoleState['sourceAges']): { text: string; tone: Tone } {
+export function freshness(profile: Profile, ages: ConsoleState['sourceAges'], replay?: { now: number; endsAt?: number }): { text: string; tone: Tone } {
+  // Past its last entry a replay repeats its last values: fresh-looking, but nothing is live.
+  if (replay?.endsAt !== undefined && replay.now > replay.endsAt) return { text: `replay ended ${formatClockSeconds(replay.endsAt)}`, tone: 'accent' };
   let worst: { source: string; age: number | undefined; late: number } | undefined;
   for (const source of Object.keys(profile.sources)) {
     const age = ages[source];
     const late = lateness(age, readers(profile, source).intervalMs);
     if (!worst || late > worst.late) worst = { source, age, late };
   }
-  if (!worst || worst.late <= 1) return { text: 'data live', tone: 'ok' };
+  if (!worst || worst.late <= 1) return { text: replay ? 'replaying' : 'data live', tone: 'ok' };
   if (worst.age === undefined) return { text: `no data yet from ${worst.source}`, tone: 'warn' };
   return { text: `${worst.source} data ${formatDuration(Math.floor(worst.age / 1_000) * 1_000)} old`, tone: 'warn' };
 }

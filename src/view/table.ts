@@ -5,7 +5,9 @@
 import type { Profile } from '../profile/types.js';
 import { formatValue, type Unit } from '../profile/units.js';
 import type { MetricSeries, MetricState, MetricStatus, SeriesGroup } from '../engine/types.js';
-import { displayWidth, fit, formatCountdown, formatPercentChange } from './format.js';
+import { fit, formatCountdown, formatPercentChange } from './format.js';
+import { displayWidth } from '../util/width.js';
+import { formatCount, formatP } from '../engine/evidence.js';
 import type { Layout } from './layout.js';
 import { clip, s, spread, trimLine, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model-input.js';
@@ -16,6 +18,7 @@ const STATE_LOOK: Record<MetricState, { symbol: string; tone: Tone }> = {
   pending: { symbol: '…', tone: 'pending' },
   warn: { symbol: '!', tone: 'warn' },
   breach: { symbol: '✗', tone: 'bad' },
+  insufficient: { symbol: '◌', tone: 'pending' },
   nodata: { symbol: '?', tone: 'warn' },
   error: { symbol: '⚠', tone: 'bad' },
   stale: { symbol: '~', tone: 'warn' },
@@ -48,8 +51,27 @@ export function pickGroup(series: MetricSeries | undefined, status: MetricStatus
   return groups[0];
 }
 
+/**
+ * A condition short enough for the table's limit column at 80 columns: `> 1.5x baseline` is
+ * `>1.5×b`, `> +30% start` is `>+30%st`, `> 5 in 1h` is `>5/1h`, and one waiting for its `after:`
+ * is `<30% from 1d`. The detail line under the table spells out the selected metric's conditions.
+ */
+export function compactCondition(text: string): string {
+  return text
+    .trim()
+    .replace(/^(>=|<=|==|!=|>|<)\s+/, '$1')
+    .replace(/\s*[xX]\s+baseline\b/, '×b')
+    // After a % the letter reads as its own word; after a unit (`50ms`) it needs a space.
+    .replace(/%\s+baseline\b/, '%b')
+    .replace(/\s+baseline\b/, ' b')
+    .replace(/%\s+start\b/, '%st')
+    .replace(/\s+start\b/, ' st')
+    .replace(/\s*\(after (\S+) in phase\)$/, ' from $1')
+    .replace(/\s+in\s+/, '/');
+}
+
 function thresholdCell(status: MetricStatus): { text: string; tone?: Tone } {
-  const shorten = (t: string) => t.replace(/\bbaseline\b/g, 'base');
+  const shorten = compactCondition;
   if (status.firing) return { text: shorten(status.firing.text), tone: status.firing.severity === 'rollback' ? 'bad' : 'warn' };
   const t = status.thresholds.find((x) => x.severity === 'warn') ?? status.thresholds.find((x) => x.severity === 'rollback');
   return t ? { text: shorten(t.text), tone: 'muted' } : { text: '' };
@@ -63,9 +85,11 @@ function deltaCell(status: MetricStatus, unit: Unit): string {
 }
 
 function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string; tone?: Tone } {
+  const evidence = evidenceNote(status);
+  if (status.state === 'insufficient' && evidence) return { text: evidence, tone: 'pending' };
   if (status.state === 'pending' && status.pending) return { text: `fires in ${formatCountdown(status.pending.remainingMs)}`, tone: 'pending' };
   if (status.state === 'error' && status.error) return { text: status.error, tone: 'bad' };
-  if (status.state === 'breach' && status.firing?.auto && countdownAuto) return { text: 'auto-rollback', tone: 'bad' };
+  if (status.state === 'breach' && status.firing?.auto && countdownAuto) return { text: 'auto-rb', tone: 'bad' };
   if (status.state === 'stale' && status.error) return { text: status.error, tone: 'warn' };
   const escalation = status.escalation;
   if (escalation?.reached?.to === 'rollback' && status.state === 'breach') return { text: 'escalated to rollback', tone: 'bad' };
@@ -75,7 +99,19 @@ function noteCell(status: MetricStatus, countdownAuto: boolean): { text: string;
     return { text: `escalated: ${escalation.reached.to}${key}${then}`, tone: 'bad' };
   }
   if (escalation?.next && status.state === 'warn') return { text: `escalates to ${escalation.next.to} in ${formatCountdown(escalation.next.remainingMs)}`, tone: 'warn' };
-  return { text: '' };
+  // Why the source answered what it did: the reason behind a "no data", else a quiet remark.
+  if (status.note !== undefined) return { text: status.note, tone: status.state === 'nodata' ? 'warn' : 'muted' };
+  return evidence ? { text: evidence, tone: 'muted' } : { text: '' };
+}
+
+/** `38/200 requests` below the minimum; else `p<0.001 n=1,240` for a tested comparison, `n=1,240` with a count. */
+function evidenceNote(status: MetricStatus): string | undefined {
+  const { samples, significance } = status;
+  if (samples?.min !== undefined && !(samples.n !== undefined && samples.n >= samples.min)) {
+    return `${samples.n === undefined ? '?' : formatCount(samples.n)}/${formatCount(samples.min)} ${samples.name}`;
+  }
+  if (significance) return `${formatP(significance.p)} n=${formatCount(significance.n)}`;
+  return samples?.n !== undefined ? `n=${formatCount(samples.n)}` : undefined;
 }
 
 function metricRows(input: ModelInput): Row[] {
@@ -98,11 +134,15 @@ function metricRows(input: ModelInput): Row[] {
         base: s(status.baseline === undefined ? '' : formatValue(status.baseline, status.unit), 'muted'),
         delta: s(deltaCell(status, status.unit), 'muted'),
         threshold: s(threshold.text, threshold.tone),
-        state: s(`${look.symbol} ${status.state}`, look.tone, { bold: status.state === 'breach' }),
+        state: s(`${look.symbol} ${status.state === 'insufficient' ? 'low n' : status.state}`, look.tone, { bold: status.state === 'breach' }),
         note: s(note.text, note.tone),
       },
     };
   });
+}
+
+function numeric(id: ColumnId, head: string, longest: number): Column {
+  return { id, head, min: Math.max(4, longest), want: Math.max(4, longest), align: 'right' };
 }
 
 function fitColumns(columns: Column[], width: number): Column[] {
@@ -116,7 +156,7 @@ function fitColumns(columns: Column[], width: number): Column[] {
   // Start from the minimum and hand out what is left in reading order: metric names first.
   const widths = new Map(active.map((c) => [c.id, c.min]));
   let spare = width - total(active, 'min');
-  for (const id of ['metric', 'value', 'base', 'delta', 'threshold', 'trend', 'note'] as ColumnId[]) {
+  for (const id of ['threshold', 'metric', 'trend', 'note'] as ColumnId[]) {
     const col = active.find((c) => c.id === id);
     if (!col || spare <= 0) continue;
     const extra = Math.min(spare, Math.max(0, col.want - col.min));
@@ -136,14 +176,10 @@ export function tableLines(input: ModelInput, layout: Layout, height: number): L
   let columns: Column[] = [
     { id: 'mark', head: '', min: 1, want: 1, align: 'left' },
     { id: 'metric', head: 'metric', min: 8, want: Math.min(28, longest('metric', 'metric')), align: 'left' },
-    { id: 'value', head: 'value', min: 6, want: Math.min(10, longest('value', 'value')), align: 'right' },
-    ...(hasBaseline
-      ? ([
-          { id: 'base', head: 'baseline', min: 6, want: Math.min(10, longest('base', 'baseline')), align: 'right', drop: 3 },
-          { id: 'delta', head: 'Δ', min: 5, want: Math.min(7, longest('delta', 'Δ')), align: 'right', drop: 4 },
-        ] as Column[])
-      : []),
-    { id: 'threshold', head: 'threshold', min: 8, want: Math.min(16, longest('threshold', 'threshold')), align: 'left', drop: 5 },
+    // Numbers are never cut: their columns are as wide as their longest value.
+    numeric('value', 'value', longest('value', 'value')),
+    ...(hasBaseline ? [{ ...numeric('base', 'base', longest('base', 'base')), drop: 3 }, { ...numeric('delta', 'Δ', longest('delta', 'Δ')), drop: 4 }] : []),
+    { id: 'threshold', head: 'limit', min: Math.min(8, longest('threshold', 'limit')), want: Math.min(12, longest('threshold', 'limit')), align: 'left', drop: 5 },
     { id: 'state', head: 'state', min: 9, want: 9, align: 'left' },
     { id: 'trend', head: 'trend', min: 6, want: 20, align: 'left', drop: 2 },
     { id: 'note', head: '', min: 8, want: Math.max(8, Math.min(60, longest('note', ''))), align: 'left', drop: 1 },
@@ -188,6 +224,7 @@ function detail(status: MetricStatus, profile: Profile, width: number): Line {
       s(': '),
       s(said, status.state === 'ok' ? undefined : look.tone),
       ...(status.group ? [s(` [${status.group}]`, 'muted')] : []),
+      ...(status.note !== undefined && !said.includes(status.note) ? [s(` · ${status.note}`, 'muted')] : []),
       ...(thresholds ? [s(` · ${thresholds}`, 'muted')] : []),
     ],
     width,

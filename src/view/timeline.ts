@@ -3,8 +3,8 @@
 
 import type { Profile } from '../profile/types.js';
 import { formatDuration } from '../profile/duration.js';
-import type { RolloutState } from '../engine/state.js';
-import { fit, formatClock, formatElapsed } from './format.js';
+import { abandonedPhases, type RolloutState } from '../engine/state.js';
+import { fit, formatClock, formatElapsed, formatElapsedOf } from './format.js';
 import type { Layout } from './layout.js';
 import { clip, gauge, parts, s, title, type Line, type Span, type Tone } from './line.js';
 import type { ModelInput } from './model-input.js';
@@ -28,16 +28,19 @@ export function timelineLines(input: ModelInput, layout: Layout, height: number)
   const durations = phaseDurations(rollout);
   const nameWidth = Math.min(16, Math.max(...profile.phases.map((p) => p.name.length)));
   const lines: Line[] = [title('phases', false, w)];
+  const abandoned = abandonedPhases(rollout.history);
   for (const phase of profile.phases) {
     const isCurrent = phase.index === current.index;
-    const done = phase.index < current.index && !rollout.rolledBack;
-    const mark = isCurrent ? (rollout.rolledBack ? '↺' : '▶') : done ? '✓' : '·';
+    // Rolled back, then promoted past by force: left behind, never done.
+    const left = phase.index < current.index && abandoned.has(phase.index);
+    const done = phase.index < current.index && !rollout.rolledBack && !left;
+    const mark = isCurrent ? (rollout.rolledBack ? '↺' : '▶') : left ? '↺' : done ? '✓' : '·';
     const tone: Tone = isCurrent ? 'accent' : done ? 'ok' : 'muted';
     const elapsed = isCurrent ? current.elapsedMs : done ? durations.get(phase.index) ?? phase.durationMs ?? 0 : 0;
     const soak = phase.durationMs ? elapsed / phase.durationMs : done || isCurrent ? 1 : 0;
     const soakText = !phase.durationMs
       ? isCurrent || done ? formatElapsed(elapsed) : 'open-ended'
-      : isCurrent || done ? `${formatElapsed(elapsed)}/${formatDuration(phase.durationMs)}` : `${formatDuration(phase.durationMs)} min`;
+      : isCurrent || done ? `${formatElapsedOf(elapsed, phase.durationMs)}/${formatDuration(phase.durationMs)}` : `${formatDuration(phase.durationMs)} min`;
     const count = isCurrent ? current.criteria.length : phase.success.length;
     const criteria = count === 0 ? 'no criteria' : isCurrent ? `criteria ${current.criteria.filter((c) => c.met === true).length}/${count}` : `${count} criteria`;
     const status = isCurrent
@@ -46,9 +49,11 @@ export function timelineLines(input: ModelInput, layout: Layout, height: number)
         : snapshot.traffic
           ? `current, ${snapshot.traffic.share < snapshot.traffic.from ? 'reduced' : 'set'} to ${snapshot.traffic.share}%`
           : 'current'
-      : done
-        ? 'done'
-        : 'next';
+      : left
+        ? 'rolled back, promoted past'
+        : done
+          ? 'done'
+          : 'next';
     lines.push(
       clip(
         [

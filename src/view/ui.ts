@@ -19,7 +19,8 @@ export type Confirmation =
       openedAt: number;
       mismatch?: string;
     }
-  | { kind: 'quit'; openedAt: number };
+  /** `countdown`: the metric whose automatic rollback was counting down when quit was asked. */
+  | { kind: 'quit'; openedAt: number; countdown?: string };
 
 /** A confirmation left unanswered this long is withdrawn, so a stray `y` later runs nothing. */
 export const CONFIRM_TIMEOUT_MS = 60_000;
@@ -41,6 +42,8 @@ export interface UiState {
   windowIndex: number;
   enlarged: boolean;
   help: boolean;
+  /** Help entries scrolled past at the top of the overlay. */
+  helpOffset: number;
   ages: boolean;
   frozen: boolean;
   confirm?: Confirmation;
@@ -55,6 +58,7 @@ export const initialUi: UiState = {
   windowIndex: DEFAULT_WINDOW,
   enlarged: false,
   help: false,
+  helpOffset: 0,
   ages: false,
   frozen: false,
 };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteHistory } from '../../src/actions/history-sqlite.js';
-import { loadProfile } from '../../src/profile/load.js';
+import { loadProfileFile as loadProfile } from '../support/profile-file.js';
 import { runCli } from '../support/cli.js';
 import { startAgent, startWatchedService, watchedProfile, type RunningAgent, type WatchedService } from '../support/agent.js';
 

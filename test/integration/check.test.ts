@@ -183,10 +183,10 @@ describe('rollcall check', () => {
     const file = await writeProfile('pipeline.yaml', profileText({ track: 'canary', pipeline: 'phoenix-incident' }));
     const run = await rollcall(['check', file, '--format', 'markdown']);
     expect(run.code).toBe(2);
-    expect(run.stdout.split('\n')[0]).toMatch(/^\*ROLLBACK\* — Checkout canary \(integration\) · phase 1\/2 canary \(5%\)/);
+    expect(run.stdout.split('\n')[0]).toMatch(/^\*\*ROLLBACK\*\* — Checkout canary \(integration\) · phase 1\/2 canary \(5%\)/);
     expect(run.stdout).toContain('\n- success_rate 80% < -5% baseline (94%) (rollback)\n');
     expect(run.stdout).toContain(
-      '\n- `success_rate` 80%, baseline 99% — *breach* (warn < -3% baseline (96%), rollback < -5% baseline (94%))\n',
+      '\n- `success_rate` 80%, baseline 99% — **breach** (warn < -3% baseline (96%), rollback < -5% baseline (94%))\n',
     );
   });
 
@@ -274,7 +274,7 @@ describe('rollcall report', () => {
 
     const text = await rollcall(['report', file, '--since', '1m', '--state-dir', stateDir]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^\*1m review\* — Checkout canary \(integration\) \(checkout-it\)$/m);
+    expect(text.stdout).toMatch(/^\*\*1m review\*\* — Checkout canary \(integration\) \(checkout-it\)$/m);
     expect(text.stdout).toMatch(/^- .* canary → full by alice@bastion \(promote\)$/m);
   });
 
@@ -290,8 +290,8 @@ describe('rollcall report', () => {
     await store.close();
 
     const run = await rollcall(['report', file, '--since', '1m', '--state-dir', stateDir]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^\*After rollback\* 1\/2$/m);
+    expect(run.code).toBe(5);
+    expect(run.stdout).toMatch(/^\*\*After rollback\*\* 1\/2$/m);
     expect(run.stdout).toMatch(/^- \[x\] Post in the incident channel — alice@bastion$/m);
     expect(run.stdout).toMatch(/^- Immediate\n  - \[ \] Verify stable serves all traffic$/m);
     const json = JSON.parse((await rollcall(['report', file, '--since', '1m', '--format', 'json', '--state-dir', stateDir])).stdout) as Review;

@@ -92,9 +92,32 @@ describe('the exec source, running real child processes', () => {
     await expect(source.instant(instantFor(metric('$.ok')))).rejects.toMatchObject({ kind: 'parse', reason: 'stdout "ok=1" is not JSON (echo)' });
   });
 
-  it('has no data when the command prints nothing', async () => {
-    const source = execSource(['true']);
-    expect((await source.instant(instantFor(metric()))).series).toEqual([]);
+  it('reports a command that prints nothing as an error carrying the end of its stderr, never as a value', async () => {
+    const source = execSource(['sh', '-c', 'echo "warming up" >&2; echo "no pods matched" >&2']);
+    await expect(source.instant(instantFor(metric()))).rejects.toMatchObject({
+      kind: 'parse',
+      reason: 'printed nothing on stdout; stderr: no pods matched (sh)',
+    });
+  });
+
+  it('fails a shell pipeline whose first command fails, instead of reading the last command\'s 0', async () => {
+    // Seed 004's `kubectl top pods | awk '{ total += $3 } END { print total }'` with no cluster.
+    const script = `printf 'The connection to the server localhost:8080 was refused\\n' >&2; exit 1`;
+    const source = execSource([`sh -c "${script}" | awk '{ total += $3 } END { print total + 0 }'`], { shell: true });
+    const failure = (await source.instant(instantFor(metric())).catch((e: unknown) => e)) as Error;
+    expect(failure).toMatchObject({ kind: 'exit', reason: 'exit 1: The connection to the server localhost:8080 was refused (sh)' });
+  });
+
+  it('fails a shell pipeline whose first program is missing, naming what was not found', async () => {
+    const source = execSource([`rollcall-no-such-kubectl top pods | awk '{ print 0 }'`], { shell: true });
+    const failure = (await source.instant(instantFor(metric())).catch((e: unknown) => e)) as Error;
+    expect(failure).toMatchObject({ kind: 'exit' });
+    expect((failure as unknown as { reason: string }).reason).toMatch(/^exit 127: .*rollcall-no-such-kubectl.*not found \(rollcall-no-such-kubectl\)$/);
+  });
+
+  it('still reads a healthy pipeline\'s number', async () => {
+    const source = execSource([`printf 'a 1\\nb 2\\n' | awk '{ total += $2 } END { print total }'`], { shell: true });
+    expect(values(await source.instant(instantFor(metric())))).toEqual([3]);
   });
 
   it('times out a command that ignores SIGTERM, and kills its whole process group', async () => {

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/engine/clock.js';
+import { Poller } from '../../src/engine/poller.js';
+import { SeriesStore } from '../../src/engine/series.js';
 import type { SeriesSet } from '../../src/engine/types.js';
 import type { Metric } from '../../src/profile/types.js';
 import { closeSources, createSources } from '../../src/sources/registry.js';
@@ -259,5 +261,27 @@ describe('the postgres source, against a real PostgreSQL', () => {
     }
     await db.outage!.up();
     expect(byLabel(await ask(source, `SELECT COUNT(*) AS value FROM telemetry_logs`), '')).toEqual({ '': 8 });
+  });
+
+  it('keeps the escape sequences of a RAISE EXCEPTION message shown and harmless where the poller stores it', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query(`CREATE OR REPLACE FUNCTION hostile() RETURNS double precision LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION E'boom \\x1b]0;TITLE\\x07 \\x1b[2J \\x1b]52;c;cm0gLXJmIH4=\\x07'; END $$`);
+    await client.end();
+    const profile = buildProfile({
+      name: 'postgres-hostile',
+      sources: { telemetry: { type: 'postgres', url: db.url } as never },
+      metrics: { m: { source: 'telemetry', query: 'SELECT hostile() AS value' } },
+      phases: [{ name: 'canary', traffic: 10 }],
+    });
+    sources = createSources(profile, { clock: realClock });
+    const store = new SeriesStore(profile);
+    const poller = new Poller({ profile, sources, store, clock: realClock });
+    await poller.pollOnce();
+    await poller.stop();
+    const reason = store.snapshot().m!.lastError!.reason;
+    expect(reason).toContain('boom \\x1b]0;TITLE\\x07 \\x1b[2J \\x1b]52;c;cm0gLXJmIH4=\\x07');
+    expect(reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 });

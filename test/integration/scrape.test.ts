@@ -4,6 +4,7 @@ import type { SeriesSet } from '../../src/engine/types.js';
 import type { ScrapeSelector } from '../../src/profile/types.js';
 import { closeSources, createSources } from '../../src/sources/registry.js';
 import type { Source } from '../../src/sources/source.js';
+import { shape } from '../../src/engine/shape.js';
 import { instantFor, testMetric } from '../support/metric.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
 import { buildProfile } from '../support/profile-builder.js';
@@ -50,7 +51,7 @@ function read(source: Source, query: ScrapeSelector, id = 'm'): Promise<SeriesSe
 const value = (set: SeriesSet) => set.series[0]?.points[0]?.v;
 
 describe('the scrape source, reading a real /metrics over HTTP', () => {
-  it('sums a gauge over the series its label matchers select, regexes anchored', async () => {
+  it('answers each gauge series its label matchers select on its own, regexes anchored, never their sum', async () => {
     const source = open();
     exposition = [
       '# TYPE inflight gauge',
@@ -59,11 +60,43 @@ describe('the scrape source, reading a real /metrics over HTTP', () => {
       'inflight{track="canary-shadow",pod="c"} 100',
       'inflight{track="stable",pod="d"} 50',
     ].join('\n');
-    expect(value(await read(source, { series: 'inflight', match: { track: 'canary' } }))).toBe(7);
+    const values = (set: SeriesSet) => set.series.map((s) => [s.labels.pod, s.points[0]!.v]);
+    expect(values(await read(source, { series: 'inflight', match: { track: 'canary' } }))).toEqual([['a', 3], ['b', 4]]);
     // `~canary` must not match canary-shadow: the regex is anchored like PromQL's =~.
-    expect(value(await read(source, { series: 'inflight', match: { track: '~canary|stable' } }, 'm2'))).toBe(57);
+    expect(values(await read(source, { series: 'inflight', match: { track: '~canary|stable' } }, 'm2'))).toEqual([['a', 3], ['b', 4], ['d', 50]]);
     const set = await read(source, { series: 'inflight', match: { track: 'canary' } });
     expect(set.series[0]!.points[0]!.t).toBe(clock.now());
+  });
+
+  it('makes two gauge series where the metric expects one an error naming select, reduce and split, not their sum', async () => {
+    const source = open();
+    exposition = ['app_value{track="canary"} 0.02', 'app_value{track="canary",pod="b"} 0.04', 'app_value{track="stable"} 0.01'].join('\n');
+    const query: ScrapeSelector = { series: 'app_value', match: { track: 'canary' } };
+    const metric = testMetric({ id: 'error_rate', source: 'svc', query });
+    const shaped = shape(await source.instant(instantFor(metric, { time: clock.now() })), metric, 'canary');
+    expect(shaped).toEqual({ error: '2 series answered; add select:, reduce: or split: to metric error_rate' });
+    // The profile's own choice then decides: the worst pod, or one pod.
+    const worst = testMetric({ id: 'error_rate', source: 'svc', query, reduce: 'max' });
+    const reduced = shape(await source.instant(instantFor(worst, { time: clock.now() })), worst, 'canary');
+    expect('groups' in reduced && reduced.groups.get('')?.[0]?.v).toBe(0.04);
+  });
+
+  it('refuses a gauge ratio whose side matches several series', async () => {
+    const source = open();
+    exposition = ['used{pod="a"} 1', 'used{pod="b"} 2', 'capacity 10'].join('\n');
+    await expect(read(source, { series: 'used', divideBy: { series: 'capacity' } })).rejects.toMatchObject({
+      kind: 'query',
+      reason: `2 series of gauge used match; a ratio needs one on each side: narrow match: (127.0.0.1:${service.port})`,
+    });
+  });
+
+  it('reports an HTML page at the URL as an error, not as no data', async () => {
+    const source = open();
+    exposition = '<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>login</body></html>';
+    await expect(read(source, { series: 'up' })).rejects.toMatchObject({
+      kind: 'parse',
+      reason: `answered HTML, not the exposition format (127.0.0.1:${service.port})`,
+    });
   });
 
   it('has no data on the first scrape of a rate, then gives the per-second rate between scrapes', async () => {
@@ -149,7 +182,7 @@ describe('the scrape source, reading a real /metrics over HTTP', () => {
     const source = open();
     exposition = ['queue_depth 12', 'this is not a sample', 'queue_depth{shard="2"} abc', 'queue_depth{shard="3"} 8'].join('\n');
     const set = await read(source, { series: 'queue_depth' });
-    expect(value(set)).toBe(20);
+    expect(set.series.map((s) => s.points[0]!.v)).toEqual([12, 8]);
     expect(set.warnings).toContain('2 malformed lines skipped in the exposition (first: line 2)');
   });
 

@@ -62,7 +62,7 @@ describe('the console, driven by keys', () => {
   it('asks y/N before a promote and cancels on any other key', async () => {
     const { type, frame, session } = await open(consoleState({ snapshot: snapshot({ decision: 'PROMOTE', reasons: ['all gates green'] }) }));
     await type('p');
-    expect(frame()).toContain('Run promote? $ flagctl set checkout 50');
+    expect(frame()).toMatch(/Run promote\?\n\s+\$ flagctl set checkout 50\n/);
     await type('n');
     expect(frame()).not.toContain('Run promote?');
     expect(frame()).toContain('promote not run');

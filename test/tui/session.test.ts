@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { loadProfile, parseProfile } from '../../src/profile/load.js';
+import { parseProfile } from '../../src/profile/load.js';
+import { loadProfileFile } from '../support/profile-file.js';
 import type { Profile } from '../../src/profile/types.js';
 import { openSession } from '../../src/console/open-session.js';
 import type { Session } from '../../src/console/session.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
     }
     res.end([`app_error_ratio{track="canary"} ${errorRatio}`, 'app_error_ratio{track="stable"} 0.003', 'app_latency_p95_seconds 0.18', 'app_requests_per_second 400', 'app_queue_depth 12', ''].join('\n'));
   });
-  ({ profile } = await loadProfile('test/fixtures/console/console.yaml', { env: { ROLLCALL_CONSOLE_METRICS: server.url } }));
+  ({ profile } = await loadProfileFile('test/fixtures/console/console.yaml', { env: { ROLLCALL_CONSOLE_METRICS: server.url } }));
 });
 
 afterAll(async () => {
@@ -163,6 +164,7 @@ describe('the live session', () => {
     const audit = readFileSync(join(dir, 'console-e2e.audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(audit.map((e) => [e.event, e.action, e.forced])).toEqual([
       ['refused', 'promote', false],
+      ['action-start', 'promote', true],
       ['action', 'promote', true],
     ]);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog, auditContext, auditPath, isAuditError, readAudit, type AuditEntry } from '../../src/actions/audit.js';
+import { AuditError, AuditLog, auditContext, auditPath, readAudit, type AuditEntry } from '../../src/actions/audit.js';
 import type { Snapshot } from '../../src/engine/types.js';
 import { parseProfile } from '../../src/profile/load.js';
 
@@ -155,7 +155,7 @@ describe('audit log', () => {
     const blocker = join(dir, 'not-a-dir');
     writeFileSync(blocker, '');
     const error = await AuditLog.open(join(blocker, 'x.audit.jsonl')).catch((e: unknown) => e);
-    expect(isAuditError(error)).toBe(true);
+    expect(error).toBeInstanceOf(AuditError);
     expect((error as Error).message).toMatch(/^cannot open audit log .*not-a-dir\/x\.audit\.jsonl: /);
   });
 

@@ -102,9 +102,10 @@ describe('auto-rollback', () => {
     expect(store.read().rolledBack).toMatchObject({ at: started + GRACE, by: 'alice@bastion-1 (auto-rollback)' });
     expect(events.map((e) => e.type)).toEqual(['started', 'fired']);
     const entries = await audited();
-    expect(entries.map((e) => e.event)).toEqual(['auto-rollback-start', 'action']);
+    expect(entries.map((e) => e.event)).toEqual(['auto-rollback-start', 'action-start', 'action']);
     expect(entries[0]).toMatchObject({ metric: 'error_rate', graceMs: GRACE, decision: 'ROLLBACK' });
-    expect(entries[1]).toMatchObject({ action: 'rollback', auto: true, forced: false, ok: true });
+    expect(entries[1]).toMatchObject({ action: 'rollback', auto: true, run: entries[2]!.run });
+    expect(entries[2]).toMatchObject({ action: 'rollback', auto: true, forced: false, ok: true });
   });
 
   it('cancels on a key, audits who cancelled, and does not restart for the same breach', async () => {

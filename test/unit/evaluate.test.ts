@@ -356,7 +356,7 @@ describe('automatic rollback (seed 002)', () => {
   it('reports an earlier rollback and asks for no second one, still judging the metrics', () => {
     const rolled = state(seed002, { rolledBack: { at: T0 + 30 * M, by: 'alice@bastion', phase: null, traffic: 0 } });
     const snap = judge(50 * M, rolled);
-    expect(snap.rolledBack).toEqual({ at: T0 + 30 * M, traffic: 0, phase: null });
+    expect(snap.rolledBack).toEqual({ at: T0 + 30 * M, traffic: 0, phase: null, by: 'alice@bastion' });
     expect(snap.autoRollback).toBeUndefined();
     expect(metric(snap, 'error_rate').state).toBe('breach');
   });
@@ -389,6 +389,14 @@ phases:
     expect(metric(snap, 'p95_latency').value).toBeUndefined();
     expect(snap.decision).toBe(decision);
     if (decision !== 'PROMOTE') expect(snap.reasons[0]).toMatch(/^p95_latency no data for 3 polls/);
+  });
+
+  it('says why there is no data when the answer gave a reason, and keeps the note on the metric', () => {
+    const p = withPolicy('warn');
+    const note = 'no series named p95_latency_seconds in the exposition';
+    const snap = evaluate(p, state(p), { p95_latency: series(good, { consecutiveNoData: 2, lastPollAt: T0 + 10 * M + 30 * S, note }) }, T0 + 10 * M + 30 * S);
+    expect(snap.reasons[0]).toBe(`p95_latency no data for 2 polls: ${note}`);
+    expect(metric(snap, 'p95_latency')).toMatchObject({ state: 'nodata', note });
   });
 
   it('says "no data yet" before the first answer', () => {
@@ -592,6 +600,14 @@ phases:
     expect(snap.decision).toBe('ROLLBACK');
     expect(metric(snap, 'error_rate')).toMatchObject({ state: 'breach', group: 'endpoint=/api/farms', value: 0.031 });
     expect(snap.reasons[0]).toBe('error_rate (endpoint=/api/farms) 3.1% > 2% (rollback)');
+  });
+
+  it('shows the worst figure when several groups breach, not the first group in key order', () => {
+    const snap = judge([group('/api/a', 0.04), group('/api/b', 0.09), group('/api/c', 0.03)]);
+    expect(metric(snap, 'error_rate')).toMatchObject({ state: 'breach', group: 'endpoint=/api/b', value: 0.09 });
+    expect(snap.reasons[0]).toBe('error_rate (endpoint=/api/b) 9% > 2% (rollback)');
+    const warned = judge([group('/api/a', 0.012), group('/api/b', 0.018)]);
+    expect(metric(warned, 'error_rate')).toMatchObject({ state: 'warn', group: 'endpoint=/api/b', value: 0.018 });
   });
 
   it('shows the group nearest its limit when all are healthy', () => {

@@ -42,13 +42,13 @@ const ENTRIES: AuditEntry[] = [
 ];
 
 const LINES = [
-  '2026-11-24T03:12:00Z alice@bastion auto-rollback canary → countdown 1m00s: error_rate > 2%: rollback in 60s unless cancelled',
+  '2026-11-24T03:12:00Z alice@bastion auto-rollback canary → countdown 1m: error_rate > 2%: rollback in 60s unless cancelled',
   '2026-11-24T03:12:05Z alice@bastion auto-rollback canary → cancelled by alice@bastion',
   '2026-11-24T03:12:06Z alice@bastion promote canary → refused: promote needs the decision PROMOTE; it is ROLLBACK',
   '2026-11-24T03:12:07Z alice@bastion rollback canary → dry run: flagctl set checkout 0',
-  '2026-11-24T03:12:08Z alice@bastion rollback canary → exit 1 (0.3s) FAILED',
-  '2026-11-24T03:12:09Z alice@bastion rollback canary → exit 0 (4.2s) forced',
-  '2026-11-24T03:12:10Z bob@bastion-2 rollback canary → timed out (30.0s) auto FAILED',
+  '2026-11-24T03:12:08Z alice@bastion rollback canary → exit 1 (300ms) FAILED',
+  '2026-11-24T03:12:09Z alice@bastion rollback canary → exit 0 (4s) forced',
+  '2026-11-24T03:12:10Z bob@bastion-2 rollback canary → timed out (30s) auto FAILED',
   '2026-11-24T03:12:11Z alice@bastion checklist canary ticked "Dashboards reviewed"',
   '2026-11-24T03:12:12Z alice@bastion rollback canary → could not start "flagctl": command not found FAILED',
 ];

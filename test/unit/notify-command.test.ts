@@ -66,6 +66,19 @@ describe('a command notify target', () => {
     expect(mail).toContain('  error_rate 1.2% warn');
   });
 
+  it('gives the command no control character and no forged line on stdin, whatever the reasons say', async () => {
+    const out = join(dir, 'mail.txt');
+    const { n } = notifier([{ type: 'command', run: ['sh', '-c', 'cat > "$0"', out], on: ['hold'] }]);
+    const hostile = snapshot('HOLD');
+    hostile.reasons = ['error_rate (endpoint=/a\nFAKE [PROMOTE] all gates green) 1.2% > 1% \x1b]52;c;cm0gLXJmIH4=\x07 (warn)'];
+    n.onSnapshot(snapshot('SOAK'), hostile);
+    await n.flush();
+    const mail = readFileSync(out, 'utf8');
+    expect(mail).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(mail.split('\n').some((line) => line.startsWith('FAKE'))).toBe(false);
+    expect(mail).toContain('/a\\nFAKE [PROMOTE] all gates green) 1.2% > 1% \\x1b]52;c;cm0gLXJmIH4=\\x07 (warn)');
+  });
+
   it('reports a failing command with its exit code and what it printed, and does not run it twice', async () => {
     const count = join(dir, 'count');
     const { n, events } = notifier([{ type: 'command', run: ['sh', '-c', 'echo x >> "$0"; echo "mail: no such user" >&2; exit 67', count], on: ['hold'] }]);
@@ -81,6 +94,26 @@ describe('a command notify target', () => {
     await n.flush();
     expect(events).toEqual([{ type: 'failed', target: 'command rollcall-no-such-mailer', event: 'hold', reason: 'could not start "rollcall-no-such-mailer": command not found' }]);
   });
+
+  it('stops a command that outlives its timeout together with the children it started', async () => {
+    const pids = join(dir, 'pids');
+    const { n, events } = notifier([{ type: 'command', run: ['sh', '-c', `trap '' TERM; sleep 300 & echo $$ $! > "$0"; wait`, pids], on: ['hold'], timeout: 300 }]);
+    n.onSnapshot(snapshot('SOAK'), snapshot('HOLD'));
+    await n.flush();
+    expect(events).toEqual([{ type: 'failed', target: 'command sh', event: 'hold', reason: 'timed out after 0.3s, process group killed' }]);
+    const [shell, sleeper] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    const gone = (pid: number) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+      } catch {
+        return true;
+      }
+    };
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !(gone(shell!) && gone(sleeper!))) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([gone(shell!), gone(sleeper!)]).toEqual([true, true]);
+  }, 15_000);
 });
 
 describe('periodic status (every:)', () => {

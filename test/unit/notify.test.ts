@@ -101,6 +101,7 @@ describe('notifications', () => {
       decision: 'ROLLBACK',
       reasons: ['error_rate 2.4% > 2% for 5m (rollback)'],
       metrics: [{ name: 'error_rate', state: 'breach', value: 0.024, unit: 'ratio' }],
+      metric: 'error_rate',
       at: '2026-11-24T03:12:09.000Z',
     });
     expect(received[1]!.body.metric).toBe('error_rate');

@@ -151,21 +151,55 @@ describe('the poller', () => {
     const { poller, store } = setup([metric('m')], [a], undefined, clock);
     poller.start();
     await clock.advance(330_000);
-    // Fails at 0, 20, 60, 140 (waits 20, 40, 80, 160 s), answers at 300, then every 10 s again.
-    expect(times(a.calls)).toEqual([0, 20, 60, 140, 300, 310, 320, 330]);
+    // Fails at 0, 20, 60, 100 (waits 20, 40, then 80 capped at four intervals: 40 s), answers at
+    // 140, then every 10 s again.
+    expect(times(a.calls)).toEqual([0, 20, 60, 100, 140, 150, 160, 170, 180, 190, 200, 210, 220, 230, 240, 250, 260, 270, 280, 290, 300, 310, 320, 330]);
     expect(store.snapshot().m!.consecutiveErrors).toBe(0);
     await poller.stop();
   });
 
-  it('never waits longer than five minutes between attempts at a failing source', async () => {
+  it('never waits longer than four intervals between attempts at a failing source, nor over five minutes', async () => {
     const clock = new VirtualClock(T0);
     const a = fakeSource('a', clock, () => {
       throw new SourceError('unreachable', 'connection refused (127.0.0.1:9)');
     });
-    const { poller } = setup([metric('m', { intervalMs: 60_000 })], [a], undefined, clock);
+    const { poller } = setup([metric('m', { intervalMs: 60_000 }), metric('slow', { intervalMs: 120_000 })], [a], undefined, clock);
     poller.start();
     await clock.advance(1_500_000);
-    expect(times(a.calls)).toEqual([0, 120, 360, 660, 960, 1_260]);
+    expect(times(a.calls, 'm')).toEqual([0, 120, 360, 600, 840, 1_080, 1_320]);
+    expect(times(a.calls, 'slow')).toEqual([0, 240, 540, 840, 1_140, 1_440]);
+    await poller.stop();
+  });
+
+  it('retries a 2 s metric at least every 30 s, so a fixed source is seen within 30 s, then every interval', async () => {
+    const clock = new VirtualClock(T0);
+    let fixedAt = 100_000;
+    const a = fakeSource('a', clock, (req) => {
+      if (clock.now() - T0 < fixedAt) throw new SourceError('exit', 'exit 1: no cluster (kubectl)');
+      return value(1, req.time);
+    });
+    const { poller, store } = setup([metric('m', { intervalMs: 2_000 })], [a], undefined, clock);
+    poller.start();
+    await clock.advance(124_000);
+    // 0, then waits of 4, 8, 16 and 30 s (the cap); fixed at 100 s, seen at 118 s, then every 2 s.
+    expect(times(a.calls)).toEqual([0, 4, 12, 28, 58, 88, 118, 120, 122, 124]);
+    expect(store.snapshot().m!.consecutiveErrors).toBe(0);
+    fixedAt = Infinity;
+    await poller.stop();
+  });
+
+  it('returns every metric on a source to its interval as soon as the source answers one of them', async () => {
+    const clock = new VirtualClock(T0);
+    const a = fakeSource('a', clock, (req) => {
+      if (clock.now() - T0 < 125_000) throw new SourceError('unreachable', 'connection refused (127.0.0.1:9)');
+      return value(1, req.time);
+    });
+    const { poller } = setup([metric('fast', { intervalMs: 2_000 }), metric('slow', { intervalMs: 20_000 })], [a], undefined, clock);
+    poller.start();
+    await clock.advance(200_000);
+    // fast answers at 148 s; slow, backing off until 200 s, is asked again at its next grid point.
+    expect(times(a.calls, 'fast').slice(0, 8)).toEqual([0, 4, 12, 28, 58, 88, 118, 148]);
+    expect(times(a.calls, 'slow')).toEqual([0, 40, 120, 160, 180, 200]);
     await poller.stop();
   });
 

@@ -153,3 +153,26 @@ phases:
     expect(issue!.message).toBe('"ftp://admin:***@127.0.0.1/" is not a http or https URL; expected something like http://host:9090');
   });
 });
+
+describe('loading for check and report (envMode sources)', () => {
+  const text = profile(
+    '  prom: { type: prometheus, url: "${PROMETHEUS_URL}" }',
+    'actions:\n  rollback: { run: [flagctl, "${FLAG_TOKEN}"] }\nnotify:\n  - { type: webhook, url: "${HOOK_URL}" }\n',
+  );
+
+  it('leaves an action’s and a notifier’s unset variables for later, listing them per part', () => {
+    const { profile: p } = parseProfile(text, FILE, { env: { PROMETHEUS_URL: 'http://127.0.0.1:9090' }, envMode: 'sources' });
+    expect(p.unresolved).toEqual({ 'actions.rollback': ['FLAG_TOKEN'], 'notify.0': ['HOOK_URL'] });
+  });
+
+  it('still requires a source’s variable', () => {
+    const issues = checkProfileText(text, FILE, { env: {}, envMode: 'sources' }).issues.map(formatIssue);
+    expect(issues).toEqual([expect.stringMatching(/: sources\.prom\.url: environment variable PROMETHEUS_URL is not set/)]);
+  });
+
+  it('requires every variable when loading for the console', () => {
+    const issues = checkProfileText(text, FILE, { env: { PROMETHEUS_URL: 'http://127.0.0.1:9090' } }).issues.map(formatIssue);
+    expect(issues).toHaveLength(2);
+    expect(issues.join('\n')).toMatch(/FLAG_TOKEN[\s\S]*HOOK_URL/);
+  });
+});

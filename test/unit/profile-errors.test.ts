@@ -121,8 +121,11 @@ describe('schema mistakes', () => {
   });
 
   it('reports a number where a duration belongs as such', () => {
-    const text = profile('defaults: { interval: 30 }\n');
-    expect(lines(text)).toEqual([`${at(text, '30 }')}: defaults.interval: expected a duration: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 30`]);
+    const text = profile('defaults: { interval: 30, timeout: 10 }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, '30,')}: defaults.interval: expected a duration of at most 1h: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 30`,
+      `${at(text, 'timeout: 10', 0, 9)}: defaults.timeout: expected a duration: 30s, 5m, 1h, 2d, 1w, 500ms or 1h30m, found 10`,
+    ]);
   });
 
   it('reports an unknown unit with the nearest one', () => {
@@ -374,7 +377,39 @@ describe('action mistakes', () => {
 
   it('reports a key the console keeps for itself', () => {
     const text = profile('actions:\n  quiet: { key: q, run: [mute] }\n');
-    expect(lines(text)).toEqual([`${at(text, 'q,')}: actions.quiet.key: key "q" is the console's own; pick a key other than q ? j k f R [ ] c space`]);
+    expect(lines(text)).toEqual([
+      `${at(text, 'q,')}: actions.quiet.key: key "q" is the console's own, to quit (the terminal is restored; the rollout is not touched); pick a key other than j k tab space enter [ ] f a R c ? esc q ^C`,
+    ]);
+  });
+
+  it('reports key a, which shows the sources\' ages, as the console\'s own', () => {
+    const text = profile('actions:\n  audit: { key: a, run: [audit] }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, 'a,')}: actions.audit.key: key "a" is the console's own, to show how old each source’s data is; pick a key other than j k tab space enter [ ] f a R c ? esc q ^C`,
+    ]);
+  });
+
+  it.each([
+    ['Tab', '\\t', 'tab'],
+    ['Enter', '\\r', 'enter'],
+    ['a newline (Enter)', '\\n', 'enter'],
+    ['Ctrl-C', '\\x03', 'ctrl+c'],
+    ['ESC', '\\e', 'escape'],
+  ])('reports %s as a key the console keeps, at the key', (_, written, name) => {
+    const text = profile(`actions:\n  restart: { key: "${written}", run: [restart] }\n`);
+    const found = lines(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${escapeRegExp(at(text, `"${written}"`))}: actions\\.restart\\.key: key ${escapeRegExp(name)} is the console's own, to `));
+  });
+
+  it.each([
+    ['NUL', '\\0', 'NUL cannot be typed as a key'],
+    ['Ctrl-A', '\\x01', 'U+0001 is a control character, not a key'],
+    ['DEL', '\\x7f', 'backspace is never an action key'],
+    ['a C1 control', '\\x85', 'U+0085 is a control character, not a key'],
+  ])('reports %s as a key no keypress can reach, at the key', (_, written, why) => {
+    const text = profile(`actions:\n  restart: { key: "${written}", run: [restart] }\n`);
+    expect(lines(text)).toEqual([`${at(text, `"${written}"`)}: actions.restart.key: ${why}: no keypress could run "restart"; pick a letter, digit or sign`]);
   });
 
   it('keeps p and r for promote and rollback', () => {
@@ -389,12 +424,12 @@ describe('action mistakes', () => {
   });
 
   it('reports a then that names no action', () => {
-    const text = profile('actions:\n  rollback: { run: [undo], then: anounce }\n  announce: { key: a, run: [say] }\n');
+    const text = profile('actions:\n  rollback: { run: [undo], then: anounce }\n  announce: { key: n, run: [say] }\n');
     expect(lines(text)).toEqual([`${at(text, 'anounce')}: actions.rollback.then: unknown action "anounce" (did you mean "announce"?); actions: rollback, announce`]);
   });
 
   it('reports a then chain that loops', () => {
-    const text = profile('actions:\n  a1: { key: a, run: [one], then: a2 }\n  a2: { key: b, run: [two], then: a1 }\n');
+    const text = profile('actions:\n  a1: { key: o, run: [one], then: a2 }\n  a2: { key: b, run: [two], then: a1 }\n');
     expect(issues(text).map((i) => `${i.path}: ${i.message}`)).toEqual(['actions.a2.then: then: makes a loop: a1 → a2 → a1']);
   });
 });
@@ -476,5 +511,60 @@ describe('the rollout state block', () => {
     expect(lines(text)).toEqual([
       `${at(text, 'Rollout-State', 0, -1)}: state.table: "Rollout-State" is not valid here: use lower-case letters, digits and _ (at most 63), optionally schema.table`,
     ]);
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('profile errors quoting hostile profile text', () => {
+  it('show control and bidi characters in keys and values escaped, on one line', () => {
+    const text = profile('rules:\n  - { metric: "err\\e]0;PWNED\\a\\u202e", warn: "> 1%" }\n');
+    const lines = issues(text).map(formatIssue);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(lines.join('\n')).toContain('err\\x1b]0;PWNED\\x07\\u202e');
+  });
+});
+
+describe('absurd values and reserved names', () => {
+  it('rejects an interval of days, saying the most it may be and why', () => {
+    const text = profile('defaults: { interval: 30d }\n');
+    expect(lines(text)).toEqual([
+      `${at(text, '30d')}: defaults.interval: "30d" is too long for an interval: at most 1h, or a breach is seen an hour late (and stale only after three); for slow data, widen the window instead`,
+    ]);
+  });
+
+  it('rejects a metric interval over an hour, and takes one of exactly an hour', () => {
+    const metrics = `metrics:\n  error_rate: { source: prom, query: up, unit: ratio, interval: 61m }\n  latency: { source: prom, query: up, unit: seconds, interval: 1h }\n`;
+    const text = profile('', { metrics });
+    expect(lines(text)).toEqual([`${at(text, '61m')}: metrics.error_rate.interval: "61m" is too long for an interval: at most 1h, or a breach is seen an hour late (and stale only after three); for slow data, widen the window instead`]);
+  });
+
+  it('rejects a metric named __proto__ at its key, instead of losing it', () => {
+    const metrics = `metrics:\n  error_rate: { source: prom, query: up, unit: ratio }\n  __proto__: { source: prom, query: up, unit: ratio }\n`;
+    const text = profile('', { metrics });
+    expect(lines(text)).toEqual([
+      `${at(text, '__proto__')}: metrics.__proto__: "__proto__" cannot be a name: JavaScript gives it a meaning on every object (so do constructor and prototype); choose another`,
+    ]);
+  });
+
+  it('rejects __proto__, constructor and prototype as source and action names, each at its key', () => {
+    const sources = `sources:\n  prom: { type: prometheus, url: "http://127.0.0.1:9090" }\n  constructor: { type: prometheus, url: "http://127.0.0.1:9091" }\n`;
+    const text = profile('actions:\n  prototype: { run: [echo] }\n  __proto__: { run: [echo] }\n', { sources });
+    const reserved = 'is reserved (__proto__, constructor and prototype mean something to every object); choose another name';
+    expect(lines(text)).toEqual([
+      `${at(text, 'constructor')}: sources.constructor: "constructor" is not a valid id: ${reserved}`,
+      `${at(text, 'prototype')}: actions.prototype: "prototype" is not a valid id: ${reserved}`,
+      `${at(text, '__proto__')}: actions.__proto__: "__proto__" cannot be a name: JavaScript gives it a meaning on every object (so do constructor and prototype); choose another`,
+    ]);
+  });
+
+  it('never fails with an internal error when a rule names a metric called constructor', () => {
+    const text = profile('rules:\n  - { metric: constructor, warn: "> 1%" }\n');
+    const found = lines(text);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${at(text, 'constructor').replace(/[.]/g, '\\.')}: rules\\[0\\]\\.metric: unknown metric "constructor"`));
   });
 });

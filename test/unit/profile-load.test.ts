@@ -5,7 +5,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfile, loadProfileOrReport, ProfileError } from '../../src/profile/load.js';
+import { loadProfileOrReport, ProfileError } from '../../src/profile/load.js';
+import { loadProfileFile } from '../support/profile-file.js';
 import type { Profile } from '../../src/profile/types.js';
 
 const FIXTURE = 'test/fixtures/profiles/checkout.yaml';
@@ -26,7 +27,7 @@ async function write(name: string, text: string): Promise<string> {
 
 async function failure(file: string): Promise<string[]> {
   try {
-    await loadProfile(file, { env: {} });
+    await loadProfileFile(file, { env: {} });
   } catch (error) {
     if (error instanceof ProfileError) return error.issues.map((i) => `${i.file}${i.line ? `:${i.line}:${i.col}` : ''}: ${i.message}`);
     throw error;
@@ -37,7 +38,7 @@ async function failure(file: string): Promise<string[]> {
 describe('the compiled profile', () => {
   let profile: Profile;
   beforeAll(async () => {
-    ({ profile } = await loadProfile(FIXTURE, { env: {} }));
+    ({ profile } = await loadProfileFile(FIXTURE, { env: {} }));
   });
 
   it('remembers the file it came from', () => {
@@ -112,7 +113,7 @@ describe('the compiled profile', () => {
   it('gives actions their default keys, effects, confirmations and timeouts', () => {
     expect(profile.actions.promote).toMatchObject({ key: 'p', effect: 'promote', confirm: 'yes', shell: false, timeoutMs: 300_000, title: 'promote' });
     expect(profile.actions.rollback).toMatchObject({ key: 'r', effect: 'rollback', confirm: 'typed', then: 'announce' });
-    expect(profile.actions.announce).toMatchObject({ key: 'a', effect: 'none', confirm: 'none', env: {} });
+    expect(profile.actions.announce).toMatchObject({ key: 'n', effect: 'none', confirm: 'none', env: {} });
   });
 
   it('notifies on hold, rollback and action unless told otherwise', () => {
@@ -133,15 +134,15 @@ metrics: { n: { source: app, query: "$", interval: 1s } }
 defaults: { history: 7d }
 phases: [{ name: only, traffic: 100 }]
 `;
-    const { profile: long } = await loadProfile(await write('long.yaml', text), { env: {} });
+    const { profile: long } = await loadProfileFile(await write('long.yaml', text), { env: {} });
     expect(long.metrics.n!.capacity).toBe(20_000);
   });
 
   it('reads rollbackTo as a traffic share when it is a number, and as 0 when absent', async () => {
     const base = 'name: x\nsources: { a: { type: exec, run: [x] } }\nmetrics: {}\nphases: [{ name: one, traffic: 10 }]\n';
-    const { profile: share } = await loadProfile(await write('share.yaml', `${base}rollbackTo: 5\n`), { env: {} });
+    const { profile: share } = await loadProfileFile(await write('share.yaml', `${base}rollbackTo: 5\n`), { env: {} });
     expect(share.rollbackTo).toEqual({ phase: null, traffic: 5 });
-    const { profile: none } = await loadProfile(await write('none.yaml', base), { env: {} });
+    const { profile: none } = await loadProfileFile(await write('none.yaml', base), { env: {} });
     expect(none.rollbackTo).toEqual({ phase: null, traffic: 0 });
   });
 });
@@ -161,7 +162,7 @@ actions:
 `;
 
   it('loads a rule without a condition when it sets onError or nodata, with no issues', async () => {
-    const { profile, warnings } = await loadProfile(await write('no-condition.yaml', text), { env: {} });
+    const { profile, warnings } = await loadProfileFile(await write('no-condition.yaml', text), { env: {} });
     expect(warnings).toEqual([]);
     const [ping, hits] = profile.phases[0]!.rules;
     expect(ping).toEqual({
@@ -182,7 +183,7 @@ actions:
   });
 
   it('sizes the ring buffer of a metric whose only rule has no condition by the history alone', async () => {
-    const { profile } = await loadProfile(await write('no-condition-capacity.yaml', text), { env: {} });
+    const { profile } = await loadProfileFile(await write('no-condition-capacity.yaml', text), { env: {} });
     // history 2h at the default 15s interval.
     expect(profile.metrics.redis_ping!.capacity).toBe(480 + 2);
   });
@@ -232,9 +233,9 @@ describe('loadProfileOrReport', () => {
     expect(printed).toEqual([`${file}:4:60: phases[1].traffic: warning: traffic goes down from 50% in "one" to 10% in "two"\n`]);
   });
 
-  it('returns warnings alongside the profile from loadProfile', async () => {
+  it('returns warnings alongside the profile', async () => {
     const file = await write('warned-too.yaml', 'name: x\nsources: {}\nmetrics: {}\nphases: [{ name: one, traffic: 50 }, { name: two, traffic: 10 }]\n');
-    const { warnings } = await loadProfile(file, { env: {} });
+    const { warnings } = await loadProfileFile(file, { env: {} });
     expect(warnings.map((w) => [w.path, w.severity])).toEqual([['phases[1].traffic', 'warning']]);
   });
 });

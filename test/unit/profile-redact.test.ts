@@ -44,7 +44,29 @@ describe('secretsIn', () => {
       },
       notify: [{ type: 'slack', url: 'http://127.0.0.1/hooks/abc' }, { type: 'webhook', url: 'http://127.0.0.1/plain' }],
     });
-    expect(found.sort()).toEqual(['bearer-9999', 'env-token-1', 'http://127.0.0.1/hooks/abc', 'key-5678', 'pa%40ss', 'pa@ss', 't-1234'].sort());
+    const basic = Buffer.from('u:pa@ss').toString('base64');
+    expect(found.sort()).toEqual(
+      ['bearer-9999', 'Bearer bearer-9999', 'env-token-1', 'http://127.0.0.1/hooks/abc', 'key-5678', 'pa%40ss', 'pa@ss', basic, basic.replace(/=+$/, ''), `Basic ${basic}`, 't-1234'].sort(),
+    );
+  });
+
+  it('keeps every form basic auth is sent in: the password, user:pass, its base64 and the header value', () => {
+    const encoded = Buffer.from('admin:s3cr3t-pw').toString('base64');
+    const found = secretsIn({ sources: { a: { type: 'prometheus', url: 'http://127.0.0.1', auth: { basic: { username: 'admin', password: 's3cr3t-pw' } } } } });
+    expect(found).toEqual(expect.arrayContaining(['s3cr3t-pw', 'admin:s3cr3t-pw', encoded, `Basic ${encoded}`]));
+    expect(redact(`401: got "Authorization: Basic ${encoded}" for admin:s3cr3t-pw`, found)).toBe('401: got "Authorization: ***" for ***');
+  });
+
+  it('keeps a bearer token with its scheme, and a Basic header\'s decoded pair', () => {
+    expect(secretsIn({ auth: { bearer: 'tok-abc' } }).sort()).toEqual(['Bearer tok-abc', 'tok-abc']);
+    const header = `Basic ${Buffer.from('svc:hunter22').toString('base64')}`;
+    expect(secretsIn({ headers: { Authorization: header } })).toEqual(expect.arrayContaining([header, 'svc:hunter22', 'hunter22']));
+  });
+
+  it('keeps URL userinfo as it is sent, as basic auth', () => {
+    const found = secretsIn({ url: 'http://ops:pa%40ss@127.0.0.1:9090' });
+    expect(found).toEqual(expect.arrayContaining(['pa%40ss', 'pa@ss', Buffer.from('ops:pa@ss').toString('base64')]));
+    expect(redact('GET http://ops:pa%40ss@127.0.0.1:9090 failed', found)).toBe('GET http://ops:***@127.0.0.1:9090 failed');
   });
 
   it('keeps a header credential both whole and without its scheme', () => {

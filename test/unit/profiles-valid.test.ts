@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProfile } from '../../src/profile/load.js';
+import { loadProfileFile } from '../support/profile-file.js';
 import { formatIssue, isProfileError } from '../../src/profile/issues.js';
 
 const files = readdirSync('profiles')
@@ -14,7 +14,7 @@ const files = readdirSync('profiles')
 
 async function load(file: string) {
   try {
-    return await loadProfile(file, { env: {}, envMode: 'lenient' });
+    return await loadProfileFile(file, { env: {}, envMode: 'lenient' });
   } catch (error) {
     // Show the profile's own error lines rather than an object diff.
     if (isProfileError(error)) throw new Error(error.issues.map(formatIssue).join('\n'));
@@ -27,6 +27,10 @@ describe('shipped profiles', () => {
     const { profile, warnings } = await load(file);
     expect(profile.phases.length).toBeGreaterThan(0);
     expect(warnings.every((w) => w.severity === 'warning')).toBe(true);
+  });
+
+  it('the demo validates without a warning: its variables are the demo command\'s own, with defaults', async () => {
+    expect((await load('profiles/demo.yaml')).warnings.map(formatIssue)).toEqual([]);
   });
 
   it('each has its own name, since state and audit files are named after it', async () => {

@@ -178,7 +178,7 @@ describe('the rollback checklist in rollcall check', () => {
       ['after rollback 1/3', '  Immediate (0-30 minutes)', '    [x] Verify application is stable (alice@bastion, 2026-03-10 14:04 UTC)', '    [ ] Update team on status', '  Long-term (1 week)', '    [ ] Conduct post-mortem'].join('\n'),
     );
     const md = formatCheckMarkdown(report);
-    expect(md).toContain(['*After rollback* 1/3', '- Immediate (0-30 minutes)', '  - [x] Verify application is stable — alice@bastion', '  - [ ] Update team on status'].join('\n'));
+    expect(md).toContain(['**After rollback** 1/3', '- Immediate (0-30 minutes)', '  - [x] Verify application is stable — alice@bastion', '  - [ ] Update team on status'].join('\n'));
   });
 
   it('is absent while the rollout is not rolled back', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ActionRunner, OUTPUT_KEPT, TAIL_LINES, type RunnerEvent } from '../../src/actions/runner.js';
+import { ActionRunner, TAIL_LINES, type RunnerEvent } from '../../src/actions/runner.js';
 import { AuditLog, readAudit } from '../../src/actions/audit.js';
 import { openStateStore } from '../../src/actions/state-store.js';
 import { VirtualClock } from '../../src/engine/clock.js';
@@ -78,7 +78,9 @@ async function setup(actions: Array<[string, ActionInput]>, opts: { readOnly?: b
   return { profile, runner, events };
 }
 
-const entries = async () => (await readAudit(join(dir, 'checkout.audit.jsonl'))).entries;
+const allEntries = async () => (await readAudit(join(dir, 'checkout.audit.jsonl'))).entries;
+/** What was recorded about outcomes: every entry but the starts written before each spawn. */
+const entries = async () => (await allEntries()).filter((e) => e.event !== 'action-start');
 
 function alive(pid: number): boolean {
   try {
@@ -101,6 +103,42 @@ describe('action runner', () => {
     expect(outcome.outputTail).toEqual(['arg=checkout', 'arg=50', `arg=$(touch ${pwned})`, 'arg=a; rm -rf /']);
     expect(events.map((e) => e.type)).toEqual(['start', 'output', 'output', 'output', 'output', 'end']);
     expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('has the start on disk before the command runs, paired with its end by the run id', async () => {
+    const log = join(dir, 'checkout.audit.jsonl');
+    // The command reads the audit log itself: its own start must already be there.
+    const { runner } = await setup([action('restart', ['/bin/sh', '-c', 'grep -c \'"event":"action-start"\' "$0"', log])]);
+    const outcome = await runner.run({ action: 'restart', snapshot: snapshot('HOLD') });
+    expect(outcome.outputTail).toEqual(['1']);
+    const [start, end] = await allEntries();
+    expect(start).toMatchObject({ event: 'action-start', action: 'restart', pid: process.pid, user: 'alice', decision: 'HOLD' });
+    expect(end).toMatchObject({ event: 'action', action: 'restart', ok: true, run: start!.run });
+    expect(start!.run).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses, and audits, an action whose variables were not set when the profile was loaded for check or report', async () => {
+    const text = JSON.stringify({
+      name: 'checkout',
+      sources: { prom: { type: 'prometheus', url: 'http://127.0.0.1:9' } },
+      metrics: { error_rate: { source: 'prom', query: 'up', unit: 'ratio' } },
+      phases: [{ name: 'canary', traffic: 10 }],
+      actions: { rollback: { run: [script('args.sh'), '${FLAG_TOKEN}'] } },
+    });
+    const profile = parseProfile(text, 'checkout.yaml', { env: {}, envMode: 'sources' }).profile;
+    store = await openStateStore(profile, { dir, clock, user: 'alice@bastion-1' });
+    audit = await AuditLog.open(join(dir, 'checkout.audit.jsonl'));
+    opened.push(store, audit);
+    const runner = new ActionRunner({ profile, store, audit, clock, identity });
+    const outcome = await runner.run({ action: 'rollback', snapshot: snapshot('ROLLBACK') });
+    expect(outcome).toMatchObject({ refused: true, message: 'rollback needs FLAG_TOKEN, not set when the profile was loaded' });
+    expect(await allEntries()).toMatchObject([{ event: 'refused', action: 'rollback' }]);
+  });
+
+  it('writes no start for a dry run, which spawns nothing', async () => {
+    const { runner } = await setup([action('restart', [script('args.sh')])], { dryRun: true });
+    await runner.run({ action: 'restart', snapshot: snapshot('HOLD') });
+    expect((await allEntries()).map((e) => e.event)).toEqual(['action']);
   });
 
   it('never lets a metric label or value reach a command, even through a shell', async () => {
@@ -145,7 +183,7 @@ describe('action runner', () => {
     await clock.advance(60_000);
     const outcome = await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
     expect(outcome.ok).toBe(true);
-    expect(outcome.message).toMatch(/promote → exit 0 \(\d+\.\ds\); rollout now in ramp-50 \(50% traffic\)/);
+    expect(outcome.message).toMatch(/promote → exit 0 \(\d+m?s\); rollout now in ramp-50 \(50% traffic\)/);
     const state = store.read();
     expect(state.phase).toBe(1);
     expect(state.phaseStartedAt).toBe(clock.now());
@@ -168,7 +206,7 @@ describe('action runner', () => {
     await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
     await clock.advance(60_000);
     const outcome = await runner.run({ action: 'reduce-to-5', snapshot: snapshot('HOLD') });
-    expect(outcome.message).toMatch(/^reduce-to-5 → exit 0 \(\d+\.\ds\); traffic now 5% \(reduced from 50%\)$/);
+    expect(outcome.message).toMatch(/^reduce-to-5 → exit 0 \(\d+m?s\); traffic now 5% \(reduced from 50%\)$/);
     expect(outcome.traffic).toEqual({ share: 5, from: 50 });
     expect(store.read()).toMatchObject({ phase: 1, traffic: { share: 5, from: 50, at: clock.now(), by: 'alice@bastion-1', action: 'reduce-to-5' } });
     expect((await entries()).at(-1)).toMatchObject({ event: 'action', action: 'reduce-to-5', traffic: 5, trafficFrom: 50 });
@@ -202,7 +240,7 @@ describe('action runner', () => {
     const { runner, events } = await setup([action('promote', [script('fail.sh'), '3'])]);
     const outcome = await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
     expect(outcome).toMatchObject({ ok: false, exitCode: 3, signal: null });
-    expect(outcome.message).toMatch(/^promote FAILED: exit 3 after \d+\.\ds; rollout state unchanged$/);
+    expect(outcome.message).toMatch(/^promote FAILED: exit 3 after \d+m?s; rollout state unchanged$/);
     expect(outcome.outputTail).toContain('flagctl: permission denied');
     expect(events).toContainEqual({ type: 'output', action: 'promote', stream: 'stderr', line: 'flagctl: permission denied' });
     expect(events.at(-1)).toEqual({ type: 'end', outcome });
@@ -226,7 +264,7 @@ describe('action runner', () => {
     const { runner } = await setup([action('rollback', [script('slow.sh'), '60'], { timeout: '1s' })]);
     const outcome = await runner.run({ action: 'rollback', snapshot: snapshot('ROLLBACK') });
     expect(outcome).toMatchObject({ ok: false, timedOut: true, signal: 'SIGTERM', outputTail: ['started'] });
-    expect(outcome.message).toBe('rollback FAILED: timed out after 1.0s, process group killed (SIGTERM); rollout state unchanged');
+    expect(outcome.message).toBe('rollback FAILED: timed out after 1s, process group killed (SIGTERM); rollout state unchanged');
     expect(store.read().rolledBack).toBeNull();
     expect((await entries())[0]).toMatchObject({ timedOut: true, ok: false });
   });
@@ -247,24 +285,20 @@ describe('action runner', () => {
     expect(children.filter(alive)).toEqual([]);
   });
 
-  it('streams a flood of output line by line and keeps only the last lines', async () => {
+  it('streams a flood of output line by line and keeps only the last lines in the outcome', async () => {
     const { runner } = await setup([action('flood', [script('flood.sh'), '100000'])]);
     let streamed = 0;
-    let last = '';
+    let last: RunnerEvent | undefined;
     runner.subscribe((e) => {
       if (e.type === 'output') {
         streamed++;
-        last = e.line;
+        last = e;
       }
     });
     const outcome = await runner.run({ action: 'flood', snapshot: snapshot('SOAK') });
     expect(outcome.ok).toBe(true);
     expect(streamed).toBe(100_000);
-    expect(last).toBe('line 100000');
-    const kept = runner.output();
-    expect(kept).toHaveLength(OUTPUT_KEPT);
-    expect(kept[0]!.line).toBe(`line ${100_000 - OUTPUT_KEPT + 1}`);
-    expect(kept.at(-1)).toMatchObject({ action: 'flood', stream: 'stdout', line: 'line 100000' });
+    expect(last).toEqual({ type: 'output', action: 'flood', stream: 'stdout', line: 'line 100000' });
     expect(outcome.outputTail).toHaveLength(TAIL_LINES);
     expect(outcome.outputTail.at(-1)).toBe('line 100000');
   });
@@ -310,10 +344,9 @@ describe('action runner', () => {
     const follower = await openStateStore(profile, { dir, clock });
     opened.push(follower);
     const runner = new ActionRunner({ profile, store: follower, audit, clock, identity });
-    expect(runner.disabled).toMatch(/^read-only: locked by .+@.+ \(pid \d+\)$/);
     const outcome = await runner.run({ action: 'rollback', snapshot: snapshot('ROLLBACK') });
     expect(outcome.refused).toBe(true);
-    expect(outcome.message).toBe(runner.disabled);
+    expect(outcome.message).toMatch(/^read-only: locked by .+@.+ \(pid \d+\)$/);
   });
 
   it('shows the argv it would run in dry-run mode and runs nothing', async () => {
@@ -359,7 +392,7 @@ describe('action runner', () => {
     await store.close();
     const outcome = await runner.run({ action: 'promote', snapshot: snapshot('PROMOTE') });
     expect(outcome.ok).toBe(true);
-    expect(outcome.message).toMatch(/^promote → exit 0 \(\d+\.\ds\); BUT the rollout state was not saved: .+/);
+    expect(outcome.message).toMatch(/^promote → exit 0 \(\d+m?s\); BUT the rollout state was not saved: .+/);
   });
 
   it('says so in the outcome when the audit log cannot be written', async () => {

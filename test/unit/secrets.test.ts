@@ -108,7 +108,6 @@ describe('secrets', () => {
       readFileSync(join(dir, 'checkout.audit.jsonl'), 'utf8'),
       ...seen,
       ...outcomes.map((o) => JSON.stringify(o)),
-      ...runner.output().map((l) => l.line),
       ...bodies,
     ].join('\n');
     for (const secret of [DEPLOY_TOKEN, DB_PASSWORD, JSON.stringify(DB_PASSWORD).slice(1, -1), HOOK_PATH]) {

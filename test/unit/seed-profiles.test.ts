@@ -13,7 +13,8 @@ import { realClock } from '../../src/engine/clock.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { initialState } from '../../src/engine/state.js';
 import type { MetricSeries, Point, SeriesSnapshot } from '../../src/engine/types.js';
-import { loadProfile, ProfileError } from '../../src/profile/load.js';
+import { ProfileError } from '../../src/profile/load.js';
+import { loadProfileFile } from '../support/profile-file.js';
 import type { Condition, Phase, Profile, Rule } from '../../src/profile/types.js';
 import { closeSources, createSources } from '../../src/sources/registry.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -34,7 +35,7 @@ const SEEDS = {
 const FILES = Object.values(SEEDS);
 
 async function seed(file: string, env: Record<string, string> = {}): Promise<Profile> {
-  return (await loadProfile(file, { env, envMode: 'lenient' })).profile;
+  return (await loadProfileFile(file, { env, envMode: 'lenient' })).profile;
 }
 
 function phase(profile: Profile, name: string): Phase {
@@ -64,9 +65,9 @@ function sql(profile: Profile, metric: string): string {
   return query;
 }
 
-/** One sample a minute for `minutes` minutes up to `now`, each the value `at` gives. */
-function minutely(now: number, minutes: number, at: (minute: number) => number): Point[] {
-  return Array.from({ length: minutes + 1 }, (_, i) => ({ t: now - (minutes - i) * MINUTE, v: at(i) }));
+/** One sample a minute for `minutes` minutes up to `now`, each the value `at` gives (over `n` samples, when given). */
+function minutely(now: number, minutes: number, at: (minute: number) => number, n?: number): Point[] {
+  return Array.from({ length: minutes + 1 }, (_, i) => ({ t: now - (minutes - i) * MINUTE, v: at(i), ...(n !== undefined ? { n } : {}) }));
 }
 
 function answered(canary: Point[], baseline: Point[] = []): MetricSeries {
@@ -82,7 +83,7 @@ function judge(profile: Profile, phaseName: string, series: SeriesSnapshot, now:
 
 describe('every seed profile', () => {
   it.each(FILES)('%s loads, warning only about the environment variables it has not been given', async (file) => {
-    const { warnings } = await loadProfile(file, { env: {}, envMode: 'lenient' });
+    const { warnings } = await loadProfileFile(file, { env: {}, envMode: 'lenient' });
     const other = warnings.filter((w) => !/^environment variable \w+ is not set\b/.test(w.message));
     expect(other).toEqual([]);
   });
@@ -106,7 +107,7 @@ describe('every seed profile', () => {
   });
 
   it('names every variable it still needs when run without its environment', async () => {
-    const issues = await loadProfile(SEEDS.simple, { env: {} }).then(
+    const issues = await loadProfileFile(SEEDS.simple, { env: {} }).then(
       () => [],
       (error: unknown) => (error instanceof ProfileError ? error.issues.map((i) => i.message) : [String(error)]),
     );
@@ -166,10 +167,24 @@ describe('seed 000: Phoenix pipeline vs Legacy', () => {
     expect(snapshot.autoRollback).toMatchObject({ metric: 'response_time', text: expect.stringContaining('> 2x baseline') });
   });
 
-  it('warns at 95% success and 2% errors, and rolls back under 90% success or over 5% errors', () => {
+  it('warns at 95% success and 2% errors, and rolls back under 90% of Legacy success or over 5% errors', () => {
     const first = profile.phases[0]!;
-    expect(rules(first, 'success_rate')[0]).toMatchObject({ warn: { threshold: 0.95 }, rollback: { threshold: 0.9 }, auto: true });
+    expect(rules(first, 'success_rate')[0]).toMatchObject({ warn: { threshold: 0.95 }, rollback: { kind: 'factor', op: '<', factor: 0.9, ref: 'baseline' }, auto: true });
     expect(rules(first, 'error_rate')[0]).toMatchObject({ warn: { threshold: 0.02 }, rollback: { threshold: 0.05 }, auto: true });
+  });
+
+  it('rolls back on success under 90% of what Legacy achieves at the same time, not under an absolute 90%', () => {
+    const now = Date.now();
+    const success = (phoenix: number, legacy: number) =>
+      judge(profile, 'internal', { success_rate: answered(minutely(now, 10, () => phoenix, 500), minutely(now, 10, () => legacy, 5000)) }, now);
+    // 88% where Legacy succeeds 99% of the time: under 90% of Legacy's (89.1%).
+    const worse = success(0.88, 0.99);
+    expect(worse.decision).toBe('ROLLBACK');
+    expect(worse.autoRollback).toMatchObject({ metric: 'success_rate', text: expect.stringContaining('< 0.9x baseline') });
+    // The same 88% on a day Legacy manages only 95% (90% of it is 85.5%): a warning, not a rollback.
+    const bad = success(0.88, 0.95);
+    expect(bad.decision).toBe('HOLD');
+    expect(bad.metrics.find((m) => m.id === 'success_rate')!.state).toBe('warn');
   });
 
   it('raises the success bar and tightens the Legacy comparison phase by phase', () => {
@@ -243,10 +258,26 @@ describe('seed 001: docflow Phase 1', () => {
   it('rolls back on any 5xx in Phase 1 endpoints and on a 20% slowdown; warns at 5%', () => {
     const canary = phase(profile, 'canary');
     expect(conditionTexts(canary, 'phase1_5xx', 'rollback')).toEqual(['> 0']);
-    expect(conditionTexts(canary, 'api_p95_latency', 'rollback')).toEqual(['> +20% start']);
-    expect(conditionTexts(canary, 'api_p95_latency', 'warn')).toEqual(['> +5% start']);
+    for (const id of ['api_p95_latency', 'publish_p95_latency', 'queue_load_p95', 'export_api_p95']) {
+      expect(conditionTexts(canary, id, 'rollback'), id).toEqual(['> +20% baseline']);
+      expect(conditionTexts(canary, id, 'warn'), id).toEqual(['> +5% baseline']);
+    }
     expect(conditionTexts(canary, 'ai_low_confidence', 'warn')).toEqual(['> 10%']);
     expect(conditionTexts(canary, 'forecast_accuracy_deviation', 'info')).toEqual(['> 20%']);
+  });
+
+  it('measures every performance figure against the same query a week earlier, before Phase 1 shipped', () => {
+    for (const id of ['api_p95_latency', 'queue_load_p95', 'export_api_p95']) {
+      const metric = profile.metrics[id]!;
+      expect(metric.baseline, id).toMatchObject({ kind: 'query', query: String(metric.query).replace('[5m]', '[5m] offset 7d') });
+    }
+    expect(profile.metrics.publish_p95_latency!.baseline).toMatchObject({ kind: 'query', source: 'grafana', query: expect.stringContaining('publish_latency_ms_bucket[5m] offset 7d') });
+    const now = Date.now();
+    const slower = judge(profile, 'full', { queue_load_p95: answered(minutely(now, 10, () => 0.5), minutely(now, 10, () => 0.4)) }, now);
+    expect(slower.decision).toBe('ROLLBACK');
+    expect(slower.reasons[0]).toContain('queue_load_p95');
+    const same = judge(profile, 'full', { queue_load_p95: answered(minutely(now, 10, () => 0.41), minutely(now, 10, () => 0.4)) }, now);
+    expect(same.metrics.find((m) => m.id === 'queue_load_p95')!.state).toBe('ok');
   });
 
   it('checks the admin API endpoints with the bearer token before leaving staging', () => {
@@ -314,9 +345,9 @@ describe('seed 002: farmers-market caching', () => {
 
   it('counts down to an automatic rollback after 5 minutes over 2% errors, not before', () => {
     const now = Date.now();
-    const fourMinutes = judge(profile, 'partial', { error_rate: answered(minutely(now, 20, (m) => (m >= 16 ? 0.03 : 0.001))) }, now);
+    const fourMinutes = judge(profile, 'partial', { error_rate: answered(minutely(now, 20, (m) => (m >= 16 ? 0.03 : 0.001), 500)) }, now);
     expect(fourMinutes.autoRollback).toBeUndefined();
-    const sixMinutes = judge(profile, 'partial', { error_rate: answered(minutely(now, 20, (m) => (m >= 14 ? 0.03 : 0.001))) }, now);
+    const sixMinutes = judge(profile, 'partial', { error_rate: answered(minutely(now, 20, (m) => (m >= 14 ? 0.03 : 0.001), 500)) }, now);
     expect(sixMinutes.decision).toBe('ROLLBACK');
     expect(sixMinutes.autoRollback).toMatchObject({ metric: 'error_rate', text: expect.stringContaining('> 2% for') });
   });
@@ -324,10 +355,40 @@ describe('seed 002: farmers-market caching', () => {
   it('rolls back automatically on P95 over 2 seconds for 10 minutes, database connection failures and Redis going away', () => {
     const first = profile.phases[0]!;
     expect(rules(first, 'p95_latency').find((r) => r.auto)).toMatchObject({ rollback: { threshold: 2000 }, forMs: 10 * MINUTE });
-    expect(rules(first, 'db_pool_usage').find((r) => r.auto)).toMatchObject({ onError: 'rollback' });
+    expect(rules(first, 'db_health').find((r) => r.auto)).toMatchObject({ rollback: { op: '<', threshold: 1 }, forMs: MINUTE, onError: 'hold' });
+    expect(profile.metrics.db_health!.source).toBe('app_db_health');
     const redis = rules(first, 'redis_status').find((r) => r.auto);
     expect(redis).toMatchObject({ onError: 'rollback', errorLimit: 3 });
     expect(redis?.info ?? redis?.warn ?? redis?.rollback).toBeUndefined();
+  });
+
+  it("rolls back on the service's own database failures, and only holds when rollcall cannot reach the database", () => {
+    // Every rule on a metric read through rollcall's own PostgreSQL connection holds on errors.
+    for (const p of profile.phases) {
+      for (const rule of p.rules.filter((r) => profile.metrics[r.metric]!.source === 'db')) expect(rule.onError, `${p.name} ${rule.metric}`).toBe('hold');
+    }
+    const now = Date.now();
+    const down = judge(profile, 'shadow', { db_health: answered(minutely(now, 5, (m) => (m >= 3 ? 0 : 1))) }, now);
+    expect(down.decision).toBe('ROLLBACK');
+    expect(down.autoRollback).toMatchObject({ metric: 'db_health' });
+    const unreachable: MetricSeries = { groups: [], lastPollAt: now, consecutiveErrors: 5, consecutiveNoData: 0, lastError: { at: now, reason: 'connect ETIMEDOUT 10.0.0.5:5432' } };
+    const blip = judge(profile, 'shadow', { db_pool_usage: unreachable, db_mean_query_time: unreachable }, now);
+    expect(blip.decision).toBe('HOLD');
+    expect(blip.autoRollback).toBeUndefined();
+  });
+
+  it('warns on a Redis hit rate under 30% only once the first 24 hours of the first phase are over', () => {
+    const first = profile.phases[0]!;
+    expect(rules(first, 'redis_hit_rate')).toEqual([expect.objectContaining({ warn: expect.objectContaining({ text: '< 30%' }), afterMs: DAY })]);
+    const now = Date.now();
+    const hitRate = (elapsed: number) => judge(profile, first.name, { redis_hit_rate: answered(minutely(now, 10, () => 0.12)) }, now, elapsed);
+    const warming = hitRate(6 * HOUR).metrics.find((m) => m.id === 'redis_hit_rate')!;
+    expect(warming.state).toBe('ok');
+    expect(warming.thresholds).toEqual([{ severity: 'warn', text: '< 30% (after 1d in phase)' }]);
+    const warmed = hitRate(30 * HOUR).metrics.find((m) => m.id === 'redis_hit_rate')!;
+    expect(warmed.state).toBe('warn');
+    // In the later phases the cache is warm from the start: the warning applies at once.
+    expect(rules(phase(profile, 'partial'), 'redis_hit_rate').every((r) => r.afterMs === undefined)).toBe(true);
   });
 
   it("holds each phase's failure criteria as rollback rules", () => {
@@ -392,9 +453,21 @@ describe('seed 003: admin workbench', () => {
     ]);
   });
 
-  it('holds the daily 9 AM standup as a check-in on every ramp day', () => {
-    for (const name of ['ramp-25', 'ramp-50', 'ramp-75']) expect(phase(profile, name).checkinTimes, name).toEqual([{ hour: 9, minute: 0 }]);
-    expect(phase(profile, 'canary').checkinTimes).toBeUndefined();
+  it('holds the daily 9 AM standup as a check-in on every day of the rollout, canary to the 72h window', () => {
+    for (const name of ['canary', 'ramp-25', 'ramp-50', 'ramp-75', 'full']) expect(phase(profile, name).checkinTimes, name).toEqual([{ hour: 9, minute: 0 }]);
+  });
+
+  it("reads the 72h window's memory trend from a day's level, so an hour's noise does not fail it", () => {
+    const full = phase(profile, 'full');
+    expect(criteria(full)).toContain('memory_24h <= +5% start');
+    expect(criteria(full)).not.toContain('memory <= +0% start');
+    expect(profile.metrics.memory_24h!.path).toContain('statsPeriod=24h');
+    const now = Date.now();
+    const level = (growth: number) =>
+      judge(profile, 'full', { memory_24h: answered(minutely(now, 120, (m) => 80e6 * (1 + (growth * m) / 120) + (m % 2 ? 4e5 : -4e5))) }, now, 2 * HOUR)
+        .phase.criteria.find((c) => c.text === 'memory_24h <= +5% start')!;
+    expect(level(0.01).met).toBe(true);
+    expect(level(0.12).met).toBe(false);
   });
 
   it('checks the canary every 15 minutes for 8h, every 30 minutes for 16h, then hourly', () => {
@@ -463,13 +536,25 @@ describe('seed 004: simple prompt', () => {
 
   it('holds on parse success under 96% for 5 minutes and calls for a rollback under 95%', () => {
     const now = Date.now();
-    const parse = (value: number) => judge(profile, 'canary-5', { parse_success: answered(minutely(now, 20, (m) => (m >= 13 ? value : 0.99))) }, now);
+    const parse = (value: number) => judge(profile, 'canary-5', { parse_success: answered(minutely(now, 20, (m) => (m >= 13 ? value : 0.99), 500)) }, now);
     const low = parse(0.955);
     expect(low.decision).toBe('HOLD');
     expect(low.metrics.find((m) => m.id === 'parse_success')!.state).toBe('warn');
     const lower = parse(0.94);
     expect(lower.decision).toBe('ROLLBACK');
     expect(lower.autoRollback).toBeUndefined();
+  });
+
+  it('holds at 1% on 2 failed calls of the first 12 instead of rolling back, and rolls back once 200 calls show 10% errors', () => {
+    const now = Date.now();
+    const errors = (rate: number, n: number) => judge(profile, 'internal', { error_rate: answered(minutely(now, 0, () => rate, n), minutely(now, 0, () => 0.01, 2000)) }, now);
+    const few = errors(2 / 12, 12);
+    expect(few.decision).toBe('HOLD');
+    // The warning (no minimum of its own) is pending; the rollback rule waits for 50 calls.
+    expect(few.metrics.find((m) => m.id === 'error_rate')).toMatchObject({ samples: { n: 12, min: 50, name: 'calls' } });
+    expect(few.autoRollback).toBeUndefined();
+    const many = errors(0.1, 200);
+    expect(many.decision).toBe('ROLLBACK');
   });
 
   it('alerts on median latency over 2500ms for 10 minutes and errors over 3% for 5, rolling back at 3000ms and 5%', () => {
@@ -481,9 +566,16 @@ describe('seed 004: simple prompt', () => {
     expect(rules(canary, 'error_rate').map((r) => [r.warn?.text ?? r.rollback?.text, r.forMs])).toEqual([
       ['> 3%', 5 * MINUTE],
       ['> 5%', 0],
+      ['> 2x baseline significant', 0],
     ]);
     expect(rules(canary, 'critical_reports')[0]!.rollback?.text).toBe('> 3');
     expect(profile.metrics.critical_reports!.windowMs).toBe(DAY);
+  });
+
+  it("reads its SQL over the plan's hour, the error rate over 5 minutes and critical reports over a day", () => {
+    const windows = Object.fromEntries(Object.values(profile.metrics).filter((m) => m.source === 'telemetry').map((m) => [m.id, m.windowMs]));
+    expect(windows).toMatchObject({ parse_success: HOUR, median_latency: HOUR, requests: HOUR, error_rate: 5 * MINUTE, critical_reports: DAY });
+    for (const [id, ms] of Object.entries(windows)) if (id !== 'error_rate' && id !== 'critical_reports') expect(ms, id).toBe(HOUR);
   });
 
   it('measures median latency with PERCENTILE_CONT over telemetry_logs, simple against legacy', () => {
@@ -613,7 +705,12 @@ esac
     );
     await fake(
       'kubectl',
-      `printf 'ilana-backend-5d8f-abcde   120m   256Mi\\nilana-backend-5d8f-fghij   80m   300Mi\\npostgres-0   500m   2048Mi\\n'\n`,
+      `case "$ROLLCALL_FAKE_KUBECTL" in
+  down) echo 'The connection to the server localhost:8080 was refused - did you specify the right host or port?' >&2; exit 1 ;;
+  empty) printf 'postgres-0   500m   2048Mi\\n' ;;
+  *) printf 'ilana-backend-5d8f-abcde   120m   256Mi\\nilana-backend-5d8f-fghij   80m   300Mi\\npostgres-0   500m   2048Mi\\n' ;;
+esac
+`,
     );
     process.env.PATH = `${dir}:${path}`;
   });
@@ -655,5 +752,26 @@ esac
   it('sums the memory and CPU of the ilana-backend pods from kubectl top', async () => {
     const values = await read(SEEDS.simple, ['backend_memory', 'backend_cpu']);
     expect(values).toEqual({ backend_memory: [556 * 1024 * 1024], backend_cpu: [0.2] });
+  });
+
+  it('makes kubectl top without a cluster an error carrying its message, never 0B', async () => {
+    process.env.ROLLCALL_FAKE_KUBECTL = 'down';
+    try {
+      await expect(read(SEEDS.simple, ['backend_memory'])).rejects.toMatchObject({
+        kind: 'exit',
+        reason: 'exit 1: The connection to the server localhost:8080 was refused - did you specify the right host or port? (kubectl)',
+      });
+    } finally {
+      delete process.env.ROLLCALL_FAKE_KUBECTL;
+    }
+  });
+
+  it('makes a kubectl top that lists no backend pod an error, never 0', async () => {
+    process.env.ROLLCALL_FAKE_KUBECTL = 'empty';
+    try {
+      await expect(read(SEEDS.simple, ['backend_cpu'])).rejects.toMatchObject({ kind: 'parse', reason: 'printed nothing on stdout (kubectl)' });
+    } finally {
+      delete process.env.ROLLCALL_FAKE_KUBECTL;
+    }
   });
 });

@@ -22,8 +22,9 @@ describe('the metric chart', () => {
   it('labels the y axis in the metric unit and the x axis with the window', () => {
     const plot = chart({ canary: every15s(15, (i) => 0.1 + i * 0.001), unit: 'ratio' });
     const lines = text(plot);
-    expect(lines[0]).toMatch(/^\s*16%┤/);
-    expect(lines[lines.length - 1]).toMatch(/^\s*10%┼/);
+    // One number of decimals on the whole axis, as many as the step between rows needs.
+    expect(lines[0]).toMatch(/^\s*16\.0%┤/);
+    expect(lines[lines.length - 1]).toMatch(/^\s*10\.0%┼/);
     expect(plot.timeAxis).toMatch(/-15m.*now$/);
     const seconds = chart({ canary: every15s(15, (i) => 0.2 + i * 0.001), unit: 'seconds' });
     expect(text(seconds)[0]).toMatch(/^\s*260ms┤/);

@@ -82,11 +82,19 @@ describe('the console controller', () => {
     expect(session.calls).toEqual([]);
   });
 
-  it('runs nothing when read-only, and says why', () => {
+  it('asks nothing when read-only, and says why (the refusal goes to the session, which audits it)', () => {
     const { session, press, screen } = setup(consoleState({ mode: { readOnly: true, readOnlyReason: 'stdin is not a terminal', dryRun: false, user: 'alice' } }));
     press('r');
-    expect(session.calls).toEqual([]);
+    expect(screen()).not.toContain('Type rollback');
+    expect(session.calls).toEqual(['run rollback']);
     expect(screen()).toContain('read-only (stdin is not a terminal): rollback not run');
+  });
+
+  it('sends nothing to the session from a replay, which is not the rollout', () => {
+    const { session, press, screen } = setup(consoleState({ mode: { readOnly: true, readOnlyReason: 'replaying x.jsonl', replay: 'x.jsonl', dryRun: false, user: 'alice' } }));
+    press('r');
+    expect(session.calls).toEqual([]);
+    expect(screen()).toContain('rollback not run');
   });
 
   it('still rolls back, but promotes nothing, while only the shared state store is down', () => {
@@ -95,7 +103,8 @@ describe('the console controller', () => {
     press('p');
     expect(screen()).toContain(`read-only (${down}): promote not run`);
     press('r', ...'rollback'.split(''), ENTER);
-    expect(session.calls).toEqual(['run rollback']);
+    // The promote went to the session only to be refused and audited there.
+    expect(session.calls).toEqual(['run promote', 'run rollback']);
   });
 
   it('runs one action at a time', () => {
@@ -131,9 +140,31 @@ describe('the console controller', () => {
 
   it('polls now, cancels a countdown, and quits through the keymap', () => {
     const { session, press, onQuit } = setup(consoleState({ countdown: { metric: 'error_rate', text: '> 2%', deadline: NOW + 30_000 } }));
-    press('R', 'c', 'q');
+    press('R', 'c');
+    // The session ends the countdown it was told to cancel.
+    session.publish({ countdown: undefined });
+    press('q');
     expect(session.calls).toEqual(['poll', 'cancel auto-rollback']);
     expect(onQuit).toHaveBeenCalledTimes(1);
+  });
+
+  it('asks before quitting during an automatic rollback countdown, and has the answer audited', () => {
+    const { session, press, onQuit, screen } = setup(consoleState({ countdown: { metric: 'error_rate', text: '> 2%', deadline: NOW + 30_000 } }));
+    press('q');
+    expect(onQuit).not.toHaveBeenCalled();
+    expect(screen()).toContain('Quit? the automatic rollback for error_rate runs only');
+    press('n');
+    expect(onQuit).not.toHaveBeenCalled();
+    press(['c', { ctrl: true }], 'y');
+    expect(onQuit).toHaveBeenCalledTimes(1);
+    expect(session.calls).toEqual(['quit during countdown: stayed', 'quit during countdown: quit']);
+  });
+
+  it('has a read-only console refuse an action through the session, which audits the refusal', () => {
+    const { session, press, screen } = setup(consoleState({ mode: { readOnly: true, readOnlyReason: '--read-only', dryRun: false, user: 'alice' } }));
+    press('x');
+    expect(session.calls).toEqual(['run restart']);
+    expect(screen()).toContain('read-only (--read-only): restart not run');
   });
 
   it('asks before quitting while an action runs', () => {

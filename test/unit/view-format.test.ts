@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { displayWidth, ellipsize, fit, formatCountdown, formatElapsed, formatPercentChange, truncate } from '../../src/view/format.js';
+import { ellipsize, fit, formatCountdown, formatElapsed, formatPercentChange, truncate } from '../../src/view/format.js';
+import { displayWidth } from '../../src/util/width.js';
 import { sparkline } from '../../src/view/sparkline.js';
 
 describe('text that fits a cell', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, frameText, type ModelInput } from '../../src/view/model.js';
 import { buildKeymap } from '../../src/console/keymap.js';
-import { displayWidth } from '../../src/view/format.js';
+import { displayWidth } from '../../src/util/width.js';
 import { initialUi, type UiState } from '../../src/view/ui.js';
 import type { ConsoleState } from '../../src/console/console-state.js';
 import { consoleState, NOW, snapshot, status } from '../fixtures/console/state.js';
@@ -41,7 +41,7 @@ describe('the view model at 80x24', () => {
 
   it('lists every metric with its value, baseline, delta, threshold and state', () => {
     const row = lines.find((l) => l.includes('error rate'))!;
-    expect(row).toMatch(/error rate\s+0\.42%\s+0\.31%\s+\+35%\s+> 1%\s+✓ ok/);
+    expect(row).toMatch(/error rate\s+0\.42%\s+0\.31%\s+\+35%\s+>1%\s+✓ ok/);
     for (const title of ['p95 latency', 'throughput', 'queue depth']) expect(lines.some((l) => l.includes(title))).toBe(true);
   });
 
@@ -94,7 +94,7 @@ describe('metric states', () => {
 describe('what the header says about the console itself', () => {
   it('marks read-only, dry-run, frozen and recording', () => {
     const state = consoleState({ mode: { readOnly: true, readOnlyReason: '--read-only', dryRun: true, recording: 'run.jsonl', user: 'alice' } });
-    expect(frame(state, undefined, { frozen: true })[0]).toMatch(/READ-ONLY DRY-RUN FROZEN \d\d:\d\d:\d\d ● REC \d\d:\d\d$/);
+    expect(frame(state, undefined, { frozen: true })[0]).toMatch(/READ-ONLY DRY-RUN FROZEN \d\d:\d\d:\d\d ● REC$/);
   });
 
   it('says how old the data is when a source falls behind', () => {
@@ -188,6 +188,25 @@ describe('the event log and the output pane', () => {
     expect(lines[i - 1]).toContain('every metric polled');
   });
 
+  it('says on the row why a metric has no data', () => {
+    const state = consoleState({
+      snapshot: snapshot({ decision: 'HOLD', metrics: [status('error_rate', { state: 'nodata', note: 'no series named app_error_ratio in the exposition' })] }),
+    });
+    const lines = frame(state, { columns: 140, rows: 30 });
+    expect(lines.find((l) => l.includes('nodata'))).toContain('no series named app_error_ratio in the exposition');
+  });
+
+  it('shows control characters in action output and profile text escaped, never raw', () => {
+    const state = consoleState({
+      output: { action: 'rollback', argv: ['flagctl'], startedAt: NOW - 3_000, running: true, dryRun: false, lines: [{ stream: 'stdout', text: 'ok \x1b]0;TITLE\x07\x1b[2Jdone\u202e' }] },
+      snapshot: snapshot({ decision: 'HOLD', reasons: ['x \x1b]52;c;cm0=\x07 y'], metrics: [status('error_rate', { title: 'errors\u009b31m' })] }),
+    });
+    const lines = frame(state, { columns: 120, rows: 30 });
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(lines).toContain('    ok \\x1b]0;TITLE\\x07\\x1b[2Jdone\\u202e');
+    for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(119);
+  });
+
   it("streams a running action's output with stderr marked", () => {
     const state = consoleState({
       output: { action: 'rollback', argv: ['flagctl', 'set', 'checkout', '0'], startedAt: NOW - 3_000, running: true, dryRun: false, lines: [{ stream: 'stdout', text: 'setting flag' }, { stream: 'stderr', text: 'warning: slow' }] },
@@ -207,9 +226,10 @@ describe('the event log and the output pane', () => {
 describe('questions and countdowns', () => {
   it('asks for the action name before a destructive action, showing what will run', () => {
     const lines = frame(consoleState(), undefined, { confirm: { kind: 'action', action: 'rollback', step: 'typed', force: false, typed: 'roll', openedAt: NOW } });
-    expect(lines[3]).toBe('  Roll back to 0%: $ flagctl set checkout 0');
-    expect(lines[4]).toBe('  Type rollback to run it. esc cancels.');
-    expect(lines[5]).toBe('  > roll▏');
+    expect(lines[3]).toBe('  Roll back to 0%, runs:');
+    expect(lines[4]).toBe('    $ flagctl set checkout 0');
+    expect(lines[5]).toBe('  Type rollback to run it. esc cancels.');
+    expect(lines[6]).toBe('  > roll▏');
   });
 
   it('explains a forced promote before accepting it', () => {
@@ -219,8 +239,8 @@ describe('questions and countdowns', () => {
   });
 
   it('puts an automatic rollback countdown at the top with the key that cancels it', () => {
-    const lines = frame(consoleState({ countdown: { metric: 'error_rate', text: '> 2%', deadline: NOW + 42_000 } }));
-    expect(lines[3]).toBe('[AUTO-ROLLBACK] in 42s: error_rate > 2% · press c to cancel');
+    const lines = frame(consoleState({ countdown: { metric: 'error_rate', text: '2.4% > 2%', deadline: NOW + 42_000 } }));
+    expect(lines[3]).toBe('[AUTO-ROLLBACK] in 42s (c cancels): error_rate fired at 2.4% > 2%');
   });
 
   it('lists every key of the keymap in the help overlay', () => {

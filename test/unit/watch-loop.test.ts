@@ -9,7 +9,7 @@ import { VirtualClock } from '../../src/engine/clock.js';
 import { MemoryRolloutStore } from '../../src/engine/memory-rollout.js';
 import { initialState, promoted } from '../../src/engine/state.js';
 import type { Snapshot } from '../../src/engine/types.js';
-import { WatchLoop, type EngineEvent, type LoopView } from '../../src/engine/watch-loop.js';
+import { WatchLoop, type EngineEvent, type LoopView, type SampleSink } from '../../src/engine/watch-loop.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
 import { createReplaySource } from '../../src/sources/replay.js';
@@ -25,14 +25,18 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A recording of an error ratio sampled every second: 0.5% until TURNS_BAD_MS, then 3%. */
-function recording(): string {
+/**
+ * A recording of an error ratio sampled every second: 0.5% until TURNS_BAD_MS, then 3%; or, with
+ * `fails`, a source that answers HTTP 503 from then on.
+ */
+function recording(fails = false): string {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-loop-'));
   dirs.push(dir);
   const file = join(dir, 'run.jsonl');
   const lines = [JSON.stringify({ recording: 'rollcall', version: 1, profile: 'loop', startedAt: T0 - 600_000 })];
   for (let t = T0 - 600_000; t <= T0 + 600_000; t += 1_000) {
-    lines.push(JSON.stringify({ t, metric: 'error_rate', track: 'canary', group: '', v: t < T0 + TURNS_BAD_MS ? 0.005 : 0.03 }));
+    if (fails && t >= T0 + TURNS_BAD_MS) lines.push(JSON.stringify({ t, metric: 'error_rate', track: 'canary', error: 'HTTP 503', kind: 'http' }));
+    else lines.push(JSON.stringify({ t, metric: 'error_rate', track: 'canary', group: '', v: t < T0 + TURNS_BAD_MS ? 0.005 : 0.03 }));
   }
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -56,8 +60,8 @@ function profileOn(file: string): Profile {
   return parseProfile(text, 'loop.yaml').profile;
 }
 
-async function loopOn(opts: { backfillMs?: number } = {}) {
-  const file = recording();
+async function loopOn(opts: { backfillMs?: number; sink?: SampleSink } = {}, fails = false) {
+  const file = recording(fails);
   const profile = profileOn(file);
   const clock = new VirtualClock(T0);
   const source = createReplaySource('rec', file);
@@ -94,6 +98,26 @@ describe('the watch loop', () => {
     expect(changes[0]!.at - T0 - TURNS_BAD_MS).toBeLessThanOrEqual(100);
     expect(changes[0]!.text).toMatch(/^decision SOAK → ROLLBACK: /);
     expect(changes[1]).toMatchObject({ kind: 'metric', metric: 'error_rate', level: 'bad', text: 'error_rate ok → breach: error_rate 3% > 2% (rollback)' });
+  });
+
+  it('says each failed poll of a source once, however often it judges, and hands every answer to the sink', async () => {
+    const answers: string[] = [];
+    const sink: SampleSink = {
+      samples: (metric, track, groups) => answers.push(`${metric} ${track} ${[...groups.values()].flat().length} points`),
+      noData: (metric) => answers.push(`${metric} no data`),
+      error: (metric, _track, reason, at, kind) => answers.push(`${metric} error at ${at - T0}: ${reason} (${kind})`),
+    };
+    const { clock, loop, events } = await loopOn({ sink }, true);
+    loop.start();
+    await clock.advance(TURNS_BAD_MS + 120_000);
+    const failed = answers.filter((a) => a.includes(' error at '));
+    const said = events.filter((e) => e.kind === 'source');
+    // Failures back off (interval × 2ⁿ), so there are a few, each said once, not once a second.
+    expect(failed.length).toBeGreaterThanOrEqual(3);
+    expect(failed[0]).toBe(`error_rate error at ${TURNS_BAD_MS}: HTTP 503 (http)`);
+    expect(said.map((e) => `${e.metric} ${e.at - T0}: ${e.text}`)).toEqual(failed.map((f) => f.replace(/^error_rate error at (\d+): HTTP 503 \(http\)$/, 'error_rate $1: source rec: HTTP 503')));
+    expect(said.every((e) => e.level === 'bad')).toBe(true);
+    expect(answers.filter((a) => a.endsWith('points')).length).toBe(TURNS_BAD_MS / 5_000);
   });
 
   it('tells each observer the first snapshot at start, then every judgement with the one before it', async () => {

@@ -1,0 +1,68 @@
+// What someone away from the console should hear about: the changes between two snapshots, each
+// with the key the rate limit compares (the event and its cause, never the event alone).
+
+import type { Snapshot } from '../engine/types.js';
+import type { ActionOutcome } from './runner.js';
+import type { SentEvent } from './notify.js';
+
+export interface Occurrence {
+  event: SentEvent;
+  /** What the rate limit compares: the event and its cause (the metric behind it). */
+  key: string;
+  headline: string;
+  metric?: string;
+  action?: ActionOutcome;
+  countdown?: { deadline: number; graceMs: number; condition: string };
+}
+
+/** What changed between two snapshots that someone away from the console should hear about. */
+export function changes(prev: Snapshot, next: Snapshot): Occurrence[] {
+  const out: Occurrence[] = [];
+  const where = `${next.profile} ${next.phase.name}`;
+  if (prev.decision !== next.decision) {
+    const reason = next.reasons[0] ? ` — ${next.reasons[0]}` : '';
+    // The cause is part of the key: a ROLLBACK for another metric a minute later is a new incident.
+    const cause = causeOf(next);
+    const about = cause.length === 1 ? { metric: cause[0]! } : {};
+    if (next.decision === 'HOLD') out.push({ event: 'hold', key: `hold:${cause.join(',')}`, headline: `${where}: HOLD${reason}`, ...about });
+    if (next.decision === 'ROLLBACK') out.push({ event: 'rollback', key: `rollback:${cause.join(',')}`, headline: `${where}: ROLLBACK${reason}`, ...about });
+    if (next.decision === 'PROMOTE') out.push({ event: 'promote', key: 'promote', headline: `${where}: ready to PROMOTE` });
+  }
+  const before = new Map(prev.metrics.map((m) => [m.id, m.state]));
+  for (const m of next.metrics) {
+    const was = before.get(m.id);
+    const why = m.reason ? ` — ${m.reason}` : '';
+    if (m.state === 'breach' && was !== 'breach') {
+      out.push({ event: 'breach', key: `breach:${m.id}`, metric: m.id, headline: `${where}: ${m.id} breach${why}` });
+    } else if (m.state === 'warn' && was !== 'warn' && was !== 'breach') {
+      out.push({ event: 'warn', key: `warn:${m.id}`, metric: m.id, headline: `${where}: ${m.id} warning${why}` });
+    } else if (m.state === 'ok' && (was === 'warn' || was === 'breach')) {
+      out.push({ event: 'recovered', key: `recovered:${m.id}`, metric: m.id, headline: `${where}: ${m.id} recovered (was ${was})` });
+    }
+  }
+  return out;
+}
+
+/**
+ * The metrics behind a decision: those judged at its level (breach or a failing source for
+ * ROLLBACK, anything not ok for HOLD). Empty when the phase gates decided it (checklist, pause).
+ */
+function causeOf(snapshot: Snapshot): string[] {
+  const rollback = snapshot.decision === 'ROLLBACK';
+  const judged = snapshot.metrics.filter((m) => (rollback ? m.state === 'breach' || (m.state === 'error' && m.firing?.severity === 'rollback') : m.state !== 'ok'));
+  // A rollback on errors alone has no breach: then every metric not ok is the cause.
+  const metrics = judged.length > 0 ? judged : snapshot.metrics.filter((m) => m.state !== 'ok');
+  return metrics.map((m) => m.id).sort();
+}
+
+/** An automatic rollback's countdown began: keyed by its metric, like the ROLLBACK it announces. */
+export function countdownOccurrence(snapshot: Snapshot, countdown: { metric: string; text: string; startedAt: number; deadline: number }): Occurrence {
+  const graceMs = countdown.deadline - countdown.startedAt;
+  return {
+    event: 'auto-rollback',
+    key: `auto-rollback:${countdown.metric}`,
+    headline: `${snapshot.profile} ${snapshot.phase.name}: AUTO-ROLLBACK in ${Math.round(graceMs / 1_000)}s — ${countdown.metric} ${countdown.text}; cancel with c in the console`,
+    metric: countdown.metric,
+    countdown: { deadline: countdown.deadline, graceMs, condition: countdown.text },
+  };
+}

@@ -1,0 +1,45 @@
+// One width function for everything that measures: the view's layout, truncation and the
+// changed-cells output filter all count columns as string-width does, the function Ink lays out
+// with, so a line the model thinks fits is one Ink draws on one row.
+
+import fc from 'fast-check';
+import stringWidth from 'string-width';
+import { describe, expect, it } from 'vitest';
+import { displayWidth, headToWidth } from '../../src/util/width.js';
+import { truncate } from '../../src/view/format.js';
+
+const SAMPLES = [
+  'error_rate 1.2% ok',
+  'café — naïve ×2 ±0%',
+  '● ✓ ✗ ▁▂▃▄▅▆▇█ │ ↑↓ …',
+  '検索 レイテンシ',
+  '한국어 ᄀᄀ각',
+  'e\u0301 a\u0308',
+  'soft\u00adhyphen zero\u200bwidth',
+  '👩‍👩‍👧 🇩🇪 1️⃣ ⌚',
+  'ｶﾞｷﾞ ＡＢＣ',
+];
+
+describe('the width of text', () => {
+  it('is what string-width (Ink\'s measure) says, for the glyphs a screen shows and the hard cases', () => {
+    for (const text of SAMPLES) expect(displayWidth(text), text).toBe(stringWidth(text));
+  });
+
+  it('is what string-width says for any text', () => {
+    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (text) => displayWidth(text) === stringWidth(text)), { numRuns: 500 });
+  });
+
+  it('is cut between whole characters, never inside an emoji sequence or before its accent', () => {
+    expect(headToWidth('👩‍👩‍👧 family', 1)).toBe('');
+    expect(headToWidth('👩‍👩‍👧 family', 2)).toBe('👩‍👩‍👧');
+    expect(headToWidth('e\u0301tat', 1)).toBe('e\u0301');
+    expect(headToWidth('検索', 3)).toBe('検');
+  });
+
+  it('truncated to a width takes at most that width, whatever the text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer({ min: 1, max: 30 }), (text, width) => displayWidth(truncate(text, width)) <= width),
+      { numRuns: 500 },
+    );
+  });
+});
