@@ -7,6 +7,7 @@ import { ExitCode } from './commands/exit.js';
 import { isEntryPoint } from './entry.js';
 import { VERSION } from './version.js';
 // Types only (erased): each command is still loaded only when it runs.
+import type { AgentCommandOptions } from './commands/agent.js';
 import type { CheckOptions } from './commands/check.js';
 import type { DemoOptions } from './commands/demo.js';
 import type { HistoryOptions } from './commands/history.js';
@@ -72,6 +73,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
     const { report } = await import('./commands/report.js');
     setExit(await report(profile, opts));
   });
+
+  program
+    .command('agent')
+    .description('judge, act and notify for every profile unattended (headless; JSON-lines logs on stdout)')
+    .argument('<profiles...>', 'rollout profiles (YAML), or directories of them')
+    .option('--state-dir <dir>', 'where rollout state, history and leases live (default $XDG_STATE_HOME/rollcall)')
+    .option('--listen <host:port>', 'serve /metrics and /healthz, e.g. 127.0.0.1:9464')
+    .option('--retention <duration>', 'how long samples are kept (default: the longest phase plus 7d)')
+    .option('--lease-timeout <duration>', 'a leader silent this long is replaced by a standby (default 15s)')
+    .action(async (paths: string[], opts: AgentCommandOptions) => {
+      const { agent } = await import('./commands/agent.js');
+      setExit(await agent(paths, opts));
+    });
 
   program
     .command('validate')

@@ -13,7 +13,8 @@ import { readRecording } from '../engine/record.js';
 import { SeriesStore } from '../engine/series.js';
 import type { RolloutState } from '../engine/state.js';
 import type { Decision } from '../engine/types.js';
-import { isStateStoreError, openStateStore, phaseIndex, statePath } from '../actions/state-store.js';
+import { loadHistoryFile } from '../actions/history-load.js';
+import { defaultStateDir, isStateStoreError, openStateStore, phaseIndex, statePath } from '../actions/state-store.js';
 import { loadProfileOrReport } from '../profile/load.js';
 import { redact } from '../profile/redact.js';
 import type { Profile } from '../profile/types.js';
@@ -77,7 +78,13 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
   const poller = new Poller({ profile, sources: watched, store, clock });
   try {
     const phase = currentPhase(profile, rollout.state);
-    await poller.backfill(judgementWindowMs(profile, phase, rollout.state.phaseStartedAt, clock.now()));
+    const windowMs = judgementWindowMs(profile, phase, rollout.state.phaseStartedAt, clock.now());
+    // What an agent stored first: the only past an http, exec or scrape source has.
+    if (!opts.replay) {
+      const stored = loadHistoryFile(profile, opts.stateDir ?? defaultStateDir(), store, clock.now() - windowMs, clock.now());
+      if (stored?.problem) rollout.notices.push(stored.problem);
+    }
+    await poller.backfill(windowMs);
     await poller.pollOnce();
     // Rates and quantiles from a /metrics scrape need a second scrape to exist at all.
     const again = opts.replay ? 0 : secondScrapeDelayMs(profile);

@@ -7,8 +7,9 @@
 import { evidenceText } from '../engine/evidence.js';
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
+import { loadHistoryFile } from '../actions/history-load.js';
 import { unfinishedActions } from '../actions/unfinished.js';
-import { isStateStoreError, openStateStore } from '../actions/state-store.js';
+import { defaultStateDir, isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { evaluate } from '../engine/evaluate.js';
 import { lowerBound, spacedLike, upperBound } from '../engine/judge.js';
@@ -146,6 +147,9 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
   const poller = new Poller({ profile: wide, sources: watched, store, clock });
   let series: SeriesSnapshot;
   try {
+    // What an agent stored first: the only past an http, exec or scrape source has.
+    const stored = loadHistoryFile(wide, opts.stateDir ?? defaultStateDir(), store, from - lookbackMs, to);
+    if (stored?.problem) notes.push(stored.problem);
     await poller.backfill(windowMs + lookbackMs);
     await poller.pollOnce();
     series = store.snapshot();

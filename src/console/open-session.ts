@@ -11,7 +11,10 @@ import { createSources } from '../sources/registry.js';
 import { AuditLog, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { closeLostActions } from '../actions/unfinished.js';
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
-import { openStateStore, phaseIndex } from '../actions/state-store.js';
+import { loadHistoryFile } from '../actions/history-load.js';
+import { AgentLeaseLookout, leasePath } from '../actions/lease.js';
+import type { SeriesStore } from '../engine/series.js';
+import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
 import { Session } from './session.js';
 
 /** History fetched at open, at most (the profile's history may be longer). */
@@ -76,6 +79,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       : undefined;
     if (recorder) opened.push(recorder);
     const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
+    let stored: ReturnType<typeof loadHistoryFile>;
     const session = new Session({
       profile,
       clock,
@@ -94,11 +98,22 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         user: identity.user,
       },
       actionsOff: readOnly,
+      ...(replay
+        ? {}
+        : {
+            agent: {
+              lease: new AgentLeaseLookout(leasePath(opts.stateDir ?? defaultStateDir(), profile.name)),
+              // What an agent stored goes into the charts and windows first.
+              seed: (series: SeriesStore) => void (stored = loadHistoryFile(profile, opts.stateDir ?? defaultStateDir(), series, clock.now() - profile.defaults.historyMs, clock.now())),
+            },
+          }),
       pace: replay ? (opts.speed ?? 1) : 1,
       backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
       openedAt: replay ? clock.now() : openedAt,
     });
     late.sink = (text) => session.note(text, 'bad');
+    if (stored?.problem) session.note(stored.problem, 'warn');
+    else if (stored && stored.points > 0) session.note(`${stored.points} samples from the agent's history`, 'info');
     session.replayAudit(history.entries, history.problems);
     if (rollout.about) session.note(rollout.about, 'info');
     if (rollout.notice) session.note(rollout.notice, 'warn');

@@ -19,6 +19,7 @@ import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.j
 import { operatorName, type Identity } from '../actions/identity.js';
 import { Notifier, type NotifierEvent } from '../actions/notify.js';
 import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
+import { agentGate, type AgentSide } from './agent-gate.js';
 import { describeAudit, describeShared, ROLLBACK_CHECKLIST_NOTE } from './audit-lines.js';
 import type { ActionOutput, ConsoleState, EventLevel } from './console-state.js';
 import type { SessionPort } from './controller.js';
@@ -35,6 +36,8 @@ const NOTIFY_FLUSH_MS = 2_000;
 /** What a session is made of; openSession (open-session.ts) opens them. */
 export interface SessionParts {
   profile: Profile;
+  /** A running agent's lease on this rollout and its history (none in a replay). */
+  agent?: AgentSide;
   clock: Clock;
   identity: Identity;
   rollout: RolloutStore;
@@ -73,6 +76,7 @@ export class Session implements SessionPort {
   private output: ActionOutput | undefined;
   /** --read-only, a replay, no keyboard: the store's own read-only turns change nothing then. */
   private readonly actionsOff: boolean;
+  private readonly agent: AgentSide | undefined;
   /** Who this console is, so its own changes are not reported as another console's. */
   private readonly me: Me;
   private started = false;
@@ -88,6 +92,7 @@ export class Session implements SessionPort {
     this.sources = parts.sources;
     this.recorder = parts.recorder;
     this.actionsOff = parts.actionsOff;
+    this.agent = parts.agent;
     const operator = operatorName(this.identity);
     this.me = { mine: (by) => by === operator || by.startsWith(`${operator} (`), ownUnticks: new Set() };
     this.loop = new WatchLoop({
@@ -100,6 +105,7 @@ export class Session implements SessionPort {
       pace: parts.pace,
       openedAt: parts.openedAt,
     });
+    parts.agent?.seed(this.loop.series);
     // Only a console that may act tells people (a read-only or dry-run one would repeat the
     // acting console's messages, or announce what it will never do); a store that is down still
     // lets this console retreat, so it still warns.
@@ -145,12 +151,13 @@ export class Session implements SessionPort {
       this.runner.subscribe((e) => this.onRunner(e)),
       this.autoRollback.subscribe((e) => this.onAutoRollback(e)),
       this.notifier.subscribe((e) => this.onNotifier(e)),
-      this.loop.observe({
+      // An agent holding the rollout's lease notifies and rolls back; this console only watches then.
+      this.loop.observe(agentGate(this.agent, this.autoRollback, (text) => this.note(text, 'info'), {
         onSnapshot: (prev: Snapshot | undefined, next: Snapshot) => {
           this.notifier.onSnapshot(prev, next);
           if (prev) this.autoRollback.update(next);
         },
-      }),
+      })),
     );
     this.loop.start();
   }

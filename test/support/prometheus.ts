@@ -17,6 +17,8 @@ export interface PrometheusOptions {
   /** `host:port` of each target, scraped at /metrics. */
   targets: string[];
   scrapeIntervalS?: number;
+  /** A rule file's YAML (alerting and recording rules), evaluated every scrape interval. */
+  rules?: string;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -36,6 +38,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<TestProm
     'global:',
     `  scrape_interval: ${interval}`,
     `  evaluation_interval: ${interval}`,
+    ...(opts.rules !== undefined ? ['rule_files:', `  - ${JSON.stringify(join(dir, 'rules.yml'))}`] : []),
     'scrape_configs:',
     '  - job_name: rollcall-test',
     `    scrape_interval: ${interval}`,
@@ -44,6 +47,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<TestProm
     '',
   ].join('\n');
   await writeFile(join(dir, 'prometheus.yml'), config);
+  if (opts.rules !== undefined) await writeFile(join(dir, 'rules.yml'), opts.rules);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(

@@ -1,0 +1,307 @@
+// One rollout watched by the agent: the headless watch loop over the profile's sources, every
+// sample into the history, and — only while this process holds the rollout's lease — the parts
+// that act: the rollout state taken for writing, the audit log, the action runner, the notifier and
+// the auto-rollback countdown. A standby follows the state read-only, judges and stores history
+// like the leader, and acts on nothing. Taking the lease also takes the state file's lock; a
+// console holding that lock keeps acting itself, so the agent gives the lease back and waits.
+
+import type { Profile } from '../profile/types.js';
+import { realClock, type Clock } from '../engine/clock.js';
+import { defaultRetentionMs } from '../engine/history.js';
+import type { RolloutState, RolloutStore } from '../engine/state.js';
+import type { Snapshot } from '../engine/types.js';
+import { WatchLoop, type EngineEvent, type LoopView } from '../engine/watch-loop.js';
+import { closeSources, createSources } from '../sources/registry.js';
+import type { Source } from '../sources/source.js';
+import { AuditLog, auditPath } from '../actions/audit.js';
+import { AutoRollback, type Countdown } from '../actions/auto-rollback.js';
+import { loadHistory } from '../actions/history-load.js';
+import { openSqliteHistory, type SqliteHistory } from '../actions/history-sqlite.js';
+import { whoAmI, operatorName, type Identity } from '../actions/identity.js';
+import { AgentLeaseLookout, Lease, leasePath, type LeaseEvent } from '../actions/lease.js';
+import { Notifier } from '../actions/notify.js';
+import { ActionRunner } from '../actions/runner.js';
+import { openStateStore } from '../actions/state-store.js';
+import type { AgentLog, LogLevel } from './log.js';
+
+export interface AgentRolloutOptions {
+  profile: Profile;
+  stateDir: string;
+  log: AgentLog;
+  clock?: Clock;
+  identity?: Identity;
+  lease?: { heartbeatMs?: number; staleMs?: number };
+  history?: { retentionMs?: number; maxBytes?: number };
+  /** History asked of the sources that keep it at start, beyond what the history file holds. */
+  backfillMs?: number;
+}
+
+/** How often old samples are pruned. */
+const PRUNE_EVERY_MS = 3_600_000;
+const NOTIFY_FLUSH_MS = 2_000;
+
+/** The parts that act, alive only while the lease is held. */
+interface Actor {
+  store: RolloutStore;
+  audit: AuditLog;
+  notifier: Notifier;
+  autoRollback: AutoRollback;
+  unsubscribe: (() => void)[];
+}
+
+export class AgentRollout {
+  readonly profile: Profile;
+  readonly history: SqliteHistory;
+  private readonly loop: WatchLoop;
+  private readonly lease: Lease;
+  private readonly otherAgent: AgentLeaseLookout;
+  private readonly follower: StoreFollower;
+  private readonly sources: Map<string, Source>;
+  private readonly clock: Clock;
+  private readonly identity: Identity;
+  private actor: Actor | undefined;
+  /** Becoming leader and stepping down run one after another, never interleaved. */
+  private turn: Promise<void> = Promise.resolve();
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  /** Why the lease was given back to a console holding the state, said once per reason. */
+  private blocked: string | undefined;
+
+  private constructor(
+    private readonly opts: AgentRolloutOptions,
+    store: RolloutStore,
+  ) {
+    this.profile = opts.profile;
+    this.clock = opts.clock ?? realClock;
+    this.identity = opts.identity ?? whoAmI();
+    this.follower = new StoreFollower(store);
+    this.sources = createSources(this.profile, { clock: this.clock });
+    this.history = openSqliteHistory(this.profile, opts.stateDir, {
+      ...(opts.history?.retentionMs !== undefined ? { retentionMs: opts.history.retentionMs } : { retentionMs: defaultRetentionMs(this.profile) }),
+      ...(opts.history?.maxBytes !== undefined ? { maxBytes: opts.history.maxBytes } : {}),
+      onProblem: (problem) => this.say(problem ? 'error' : 'info', 'history', problem ?? 'history stored again'),
+    });
+    this.loop = new WatchLoop({
+      profile: this.profile,
+      sources: this.sources,
+      rollout: this.follower,
+      clock: this.clock,
+      // Two agents on one rollout would store every sample twice: a standby stores only while no
+      // other agent leads (a console holding the state keeps no history of its own).
+      sink: {
+        samples: (metric, track, groups) => this.storing() && this.history.samples(metric, track, groups),
+        noData: (metric, track, at) => this.storing() && this.history.noData(metric, track, at),
+        error: (metric, track, reason, at, kind) => this.storing() && this.history.error(metric, track, reason, at, kind),
+      },
+      backfillMs: opts.backfillMs ?? 0,
+    });
+    this.lease = new Lease(leasePath(opts.stateDir, this.profile.name), { user: this.identity.user, role: 'agent', ...opts.lease });
+    this.otherAgent = new AgentLeaseLookout(this.lease.file);
+  }
+
+  /** Opens the profile's state (read-only until the lease is held) and everything it watches with. */
+  static async open(opts: AgentRolloutOptions): Promise<AgentRollout> {
+    const store = await openStateStore(opts.profile, { dir: opts.stateDir, ...(opts.clock ? { clock: opts.clock } : {}), readOnly: true });
+    return new AgentRollout(opts, store);
+  }
+
+  get view(): LoopView {
+    return this.loop.view;
+  }
+
+  /** True while this agent carries out the rollout's automatic actions and notifications. */
+  get leader(): boolean {
+    return this.actor !== undefined && this.lease.held;
+  }
+
+  get countdown(): Countdown | undefined {
+    return this.actor?.autoRollback.countdown;
+  }
+
+  onView(listener: (v: LoopView) => void): () => void {
+    return this.loop.onView(listener);
+  }
+
+  start(): void {
+    this.say('info', 'start', `watching ${this.profile.metricIds.length} metrics; ${this.history.description}`);
+    if (this.history.problem) this.say('error', 'history', this.history.problem);
+    this.loadHistory();
+    this.loop.onEvent((e) => this.onEngine(e));
+    this.loop.observe({ onSnapshot: (prev, next) => this.act(prev, next) });
+    this.lease.on((e) => this.onLease(e));
+    this.loop.start();
+    this.lease.start();
+    this.history.prune(this.clock.now());
+    this.pruneTimer = setInterval(() => this.history.prune(this.clock.now()), PRUNE_EVERY_MS).unref();
+  }
+
+  /** Stops judging, steps down (releasing the lease and the state lock), flushes and closes the history. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.loop.stop();
+    await this.enqueue(() => this.stepDown(undefined));
+    this.lease.stop();
+    await this.follower.close();
+    await closeSources(this.sources);
+    await this.history.close();
+    this.say('info', 'stop', 'stopped');
+  }
+
+  /** The series store starts with what the history kept, so `for` and hold windows survive a restart. */
+  private loadHistory(): void {
+    const now = this.clock.now();
+    const points = loadHistory(this.history, this.profile, this.loop.series, now - this.profile.defaults.historyMs, now);
+    if (points > 0) this.say('info', 'history', `${points} samples loaded from the history`);
+  }
+
+  private storing(): boolean {
+    return this.lease.held || this.otherAgent.holder() === undefined;
+  }
+
+  private act(prev: Snapshot | undefined, next: Snapshot): void {
+    const actor = this.actor;
+    // Fenced: a leader whose heartbeat went stale may no longer be the only one; it does nothing.
+    if (!actor || !this.lease.held) return;
+    actor.notifier.onSnapshot(prev, next);
+    if (prev) actor.autoRollback.update(next);
+  }
+
+  private onLease(e: LeaseEvent): void {
+    switch (e.type) {
+      case 'acquired':
+        // While a console holds the state the lease is taken and given back each heartbeat: said once.
+        if (this.blocked === undefined) this.say('info', 'lease', e.took ? `lease taken over from ${e.took.role} ${e.took.user}@${e.took.host} (pid ${e.took.pid})` : 'lease acquired');
+        void this.enqueue(async () => {
+          try {
+            await this.becomeLeader();
+          } catch (error) {
+            // A lease held by an agent that cannot act would silence the consoles too: give it back.
+            this.lease.release();
+            this.say('error', 'lease', `cannot act for the rollout, lease given back: ${message(error)}`);
+          }
+        });
+        break;
+      case 'lost':
+        this.say('warn', 'lease', `lease lost: ${e.reason}`);
+        void this.enqueue(() => this.stepDown(e.reason));
+        break;
+      case 'standby':
+        this.say('info', 'lease', `standby: the lease is held by ${e.holder}`);
+        break;
+      case 'problem':
+        this.say('error', 'lease', e.text);
+        break;
+    }
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    this.turn = this.turn.then(fn).catch((error: unknown) => this.say('error', 'lease', message(error)));
+    return this.turn;
+  }
+
+  private async becomeLeader(): Promise<void> {
+    if (this.actor || this.stopping) return;
+    const store = await openStateStore(this.profile, { dir: this.opts.stateDir, clock: this.clock, user: operatorName(this.identity) });
+    if (store.readOnly) {
+      // A console holds the state: it acts, as it did before the agent came. Try again later.
+      await store.close();
+      this.lease.release();
+      const why = `the rollout state is ${store.notice ?? 'locked'}: that console acts; standing by`;
+      if (why !== this.blocked) this.say('warn', 'lease', why);
+      this.blocked = why;
+      return;
+    }
+    this.blocked = undefined;
+    if (store.notice) this.say('warn', 'state', store.notice);
+    const audit = await AuditLog.open(auditPath(this.profile, { stateDir: this.opts.stateDir }), { secrets: this.profile.secrets });
+    const notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock });
+    const runner = new ActionRunner({ profile: this.profile, store, audit, clock: this.clock, notifier, identity: this.identity });
+    const autoRollback = new AutoRollback({ profile: this.profile, runner, audit, clock: this.clock, identity: this.identity });
+    const unsubscribe = [
+      notifier.subscribe((e) => this.say(e.type === 'failed' ? 'warn' : 'info', 'notify', `${e.event} to ${e.target}${e.type === 'failed' ? ` failed: ${e.reason ?? 'no reason given'}` : ' sent'}`)),
+      runner.subscribe((e) => {
+        if (e.type === 'start') this.say('warn', 'action', `${e.action} started: $ ${e.argv.join(' ')}`);
+        if (e.type === 'end') this.say(e.outcome.ok ? 'info' : 'error', 'action', e.outcome.message + (e.outcome.auto ? ' (auto-rollback)' : ''));
+        if (e.type === 'refused') this.say('warn', 'action', `${e.action} refused: ${e.reason}`);
+      }),
+      autoRollback.subscribe((e) => {
+        if (e.type === 'started') this.say('error', 'auto-rollback', `auto-rollback in ${Math.round((e.countdown.deadline - e.countdown.startedAt) / 1000)}s: ${e.countdown.metric} ${e.countdown.text}`);
+        if (e.type === 'cancelled') this.say('warn', 'auto-rollback', `auto-rollback for ${e.metric} stopped: ${e.by}`);
+        if (e.type === 'notice') this.say('warn', 'auto-rollback', e.message);
+      }),
+    ];
+    this.actor = { store, audit, notifier, autoRollback, unsubscribe };
+    this.follower.swap(store);
+    this.say('info', 'lease', 'leader: automatic actions and notifications run here');
+    // The state as it is now is the starting point: what the old leader already sent is not sent again.
+    const now = this.loop.view.snapshot;
+    notifier.onSnapshot(undefined, now);
+    autoRollback.update(now);
+  }
+
+  private async stepDown(reason: string | undefined): Promise<void> {
+    const actor = this.actor;
+    if (!actor) return;
+    this.actor = undefined;
+    actor.autoRollback.dispose();
+    for (const u of actor.unsubscribe) u();
+    await Promise.race([actor.notifier.flush(), new Promise((resolve) => setTimeout(resolve, NOTIFY_FLUSH_MS).unref())]);
+    if (!this.stopping) this.follower.swap(await openStateStore(this.profile, { dir: this.opts.stateDir, clock: this.clock, readOnly: true }));
+    await actor.audit.close();
+    await actor.store.close();
+    if (reason !== undefined) this.say('warn', 'lease', `standing by: ${reason}`);
+  }
+
+  private onEngine(e: EngineEvent): void {
+    const level: LogLevel = e.level === 'bad' ? 'error' : e.level === 'warn' ? 'warn' : 'info';
+    this.say(level, e.kind, e.text);
+  }
+
+  private say(level: LogLevel, event: string, text: string): void {
+    this.opts.log({ level, rollout: this.profile.name, event, text, secrets: this.profile.secrets });
+  }
+}
+
+/** The rollout state the loop reads: the read-only follower, or the leader's own store. */
+class StoreFollower implements Pick<RolloutStore, 'read' | 'subscribe'> {
+  private readonly listeners = new Set<(state: RolloutState) => void>();
+  private off: () => void;
+
+  constructor(private store: RolloutStore) {
+    this.off = store.subscribe((s) => this.emit(s));
+  }
+
+  read(): RolloutState {
+    return this.store.read();
+  }
+
+  subscribe(listener: (state: RolloutState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Follows `next` from now on and closes the store followed before (unless it is the leader's). */
+  swap(next: RolloutStore): void {
+    const before = this.store;
+    this.off();
+    this.store = next;
+    this.off = next.subscribe((s) => this.emit(s));
+    if (before.readOnly) void before.close();
+    this.emit(next.read());
+  }
+
+  async close(): Promise<void> {
+    this.off();
+    if (this.store.readOnly) await this.store.close();
+  }
+
+  private emit(state: RolloutState): void {
+    for (const l of this.listeners) l(state);
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,29 @@
+// A console beside an agent: while a live agent holds the rollout's lease, the agent sends the
+// notifications and runs the auto-rollbacks, so the console's own notifier and countdown are not
+// fed (said once in its event log; a countdown it had started stops). The agent's stored samples
+// seed the console's series at open.
+
+import type { AutoRollback } from '../actions/auto-rollback.js';
+import type { AgentLeaseLookout } from '../actions/lease.js';
+import type { SeriesStore } from '../engine/series.js';
+import type { SnapshotObserver } from '../engine/watch-loop.js';
+
+export interface AgentSide {
+  lease: AgentLeaseLookout;
+  /** Puts what the agent's history holds into the series store, before the first judgement. */
+  seed(series: SeriesStore): void;
+}
+
+export function agentGate(agent: AgentSide | undefined, autoRollback: AutoRollback, note: (text: string) => void, inner: SnapshotObserver): SnapshotObserver {
+  if (!agent) return inner;
+  return {
+    onSnapshot(prev, next) {
+      const seen = agent.lease.look();
+      if (seen.news) {
+        note(`${seen.news} holds the lease: it sends the notifications and runs auto-rollbacks, not this console`);
+        if (autoRollback.countdown) autoRollback.cancel(`${seen.news}, which acts for this rollout`);
+      }
+      if (!seen.holder) inner.onSnapshot(prev, next);
+    },
+  };
+}
