@@ -77,7 +77,7 @@ describe('a rolled-back rollout', () => {
   it('check markdown leads with ROLLED BACK', async () => {
     const run = await rollcall(['check', file, '--format', 'markdown']);
     expect(run.code).toBe(5);
-    expect(run.stdout.split('\n')[0]).toMatch(/^\*ROLLED BACK\* — Rolled back \(integration\) · phase 1\/2 canary/);
+    expect(run.stdout.split('\n')[0]).toMatch(/^\*\*ROLLED BACK\*\* — Rolled back \(integration\) · phase 1\/2 canary/);
     expect(run.stdout).toMatch(ROLLED);
   });
 
@@ -96,7 +96,7 @@ describe('a rolled-back rollout', () => {
     expect(text.stdout).toMatch(/^Now: ROLLED BACK since \S+ \S+ UTC \(2m(\d+s)?\) by alice@bastion \(auto-rollback\), to 0% traffic$/m);
     expect(text.stdout).not.toMatch(/^Now: (HOLD|SOAK)/m);
     const markdown = await rollcall(['report', file, '--since', '10m']);
-    expect(markdown.stdout).toMatch(/^Now: \*ROLLED BACK\* since /m);
+    expect(markdown.stdout).toMatch(/^Now: \*\*ROLLED BACK\*\* since /m);
     const json = await rollcall(['report', file, '--since', '10m', '--format', 'json']);
     const review = JSON.parse(json.stdout) as Review;
     expect(review.now.status).toBe('ROLLED BACK');
