@@ -145,6 +145,9 @@ function numeric(id: ColumnId, head: string, longest: number): Column {
   return { id, head, min: Math.max(4, longest), want: Math.max(4, longest), align: 'right' };
 }
 
+/** The trend's width before the note gets the rest. */
+const TREND_FIRST = 12;
+
 function fitColumns(columns: Column[], width: number): Column[] {
   let active = [...columns];
   const total = (cols: Column[], key: 'min' | 'want') => cols.reduce((n, c) => n + c[key], 0) + cols.length - 1;
@@ -153,14 +156,18 @@ function fitColumns(columns: Column[], width: number): Column[] {
     if (!victim) break;
     active = active.filter((c) => c !== victim);
   }
-  // Start from the minimum and hand out what is left in reading order: metric names first.
+  // Start from the minimum and hand out what is left in reading order: metric names first; the
+  // trend a dozen cells, then the note in full (a cut "fires in 2…" hides the one number that
+  // matters), then the rest of the trend.
   const widths = new Map(active.map((c) => [c.id, c.min]));
   let spare = width - total(active, 'min');
-  for (const id of ['threshold', 'metric', 'trend', 'note'] as ColumnId[]) {
+  const rounds: [ColumnId, number][] = [['threshold', Infinity], ['metric', Infinity], ['trend', TREND_FIRST], ['note', Infinity], ['trend', Infinity]];
+  for (const [id, cap] of rounds) {
     const col = active.find((c) => c.id === id);
     if (!col || spare <= 0) continue;
-    const extra = Math.min(spare, Math.max(0, col.want - col.min));
-    widths.set(id, col.min + extra);
+    const now = widths.get(id)!;
+    const extra = Math.min(spare, Math.max(0, Math.min(col.want, cap) - now));
+    widths.set(id, now + extra);
     spare -= extra;
   }
   return active.map((c) => ({ ...c, min: widths.get(c.id)! }));

@@ -249,3 +249,18 @@ describe('questions and countdowns', () => {
     for (const b of buildKeymap(state.profile).bindings) expect(lines.some((l) => l.includes(b.help))).toBe(true);
   });
 });
+
+describe('the metric table with room to spare', () => {
+  it('gives the note its whole countdown before widening the trend, so no number is cut', () => {
+    // Long titles, as real profiles have: the metric column takes its share of the spare first.
+    const metrics = snapshot().metrics.map((m) =>
+      m.id === 'p95_latency'
+        ? status('p95_latency', { title: 'Canary p95 latency of checkout', state: 'pending', value: 0.31, pending: { since: NOW - 60_000, forMs: 300_000, remainingMs: 20_000 }, thresholds: [{ severity: 'warn', text: '> 250ms' }] })
+        : { ...m, title: `Canary ${m.title} of checkout` },
+    );
+    for (const columns of [96, 100, 104, 120, 160]) {
+      const row = frame(consoleState({ snapshot: snapshot({ metrics }) }), { columns, rows: 40 }).find((l) => l.includes('p95 latency'))!;
+      expect(row, `${columns} columns: ${row}`).toContain('fires in 20s');
+    }
+  });
+});
