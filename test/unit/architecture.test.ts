@@ -18,7 +18,6 @@ const LONG_FILES: Record<string, string> = {
   'src/profile/compile.ts': 'split pending (integration)',
   'src/console/session.ts': 'split pending (integration)',
   'src/engine/evaluate.ts': 'split pending (integration)',
-  'src/engine/judge.ts': 'split pending (integration)',
   'src/commands/report.ts': 'split pending (integration)',
   'src/profile/load.ts': 'split pending (integration)',
 };
