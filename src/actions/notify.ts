@@ -18,7 +18,7 @@ import type { Clock } from '../engine/clock.js';
 import type { Decision, Snapshot } from '../engine/types.js';
 import { redactingReplacer } from './audit.js';
 import { metricReadings, type MetricReading } from './metric-readings.js';
-import { render, templateValues } from './template.js';
+import { render, templateValues } from '../profile/template.js';
 import { formatValue, type Unit } from '../profile/units.js';
 import type { ActionOutcome } from './outcome.js';
 import { runProcess } from '../util/process.js';

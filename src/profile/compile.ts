@@ -3,7 +3,7 @@
 // cross-reference zod cannot see checked. All problems are collected, each with its path; the
 // loader places them in the YAML source.
 
-import { PLACEHOLDERS, unknownPlaceholders } from '../actions/template.js';
+import { PLACEHOLDERS, unknownPlaceholders } from './template.js';
 import type { ParsedCondition } from './condition.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
 import { checkPromQL } from './promql.js';
