@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NotifyEvent } from '../profile/schema.js';
 import type { NotifyTarget, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
-import { DEFAULT_NOTIFY_ON } from '../profile/compile.js';
+import { DEFAULT_NOTIFY_ON } from '../profile/defaults.js';
 import type { Clock } from '../engine/clock.js';
 import type { Decision, Snapshot } from '../engine/types.js';
 import { redactingReplacer } from './audit.js';
