@@ -8,7 +8,7 @@ import { redact } from '../profile/redact.js';
 import type { Clock } from '../engine/clock.js';
 import type { Snapshot } from '../engine/types.js';
 import { isRetreat, promoted, rolledBack, trafficChange, trafficSet, type RolloutStore } from '../engine/state.js';
-import { render, templateValues } from './template.js';
+import { render, templateValues } from '../profile/template.js';
 import { auditContext, type AuditEntry, type AuditLog } from './audit.js';
 import { formatDuration } from '../profile/duration.js';
 import { operatorName, whoAmI, type Identity } from './identity.js';

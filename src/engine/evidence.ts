@@ -15,7 +15,8 @@ import { DEFAULT_CONFIDENCE } from '../profile/samples.js';
 import type { Condition, Metric, Rule } from '../profile/types.js';
 import type { MetricStatus } from './types.js';
 import { formatValue } from '../profile/units.js';
-import { HOLDS, type Track } from './judge.js';
+import type { Track } from './judge.js';
+import { HOLDS } from './truth.js';
 import { msprtOneProportion, msprtTwoProportions, type Proportion } from './statistics.js';
 
 export interface Significance {

@@ -3,48 +3,13 @@
 // sample while the condition holds, a count is a counter's increase inside its window, a baseline
 // is the control sample nearest in time, and `start` is the first sample of the phase.
 
-import { compare, type Comparator } from '../profile/condition.js';
 import type { Condition, Metric, Profile, Reference } from '../profile/types.js';
+import { derive, increasesOf, type Derived } from './derived.js';
+import { compareAll, HOLDS, Judged } from './truth.js';
 import type { MetricSeries, Point, SeriesGroup, SeriesSnapshot } from './types.js';
 
 /** A sample is stale, and a run of samples broken, after this many intervals without one. */
 export const STALE_INTERVALS = 3;
-
-/** Per sample, whether a condition holds; UNKNOWN when it cannot be judged (no value or no reference). */
-export const FAILS = 0;
-export const HOLDS = 1;
-export const UNKNOWN = 2;
-
-/**
- * A condition judged on every sample. The walks back from a sample are remembered for the last
- * sample asked about: a console asks about the same latest sample until a new one arrives.
- */
-export class Judged {
-  private run: { at: number; from: number } | undefined;
-  private hold: { at: number; last: number } | undefined;
-
-  /** FAILS, HOLDS or UNKNOWN per sample. */
-  constructor(readonly truth: Uint8Array) {}
-
-  /** Where the run of samples on which it holds, ending at sample i, begins (-1 if it fails at i). */
-  runFrom(i: number): number {
-    if (this.run?.at === i) return this.run.from;
-    let from = i;
-    if (this.truth[i] !== HOLDS) from = -1;
-    else while (from > 0 && this.truth[from - 1] === HOLDS) from--;
-    this.run = { at: i, from };
-    return from;
-  }
-
-  /** The last sample at or before i on which it holds (-1 if none). */
-  lastHold(i: number): number {
-    if (this.hold?.at === i) return this.hold.last;
-    let last = i;
-    while (last >= 0 && this.truth[last] !== HOLDS) last--;
-    this.hold = { at: i, last };
-    return last;
-  }
-}
 
 /** One series of a metric (canary points with their control track) as seen at a moment `now`. */
 export class Track {
@@ -279,157 +244,6 @@ export class Track {
   }
 }
 
-/**
- * What a series' points give whatever the moment judged: flat times and values, a counter's
- * increase per window, the stretches between blackouts, and the judgement of conditions on the
- * points alone. The store hands out the same frozen array until the series changes, so this is
- * worked out once per change rather than once per call; the results are exactly those of working
- * it out afresh.
- */
-interface Derived {
-  length: number;
-  times: Float64Array;
-  values: Float64Array;
-  sums?: Float64Array;
-  increases: Map<number, Float64Array>;
-  /** The stretch without a blackout that the last sample asked about belongs to. */
-  segment?: { at: number; maxGapMs: number; start: number };
-  judged: Map<Condition, Judged>;
-  /** The latest judgement of each condition against a reference (a baseline, `start`). */
-  momentary: Map<Condition, { end: number; reference: Float64Array | number; judged: Judged }>;
-  /** The last control alignment (it depends on the moment, so only the latest is kept). */
-  controls?: { control: readonly Point[]; end: number; controlEnd: number; maxGapMs: number; values: Float64Array };
-}
-
-const derivedOf = new WeakMap<readonly Point[], Derived>();
-
-function derive(points: readonly Point[]): Derived {
-  const known = derivedOf.get(points);
-  if (known && known.length === points.length) return known;
-  const n = points.length;
-  const times = new Float64Array(n);
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = points[i]!;
-    times[i] = p.t;
-    values[i] = p.v;
-  }
-  const derived: Derived = { length: n, times, values, increases: new Map(), judged: new Map(), momentary: new Map() };
-  derivedOf.set(points, derived);
-  return derived;
-}
-
-/**
- * For each sample, a counter's increase over (t − window, t], counting a drop as a reset (the
- * counter restarted from zero). Anchored on the last sample at or before the window start, or on
- * the first sample kept when history is shorter than the window. NaN where the value is.
- */
-function increasesOf(d: Derived, windowMs: number): Float64Array {
-  const cached = d.increases.get(windowMs);
-  if (cached) return cached;
-  const { times, values, length } = d;
-  const sums = (d.sums ??= runningIncrease(values));
-  const out = new Float64Array(length);
-  let anchor = 0;
-  for (let i = 0; i < length; i++) {
-    const from = times[i]! - windowMs;
-    while (anchor + 1 <= i && times[anchor + 1]! <= from) anchor++;
-    out[i] = Number.isNaN(values[i]!) ? NaN : sums[i]! - sums[anchor]!;
-  }
-  d.increases.set(windowMs, out);
-  return out;
-}
-
-function runningIncrease(values: Float64Array): Float64Array {
-  const sums = new Float64Array(values.length);
-  let last = NaN;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    let step = 0;
-    if (!Number.isNaN(v) && !Number.isNaN(last)) step = v >= last ? v - last : v;
-    sums[i] = (i > 0 ? sums[i - 1]! : 0) + step;
-    if (!Number.isNaN(v)) last = v;
-  }
-  return sums;
-}
-
-/**
- * One comparison over every sample: observed[i] op (reference × scale + offset), where the
- * reference is one number or one per sample. A loop per operator keeps the hot path free of
- * dispatch, and NaN on either side is no judgement (UNKNOWN) whatever the operator.
- */
-function compareAll(op: Comparator, observed: Float64Array, reference: Float64Array | number, scale: number, offset: number): Uint8Array {
-  const n = observed.length;
-  const out = new Uint8Array(n);
-  if (typeof reference === 'number') {
-    const l = reference * scale + offset;
-    if (l !== l) return out.fill(UNKNOWN);
-    switch (op) {
-      case '>':
-        for (let i = 0; i < n; i++) {
-          const a = observed[i]!;
-          out[i] = a > l ? HOLDS : a === a ? FAILS : UNKNOWN;
-        }
-        return out;
-      case '>=':
-        for (let i = 0; i < n; i++) {
-          const a = observed[i]!;
-          out[i] = a >= l ? HOLDS : a === a ? FAILS : UNKNOWN;
-        }
-        return out;
-      case '<':
-        for (let i = 0; i < n; i++) {
-          const a = observed[i]!;
-          out[i] = a < l ? HOLDS : a === a ? FAILS : UNKNOWN;
-        }
-        return out;
-      case '<=':
-        for (let i = 0; i < n; i++) {
-          const a = observed[i]!;
-          out[i] = a <= l ? HOLDS : a === a ? FAILS : UNKNOWN;
-        }
-        return out;
-    }
-  } else {
-    switch (op) {
-      case '>':
-        for (let i = 0; i < n; i++) {
-          const a = observed[i]!;
-          const l = reference[i]! * scale + offset;
-          out[i] = a > l ? HOLDS : a === a && l === l ? FAILS : UNKNOWN;
-        }
-        return out;
-      case '>=':
-        for (let i = 0; i < n; i++) {
-          const a = observed[i]!;
-          const l = reference[i]! * scale + offset;
-          out[i] = a >= l ? HOLDS : a === a && l === l ? FAILS : UNKNOWN;
-        }
-        return out;
-      case '<':
-        for (let i = 0; i < n; i++) {
-          const a = observed[i]!;
-          const l = reference[i]! * scale + offset;
-          out[i] = a < l ? HOLDS : a === a && l === l ? FAILS : UNKNOWN;
-        }
-        return out;
-      case '<=':
-        for (let i = 0; i < n; i++) {
-          const a = observed[i]!;
-          const l = reference[i]! * scale + offset;
-          out[i] = a <= l ? HOLDS : a === a && l === l ? FAILS : UNKNOWN;
-        }
-        return out;
-    }
-  }
-  // == and != are rare in profiles: the plain way.
-  for (let i = 0; i < n; i++) {
-    const a = observed[i]!;
-    const l = (typeof reference === 'number' ? reference : reference[i]!) * scale + offset;
-    out[i] = a !== a || l !== l ? UNKNOWN : compare(op, a, l) ? HOLDS : FAILS;
-  }
-  return out;
-}
 
 /** What the store knows about one metric, prepared for judging at a moment. */
 export interface MetricView {

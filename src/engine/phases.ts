@@ -9,7 +9,8 @@ import type { Condition, Phase, Profile } from '../profile/types.js';
 import type { RolloutState } from './state.js';
 import type { ChecklistStatus, CriterionStatus, Decision, PhaseStatus } from './types.js';
 import { formatCount } from './evidence.js';
-import { FAILS, STALE_INTERVALS, UNKNOWN, type MetricView } from './judge.js';
+import { STALE_INTERVALS, type MetricView } from './judge.js';
+import { FAILS, UNKNOWN } from './truth.js';
 
 /** A duration as a person says it: whole seconds at least (`0s`, `4m30s`, `2d`), never `635ms`. */
 export function spoken(ms: number): string {

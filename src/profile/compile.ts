@@ -2,41 +2,24 @@
 // milliseconds, literals in their metric's unit, phases carrying their effective rules, and every
 // cross-reference zod cannot see checked. All problems are collected, each with its path; the
 // loader places them in the YAML source.
+// Rules are compiled in compile-rules.ts and actions in compile-actions.ts; the defaults are in
+// defaults.ts.
 
-import { PLACEHOLDERS, unknownPlaceholders } from '../actions/template.js';
-import type { ParsedCondition } from './condition.js';
+import { PLACEHOLDERS, unknownPlaceholders } from './template.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
-import { checkPromQL } from './promql.js';
-import { compileEvidence, compileSamples } from './samples.js';
-import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig, NotifyEvent } from './schema.js';
-import { ACTION_DEFAULT_KEYS, builtinKeyList, builtinKeyOf, describeKey, unreachableKey } from './builtin-keys.js';
+import { compileSamples } from './samples.js';
+import type { MetricParsed, PhaseParsed, ProfileParsed } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { sourceKind } from '../sources/kinds.js';
-import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, Metric, Phase, Profile, RollbackItem, Rule } from './types.js';
-import { formatDuration } from './duration.js';
-import { convert } from './units.js';
+import type { Baseline, Condition, Criterion, Metric, Phase, Profile, RollbackItem, Rule } from './types.js';
 import { isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
-
-const SECOND = 1_000;
-const MINUTE = 60 * SECOND;
-
-export const DEFAULTS = {
-  intervalMs: 15 * SECOND,
-  timeoutMs: 10 * SECOND,
-  holdMs: 30 * MINUTE,
-  errorLimit: 3,
-  nodata: 'warn',
-  historyMs: 2 * 60 * MINUTE,
-  windowMs: 60 * MINUTE,
-  graceMs: 60 * SECOND,
-  actionTimeoutMs: 5 * MINUTE,
-} as const;
+import { DEFAULT_NOTIFY_ON, DEFAULTS } from './defaults.js';
+import { list, own, type Broken, type Report } from './compile-report.js';
+import { compileCondition, compileRule, knownMetric, type RuleContext } from './compile-rules.js';
+import { compileActions } from './compile-actions.js';
 
 /** Ring buffers never grow past this many samples, whatever the windows ask for. */
 export const MAX_CAPACITY = 20_000;
-
-/** What a notify target hears when it does not say (`on:`). */
-export const DEFAULT_NOTIFY_ON: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
 
 export interface CompileOptions {
   file?: string;
@@ -54,13 +37,6 @@ export interface InvalidParts {
   /** When some rules or phases did not pass: where each one kept stood in the file. */
   ruleIndex?: number[];
   phaseIndex?: number[];
-}
-
-interface Broken {
-  sources: Set<string>;
-  metrics: Set<string>;
-  actions: Set<string>;
-  phases: boolean;
 }
 
 export interface Compiled {
@@ -171,8 +147,6 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
   return { profile, issues };
 }
 
-type Report = (path: readonly PathSegment[], message: string, at?: PathIssue['at']) => void;
-
 // ── sources and metrics ────────────────────────────────────────────────────────────────────
 
 function checkSourceUrls(parsed: ProfileParsed, error: Report): void {
@@ -281,126 +255,6 @@ function capacity(metric: Metric, profileRules: Rule[], phases: Phase[], history
     for (const c of criteria) consider(c.condition);
   }
   return Math.min(MAX_CAPACITY, Math.ceil(longest / metric.intervalMs) + 2);
-}
-
-// ── rules and conditions ───────────────────────────────────────────────────────────────────
-
-interface RuleContext {
-  metrics: Record<string, Metric>;
-  defaults: Profile['defaults'];
-  actions: Record<string, ActionParsed>;
-  broken: Broken;
-  error: Report;
-  warning: (path: readonly PathSegment[], message: string) => void;
-  /** The phase a rule is written in (absent for the profile's own rules). */
-  phase?: { name: string; duration?: number };
-}
-
-function compileRule(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Rule {
-  const metric = knownMetric(r.metric, [...path, 'metric'], ctx);
-  // A rule may say only what no data or source errors mean ("Redis unreachable: roll back").
-  const hasCondition = r.info !== undefined || r.warn !== undefined || r.rollback !== undefined;
-  if (!hasCondition && r.nodata === undefined && r.onError === undefined) {
-    ctx.error(
-      path,
-      `the rule for ${r.metric} has no condition; add info:, warn: or rollback: (e.g. rollback: "> 2%"), or say what no data or source errors mean with nodata: or onError: (e.g. onError: rollback)`,
-    );
-  } else if (!hasCondition && r.for !== undefined) {
-    ctx.warning([...path, 'for'], `for: has no condition to hold (the rule for ${r.metric} has none); errorLimit: counts the failed polls before onError: applies`);
-  }
-  const conditions: Partial<Record<'info' | 'warn' | 'rollback', Condition>> = {};
-  for (const severity of ['info', 'warn', 'rollback'] as const) {
-    const parsed = r[severity];
-    if (!parsed) continue;
-    const converted = metric ? compileCondition(parsed, metric, [...path, severity], ctx.error) : undefined;
-    if (converted) conditions[severity] = converted;
-  }
-  if (r.auto) {
-    if (!r.rollback && r.nodata !== 'breach' && r.onError !== 'rollback') {
-      ctx.error([...path, 'auto'], 'auto: true needs something to act on: a rollback: condition, nodata: breach or onError: rollback');
-    }
-    const hasRollbackAction = Object.entries(ctx.actions).some(([id, a]) => effectOf(id, a) === 'rollback');
-    if (!hasRollbackAction && ctx.broken.actions.size === 0) ctx.error([...path, 'auto'], 'auto: true needs a rollback action; add actions.rollback with the command to run');
-  }
-  if (r.after !== undefined) {
-    if (r.after <= 0) ctx.error([...path, 'after'], 'after: must be longer than 0 (it is counted from the phase start)');
-    else if (!hasCondition) ctx.error([...path, 'after'], `after: delays the rule's conditions, and the rule for ${r.metric} has none (no data and source errors count from the phase start)`);
-    else if (ctx.phase?.duration !== undefined && r.after >= ctx.phase.duration) {
-      ctx.warning([...path, 'after'], `after: ${formatDuration(r.after)} is not within phase ${ctx.phase.name}'s ${formatDuration(ctx.phase.duration)} minimum: the rule judges only if the phase runs longer`);
-    }
-  }
-  const escalate = compileEscalation(r, path, ctx);
-  const evidence = compileEvidence(r, [conditions.info, conditions.warn, conditions.rollback], metric, path, ctx.error);
-  return {
-    metric: r.metric,
-    ...(r.title !== undefined ? { title: r.title } : {}),
-    ...conditions,
-    ...evidence,
-    ...(escalate ? { escalate } : {}),
-    forMs: r.for ?? 0,
-    ...(r.after !== undefined ? { afterMs: r.after } : {}),
-    nodata: r.nodata ?? ctx.defaults.nodata,
-    errorLimit: r.errorLimit ?? ctx.defaults.errorLimit,
-    onError: r.onError ?? 'hold',
-    auto: r.auto ?? false,
-    graceMs: r.grace ?? DEFAULTS.graceMs,
-    origin: formatPath(path),
-  };
-}
-
-/** Steps of a warning's escalation: later each time, each to rollback or to an action that is not promote. */
-function compileEscalation(r: RuleParsed, path: PathSegment[], ctx: RuleContext): Escalation[] | undefined {
-  if (r.escalate === undefined) return undefined;
-  const steps = Array.isArray(r.escalate) ? r.escalate : [r.escalate];
-  const at = (i: number): PathSegment[] => (Array.isArray(r.escalate) ? [...path, 'escalate', i] : [...path, 'escalate']);
-  if (r.warn === undefined) {
-    ctx.error([...path, 'escalate'], `escalate: needs a warn: condition on the rule for ${r.metric}; it escalates a warning that is not resolved in time`);
-  }
-  const targets = ['rollback', ...Object.keys(ctx.actions).filter((id) => id !== 'rollback')];
-  steps.forEach((step, i) => {
-    if (step.after <= 0) ctx.error([...at(i), 'after'], 'after must be longer than 0');
-    const before = steps[i - 1];
-    if (before && step.after <= before.after) {
-      ctx.error([...at(i), 'after'], `each step must come later than the one before: ${formatDuration(step.after)} is not after ${formatDuration(before.after)} (both count from when the warning fired)`);
-    }
-    if (step.to === 'rollback') return;
-    const action = own(ctx.actions, step.to);
-    if (!action && !ctx.broken.actions.has(step.to)) {
-      ctx.error([...at(i), 'to'], `unknown action "${step.to}"${didYouMean(step.to, targets)}; escalate to rollback or to one of the actions: ${list(targets)}`);
-    } else if (action && effectOf(step.to, action) === 'promote') {
-      ctx.error([...at(i), 'to'], `a warning cannot escalate to "${step.to}": it promotes; escalate to rollback or to an action such as a partial rollback`);
-    }
-  });
-  return steps.map((s) => ({ afterMs: s.after, to: s.to }));
-}
-
-function knownMetric(id: string, path: PathSegment[], ctx: RuleContext): Metric | undefined {
-  const metric = own(ctx.metrics, id);
-  if (!metric && !ctx.broken.metrics.has(id)) {
-    const ids = Object.keys(ctx.metrics);
-    ctx.error(path, `unknown metric "${id}"${didYouMean(id, ids)}; metrics: ${list(ids)}`);
-  }
-  return metric;
-}
-
-/** A condition with its literal converted into the metric's unit, or undefined after reporting why not. */
-function compileCondition(parsed: ParsedCondition, metric: Metric, path: PathSegment[], error: Report): Condition | undefined {
-  if ('ref' in parsed && parsed.ref === 'baseline' && !metric.baseline) {
-    error(path, `"${parsed.text}" compares with the baseline, but metric ${metric.id} has none: add baseline: to metric ${metric.id}`);
-    return undefined;
-  }
-  if (parsed.kind === 'literal' || parsed.kind === 'delta') {
-    const converted = convert(parsed.quantity, metric.unit);
-    if ('error' in converted) {
-      error(path, `${converted.error} (metric ${metric.id} is in ${metric.unit})`);
-      return undefined;
-    }
-    const marked = parsed.significant ? { significant: true as const } : {};
-    return parsed.kind === 'literal'
-      ? { kind: 'literal', op: parsed.op, threshold: converted.value, text: parsed.text, ...marked }
-      : { kind: 'delta', op: parsed.op, delta: converted.value, ref: parsed.ref, text: parsed.text, ...marked };
-  }
-  return parsed;
 }
 
 // ── phases ─────────────────────────────────────────────────────────────────────────────────
@@ -514,109 +368,4 @@ function compileRollbackChecklist(parsed: ProfileParsed, error: Report): Rollbac
     });
   });
   return items;
-}
-
-// ── actions ────────────────────────────────────────────────────────────────────────────────
-
-function effectOf(id: string, a: ActionParsed): ActionEffect {
-  if (typeof a.effect === 'object') return 'traffic';
-  return a.effect ?? (id === 'promote' ? 'promote' : id === 'rollback' ? 'rollback' : 'none');
-}
-
-function compileActions(parsed: Record<string, ActionParsed>, broken: Broken, error: Report): Record<string, Action> {
-  const actions: Record<string, Action> = {};
-  const boundBy = new Map<string, string>();
-  for (const [id, a] of Object.entries(parsed)) {
-    const path = ['actions', id];
-    const effect = effectOf(id, a);
-    const key = a.key ?? ACTION_DEFAULT_KEYS[id];
-    if (key !== undefined) checkKey(id, key, a.key !== undefined ? [...path, 'key'] : path, boundBy, error);
-
-    a.run.forEach((arg, i) => {
-      const unknown = unknownPlaceholders(arg);
-      for (const name of unknown) {
-        error([...path, 'run', i], `unknown placeholder {{${name}}}${didYouMean(name, PLACEHOLDERS)}; known: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(' ')}`);
-      }
-    });
-    if (a.then !== undefined && !Object.hasOwn(parsed, a.then) && !broken.actions.has(a.then)) {
-      error([...path, 'then'], `unknown action "${a.then}"${didYouMean(a.then, Object.keys(parsed))}; actions: ${list(Object.keys(parsed))}`);
-    }
-    if (a.timeout === 0) error([...path, 'timeout'], 'timeout must be longer than 0');
-
-    actions[id] = {
-      id,
-      title: a.title ?? id,
-      ...(a.description !== undefined ? { description: a.description } : {}),
-      ...(key !== undefined ? { key } : {}),
-      run: a.run,
-      shell: a.shell ?? false,
-      // Taking traffic away is as destructive as a rollback.
-      confirm: a.confirm ?? (effect === 'rollback' || effect === 'traffic' ? 'typed' : 'yes'),
-      timeoutMs: a.timeout ?? DEFAULTS.actionTimeoutMs,
-      env: a.env ?? {},
-      ...(a.cwd !== undefined ? { cwd: a.cwd } : {}),
-      ...(a.then !== undefined ? { then: a.then } : {}),
-      effect,
-      ...(typeof a.effect === 'object' ? { traffic: a.effect.traffic } : {}),
-    };
-  }
-  checkThenCycles(parsed, error);
-  return actions;
-}
-
-function checkKey(id: string, key: string, path: PathSegment[], boundBy: Map<string, string>, error: Report): void {
-  const builtin = builtinKeyOf(key);
-  if (builtin) {
-    error(path, `key ${describeKey(key)} is the console's own, to ${builtin.help}; pick a key other than ${builtinKeyList()}`);
-    return;
-  }
-  const unreachable = unreachableKey(key);
-  if (unreachable !== undefined) {
-    error(path, `${unreachable}: no keypress could run "${id}"; pick a letter, digit or sign`);
-    return;
-  }
-  const keptFor = Object.entries(ACTION_DEFAULT_KEYS).find(([owner, k]) => k === key && owner !== id)?.[0];
-  if (keptFor) {
-    error(path, `key "${key}" is kept for ${keptFor}; pick another key for "${id}"`);
-    return;
-  }
-  const other = boundBy.get(key);
-  if (other !== undefined) {
-    error(path, `key "${key}" is bound to both "${other}" and "${id}"; give one of them another key`);
-    return;
-  }
-  boundBy.set(key, id);
-}
-
-function checkThenCycles(parsed: Record<string, ActionParsed>, error: Report): void {
-  const reported = new Set<string>();
-  for (const start of Object.keys(parsed)) {
-    const chain = [start];
-    let next = parsed[start]!.then;
-    while (next !== undefined && Object.hasOwn(parsed, next)) {
-      if (chain.includes(next)) {
-        const loop = [...chain.slice(chain.indexOf(next)), next];
-        const key = [...new Set(loop)].sort().join();
-        if (!reported.has(key)) {
-          reported.add(key);
-          error(['actions', chain[chain.length - 1]!, 'then'], `then: makes a loop: ${loop.join(' → ')}`);
-        }
-        break;
-      }
-      chain.push(next);
-      next = parsed[next]!.then;
-    }
-  }
-}
-
-function list(items: readonly string[]): string {
-  return items.length === 0 ? '(none)' : items.join(', ');
-}
-
-/**
- * An entry the profile itself has, never one every object inherits: a name from the profile
- * (`metric: constructor`) must not find Object's constructor and fail later without a position.
- */
-function own<T>(record: Record<string, T>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -4,7 +4,7 @@
 import type { Action } from '../profile/types.js';
 import { formatValue } from '../profile/units.js';
 import type { MetricStatus } from '../engine/types.js';
-import { render as renderArgv, templateValues } from '../actions/template.js';
+import { render as renderArgv, templateValues } from '../profile/template.js';
 import type { ConsoleState } from '../console/console-state.js';
 import { isRetreat } from '../engine/state.js';
 import { fit, formatCountdown } from './format.js';

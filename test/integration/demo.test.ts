@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { render, templateValues } from '../../src/actions/template.js';
+import { render, templateValues } from '../../src/profile/template.js';
 import { loadDemoProfile } from '../../src/demo/profile.js';
 import { startSimulator, type Simulator } from '../../src/demo/simulator.js';
 import type { Scenario } from '../../src/demo/scenario.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { render, unknownPlaceholders, type TemplateValues } from '../../src/actions/template.js';
+import { render, unknownPlaceholders, type TemplateValues } from '../../src/profile/template.js';
 
 const values = {
   'profile.name': 'checkout-v2',

@@ -1,7 +1,7 @@
 // Action placeholders are filled from profile and phase values only — never from metric data or
 // source answers — so nothing a metric says can reach a command line.
 
-import type { Profile } from '../profile/types.js';
+import type { Profile } from './types.js';
 
 export const PLACEHOLDERS = [
   'profile.name',
