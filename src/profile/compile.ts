@@ -15,7 +15,7 @@ import { sourceKind } from '../sources/kinds.js';
 import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, Metric, Phase, Profile, RollbackItem, Rule } from './types.js';
 import { formatDuration } from './duration.js';
 import { convert } from './units.js';
-import { isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
+import { dayNumbers, isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -432,7 +432,7 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
       }
       for (const text of Array.isArray(c.at) ? c.at : [c.at]) {
         const time = parseTimeOfDay(text);
-        if (time) checkinTimes.push({ ...time, ...(c.zone !== undefined ? { zone: c.zone } : {}) });
+        if (time) checkinTimes.push({ ...time, ...(c.zone !== undefined ? { zone: c.zone } : {}), ...(c.on !== undefined ? { days: dayNumbers(c.on) } : {}) });
       }
       return;
     }
@@ -441,6 +441,7 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
       return;
     }
     if (c.zone !== undefined) ctx.error([...at, 'zone'], 'zone: belongs to check-ins at a time of day (at:)');
+    if (c.on !== undefined) ctx.error([...at, 'on'], 'on: (days of the week) belongs to check-ins at a time of day (at:)');
     if (c.every <= 0) ctx.error([...at, 'every'], 'every must be longer than 0');
     if (c.for === undefined && i < lastCadence) {
       ctx.error(at, 'only the last check-in cadence may leave out for: (how long it lasts)');
