@@ -65,12 +65,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('report')
       .description('the daily review: per-metric min/median/p95/max, time in warn and breach, phase moves and actions')
-      .argument('<profile>', 'rollout profile (YAML)')
+      .argument('<profiles...>', 'rollout profiles (YAML) or directories of them; several: a summary table, then each report')
       .option('--since <duration>', 'window to review', '24h')
       .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json', 'text']).default('markdown')),
-  ).action(async (profile: string, opts: ReportOptions) => {
+  ).action(async (profiles: string[], opts: ReportOptions) => {
     const { report } = await import('./commands/report.js');
-    setExit(await report(profile, opts));
+    setExit(await report(profiles, opts));
   });
 
   program

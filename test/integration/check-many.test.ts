@@ -124,3 +124,38 @@ describe('check over a directory of rollouts', () => {
     expect(empty.code).toBe(3);
   });
 });
+
+describe('report over a directory of rollouts', () => {
+  it('prints a summary table first, then each rollout\'s report one after another', async () => {
+    const { code, stdout } = await run(['report', profiles, '--since', '1h']);
+    expect(code).toBe(0);
+    const [summary, ...reports] = stdout.split('\n---\n\n');
+    const rows = summary!.split('\n').filter((l) => l.startsWith('| '));
+    expect(rows[0]).toBe('| rollout | now | phase | traffic | breaches | actions | exit |');
+    // A /metrics scrape has no history to review, so each says what its own report says now.
+    expect(reports).toHaveLength(3);
+    const now = reports.map((r) => /^Now: \*\*(\w+)\*\*/m.exec(r)?.[1]);
+    expect(rows.slice(1).map((r) => r.split(' | ').slice(0, 2))).toEqual([
+      ['| healthy canary (healthy)', `**${now[0]}**`],
+      ['| hold canary (hold)', `**${now[1]}**`],
+      ['| rollback canary (rollback)', `**${now[2]}**`],
+    ]);
+    expect(now.every((d) => d !== undefined)).toBe(true);
+    expect(reports.map((r) => /review\*\* — (.+?) \(/.exec(r)?.[1])).toEqual(['healthy canary', 'hold canary', 'rollback canary']);
+  });
+
+  it('exits with the worst code, a rollout whose sources are all down (4), and gives an array in JSON', async () => {
+    const down = join(dir, 'down.yaml');
+    await writeFile(down, profileText('down', 'http://127.0.0.1:9/metrics'));
+    const { code, stdout } = await run(['report', join(profiles, 'healthy.yaml'), down, '--format', 'json']);
+    expect(code).toBe(4);
+    const rows = JSON.parse(stdout) as Array<{ file: string; exitCode: number; review?: { profile: { name: string } } }>;
+    expect(rows.map((r) => [r.exitCode, r.review?.profile.name])).toEqual([[0, 'healthy'], [4, 'down']]);
+  });
+
+  it('refuses one --audit-log for several rollouts', async () => {
+    const { code, stderr } = await run(['report', profiles, '--audit-log', join(dir, 'a.jsonl')]);
+    expect(code).toBe(3);
+    expect(stderr).toContain('--audit-log');
+  });
+});
