@@ -22,7 +22,7 @@ import { isSourceError, type Source } from '../sources/source.js';
 import { formatCheckJson, formatCheckMarkdown, formatCheckText, toCheckReport, type CheckReport, type SourceHealth } from './check-format.js';
 import type { CommonOptions } from './common-options.js';
 import { ExitCode } from './exit.js';
-import { formatManyJson, formatManyMarkdown, formatManyText, resolveRollouts, worstExitCode, type RolloutCheck } from './many.js';
+import { eachLimited, formatManyJson, formatManyMarkdown, formatManyText, resolveRollouts, worstExitCode, type RolloutCheck } from './many.js';
 
 export interface CheckOptions extends CommonOptions {
   phase?: string;
@@ -48,27 +48,27 @@ export async function check(targets: string | readonly string[], opts: CheckOpti
   // One phase name or one recording cannot mean the same thing for different rollouts.
   if (opts.phase !== undefined) return usage('--phase judges one rollout as if in that phase; give one profile');
   if (opts.replay !== undefined) return usage('--replay plays one recording back; give one profile');
-  const rows: RolloutCheck[] = [];
   const secrets: string[] = [];
-  // One after another: each check's second scrape and backfill are short, and the sources shared
-  // between rollouts are asked once at a time.
-  for (const file of rollouts.files) {
+  const rows = await eachLimited(rollouts.files, CONCURRENT_CHECKS, async (file): Promise<RolloutCheck> => {
     const judged = await judgeRollout(file, opts, (text) => void process.stderr.write(text));
     secrets.push(...judged.secrets);
     if (judged.unreachable) process.stderr.write(`rollcall check: ${file}: every source is unreachable (${redact(judged.unreachable, judged.secrets)})\n`);
     else if (judged.error !== undefined && !judged.written) process.stderr.write(`rollcall check: ${file}: ${redact(judged.error, judged.secrets)}\n`);
-    rows.push({
+    return {
       file,
       exitCode: judged.exitCode,
       status: judged.report?.status ?? 'ERROR',
       ...(judged.report ? { report: judged.report } : {}),
       ...(judged.error !== undefined ? { error: redact(judged.error, judged.secrets) } : {}),
-    });
-  }
+    };
+  });
   const text = opts.format === 'json' ? formatManyJson(rows) : opts.format === 'markdown' ? formatManyMarkdown(rows) : formatManyText(rows);
   process.stdout.write(redact(text, secrets));
   return worstExitCode(rows.map((r) => r.exitCode));
 }
+
+/** Rollouts judged at once: each waits mostly on its sources. */
+const CONCURRENT_CHECKS = 4;
 
 function usage(message: string): number {
   process.stderr.write(`rollcall check: ${message}\n`);

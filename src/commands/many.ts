@@ -63,6 +63,24 @@ export async function resolveRollouts(args: readonly string[]): Promise<Rollouts
   return !sawDir && unique.length === 1 ? { single: unique[0]! } : { files: unique };
 }
 
+/**
+ * `work` on every item, at most `limit` at a time, results in item order. A check mostly waits (on
+ * a second scrape, on a backfill), so rollouts overlap; the limit keeps a directory of fifty from
+ * opening every source at once.
+ */
+export async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /** One rollout's check as the several-rollout output lists it: its report, or why there is none. */
 export interface RolloutCheck {
   file: string;

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveRollouts, worstExitCode } from '../../src/commands/many.js';
+import { eachLimited, resolveRollouts, worstExitCode } from '../../src/commands/many.js';
 
 describe('the worst exit code of several rollouts', () => {
   it('ranks ROLLBACK over rolled back over unreachable over a profile error over HOLD over green', () => {
@@ -51,5 +51,22 @@ describe('which rollouts the arguments name', () => {
   it('refuses no arguments and a directory without profiles', async () => {
     expect(await resolveRollouts([])).toEqual({ error: 'name a profile, several, or a directory of profiles' });
     expect(await resolveRollouts([join(dir, 'empty')])).toEqual({ error: `${join(dir, 'empty')}: no profiles (*.yaml) in this directory` });
+  });
+});
+
+describe('judging several rollouts at once', () => {
+  it('keeps the results in argument order with never more than the limit in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const delays = [30, 5, 20, 1, 10, 2, 15];
+    const results = await eachLimited(delays, 3, async (ms) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      inFlight--;
+      return ms * 2;
+    });
+    expect(results).toEqual(delays.map((ms) => ms * 2));
+    expect(most).toBe(3);
   });
 });
