@@ -53,25 +53,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('check')
       .description('judge every metric once and exit 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 3 usage, 4 unreachable, 5 rolled back')
-      .argument('<profile>', 'rollout profile (YAML)')
-      .option('--phase <name>', 'judge as if the rollout were in this phase')
+      .argument('<profiles...>', 'rollout profiles (YAML) or directories of them; several print one row each and exit with the worst code')
+      .option('--phase <name>', 'judge as if the rollout were in this phase (one profile)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
-      .option('--replay <file>', 'judge a recording instead of the live sources'),
-  ).action(async (profile: string, opts: CheckOptions) => {
+      .option('--replay <file>', 'judge a recording instead of the live sources (one profile)'),
+  ).action(async (profiles: string[], opts: CheckOptions) => {
     const { check } = await import('./commands/check.js');
-    setExit(await check(profile, opts));
+    setExit(await check(profiles, opts));
   });
 
   stateOptions(
     program
       .command('report')
       .description('the daily review: per-metric min/median/p95/max, time in warn and breach, phase moves and actions')
-      .argument('<profile>', 'rollout profile (YAML)')
+      .argument('<profiles...>', 'rollout profiles (YAML) or directories of them; several: a summary table, then each report')
       .option('--since <duration>', 'window to review', '24h')
       .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json', 'text']).default('markdown')),
-  ).action(async (profile: string, opts: ReportOptions) => {
+  ).action(async (profiles: string[], opts: ReportOptions) => {
     const { report } = await import('./commands/report.js');
-    setExit(await report(profile, opts));
+    setExit(await report(profiles, opts));
   });
 
   program

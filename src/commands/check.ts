@@ -20,9 +20,10 @@ import { redact } from '../profile/redact.js';
 import type { Profile } from '../profile/types.js';
 import { closeSources, createSources, secondScrapeDelayMs } from '../sources/registry.js';
 import { isSourceError, type Source } from '../sources/source.js';
-import { formatCheckJson, formatCheckMarkdown, formatCheckText, toCheckReport, type SourceHealth } from './check-format.js';
+import { formatCheckJson, formatCheckMarkdown, formatCheckText, toCheckReport, type CheckReport, type SourceHealth } from './check-format.js';
 import type { CommonOptions } from './common-options.js';
 import { ExitCode } from './exit.js';
+import { eachLimited, formatManyJson, formatManyMarkdown, formatManyText, resolveRollouts, worstExitCode, type RolloutCheck } from './many.js';
 
 export interface CheckOptions extends CommonOptions {
   phase?: string;
@@ -37,15 +38,83 @@ const EXIT: Record<Decision, ExitCode> = {
   ROLLBACK: ExitCode.rollback,
 };
 
-export async function check(file: string, opts: CheckOptions): Promise<number> {
+/**
+ * `rollcall check <profile>` prints that rollout's detailed report; several profiles or a
+ * directory print one row per rollout (many.ts) and exit with the worst code by its SEVERITY.
+ */
+export async function check(targets: string | readonly string[], opts: CheckOptions): Promise<number> {
+  const rollouts = await resolveRollouts(typeof targets === 'string' ? [targets] : targets);
+  if ('error' in rollouts) return usage(rollouts.error);
+  if ('single' in rollouts) return checkOne(rollouts.single, opts);
+  // One phase name or one recording cannot mean the same thing for different rollouts.
+  if (opts.phase !== undefined) return usage('--phase judges one rollout as if in that phase; give one profile');
+  if (opts.replay !== undefined) return usage('--replay plays one recording back; give one profile');
+  const secrets: string[] = [];
+  const rows = await eachLimited(rollouts.files, CONCURRENT_CHECKS, async (file): Promise<RolloutCheck> => {
+    const judged = await judgeRollout(file, opts, (text) => void process.stderr.write(text));
+    secrets.push(...judged.secrets);
+    if (judged.unreachable) process.stderr.write(`rollcall check: ${file}: every source is unreachable (${redact(judged.unreachable, judged.secrets)})\n`);
+    else if (judged.error !== undefined && !judged.written) process.stderr.write(`rollcall check: ${file}: ${redact(judged.error, judged.secrets)}\n`);
+    return {
+      file,
+      exitCode: judged.exitCode,
+      status: judged.report?.status ?? 'ERROR',
+      ...(judged.report ? { report: judged.report } : {}),
+      ...(judged.error !== undefined ? { error: redact(judged.error, judged.secrets) } : {}),
+    };
+  });
+  const text = opts.format === 'json' ? formatManyJson(rows) : opts.format === 'markdown' ? formatManyMarkdown(rows) : formatManyText(rows);
+  process.stdout.write(redact(text, secrets));
+  return worstExitCode(rows.map((r) => r.exitCode));
+}
+
+/** Rollouts judged at once: each waits mostly on its sources. */
+const CONCURRENT_CHECKS = 4;
+
+function usage(message: string): number {
+  process.stderr.write(`rollcall check: ${message}\n`);
+  return ExitCode.usage;
+}
+
+/** One rollout, printed in full: today's `rollcall check <profile>`. */
+async function checkOne(file: string, opts: CheckOptions): Promise<number> {
+  const judged = await judgeRollout(file, opts, (text) => void process.stderr.write(text));
+  if (!judged.report) {
+    if (judged.error !== undefined && !judged.written) process.stderr.write(`rollcall check: ${redact(judged.error, judged.secrets)}\n`);
+    return judged.exitCode;
+  }
+  const report = judged.report;
+  const text = opts.format === 'json' ? formatCheckJson(report) : opts.format === 'markdown' ? formatCheckMarkdown(report) : formatCheckText(report);
+  process.stdout.write(redact(text, judged.secrets));
+  if (judged.unreachable) process.stderr.write(`rollcall check: every source is unreachable (${redact(judged.unreachable, judged.secrets)})\n`);
+  return judged.exitCode;
+}
+
+interface Judged {
+  exitCode: number;
+  report?: CheckReport;
+  /** Why there is no report; `written` when it already went to stderr (a profile's issues). */
+  error?: string;
+  written?: boolean;
+  /** Every source unreachable: what each said. */
+  unreachable?: string;
+  secrets: readonly string[];
+}
+
+/** Judges one rollout and prints nothing but a profile's issues (to `stderr`). */
+async function judgeRollout(file: string, opts: CheckOptions, stderr: (text: string) => void): Promise<Judged> {
   // Nothing runs and nothing is sent here: only the sources' (and state store's) variables are needed.
-  const loaded = await loadProfileOrReport(file, { envMode: 'sources' });
-  if ('exitCode' in loaded) return loaded.exitCode;
+  let issues = '';
+  const loaded = await loadProfileOrReport(file, {
+    envMode: 'sources',
+    stderr: (text) => {
+      issues += text;
+      stderr(text);
+    },
+  });
+  if ('exitCode' in loaded) return { exitCode: loaded.exitCode, error: issues.split('\n')[0] || 'profile error', written: true, secrets: [] };
   const { profile } = loaded;
-  const fail = (message: string): number => {
-    process.stderr.write(`rollcall check: ${redact(message, profile.secrets)}\n`);
-    return ExitCode.usage;
-  };
+  const fail = (message: string): Judged => ({ exitCode: ExitCode.usage, error: message, secrets: profile.secrets });
 
   let clock: Clock = realClock;
   if (opts.replay) {
@@ -101,14 +170,8 @@ export async function check(file: string, opts: CheckOptions): Promise<number> {
     // Rolled back is known from the rollout state alone, whatever the sources answer.
     const exitCode = snapshot.rolledBack ? ExitCode.rolledBack : unreachable ? ExitCode.unreachable : EXIT[snapshot.decision];
     const report = toCheckReport(profile, snapshot, { exitCode, sources: summary, notices: rollout.notices });
-    const text =
-      opts.format === 'json' ? formatCheckJson(report) : opts.format === 'markdown' ? formatCheckMarkdown(report) : formatCheckText(report);
-    process.stdout.write(redact(text, profile.secrets));
-    if (unreachable) {
-      const why = asked.map((s) => `${s.id}: ${s.error ?? 'no answer'}`).join('; ');
-      process.stderr.write(`rollcall check: every source is unreachable (${redact(why, profile.secrets)})\n`);
-    }
-    return exitCode;
+    const why = unreachable ? asked.map((s) => `${s.id}: ${s.error ?? 'no answer'}`).join('; ') : undefined;
+    return { exitCode, report, secrets: profile.secrets, ...(why !== undefined ? { unreachable: why } : {}) };
   } finally {
     await poller.stop();
     await closeSources(sources);

@@ -29,6 +29,8 @@ import { checklistEntry, iso, labelText, markdownSafe, rollbackChecklistLines, r
 import type { CommonOptions } from './common-options.js';
 import { jsonSafe } from '../util/sanitize.js';
 import { ExitCode } from './exit.js';
+import { resolveRollouts } from './many.js';
+import { reportMany, type Reviewed } from './report-many.js';
 
 export interface ReportOptions extends CommonOptions {
   since: string;
@@ -106,14 +108,28 @@ export interface ReviewMetric {
   note?: string;
 }
 
-export async function report(file: string, opts: ReportOptions): Promise<number> {
+/** One profile: its report as today; several or a directory: a summary table, then each report (report-many.ts). */
+export async function report(targets: string | readonly string[], opts: ReportOptions): Promise<number> {
+  const rollouts = await resolveRollouts(typeof targets === 'string' ? [targets] : targets);
+  if ('files' in rollouts) return reportMany(rollouts.files, opts, reviewRollout);
+  if ('error' in rollouts) {
+    process.stderr.write(`rollcall report: ${rollouts.error}\n`);
+    return ExitCode.usage;
+  }
+  const one = await reviewRollout(rollouts.single, opts);
+  if (one.text !== undefined) process.stdout.write(one.text);
+  return one.exitCode;
+}
+
+/** One rollout's review in `opts.format`, redacted; problems go to stderr. */
+async function reviewRollout(file: string, opts: ReportOptions): Promise<Reviewed> {
   // Nothing runs and nothing is sent here: only the sources' (and state store's) variables are needed.
   const loaded = await loadProfileOrReport(file, { envMode: 'sources' });
-  if ('exitCode' in loaded) return loaded.exitCode;
+  if ('exitCode' in loaded) return loaded;
   const { profile } = loaded;
-  const fail = (message: string): number => {
+  const fail = (message: string): Reviewed => {
     process.stderr.write(`rollcall report: ${redact(message, profile.secrets)}\n`);
-    return ExitCode.usage;
+    return { exitCode: ExitCode.usage, error: redact(message, profile.secrets) };
   };
   const windowMs = parseDuration(opts.since);
   if (windowMs === undefined) return fail(`--since: "${opts.since}" is not a duration; use ${DURATION_FORMS}`);
@@ -188,8 +204,8 @@ export async function report(file: string, opts: ReportOptions): Promise<number>
 
   const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes });
   const text = opts.format === 'json' ? `${jsonSafe(JSON.stringify(result, null, 2))}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
-  process.stdout.write(redact(text, profile.secrets));
-  return result.rolledBack ? ExitCode.rolledBack : allUnreachable ? ExitCode.unreachable : ExitCode.green;
+  const exitCode = result.rolledBack ? ExitCode.rolledBack : allUnreachable ? ExitCode.unreachable : ExitCode.green;
+  return { exitCode, text: redact(text, profile.secrets), review: JSON.parse(redact(JSON.stringify(result), profile.secrets)) as Review };
 }
 
 /** Room in every ring for the whole window (the console keeps only `history`). */

@@ -12,7 +12,7 @@ import type { MetricParsed, PhaseParsed, ProfileParsed } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { sourceKind } from '../sources/kinds.js';
 import type { Baseline, Condition, Criterion, Metric, Phase, Profile, RollbackItem, Rule } from './types.js';
-import { isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
+import { dayNumbers, isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
 import { DEFAULT_NOTIFY_ON, DEFAULTS } from './defaults.js';
 import { list, own, type Broken, type Report } from './compile-report.js';
 import { compileCondition, compileRule, knownMetric, type RuleContext } from './compile-rules.js';
@@ -286,7 +286,7 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
       }
       for (const text of Array.isArray(c.at) ? c.at : [c.at]) {
         const time = parseTimeOfDay(text);
-        if (time) checkinTimes.push({ ...time, ...(c.zone !== undefined ? { zone: c.zone } : {}) });
+        if (time) checkinTimes.push({ ...time, ...(c.zone !== undefined ? { zone: c.zone } : {}), ...(c.on !== undefined ? { days: dayNumbers(c.on) } : {}) });
       }
       return;
     }
@@ -295,6 +295,7 @@ function compilePhase(p: PhaseParsed, index: number, at: number, parsed: Profile
       return;
     }
     if (c.zone !== undefined) ctx.error([...at, 'zone'], 'zone: belongs to check-ins at a time of day (at:)');
+    if (c.on !== undefined) ctx.error([...at, 'on'], 'on: (days of the week) belongs to check-ins at a time of day (at:)');
     if (c.every <= 0) ctx.error([...at, 'every'], 'every must be longer than 0');
     if (c.for === undefined && i < lastCadence) {
       ctx.error(at, 'only the last check-in cadence may leave out for: (how long it lasts)');

@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { parseCondition, parseCriterion } from './condition.js';
 import { UNITS } from './units.js';
-import { TIME_OF_DAY } from './time-of-day.js';
+import { DAY_NAMES, TIME_OF_DAY } from './time-of-day.js';
 import { duration, stringMap } from './schema-parts.js';
 import { DURATION_FORMS, parseDuration } from './duration.js';
 import { sourceConfigs } from '../sources/kinds.js';
@@ -183,6 +183,11 @@ const checkin = z.strictObject({
     .optional()
     .meta({ description: 'A check-in every day at this time of day (or these), e.g. "09:00"' }),
   zone: z.string().optional().meta({ description: 'IANA time zone of at:, e.g. Europe/Berlin (default: the local zone)' }),
+  on: z
+    .array(z.enum(DAY_NAMES))
+    .min(1)
+    .optional()
+    .meta({ description: 'The days of the week of at: (in its zone), e.g. [mon] or [mon, tue, wed, thu, fri] (default: every day)' }),
 });
 
 export const phaseSchema = z.strictObject({

@@ -7,6 +7,18 @@ export interface TimeOfDay {
   minute: number;
   /** An IANA zone; absent means the zone of the machine running rollcall. */
   zone?: string;
+  /** Days of the week it happens on in that zone (0 Sunday .. 6 Saturday); absent means every day. */
+  days?: number[];
+}
+
+/** Day names as profiles write them (`on: [mon, thu]`), indexed like Date#getUTCDay. */
+export const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type DayName = (typeof DAY_NAMES)[number];
+
+/** Day names to day numbers, in week order from Monday, without repeats. */
+export function dayNumbers(names: readonly DayName[]): number[] {
+  const set = new Set(names.map((n) => DAY_NAMES.indexOf(n)));
+  return [1, 2, 3, 4, 5, 6, 0].filter((d) => set.has(d));
 }
 
 export const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -63,11 +75,16 @@ function offsetAt(t: number, zone: string | undefined): number {
   return wallClock(t, zone) - Math.floor(t / 1_000) * 1_000;
 }
 
-/** The first instant at or after `now` at which the zone's clock shows the time of day. */
+/**
+ * The first instant at or after `now` at which the zone's clock shows the time of day, on one of
+ * its days. Eight days ahead always reach every weekday once more, whatever today is.
+ */
 export function nextTimeOfDay(time: TimeOfDay, now: number): number {
   const today = new Date(wallClock(now, time.zone));
-  for (let day = 0; day <= 2; day++) {
+  for (let day = 0; day <= 8; day++) {
     const wall = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + day, time.hour, time.minute);
+    // The weekday of the zone's calendar date, which the wall-clock-as-UTC value carries.
+    if (time.days !== undefined && time.days.length > 0 && !time.days.includes(new Date(wall).getUTCDay())) continue;
     // Twice: the offset at the guess may differ from the offset at the answer across a DST change.
     const guess = wall - offsetAt(wall, time.zone);
     const at = wall - offsetAt(guess, time.zone);
@@ -76,8 +93,9 @@ export function nextTimeOfDay(time: TimeOfDay, now: number): number {
   return now;
 }
 
-/** `09:00`, `09:00 Europe/Berlin`. */
+/** `09:00`, `09:00 Europe/Berlin`, `mon 09:00 Europe/Berlin`, `mon,thu 09:00`. */
 export function formatTimeOfDay(time: TimeOfDay): string {
   const hhmm = `${String(time.hour).padStart(2, '0')}:${String(time.minute).padStart(2, '0')}`;
-  return time.zone !== undefined ? `${hhmm} ${time.zone}` : hhmm;
+  const days = time.days !== undefined && time.days.length > 0 && time.days.length < 7 ? `${time.days.map((d) => DAY_NAMES[d]).join(',')} ` : '';
+  return time.zone !== undefined ? `${days}${hhmm} ${time.zone}` : `${days}${hhmm}`;
 }

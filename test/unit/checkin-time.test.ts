@@ -137,3 +137,68 @@ describe('time-of-day check-ins on screen and in check', () => {
     expect(text).not.toContain('daily check-in');
   });
 });
+
+describe('check-ins on days of the week, several times a day', () => {
+  const berlin = '      - { at: ["09:00", "14:00", "19:00"], zone: Europe/Berlin }\n      - { at: "10:00", zone: Europe/Berlin, on: [mon] }\n';
+
+  it('compiles on: into days of the week for each of its times, and keeps at: "09:00" alone as every day', () => {
+    const { profile } = parseProfile(yaml('      - { at: ["09:00", "14:00"], zone: UTC, on: [tue, mon, mon] }\n      - { at: "09:00" }\n'), FILE, { env: {} });
+    expect(profile.phases[0]!.checkinTimes).toEqual([
+      { hour: 9, minute: 0, zone: 'UTC', days: [1, 2] },
+      { hour: 14, minute: 0, zone: 'UTC', days: [1, 2] },
+      { hour: 9, minute: 0 },
+    ]);
+  });
+
+  it('rejects a day name it does not know, at the day, with the nearest one', () => {
+    expect(lines(yaml('      - { at: "09:00", on: [mon, thr] }\n'))).toEqual([
+      `${FILE}:10:34: phases[0].checkins[0].on[1]: expected one of sun, mon, tue, wed, thu, fri, sat, found "thr" (did you mean "thu"?)`,
+    ]);
+  });
+
+  it('rejects a bad time among several, at that time', () => {
+    expect(lines(yaml('      - { at: ["09:00", "14:60"] }\n'))).toEqual([
+      `${FILE}:10:25: phases[0].checkins[0].at[1]: "14:60" is not valid here: use a time of day as 24-hour HH:MM, e.g. "09:00"`,
+    ]);
+  });
+
+  it('rejects on: beside a cadence', () => {
+    expect(lines(yaml('      - { every: 1h, on: [mon] }\n'))).toEqual([`${FILE}:10:26: phases[0].checkins[0].on: on: (days of the week) belongs to check-ins at a time of day (at:)`]);
+  });
+
+  it('walks morning, afternoon and evening in Berlin across the change to summer time, and Monday only on Mondays', async () => {
+    const { profile } = parseProfile(yaml(berlin), FILE, { env: {} });
+    const phase = profile.phases[0]!;
+    // Saturday 2026-03-28 20:00 UTC (21:00 CET); summer time starts Sunday 2026-03-29 at 02:00.
+    const clock = new VirtualClock(Date.UTC(2026, 2, 28, 20, 0));
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const next = nextCheckin(phase, clock.now(), clock.now())!;
+      seen.push(`${new Date(next.at).toISOString().slice(0, 16)} ${next.daily}`);
+      await clock.advance(next.at - clock.now() + M);
+    }
+    expect(seen).toEqual([
+      '2026-03-29T07:00 09:00 Europe/Berlin',
+      '2026-03-29T12:00 14:00 Europe/Berlin',
+      '2026-03-29T17:00 19:00 Europe/Berlin',
+      '2026-03-30T07:00 09:00 Europe/Berlin',
+      '2026-03-30T08:00 mon 10:00 Europe/Berlin',
+      '2026-03-30T12:00 14:00 Europe/Berlin',
+    ]);
+  });
+
+  it('finds next Monday 10:00 Berlin across the change back to winter time', () => {
+    const monday = { hour: 10, minute: 0, zone: 'Europe/Berlin', days: [1] };
+    // Tuesday 2026-10-20; winter time returns Sunday 2026-10-25 at 03:00: 10:00 CET is 09:00 UTC.
+    expect(nextTimeOfDay(monday, Date.UTC(2026, 9, 20, 12, 0))).toBe(Date.UTC(2026, 9, 26, 9, 0));
+    // Monday before the change at 09:00 CEST (07:00 UTC): still today, at 08:00 UTC.
+    expect(nextTimeOfDay(monday, Date.UTC(2026, 9, 19, 7, 0))).toBe(Date.UTC(2026, 9, 19, 8, 0));
+    // Monday just after 10:00 there: a week later.
+    expect(nextTimeOfDay(monday, Date.UTC(2026, 9, 19, 8, 1))).toBe(Date.UTC(2026, 9, 26, 9, 0));
+  });
+
+  it('takes the weekday in the zone, not in UTC: Monday 00:30 in Tokyo is still Sunday in UTC', () => {
+    const tokyo = { hour: 0, minute: 30, zone: 'Asia/Tokyo', days: [1] };
+    expect(nextTimeOfDay(tokyo, Date.UTC(2026, 0, 4, 12, 0))).toBe(Date.UTC(2026, 0, 4, 15, 30));
+  });
+});

@@ -196,8 +196,11 @@ describe('seed 000: Phoenix pipeline vs Legacy', () => {
     ]);
   });
 
-  it('checks in three times a day and reviews the week before each promote', () => {
-    for (const p of profile.phases) expect(p.checkins).toEqual([{ everyMs: 8 * HOUR }]);
+  it('checks in morning, afternoon and evening, on Mondays for the review, and reviews the week before each promote', () => {
+    for (const p of profile.phases) {
+      expect(p.checkins).toEqual([]);
+      expect(p.checkinTimes).toEqual([{ hour: 9, minute: 0 }, { hour: 14, minute: 0 }, { hour: 19, minute: 0 }, { hour: 10, minute: 0, days: [1] }]);
+    }
     expect(profile.phases[0]!.checklist).toEqual(expect.arrayContaining(['No critical errors', "Next week's rollout percentage planned"]));
   });
 
