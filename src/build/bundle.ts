@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { build, formatMessages, type Message, type Plugin } from 'esbuild';
 import { DEMO_PROFILE_PATH } from '../demo/profile.js';
 import { isEntryPoint } from '../entry.js';
+import { inkMemo } from './ink-memo.js';
 
 /** The entry's file name inside the output directory. */
 export const ENTRY = 'rollcall.mjs';
@@ -85,7 +86,7 @@ export async function buildBundle(opts: BundleOptions = {}): Promise<BundleResul
     // Production React and a minified file: a bastion pays parse time at every start.
     define: { __ROLLCALL_DEMO_PROFILE__: JSON.stringify(demoProfile), 'process.env.NODE_ENV': '"production"' },
     minify: process.env.ROLLCALL_NO_MINIFY !== "1",
-    plugins: [absentOptional],
+    plugins: [absentOptional, inkMemo(root)],
     legalComments: 'eof',
     logLevel: 'silent',
   });
