@@ -8,7 +8,7 @@ import type { ParsedCondition } from './condition.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
 import { checkPromQL } from './promql.js';
 import { compileEvidence, compileSamples } from './samples.js';
-import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig, NotifyEvent } from './schema.js';
+import type { ActionParsed, MetricParsed, PhaseParsed, ProfileParsed, RuleParsed, SourceConfig } from './schema.js';
 import { ACTION_DEFAULT_KEYS, builtinKeyList, builtinKeyOf, describeKey, unreachableKey } from './builtin-keys.js';
 import { didYouMean } from './suggest.js';
 import { sourceKind } from '../sources/kinds.js';
@@ -16,6 +16,8 @@ import type { Action, ActionEffect, Baseline, Condition, Criterion, Escalation, 
 import { formatDuration } from './duration.js';
 import { convert } from './units.js';
 import { isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
+import { checkNotifyReferences, DEFAULT_NOTIFY_ON, DEFAULT_PAGE_ON } from './notify-references.js';
+import { PAGERDUTY_EVENTS_URL } from './schema.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -35,8 +37,7 @@ export const DEFAULTS = {
 /** Ring buffers never grow past this many samples, whatever the windows ask for. */
 export const MAX_CAPACITY = 20_000;
 
-/** What a notify target hears when it does not say (`on:`). */
-export const DEFAULT_NOTIFY_ON: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
+export { DEFAULT_NOTIFY_ON } from './notify-references.js';
 
 export interface CompileOptions {
   file?: string;
@@ -134,11 +135,12 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
         }
       });
     } else {
-      checkUrl(n.url, ['http:', 'https:'], ['notify', i, 'url'], error);
+      checkUrl(n.url ?? PAGERDUTY_EVENTS_URL, ['http:', 'https:'], ['notify', i, 'url'], error);
     }
     if (n.every !== undefined && n.every <= 0) error(['notify', i, 'every'], 'every must be longer than 0');
-    return { ...n, on: n.on ?? [...DEFAULT_NOTIFY_ON] };
+    return { ...n, on: n.on ?? [...(n.type === 'pagerduty' ? DEFAULT_PAGE_ON : DEFAULT_NOTIFY_ON)] };
   });
+  checkNotifyReferences(parsed, broken.phases ? undefined : [...phaseNames.keys()], error, ruleAt, phaseAt);
 
   const state = parsed.state?.store === 'postgres' ? parsed.state : undefined;
   if (state) {
@@ -371,7 +373,7 @@ function compileEscalation(r: RuleParsed, path: PathSegment[], ctx: RuleContext)
       ctx.error([...at(i), 'to'], `a warning cannot escalate to "${step.to}": it promotes; escalate to rollback or to an action such as a partial rollback`);
     }
   });
-  return steps.map((s) => ({ afterMs: s.after, to: s.to }));
+  return steps.map((s) => ({ afterMs: s.after, to: s.to, ...(s.notify !== undefined ? { notify: s.notify } : {}) }));
 }
 
 function knownMetric(id: string, path: PathSegment[], ctx: RuleContext): Metric | undefined {

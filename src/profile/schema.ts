@@ -143,6 +143,7 @@ export const metricSchema = z.strictObject({
 const escalationStep = z.strictObject({
   after: duration.meta({ description: 'How long the warning has fired, unresolved, before this step (counted from when it fired)' }),
   to: z.string().meta({ description: 'rollback, or the id of an action to run (e.g. reduce)' }),
+  notify: z.string().optional().meta({ description: 'The id of a notify target that hears this step when it is reached (e.g. team-lead), whatever its on:' }),
 });
 
 export const ruleSchema = z.strictObject({
@@ -240,7 +241,12 @@ const notifyCommon = {
   on: z.array(notifyEvent).optional(),
   timeout: duration.optional(),
   every: duration.optional().meta({ description: 'Also send a status summary this often (e.g. 4h), whatever happens' }),
+  id: identifier.optional().meta({ description: 'A name for this target, for an escalation step\'s notify: (e.g. team-lead)' }),
+  phases: z.array(z.string()).min(1).optional().meta({ description: 'Send only while the rollout is in one of these phases (e.g. [shadow]); default every phase' }),
 };
+
+/** Where PagerDuty's Events API v2 takes events; `url:` overrides it (a proxy, a test). */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 export const notifySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.enum(['slack', 'webhook']), url: z.string(), headers: stringMap.optional(), ...notifyCommon }),
@@ -251,6 +257,12 @@ export const notifySchema = z.discriminatedUnion('type', [
       .min(1)
       .meta({ description: 'argv (no shell); the message arrives on stdin, e.g. [mail, -s, "rollcall {{profile.name}}", ops@example.com]' }),
     env: stringMap.optional(),
+    ...notifyCommon,
+  }),
+  z.strictObject({
+    type: z.literal('pagerduty').meta({ description: 'PagerDuty Events API v2: trigger an alert, resolved when its cause clears' }),
+    routingKey: z.string().min(1).meta({ description: 'The integration\'s routing key, a secret (usually "${PD_ROUTING_KEY}")' }),
+    url: z.string().optional().meta({ description: `Default ${PAGERDUTY_EVENTS_URL}` }),
     ...notifyCommon,
   }),
 ]);
