@@ -13,8 +13,11 @@ export interface Occurrence {
   metric?: string;
   /** The metrics behind a HOLD or ROLLBACK (none when the phase gates decided it). */
   cause?: string[];
-  /** An escalation step's own target (its notify id). */
+  /** An escalation step's own target (its notify id), and where the step went. */
   notify?: string;
+  escalatedTo?: string;
+  /** A target (id) that hears this from an escalation step in the same change instead. */
+  except?: string;
   action?: ActionOutcome;
   countdown?: { deadline: number; graceMs: number; condition: string };
 }
@@ -39,7 +42,7 @@ export function changes(prev: Snapshot, next: Snapshot): Occurrence[] {
     const reached = m.escalation?.reached;
     if (reached?.notify !== undefined && escalatedBefore.get(m.id) !== reached.at) {
       const why = m.reason ? ` — ${m.reason}` : '';
-      out.push({ event: 'escalation', key: `escalation:${m.id}:${reached.at}`, metric: m.id, notify: reached.notify, headline: `${where}: ${m.id} escalated to ${reached.to}${why}` });
+      out.push({ event: 'escalation', key: `escalation:${m.id}:${reached.at}`, metric: m.id, notify: reached.notify, escalatedTo: reached.to, headline: `${where}: ${m.id} escalated to ${reached.to}${why}` });
     }
     const why = m.reason ? ` — ${m.reason}` : '';
     if (m.state === 'breach' && was !== 'breach') {
@@ -50,6 +53,10 @@ export function changes(prev: Snapshot, next: Snapshot): Occurrence[] {
       out.push({ event: 'recovered', key: `recovered:${m.id}`, metric: m.id, headline: `${where}: ${m.id} recovered (was ${was})` });
     }
   }
+  // An escalation to rollback both changes the decision and names a target: that target hears it once.
+  const stepped = out.find((o) => o.event === 'escalation' && o.notify !== undefined && o.escalatedTo === 'rollback');
+  const rollback = out.find((o) => o.event === 'rollback');
+  if (stepped && rollback) rollback.except = stepped.notify!;
   return out;
 }
 

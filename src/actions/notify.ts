@@ -324,6 +324,9 @@ function hears(target: NotifyTarget, o: Occurrence): boolean {
   if (o.event === 'status' || o.event === 'resolve') return false;
   const event: NotifyEvent = o.event === 'auto-rollback' ? 'rollback' : o.event;
   if (target.type === 'pagerduty' && !PAGEABLE.includes(event)) return false;
+  // A rollback that an escalation step announces to this very target is said once, by the step.
+  if (o.except !== undefined && o.except === target.id) return false;
+  if (target.metrics && !causeOf(o).some((id) => target.metrics!.includes(id))) return false;
   return (target.on ?? DEFAULT_NOTIFY_ON).includes(event);
 }
 

@@ -140,7 +140,7 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
     if (n.every !== undefined && n.every <= 0) error(['notify', i, 'every'], 'every must be longer than 0');
     return { ...n, on: n.on ?? [...(n.type === 'pagerduty' ? DEFAULT_PAGE_ON : DEFAULT_NOTIFY_ON)] };
   });
-  checkNotifyReferences(parsed, broken.phases ? undefined : [...phaseNames.keys()], error, ruleAt, phaseAt);
+  checkNotifyReferences(parsed, metricIds, broken.phases ? undefined : [...phaseNames.keys()], error, ruleAt, phaseAt);
 
   const state = parsed.state?.store === 'postgres' ? parsed.state : undefined;
   if (state) {

@@ -1,5 +1,5 @@
 // The cross-references of notify targets that zod cannot see: ids unique, `phases:` naming phases
-// the profile has, escalation steps' `notify:` naming a target's id, and a PagerDuty target
+// the profile has, `metrics:` naming its metrics, escalation steps' `notify:` naming a target's id, and a PagerDuty target
 // hearing only what can open an incident. Each problem at its own path, so file:line:col.
 
 import type { PathSegment } from './issues.js';
@@ -23,6 +23,7 @@ type Report = (path: readonly PathSegment[], message: string) => void;
  */
 export function checkNotifyReferences(
   parsed: ProfileParsed,
+  metricIds: readonly string[],
   phaseNames: readonly string[] | undefined,
   error: Report,
   /** Where the i-th rule and phase kept stood in the file, when the schema dropped some. */
@@ -44,6 +45,9 @@ export function checkNotifyReferences(
         }
       });
     }
+    n.metrics?.forEach((id, j) => {
+      if (!metricIds.includes(id)) error(['notify', i, 'metrics', j], `unknown metric "${id}"${didYouMean(id, metricIds)}; metrics: ${metricIds.join(', ')}`);
+    });
     if (n.type !== 'pagerduty') return;
     n.on?.forEach((event, j) => {
       if (!PAGEABLE.includes(event)) {

@@ -243,6 +243,7 @@ const notifyCommon = {
   every: duration.optional().meta({ description: 'Also send a status summary this often (e.g. 4h), whatever happens' }),
   id: identifier.optional().meta({ description: 'A name for this target, for an escalation step\'s notify: (e.g. team-lead)' }),
   phases: z.array(z.string()).min(1).optional().meta({ description: 'Send only while the rollout is in one of these phases (e.g. [shadow]); default every phase' }),
+  metrics: z.array(z.string()).min(1).optional().meta({ description: 'Send only what is about one of these metrics (a breach, warning, HOLD or ROLLBACK they cause); default everything' }),
 };
 
 /** Where PagerDuty's Events API v2 takes events; `url:` overrides it (a proxy, a test). */

@@ -218,6 +218,28 @@ describe('an escalation step with its own target', () => {
     await n.flush();
     expect(received.map((r) => [r.path, r.body.event, r.body.metric])).toEqual([['/lead', 'escalation', 'latency']]);
   });
+
+  it('tells the target it names of an escalation to rollback once, while the others hear the ROLLBACK', async () => {
+    const { n } = notifier(profileWith(TEAM_LEAD.replace('on: [] }', 'on: [rollback] }')));
+    const before = snapshot('HOLD', { latency: 'warn' }, 'canary', { next: { to: 'rollback', at: START + 1_000, remainingMs: 1_000 } });
+    const reached = snapshot('ROLLBACK', { latency: 'warn' }, 'canary', { reached: { to: 'rollback', at: START + 1_000, notify: 'team-lead' } });
+    n.onSnapshot(before, reached);
+    await n.flush();
+    expect(received.map((r) => [r.path, r.body.event]).sort()).toEqual([
+      ['/all', 'rollback'],
+      ['/lead', 'escalation'],
+    ]);
+  });
+});
+
+describe('a target limited to metrics', () => {
+  it('hears only what those metrics cause', async () => {
+    const { n } = notifier(profileWith(`  - { type: pagerduty, routingKey: "\${PD_ROUTING_KEY}", url: "\${SINK}", on: [warn], metrics: [error_rate] }\n`));
+    n.onSnapshot(snapshot('SOAK', {}), snapshot('HOLD', { latency: 'warn' }));
+    n.onSnapshot(snapshot('HOLD', { latency: 'warn' }), snapshot('HOLD', { latency: 'warn', error_rate: 'warn' }));
+    await n.flush();
+    expect(received.map((r) => r.body.dedup_key)).toEqual(['rollcall/checkout/error_rate']);
+  });
 });
 
 describe('notify targets in a profile', () => {
@@ -236,6 +258,12 @@ ${notify}`,
       FILE,
       { env: { PD: ROUTING_KEY } },
     ).issues.map(formatIssue);
+
+  it('says where a metrics: entry names no metric', () => {
+    expect(lines(`  - { type: webhook, url: "https://hooks.example.com", metrics: [eror_rate] }\n`)).toEqual([
+      `${FILE}:10:66: notify[0].metrics[0]: unknown metric "eror_rate" (did you mean "error_rate"?); metrics: error_rate`,
+    ]);
+  });
 
   it('says where a phases: entry names no phase', () => {
     expect(lines(`  - { type: webhook, url: "https://hooks.example.com", phases: [shadow, canery] }\n`)).toEqual([
