@@ -4,6 +4,7 @@
 import type { Snapshot } from '../engine/types.js';
 import type { ActionOutcome } from './runner.js';
 import type { SentEvent } from './notify.js';
+import type { DigestEntry } from './notify-digest.js';
 
 export interface Occurrence {
   event: SentEvent;
@@ -16,6 +17,8 @@ export interface Occurrence {
   /** An escalation step's own target (its notify id), and where the step went. */
   notify?: string;
   escalatedTo?: string;
+  /** A digest's lines (Markdown), for `digest` occurrences. */
+  digest?: { lines: string[]; entries: DigestEntry[]; since: number; until: number };
   /** A target (id) that hears this from an escalation step in the same change instead. */
   except?: string;
   action?: ActionOutcome;

@@ -33,6 +33,8 @@ export interface WebhookPayload {
     timedOut: boolean;
     message: string;
   };
+  /** A digest: what happened from `since` to `until` (ISO 8601), oldest first. */
+  digest?: { since: string; until: string; entries: { at: string; kind: string; text: string }[] };
   /** ISO 8601, UTC. */
   at: string;
 }
@@ -64,6 +66,15 @@ export function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): Web
           },
         }
       : {}),
+    ...(o.digest
+      ? {
+          digest: {
+            since: new Date(o.digest.since).toISOString(),
+            until: new Date(o.digest.until).toISOString(),
+            entries: o.digest.entries.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, text: e.text })),
+          },
+        }
+      : {}),
     at: new Date(now).toISOString(),
   };
 }
@@ -80,10 +91,16 @@ const SLACK_ICON: Record<SentEvent, string> = {
   action: ':gear:',
   escalation: ':rotating_light:',
   resolve: ':large_green_circle:',
+  digest: ':newspaper:',
 };
 
 /** Incoming-webhook JSON: `text` for notifications and old clients, `blocks` for the message. */
 export function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): { text: string; blocks: unknown[] } {
+  if (o.digest) {
+    // One line of safe text per entry: the entries hold reasons a source wrote.
+    const lines = o.digest.lines.map(sanitizeLine);
+    return { text: `${SLACK_ICON.digest} ${lines[0]!}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${SLACK_ICON.digest} ${lines.join('\n')}` } }] };
+  }
   const text = `${SLACK_ICON[o.event]} ${o.action ? `${snapshot.profile} ${snapshot.phase.name}: ` : ''}${o.headline}`;
   const context = [`*${profile.title}* · phase ${snapshot.phase.name} (${snapshot.phase.traffic}%) · ${snapshot.decision}`];
   for (const reason of snapshot.reasons.slice(0, 3)) context.push(reason);
@@ -99,6 +116,7 @@ export function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): 
 
 /** The message a command target reads on stdin: the headline, where the rollout stands, every metric. */
 export function plainText(o: Occurrence, snapshot: Snapshot, profile: Profile): string {
+  if (o.digest) return `${o.digest.lines.map(sanitizeLine).join('\n')}\n`;
   const lines = [
     o.headline,
     '',

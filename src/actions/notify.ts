@@ -25,6 +25,7 @@ import { commonJs } from '../util/commonjs.js';
 import { changes, countdownOccurrence, type Occurrence } from './notify-changes.js';
 import { plainText, slackBody, webhookBody } from './notify-messages.js';
 import { causeOf, dedupKey, Incidents, resolveBody, triggerBody } from './notify-pagerduty.js';
+import { digestLines, DigestLog, digestTimes } from './notify-digest.js';
 
 export type { WebhookPayload } from './notify-messages.js';
 
@@ -44,7 +45,7 @@ type CommandTarget = Extract<NotifyTarget, { type: 'command' }>;
  * start of an automatic rollback's countdown (sent to targets that hear `rollback`), an
  * escalation step (sent to the target the step names), or a PagerDuty incident's `resolve`.
  */
-export type SentEvent = NotifyEvent | 'status' | 'auto-rollback' | 'escalation' | 'resolve';
+export type SentEvent = NotifyEvent | 'status' | 'auto-rollback' | 'escalation' | 'resolve' | 'digest';
 
 export interface NotifierEvent {
   type: 'sent' | 'failed';
@@ -77,6 +78,7 @@ export class Notifier {
   /** Per target with `every:`, when its next status summary is due. */
   private readonly statusDue = new Map<number, number>();
   private readonly incidents = new Incidents();
+  private readonly digests = new DigestLog();
 
   constructor(private readonly opts: NotifierOptions) {}
 
@@ -90,9 +92,30 @@ export class Notifier {
     this.last = next;
     if (!this.sends()) return;
     this.periodic(next, prev === undefined);
-    if (!prev) return;
-    for (const occurrence of changes(prev, next)) this.dispatch(occurrence, next);
-    this.resolveCleared(next);
+    if (prev) {
+      const now = this.opts.clock.now();
+      if (prev.phase.name !== next.phase.name) this.digests.record({ at: now, kind: 'move', text: `${prev.phase.name} → ${next.phase.name} (${next.phase.traffic}%)` });
+      for (const occurrence of changes(prev, next)) {
+        const kind = occurrence.event === 'breach' ? 'breach' : ['hold', 'rollback', 'promote'].includes(occurrence.event) ? 'decision' : undefined;
+        if (kind) this.digests.record({ at: now, kind, text: occurrence.headline });
+        this.dispatch(occurrence, next);
+      }
+      this.resolveCleared(next);
+    }
+    this.digest(next);
+  }
+
+  /** Each target whose digest time has come sends what happened since its last one. */
+  private digest(snapshot: Snapshot): void {
+    const now = this.opts.clock.now();
+    this.opts.targets.forEach((target, i) => {
+      if (target.type === 'pagerduty' || this.opts.profile.unresolved?.[`notify.${i}`]) return;
+      const digest = this.digests.take(i, digestTimes(target), now);
+      if (!digest || !inPhase(target, snapshot)) return;
+      const status = `phase ${snapshot.phase.name} (${snapshot.traffic?.share ?? snapshot.phase.traffic}%) · ${snapshot.decision}`;
+      const lines = digestLines(this.opts.profile.title, digest, status);
+      this.send(target, i, { event: 'digest', key: 'digest', headline: lines[0]!, digest: { lines, ...digest } }, snapshot, now);
+    });
   }
 
   /** A PagerDuty incident whose metrics are all ok again is resolved, in whatever phase. */
@@ -133,6 +156,7 @@ export class Notifier {
   onAction(outcome: ActionOutcome): void {
     if (outcome.refused || outcome.dryRun || !this.last || !this.sends()) return;
     const by = outcome.auto ? ' (auto-rollback)' : outcome.forced ? ' (forced)' : '';
+    this.digests.record({ at: this.opts.clock.now(), kind: 'action', text: `${outcome.action}: ${outcome.message}${by}` });
     this.dispatch(
       { event: 'action', key: `action#${++this.actions}`, headline: `${outcome.message}${by}`, action: outcome },
       this.last,
@@ -321,7 +345,7 @@ function failureOf(error: unknown, timeoutMs: number): Attempt {
 /** Whether a target hears an occurrence: an escalation only when its step names the target. */
 function hears(target: NotifyTarget, o: Occurrence): boolean {
   if (o.event === 'escalation') return o.notify !== undefined && o.notify === target.id;
-  if (o.event === 'status' || o.event === 'resolve') return false;
+  if (o.event === 'status' || o.event === 'resolve' || o.event === 'digest') return false;
   const event: NotifyEvent = o.event === 'auto-rollback' ? 'rollback' : o.event;
   if (target.type === 'pagerduty' && !PAGEABLE.includes(event)) return false;
   // A rollback that an escalation step announces to this very target is said once, by the step.

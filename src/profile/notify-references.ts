@@ -5,6 +5,7 @@
 import type { PathSegment } from './issues.js';
 import type { NotifyEvent, ProfileParsed, RuleParsed } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { isTimeZone, knownTimeZones } from './time-of-day.js';
 
 /** What a notify target hears when it does not say (`on:`). */
 export const DEFAULT_NOTIFY_ON: readonly NotifyEvent[] = ['hold', 'rollback', 'action'];
@@ -48,7 +49,12 @@ export function checkNotifyReferences(
     n.metrics?.forEach((id, j) => {
       if (!metricIds.includes(id)) error(['notify', i, 'metrics', j], `unknown metric "${id}"${didYouMean(id, metricIds)}; metrics: ${metricIds.join(', ')}`);
     });
+    const zone = n.digest?.zone;
+    if (zone !== undefined && !isTimeZone(zone)) {
+      error(['notify', i, 'digest', 'zone'], `unknown time zone "${zone}"${didYouMean(zone, knownTimeZones())}; use an IANA zone such as Europe/Berlin or UTC`);
+    }
     if (n.type !== 'pagerduty') return;
+    if (n.digest !== undefined) error(['notify', i, 'digest'], 'a pagerduty target sends no digest: digest: is for slack, webhook and command targets');
     n.on?.forEach((event, j) => {
       if (!PAGEABLE.includes(event)) {
         const why = event === 'recovered' ? 'a recovery resolves the incident by itself' : `${event} opens no incident`;

@@ -243,6 +243,13 @@ const notifyCommon = {
   every: duration.optional().meta({ description: 'Also send a status summary this often (e.g. 4h), whatever happens' }),
   id: identifier.optional().meta({ description: 'A name for this target, for an escalation step\'s notify: (e.g. team-lead)' }),
   phases: z.array(z.string()).min(1).optional().meta({ description: 'Send only while the rollout is in one of these phases (e.g. [shadow]); default every phase' }),
+  digest: z
+    .strictObject({
+      at: z.union([timeOfDay, z.array(timeOfDay).min(1)]).meta({ description: 'When: a time of day or several, e.g. ["09:00"]' }),
+      zone: z.string().optional().meta({ description: 'IANA time zone of at:, e.g. Europe/Berlin (default: the local zone)' }),
+    })
+    .optional()
+    .meta({ description: 'Also send a digest at these times: decisions, moves, breaches and actions since the last one' }),
   metrics: z.array(z.string()).min(1).optional().meta({ description: 'Send only what is about one of these metrics (a breach, warning, HOLD or ROLLBACK they cause); default everything' }),
 };
 
