@@ -150,7 +150,7 @@ describe('a daily digest', () => {
         FILE,
       ).issues.map(formatIssue);
     expect(issues('{ type: webhook, url: "https://h.example.com", digest: { at: ["09:00"], zone: Europe/Berln } }')).toEqual([
-      expect.stringMatching(/^profiles\/checkout\.yaml:6:80: notify\[0\]\.digest\.zone: unknown time zone "Europe\/Berln" \(did you mean "Europe\/Berlin"\?\)/),
+      expect.stringMatching(/^profiles\/checkout\.yaml:6:83: notify\[0\]\.digest\.zone: unknown time zone "Europe\/Berln" \(did you mean "Europe\/Berlin"\?\)/),
     ]);
     expect(issues('{ type: webhook, url: "https://h.example.com", digest: { at: "9am" } }')).toEqual([
       `${FILE}:6:66: notify[0].digest.at: "9am" is not valid here: use a time of day as 24-hour HH:MM, e.g. "09:00"`,
