@@ -216,6 +216,10 @@ describe('seed 000: Phoenix pipeline vs Legacy', () => {
     expect(profile.notify.find((n) => n.id === 'team-lead')).toMatchObject({ type: 'command', on: ['rollback'] });
   });
 
+  it('mails stakeholders a daily summary at 09:00', () => {
+    expect(profile.notify[3]).toMatchObject({ type: 'command', on: [], digest: { at: ['09:00'] } });
+  });
+
   it('has an emergency rollback and a gradual one back to the previous percentage', () => {
     expect(profile.actions.rollback).toMatchObject({ key: 'r', effect: 'rollback' });
     expect(profile.actions.rollback!.run.join(' ')).toContain('/api/admin/phoenix/emergency-rollback');
