@@ -4,6 +4,7 @@
 import type { Snapshot } from '../engine/types.js';
 import type { ActionOutcome } from './runner.js';
 import type { SentEvent } from './notify.js';
+import type { DigestEntry } from './notify-digest.js';
 
 export interface Occurrence {
   event: SentEvent;
@@ -11,6 +12,15 @@ export interface Occurrence {
   key: string;
   headline: string;
   metric?: string;
+  /** The metrics behind a HOLD or ROLLBACK (none when the phase gates decided it). */
+  cause?: string[];
+  /** An escalation step's own target (its notify id), and where the step went. */
+  notify?: string;
+  escalatedTo?: string;
+  /** A digest's lines (Markdown), for `digest` occurrences. */
+  digest?: { lines: string[]; entries: DigestEntry[]; since: number; until: number };
+  /** A target (id) that hears this from an escalation step in the same change instead. */
+  except?: string;
   action?: ActionOutcome;
   countdown?: { deadline: number; graceMs: number; condition: string };
 }
@@ -23,14 +33,20 @@ export function changes(prev: Snapshot, next: Snapshot): Occurrence[] {
     const reason = next.reasons[0] ? ` — ${next.reasons[0]}` : '';
     // The cause is part of the key: a ROLLBACK for another metric a minute later is a new incident.
     const cause = causeOf(next);
-    const about = cause.length === 1 ? { metric: cause[0]! } : {};
+    const about = { cause, ...(cause.length === 1 ? { metric: cause[0]! } : {}) };
     if (next.decision === 'HOLD') out.push({ event: 'hold', key: `hold:${cause.join(',')}`, headline: `${where}: HOLD${reason}`, ...about });
     if (next.decision === 'ROLLBACK') out.push({ event: 'rollback', key: `rollback:${cause.join(',')}`, headline: `${where}: ROLLBACK${reason}`, ...about });
     if (next.decision === 'PROMOTE') out.push({ event: 'promote', key: 'promote', headline: `${where}: ready to PROMOTE` });
   }
   const before = new Map(prev.metrics.map((m) => [m.id, m.state]));
+  const escalatedBefore = new Map(prev.metrics.map((m) => [m.id, m.escalation?.reached?.at]));
   for (const m of next.metrics) {
     const was = before.get(m.id);
+    const reached = m.escalation?.reached;
+    if (reached?.notify !== undefined && escalatedBefore.get(m.id) !== reached.at) {
+      const why = m.reason ? ` — ${m.reason}` : '';
+      out.push({ event: 'escalation', key: `escalation:${m.id}:${reached.at}`, metric: m.id, notify: reached.notify, escalatedTo: reached.to, headline: `${where}: ${m.id} escalated to ${reached.to}${why}` });
+    }
     const why = m.reason ? ` — ${m.reason}` : '';
     if (m.state === 'breach' && was !== 'breach') {
       out.push({ event: 'breach', key: `breach:${m.id}`, metric: m.id, headline: `${where}: ${m.id} breach${why}` });
@@ -40,6 +56,10 @@ export function changes(prev: Snapshot, next: Snapshot): Occurrence[] {
       out.push({ event: 'recovered', key: `recovered:${m.id}`, metric: m.id, headline: `${where}: ${m.id} recovered (was ${was})` });
     }
   }
+  // An escalation to rollback both changes the decision and names a target: that target hears it once.
+  const stepped = out.find((o) => o.event === 'escalation' && o.notify !== undefined && o.escalatedTo === 'rollback');
+  const rollback = out.find((o) => o.event === 'rollback');
+  if (stepped && rollback) rollback.except = stepped.notify!;
   return out;
 }
 

@@ -7,23 +7,27 @@
 // always goes out. Only a console that may act sends (`sends`): a read-only or dry-run console
 // would repeat the acting console's messages, or announce what it will never do.
 
-import { jsonSafe, sanitizeLine } from '../util/sanitize.js';
+import { jsonSafe } from '../util/sanitize.js';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NotifyEvent } from '../profile/schema.js';
 import type { NotifyTarget, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
-import { DEFAULT_NOTIFY_ON } from '../profile/defaults.js';
+import { DEFAULT_NOTIFY_ON, PAGEABLE } from '../profile/notify-references.js';
+import { PAGERDUTY_EVENTS_URL } from '../profile/schema.js';
 import type { Clock } from '../engine/clock.js';
-import type { Decision, Snapshot } from '../engine/types.js';
+import type { Snapshot } from '../engine/types.js';
 import { redactingReplacer } from './audit.js';
-import { metricReadings, type MetricReading } from './metric-readings.js';
 import { render, templateValues } from '../profile/template.js';
-import { formatValue, type Unit } from '../profile/units.js';
 import type { ActionOutcome } from './outcome.js';
 import { runProcess } from '../util/process.js';
 import { commonJs } from '../util/commonjs.js';
 import { changes, countdownOccurrence, type Occurrence } from './notify-changes.js';
+import { plainText, slackBody, webhookBody } from './notify-messages.js';
+import { causeOf, dedupKey, Incidents, resolveBody, triggerBody } from './notify-pagerduty.js';
+import { digestLines, DigestLog, digestTimes } from './notify-digest.js';
+
+export type { WebhookPayload } from './notify-messages.js';
 
 export const RATE_LIMIT_MS = 10 * 60_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -32,13 +36,16 @@ const RETRIES = 3;
 /** Lines of a command's stderr kept for its failure reason. */
 const STDERR_TAIL = 3;
 
-type WebTarget = Extract<NotifyTarget, { url: string }>;
+/** Where a JSON body goes: a slack or webhook target, or a PagerDuty target's events URL. */
+type WebTarget = { url: string; headers?: Record<string, string>; timeout?: number };
+type PagerDutyTarget = Extract<NotifyTarget, { type: 'pagerduty' }>;
 type CommandTarget = Extract<NotifyTarget, { type: 'command' }>;
 /**
- * What a target hears: a NotifyEvent, the periodic `status` of a target with `every:`, or the
- * start of an automatic rollback's countdown (sent to targets that hear `rollback`).
+ * What a target hears: a NotifyEvent, the periodic `status` of a target with `every:`, the
+ * start of an automatic rollback's countdown (sent to targets that hear `rollback`), an
+ * escalation step (sent to the target the step names), or a PagerDuty incident's `resolve`.
  */
-export type SentEvent = NotifyEvent | 'status' | 'auto-rollback';
+export type SentEvent = NotifyEvent | 'status' | 'auto-rollback' | 'escalation' | 'resolve' | 'digest';
 
 export interface NotifierEvent {
   type: 'sent' | 'failed';
@@ -60,35 +67,6 @@ export interface NotifierOptions {
   sends?: () => boolean;
 }
 
-/** The generic webhook's body. */
-export interface WebhookPayload {
-  event: SentEvent;
-  profile: string;
-  phase: string;
-  decision?: Decision;
-  reasons: string[];
-  metrics: MetricReading[];
-  /** The metric a breach, warning, recovery, rollback or countdown is about. */
-  metric?: string;
-  /** An automatic rollback's countdown: when it runs unless someone cancels it. */
-  countdown?: { deadline: string; graceMs: number; condition: string };
-  action?: {
-    name: string;
-    argv: string[];
-    ok: boolean;
-    exitCode: number | null;
-    signal: string | null;
-    durationMs: number;
-    forced: boolean;
-    auto: boolean;
-    timedOut: boolean;
-    message: string;
-  };
-  /** ISO 8601, UTC. */
-  at: string;
-}
-
-
 type Attempt = { ok: true } | { ok: false; reason: string; retry: boolean };
 
 export class Notifier {
@@ -99,6 +77,8 @@ export class Notifier {
   private actions = 0;
   /** Per target with `every:`, when its next status summary is due. */
   private readonly statusDue = new Map<number, number>();
+  private readonly incidents = new Incidents();
+  private readonly digests = new DigestLog();
 
   constructor(private readonly opts: NotifierOptions) {}
 
@@ -112,15 +92,53 @@ export class Notifier {
     this.last = next;
     if (!this.sends()) return;
     this.periodic(next, prev === undefined);
-    if (!prev) return;
-    for (const occurrence of changes(prev, next)) this.dispatch(occurrence, next);
+    if (prev) {
+      const now = this.opts.clock.now();
+      if (prev.phase.name !== next.phase.name) this.digests.record({ at: now, kind: 'move', text: `${prev.phase.name} → ${next.phase.name} (${next.phase.traffic}%)` });
+      for (const occurrence of changes(prev, next)) {
+        const kind = occurrence.event === 'breach' ? 'breach' : ['hold', 'rollback', 'promote'].includes(occurrence.event) ? 'decision' : undefined;
+        if (kind) this.digests.record({ at: now, kind, text: occurrence.headline });
+        this.dispatch(occurrence, next);
+      }
+      this.resolveCleared(next);
+    }
+    this.digest(next);
+  }
+
+  /** Each target whose digest time has come sends what happened since its last one. */
+  private digest(snapshot: Snapshot): void {
+    const now = this.opts.clock.now();
+    this.opts.targets.forEach((target, i) => {
+      if (target.type === 'pagerduty' || this.opts.profile.unresolved?.[`notify.${i}`]) return;
+      const digest = this.digests.take(i, digestTimes(target), now);
+      if (!digest || !inPhase(target, snapshot)) return;
+      const status = `phase ${snapshot.phase.name} (${snapshot.traffic?.share ?? snapshot.phase.traffic}%) · ${snapshot.decision}`;
+      const lines = digestLines(this.opts.profile.title, digest, status);
+      this.send(target, i, { event: 'digest', key: 'digest', headline: lines[0]!, digest: { lines, ...digest } }, snapshot, now);
+    });
+  }
+
+  /** A PagerDuty incident whose metrics are all ok again is resolved, in whatever phase. */
+  private resolveCleared(snapshot: Snapshot): void {
+    this.opts.targets.forEach((target, i) => {
+      if (target.type !== 'pagerduty') return;
+      for (const key of this.incidents.cleared(i, snapshot)) {
+        this.track(this.deliver(pagerDutyUrl(target), targetName(target, i), 'resolve', resolveBody(target.routingKey, key, this.opts.profile.secrets)));
+      }
+    });
   }
 
   /** A status summary to each target whose `every:` has come round; the first one `every` after the start. */
   private periodic(snapshot: Snapshot, first: boolean): void {
     const now = this.opts.clock.now();
     this.opts.targets.forEach((target, i) => {
-      if (target.every === undefined || target.every <= 0) return;
+      // A pagerduty target sends no summary (compile refuses every: on one).
+      if (target.type === 'pagerduty' || target.every === undefined || target.every <= 0) return;
+      if (!inPhase(target, snapshot)) {
+        // The first summary in a phase it covers comes `every` after it got there.
+        this.statusDue.delete(i);
+        return;
+      }
       const due = this.statusDue.get(i);
       if (first || due === undefined) {
         this.statusDue.set(i, now + target.every);
@@ -138,6 +156,7 @@ export class Notifier {
   onAction(outcome: ActionOutcome): void {
     if (outcome.refused || outcome.dryRun || !this.last || !this.sends()) return;
     const by = outcome.auto ? ' (auto-rollback)' : outcome.forced ? ' (forced)' : '';
+    this.digests.record({ at: this.opts.clock.now(), kind: 'action', text: `${outcome.action}: ${outcome.message}${by}` });
     this.dispatch(
       { event: 'action', key: `action#${++this.actions}`, headline: `${outcome.message}${by}`, action: outcome },
       this.last,
@@ -166,10 +185,12 @@ export class Notifier {
   private dispatch(occurrence: Occurrence, snapshot: Snapshot): void {
     const now = this.opts.clock.now();
     this.opts.targets.forEach((target, i) => {
-      if (occurrence.event === 'status') return;
-      const hears: NotifyEvent = occurrence.event === 'auto-rollback' ? 'rollback' : occurrence.event;
       // Loaded without its variables (check, report): never sent half-filled.
-      if (!(target.on ?? DEFAULT_NOTIFY_ON).includes(hears) || this.opts.profile.unresolved?.[`notify.${i}`]) return;
+      if (!hears(target, occurrence) || !inPhase(target, snapshot) || this.opts.profile.unresolved?.[`notify.${i}`]) return;
+      if (target.type === 'pagerduty') {
+        this.page(target, i, occurrence, snapshot, now);
+        return;
+      }
       const key = `${i}\u0000${snapshot.profile}\u0000${occurrence.key}`;
       const last = this.sentAt.get(key);
       if (last !== undefined && now - last < RATE_LIMIT_MS) return;
@@ -179,7 +200,21 @@ export class Notifier {
     });
   }
 
-  private send(target: NotifyTarget, index: number, occurrence: Occurrence, snapshot: Snapshot, now: number): void {
+  /** A trigger, once per open incident: PagerDuty's dedup key does what the rate limit does for others. */
+  private page(target: PagerDutyTarget, index: number, occurrence: Occurrence, snapshot: Snapshot, now: number): void {
+    const cause = causeOf(occurrence);
+    const key = dedupKey(snapshot.profile, cause);
+    if (!this.incidents.opens(index, key, cause)) return;
+    const body = triggerBody(target.routingKey, key, occurrence, snapshot, now, this.opts.profile.secrets);
+    this.track(this.deliver(pagerDutyUrl(target), targetName(target, index), occurrence.event, body));
+  }
+
+  private track(sending: Promise<void>): void {
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  private send(target: Exclude<NotifyTarget, PagerDutyTarget>, index: number, occurrence: Occurrence, snapshot: Snapshot, now: number): void {
     const name = targetName(target, index);
     const sending =
       target.type === 'command'
@@ -195,8 +230,7 @@ export class Notifier {
               ),
             ),
           );
-    this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
+    this.track(sending);
   }
 
   /**
@@ -265,84 +299,6 @@ export class Notifier {
   }
 }
 
-function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): WebhookPayload {
-  return {
-    event: o.event,
-    profile: snapshot.profile,
-    phase: snapshot.phase.name,
-    decision: snapshot.decision,
-    reasons: snapshot.reasons,
-    metrics: metricReadings(snapshot),
-    ...(o.metric ? { metric: o.metric } : {}),
-    ...(o.countdown
-      ? { countdown: { deadline: new Date(o.countdown.deadline).toISOString(), graceMs: o.countdown.graceMs, condition: o.countdown.condition } }
-      : {}),
-    ...(o.action
-      ? {
-          action: {
-            name: o.action.action,
-            argv: o.action.argv,
-            ok: o.action.ok,
-            exitCode: o.action.exitCode,
-            signal: o.action.signal,
-            durationMs: Math.round(o.action.durationMs),
-            forced: o.action.forced === true,
-            auto: o.action.auto === true,
-            timedOut: o.action.timedOut === true,
-            message: o.action.message,
-          },
-        }
-      : {}),
-    at: new Date(now).toISOString(),
-  };
-}
-
-const SLACK_ICON: Record<SentEvent, string> = {
-  status: ':bar_chart:',
-  'auto-rollback': ':rotating_light:',
-  hold: ':warning:',
-  warn: ':warning:',
-  rollback: ':rotating_light:',
-  breach: ':rotating_light:',
-  recovered: ':large_green_circle:',
-  promote: ':white_check_mark:',
-  action: ':gear:',
-};
-
-/** Incoming-webhook JSON: `text` for notifications and old clients, `blocks` for the message. */
-function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): { text: string; blocks: unknown[] } {
-  const text = `${SLACK_ICON[o.event]} ${o.action ? `${snapshot.profile} ${snapshot.phase.name}: ` : ''}${o.headline}`;
-  const context = [`*${profile.title}* · phase ${snapshot.phase.name} (${snapshot.phase.traffic}%) · ${snapshot.decision}`];
-  for (const reason of snapshot.reasons.slice(0, 3)) context.push(reason);
-  const headline = sanitizeLine(text);
-  return {
-    text: headline,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: headline } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: context.map(sanitizeLine).join('\n') }] },
-    ],
-  };
-}
-
-/** The message a command target reads on stdin: the headline, where the rollout stands, every metric. */
-function plainText(o: Occurrence, snapshot: Snapshot, profile: Profile): string {
-  const lines = [
-    o.headline,
-    '',
-    `${profile.title} · phase ${snapshot.phase.name} (${snapshot.traffic?.share ?? snapshot.phase.traffic}%) · ${snapshot.decision}`,
-  ];
-  for (const reason of snapshot.reasons.slice(0, 5)) lines.push(`- ${reason}`);
-  if (o.action) lines.push('', `action ${o.action.action}: ${o.action.message}`);
-  lines.push('', 'metrics:');
-  for (const m of metricReadings(snapshot)) {
-    const base = m.baseline !== undefined ? ` (baseline ${formatValue(m.baseline, m.unit as Unit)})` : '';
-    lines.push(`  ${m.name} ${formatValue(m.value, m.unit as Unit)}${base} ${m.state}`);
-  }
-  lines.push('', `at ${new Date(snapshot.at).toISOString()}`);
-  // Each line one line of safe text: a mail command or a pager gets no control sequence.
-  return `${lines.map(sanitizeLine).join('\n')}\n`;
-}
-
 async function attempt(target: WebTarget, body: string, timeoutMs: number): Promise<Attempt> {
   try {
     // Loaded at the first notification: most sessions send none, and start-up should not pay for it.
@@ -386,10 +342,31 @@ function failureOf(error: unknown, timeoutMs: number): Attempt {
   }
 }
 
+/** Whether a target hears an occurrence: an escalation only when its step names the target. */
+function hears(target: NotifyTarget, o: Occurrence): boolean {
+  if (o.event === 'escalation') return o.notify !== undefined && o.notify === target.id;
+  if (o.event === 'status' || o.event === 'resolve' || o.event === 'digest') return false;
+  const event: NotifyEvent = o.event === 'auto-rollback' ? 'rollback' : o.event;
+  if (target.type === 'pagerduty' && !PAGEABLE.includes(event)) return false;
+  // A rollback that an escalation step announces to this very target is said once, by the step.
+  if (o.except !== undefined && o.except === target.id) return false;
+  if (target.metrics && !causeOf(o).some((id) => target.metrics!.includes(id))) return false;
+  return (target.on ?? DEFAULT_NOTIFY_ON).includes(event);
+}
+
+/** A target with `phases:` is silent in every other phase. */
+function inPhase(target: NotifyTarget, snapshot: Snapshot): boolean {
+  return target.phases === undefined || target.phases.includes(snapshot.phase.name);
+}
+
+function pagerDutyUrl(target: PagerDutyTarget): WebTarget {
+  return { url: target.url ?? PAGERDUTY_EVENTS_URL, ...(target.timeout !== undefined ? { timeout: target.timeout } : {}) };
+}
+
 function targetName(target: NotifyTarget, index: number): string {
   if (target.type === 'command') return `command ${basename(target.run[0]!)}`;
   try {
-    return `${target.type} ${new URL(target.url).host}`;
+    return `${target.type} ${new URL(target.type === 'pagerduty' ? pagerDutyUrl(target).url : target.url).host}`;
   } catch {
     return `${target.type} #${index + 1}`;
   }

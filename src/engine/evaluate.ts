@@ -153,11 +153,11 @@ interface Run {
 /** Where a warning firing since `firedAt` stands on its rule's escalation at `now`. */
 function escalationOf(rule: Rule, firedAt: number, now: number): MetricStatus['escalation'] | undefined {
   if (!rule.escalate || rule.escalate.length === 0) return undefined;
-  let reached: { to: string; at: number } | undefined;
+  let reached: { to: string; at: number; notify?: string } | undefined;
   for (const step of rule.escalate) {
     const at = firedAt + step.afterMs;
     if (now < at) return { ...(reached ? { reached } : {}), next: { to: step.to, at, remainingMs: at - now } };
-    reached = { to: step.to, at };
+    reached = { to: step.to, at, ...(step.notify !== undefined ? { notify: step.notify } : {}) };
   }
   return { reached: reached! };
 }

@@ -64,7 +64,7 @@ export interface MetricStatus {
   pending?: { since: number; forMs: number; remainingMs: number };
   /** A firing warning's escalation (rule `escalate:`): the step reached, and the next one with its countdown. */
   escalation?: {
-    reached?: { to: string; at: number; key?: string };
+    reached?: { to: string; at: number; key?: string; notify?: string };
     next?: { to: string; at: number; remainingMs: number };
   };
   error?: string;

@@ -101,7 +101,7 @@ function compileEscalation(r: RuleParsed, path: PathSegment[], ctx: RuleContext)
       ctx.error([...at(i), 'to'], `a warning cannot escalate to "${step.to}": it promotes; escalate to rollback or to an action such as a partial rollback`);
     }
   });
-  return steps.map((s) => ({ afterMs: s.after, to: s.to }));
+  return steps.map((s) => ({ afterMs: s.after, to: s.to, ...(s.notify !== undefined ? { notify: s.notify } : {}) }));
 }
 
 export function knownMetric(id: string, path: PathSegment[], ctx: RuleContext): Metric | undefined {

@@ -14,6 +14,8 @@ import { sourceKind } from '../sources/kinds.js';
 import type { Baseline, Condition, Criterion, Metric, Phase, Profile, RollbackItem, Rule } from './types.js';
 import { dayNumbers, isTimeZone, knownTimeZones, parseTimeOfDay, type TimeOfDay } from './time-of-day.js';
 import { DEFAULT_NOTIFY_ON, DEFAULTS } from './defaults.js';
+import { checkNotifyReferences, DEFAULT_PAGE_ON } from './notify-references.js';
+import { PAGERDUTY_EVENTS_URL } from './schema.js';
 import { list, own, type Broken, type Report } from './compile-report.js';
 import { compileCondition, compileRule, knownMetric, type RuleContext } from './compile-rules.js';
 import { compileActions } from './compile-actions.js';
@@ -110,11 +112,12 @@ export function compileProfile(parsed: ProfileParsed, opts: CompileOptions): Com
         }
       });
     } else {
-      checkUrl(n.url, ['http:', 'https:'], ['notify', i, 'url'], error);
+      checkUrl(n.url ?? PAGERDUTY_EVENTS_URL, ['http:', 'https:'], ['notify', i, 'url'], error);
     }
     if (n.every !== undefined && n.every <= 0) error(['notify', i, 'every'], 'every must be longer than 0');
-    return { ...n, on: n.on ?? [...DEFAULT_NOTIFY_ON] };
+    return { ...n, on: n.on ?? [...(n.type === 'pagerduty' ? DEFAULT_PAGE_ON : DEFAULT_NOTIFY_ON)] };
   });
+  checkNotifyReferences(parsed, metricIds, broken.phases ? undefined : [...phaseNames.keys()], error, ruleAt, phaseAt);
 
   const state = parsed.state?.store === 'postgres' ? parsed.state : undefined;
   if (state) {

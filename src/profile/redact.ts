@@ -66,6 +66,7 @@ function walk(value: unknown, key: string | undefined, found: Set<string>): void
     }
   }
   if (record.type === 'slack' && typeof record.url === 'string') found.add(record.url);
+  if (record.type === 'pagerduty' && typeof record.routingKey === 'string') found.add(record.routingKey);
   for (const [k, v] of Object.entries(record)) walk(v, k, found);
 }
 

@@ -143,6 +143,7 @@ export const metricSchema = z.strictObject({
 const escalationStep = z.strictObject({
   after: duration.meta({ description: 'How long the warning has fired, unresolved, before this step (counted from when it fired)' }),
   to: z.string().meta({ description: 'rollback, or the id of an action to run (e.g. reduce)' }),
+  notify: z.string().optional().meta({ description: 'The id of a notify target that hears this step when it is reached (e.g. team-lead), whatever its on:' }),
 });
 
 export const ruleSchema = z.strictObject({
@@ -245,7 +246,20 @@ const notifyCommon = {
   on: z.array(notifyEvent).optional(),
   timeout: duration.optional(),
   every: duration.optional().meta({ description: 'Also send a status summary this often (e.g. 4h), whatever happens' }),
+  id: identifier.optional().meta({ description: 'A name for this target, for an escalation step\'s notify: (e.g. team-lead)' }),
+  phases: z.array(z.string()).min(1).optional().meta({ description: 'Send only while the rollout is in one of these phases (e.g. [shadow]); default every phase' }),
+  digest: z
+    .strictObject({
+      at: z.union([timeOfDay, z.array(timeOfDay).min(1)]).meta({ description: 'When: a time of day or several, e.g. ["09:00"]' }),
+      zone: z.string().optional().meta({ description: 'IANA time zone of at:, e.g. Europe/Berlin (default: the local zone)' }),
+    })
+    .optional()
+    .meta({ description: 'Also send a digest at these times: decisions, moves, breaches and actions since the last one' }),
+  metrics: z.array(z.string()).min(1).optional().meta({ description: 'Send only what is about one of these metrics (a breach, warning, HOLD or ROLLBACK they cause); default everything' }),
 };
+
+/** Where PagerDuty's Events API v2 takes events; `url:` overrides it (a proxy, a test). */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 export const notifySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.enum(['slack', 'webhook']), url: z.string(), headers: stringMap.optional(), ...notifyCommon }),
@@ -256,6 +270,12 @@ export const notifySchema = z.discriminatedUnion('type', [
       .min(1)
       .meta({ description: 'argv (no shell); the message arrives on stdin, e.g. [mail, -s, "rollcall {{profile.name}}", ops@example.com]' }),
     env: stringMap.optional(),
+    ...notifyCommon,
+  }),
+  z.strictObject({
+    type: z.literal('pagerduty').meta({ description: 'PagerDuty Events API v2: trigger an alert, resolved when its cause clears' }),
+    routingKey: z.string().min(1).meta({ description: 'The integration\'s routing key, a secret (usually "${PD_ROUTING_KEY}")' }),
+    url: z.string().optional().meta({ description: `Default ${PAGERDUTY_EVENTS_URL}` }),
     ...notifyCommon,
   }),
 ]);

@@ -82,6 +82,8 @@ export interface Rule {
 export interface Escalation {
   afterMs: number;
   to: string;
+  /** The id of the notify target that hears this step when it is reached. */
+  notify?: string;
 }
 
 export interface Criterion {

@@ -184,7 +184,7 @@ notify:
   it('tells a command target from a webhook by its keys', () => {
     expect(lines(`${BASE}  - { type: command, url: "https://mail.example.com" }\n`)).toEqual([
       `${FILE}:9:5: notify[0]: missing key "run": expected a list`,
-      `${FILE}:9:22: notify[0].url: unknown key "url"; allowed here: type, run, env, on, timeout, every`,
+      `${FILE}:9:22: notify[0].url: unknown key "url"; allowed here: type, run, env, on, timeout, every, id, phases, digest, metrics`,
     ]);
   });
 });

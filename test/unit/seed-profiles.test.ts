@@ -209,10 +209,18 @@ describe('seed 000: Phoenix pipeline vs Legacy', () => {
     expect(profile.notify[1]!.type === 'command' && profile.notify[1]!.run[0]).toBe('mail');
   });
 
-  it('escalates an unresolved warning to reduce after 2h and to rollback an hour later', () => {
+  it('escalates an unresolved warning to reduce after 2h and to rollback an hour later, telling the team lead', () => {
     for (const metric of ['success_rate', 'error_rate', 'response_time']) {
-      expect(rules(profile.phases[0]!, metric)[0]!.escalate, metric).toEqual([{ afterMs: 2 * HOUR, to: 'reduce' }, { afterMs: 3 * HOUR, to: 'rollback' }]);
+      expect(rules(profile.phases[0]!, metric)[0]!.escalate, metric).toEqual([
+        { afterMs: 2 * HOUR, to: 'reduce' },
+        { afterMs: 3 * HOUR, to: 'rollback', notify: 'team-lead' },
+      ]);
     }
+    expect(profile.notify.find((n) => n.id === 'team-lead')).toMatchObject({ type: 'command', on: ['rollback'] });
+  });
+
+  it('mails stakeholders a daily summary at 09:00', () => {
+    expect(profile.notify[3]).toMatchObject({ type: 'command', on: [], digest: { at: ['09:00'] } });
   });
 
   it('has an emergency rollback and a gradual one back to the previous percentage', () => {
@@ -326,9 +334,12 @@ describe('seed 002: farmers-market caching', () => {
     expect(phase(profile, 'full').holdMs).toBe(72 * HOUR);
   });
 
-  it('posts a Slack status every 4 hours and mails a summary after each phase', () => {
-    expect(profile.notify[0]).toMatchObject({ type: 'slack', every: 4 * HOUR });
+  it('posts a Slack status every 4 hours in Phase 1 only, alerts in every phase, and mails a summary after each phase', () => {
+    expect(profile.notify[0]).toMatchObject({ type: 'slack', on: ['warn', 'breach', 'rollback', 'action', 'promote', 'recovered'] });
+    expect(profile.notify[0]!.every).toBeUndefined();
+    expect(profile.notify[0]!.phases).toBeUndefined();
     expect(profile.notify[1]).toMatchObject({ type: 'command', on: ['action', 'rollback'] });
+    expect(profile.notify[2]).toMatchObject({ type: 'slack', every: 4 * HOUR, phases: [profile.phases[0]!.name], on: [] });
   });
 
   it('lists the post-rollback actions in four groups, from immediate to long-term', () => {
@@ -445,6 +456,13 @@ describe('seed 003: admin workbench', () => {
     profile = await seed(SEEDS.admin);
   });
 
+  it('pages on-call through PagerDuty when the Sentry error alert fires, and for nothing else', async () => {
+    const pager = profile.notify.filter((n) => n.type === 'pagerduty');
+    expect(pager).toEqual([expect.objectContaining({ type: 'pagerduty', on: ['warn'], metrics: ['errors'] })]);
+    const withKey = await seed(SEEDS.admin, { PD_ROUTING_KEY: 'pd-routing-key-for-tests' });
+    expect(withKey.secrets).toContain('pd-routing-key-for-tests');
+  });
+
   it('runs a 48h canary, three 24h ramps, 72h at 100% and a cleanup day', () => {
     expect(profile.phases.map((p) => [p.name, p.traffic, p.durationMs])).toEqual([
       ['canary', 10, 48 * HOUR],
@@ -523,6 +541,12 @@ describe('seed 004: simple prompt', () => {
   let profile: Profile;
   beforeAll(async () => {
     profile = await seed(SEEDS.simple);
+  });
+
+  it('pages on-call for parse success and error-rate warnings, not for latency', () => {
+    expect(profile.notify.filter((n) => n.type === 'pagerduty')).toEqual([
+      expect.objectContaining({ type: 'pagerduty', on: ['warn'], metrics: ['parse_success', 'error_rate'] }),
+    ]);
   });
 
   it('has the ten steps at 0, 0, 1, 5, 15, 35, 65, 100, 100 and 100%', () => {
