@@ -7,7 +7,8 @@ import { jsonSafe, sanitizeLine } from '../util/sanitize.js';
 import { markdownSafe } from './check-format.js';
 import { ExitCode } from './exit.js';
 import { worstExitCode } from './many.js';
-import type { ReportOptions, Review } from './report.js';
+import type { ReportOptions } from './report.js';
+import type { Review } from './review.js';
 
 /** One rollout's review: its text in the asked format (redacted) and the review itself, or why not. */
 export interface Reviewed {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../src/actions/state-store.js';
 import type { CheckReport } from '../../src/commands/check-format.js';
-import type { Review } from '../../src/commands/report.js';
+import type { Review } from '../../src/commands/review.js';
 import { realClock } from '../../src/engine/clock.js';
 import { rolledBack } from '../../src/engine/state.js';
 import { loadProfileFile as loadProfile } from '../support/profile-file.js';

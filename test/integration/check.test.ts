@@ -14,7 +14,7 @@ import { promoted, rolledBack } from '../../src/engine/state.js';
 import { rollbackChecklistTicked } from '../../src/engine/checklist.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { CheckReport } from '../../src/commands/check-format.js';
-import type { Review } from '../../src/commands/report.js';
+import type { Review } from '../../src/commands/review.js';
 import { ensureBuilt, onlyEnv, runCli, type CliResult } from '../support/cli.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
 import { freePort } from '../support/port.js';
