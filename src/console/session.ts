@@ -9,22 +9,23 @@ import type { Clock } from '../engine/clock.js';
 import { activeChecklist, rollbackChecklistTicked } from '../engine/checklist.js';
 import type { Recorder } from '../engine/record.js';
 import type { RolloutStore } from '../engine/state.js';
-import type { Snapshot } from '../engine/types.js';
 import { WatchLoop, type EngineEvent, type LoopView } from '../engine/watch-loop.js';
 import { closeSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
 import { auditContext, type AuditEntry, type AuditLog } from '../actions/audit.js';
 import type { SharedAudit, SharedAuditEvent } from '../actions/shared-audit.js';
-import { AutoRollback, type AutoRollbackEvent } from '../actions/auto-rollback.js';
+import type { AutoRollback, AutoRollbackEvent } from '../actions/auto-rollback.js';
 import { operatorName, type Identity } from '../actions/identity.js';
-import { Notifier, type NotifierEvent } from '../actions/notify.js';
-import { ActionRunner, type ActionOutcome, type RunnerEvent } from '../actions/runner.js';
-import { agentGate, type AgentSide } from './agent-gate.js';
+import type { Notifier, NotifierEvent } from '../actions/notify.js';
+import type { ActionOutcome, ActionRunner, RunnerEvent } from '../actions/runner.js';
+import { actingObserver, describeAutoRollback, describeNotifier, openActing } from './acting.js';
+import type { AgentSide } from './agent-gate.js';
 import { describeAudit, describeShared, ROLLBACK_CHECKLIST_NOTE } from './audit-lines.js';
 import type { ActionOutput, ConsoleState, EventLevel } from './console-state.js';
 import type { SessionPort } from './controller.js';
 import { EventLog } from './event-log.js';
 import { othersChanges, tickKey, type Me } from './others.js';
+import { modeForStore } from './store-health.js';
 
 /** Output lines kept for the output pane. */
 const MAX_OUTPUT_LINES = 200;
@@ -106,22 +107,10 @@ export class Session implements SessionPort {
       openedAt: parts.openedAt,
     });
     parts.agent?.seed(this.loop.series);
-    // Only a console that may act tells people (a read-only or dry-run one would repeat the
-    // acting console's messages, or announce what it will never do); a store that is down still
-    // lets this console retreat, so it still warns.
-    const sends = () => !parts.actionsOff && !parts.mode.dryRun && (!this.rollout.readOnly || this.rollout.unavailable !== undefined);
-    this.notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock, sends });
-    this.runner = new ActionRunner({
-      profile: this.profile,
-      store: this.rollout,
-      audit: this.audit,
-      clock: this.clock,
-      readOnly: parts.actionsOff,
-      dryRun: parts.mode.dryRun,
-      notifier: this.notifier,
-      identity: this.identity,
-    });
-    this.autoRollback = new AutoRollback({ profile: this.profile, runner: this.runner, audit: this.audit, clock: this.clock, identity: this.identity, notifier: this.notifier });
+    const acting = openActing({ ...parts, dryRun: parts.mode.dryRun });
+    this.notifier = acting.notifier;
+    this.runner = acting.runner;
+    this.autoRollback = acting.autoRollback;
     // Heard at once, before start(): a share that fails is news even on a console not yet started.
     if (this.shared) this.unsubscribers.push(this.shared.on((e) => this.onShared(e)));
 
@@ -152,12 +141,7 @@ export class Session implements SessionPort {
       this.autoRollback.subscribe((e) => this.onAutoRollback(e)),
       this.notifier.subscribe((e) => this.onNotifier(e)),
       // An agent holding the rollout's lease notifies and rolls back; this console only watches then.
-      this.loop.observe(agentGate(this.agent, this.autoRollback, (text) => this.note(text, 'info'), {
-        onSnapshot: (prev: Snapshot | undefined, next: Snapshot) => {
-          this.notifier.onSnapshot(prev, next);
-          if (prev) this.autoRollback.update(next);
-        },
-      })),
+      this.loop.observe(actingObserver({ notifier: this.notifier, autoRollback: this.autoRollback }, this.agent, (text) => this.note(text, 'info'))),
     );
     this.loop.start();
   }
@@ -316,20 +300,10 @@ export class Session implements SessionPort {
    */
   private followStoreHealth(): void {
     if (this.actionsOff) return;
-    const readOnly = this.rollout.readOnly;
-    const reason = readOnly ? this.rollout.notice : undefined;
-    const retreatOnly = readOnly && this.rollout.unavailable !== undefined;
-    const mode = this.state.mode;
-    if (readOnly === mode.readOnly && reason === mode.readOnlyReason && retreatOnly === (mode.retreatOnly === true)) return;
-    if (readOnly !== mode.readOnly) {
-      const retreat = retreatOnly ? '; a rollback or reduction still runs, unsaved' : '';
-      this.log(readOnly ? `rollout state: ${reason ?? 'read-only'}${retreat}` : 'rollout state store back: changes to the rollout allowed again', readOnly ? 'bad' : 'ok');
-    }
-    const { readOnlyReason: _, retreatOnly: __, ...rest } = mode;
-    this.state = {
-      ...this.state,
-      mode: { ...rest, readOnly, ...(reason !== undefined ? { readOnlyReason: reason } : {}), ...(retreatOnly ? { retreatOnly } : {}) },
-    };
+    const next = modeForStore(this.rollout, this.state.mode);
+    if (!next) return;
+    if (next.line) this.log(next.line.text, next.line.level);
+    this.state = { ...this.state, mode: next.mode };
   }
 
   private onRunner(e: RunnerEvent): void {
@@ -389,25 +363,15 @@ export class Session implements SessionPort {
   }
 
   private onAutoRollback(e: AutoRollbackEvent): void {
-    switch (e.type) {
-      case 'started':
-        this.log(`auto-rollback in ${Math.round((e.countdown.deadline - e.countdown.startedAt) / 1_000)}s: ${e.countdown.metric} ${e.countdown.text} (c cancels)`, 'bad');
-        break;
-      case 'cancelled':
-        this.log(`auto-rollback for ${e.metric} stopped: ${e.by}`, 'warn');
-        break;
-      case 'fired':
-        break;
-      case 'notice':
-        this.log(e.message, 'warn');
-        break;
-    }
+    const line = describeAutoRollback(e);
+    if (line) this.log(line.text, line.level);
     this.publish();
   }
 
   private onNotifier(e: NotifierEvent): void {
-    if (e.type !== 'failed') return;
-    this.log(`notification ${e.event} to ${e.target} failed: ${e.reason ?? 'no reason given'}`, 'warn');
+    const line = describeNotifier(e);
+    if (!line) return;
+    this.log(line.text, line.level);
     this.publish();
   }
 }
