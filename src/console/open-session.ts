@@ -121,6 +121,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     if (stored?.problem) session.note(stored.problem, 'warn');
     else if (stored && stored.points > 0) session.note(`${stored.points} samples from the agent's history`, 'info');
     session.replayAudit(history.entries, history.problems);
+    if (link) session.note(`attached to agent on ${link.hello.host} (pid ${link.hello.pid}): its judgement is shown, this console polls no source`, 'info');
     if (rollout.about) session.note(rollout.about, 'info');
     if (rollout.notice) session.note(rollout.notice, 'warn');
     return session;

@@ -37,6 +37,8 @@ export interface AgentLink {
   reader: LineReader;
   /** Messages that came with the first view. */
   backlog: unknown[];
+  /** Set when the socket closed before the loop started reading it. */
+  closed: boolean;
 }
 
 /** Connects to the agent's socket; undefined when none answers in time (no socket, a dead agent, not ours). */
@@ -49,7 +51,14 @@ export function attach(path: string, profile: string, timeoutMs = ATTACH_TIMEOUT
       clearTimeout(timer);
       socket.removeAllListeners('data');
       socket.removeAllListeners('error');
-      if (!link) socket.destroy();
+      if (!link) {
+        socket.destroy();
+        return resolve(undefined);
+      }
+      // Held until the loop starts (after the first paint): what comes meanwhile is buffered, not lost.
+      socket.pause();
+      socket.on('error', () => {});
+      socket.once('close', () => (link.closed = true));
       resolve(link);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
@@ -63,7 +72,7 @@ export function attach(path: string, profile: string, timeoutMs = ATTACH_TIMEOUT
       const first = got[1];
       if (got.length < 2) return;
       if (!isHello(hello) || hello.profile !== profile || !isView(first) || first.series === undefined) return done(undefined);
-      done({ hello: { ...hello, host: printable(hello.host) }, first: first as AgentLink['first'], socket, reader, backlog: got.slice(2) });
+      done({ hello: { ...hello, host: printable(hello.host) }, first: first as AgentLink['first'], socket, reader, backlog: got.slice(2), closed: false });
     });
   });
 }
@@ -120,6 +129,8 @@ export class RemoteLoop implements ConsoleLoop {
     socket.on('error', (error) => this.fallBack(error.message));
     socket.on('close', () => this.fallBack('its socket closed'));
     for (const m of this.link.backlog.splice(0)) this.receive(m);
+    if (this.link.closed) this.fallBack('its socket closed');
+    else socket.resume();
   }
 
   async stop(): Promise<void> {

@@ -30,17 +30,19 @@ phases:
 let dir: string;
 let server: TestHttpServer;
 const polls = { agent: 0, console: 0 };
+let rate = 0.015;
 const agents: RunningAgent[] = [];
 const sessions: Session[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rollcall-attach-'));
   polls.agent = polls.console = 0;
+  rate = 0.015;
   server = await startHttp((req, res) => {
     if (req.url?.startsWith('/agent/')) polls.agent++;
     if (req.url?.startsWith('/console/')) polls.console++;
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ error_rate: 0.015 }));
+    res.end(JSON.stringify({ error_rate: rate }));
   });
 });
 afterEach(async () => {
@@ -90,8 +92,6 @@ function until(session: Session, test: (s: ConsoleState) => boolean, timeoutMs =
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('a console beside a running agent', () => {
   it("shows the agent's judgement without polling a source, and polls by itself once the agent is killed", async () => {
     const agent = await leadingAgent();
@@ -104,13 +104,16 @@ describe('a console beside a running agent', () => {
     expect(warm.text).toMatch(new RegExp(`^every metric polled: ${opened.snapshot.decision}`));
     expect(opened.snapshot.decision).toBe('HOLD');
     expect(opened.snapshot.metrics.find((m) => m.id === 'error_rate')?.value).toBeCloseTo(0.015);
+    expect(opened.events.some((e) => /^attached to agent on .+ \(pid \d+\): its judgement is shown, this console polls no source$/.test(e.text))).toBe(true);
 
     // The agent's polls go on and reach the console as new series; the console makes none.
     const agentPolls = polls.agent;
     const points = (s: ConsoleState) => s.series.error_rate?.groups[0]?.canary.length ?? 0;
     const before = points(session.getSnapshot());
     await until(session, (s) => points(s) >= before + 2);
-    await sleep(500);
+    // What the agent says of a change reaches the console's event log.
+    rate = 0.005;
+    await until(session, (s) => s.events.some((e) => e.text === 'error_rate warn → ok') && s.snapshot.decision === 'SOAK');
     expect(polls.agent).toBeGreaterThanOrEqual(agentPolls + 2);
     expect(polls.console).toBe(0);
 
@@ -118,7 +121,8 @@ describe('a console beside a running agent', () => {
     const fell = await until(session, (s) => s.events.some((e) => /^agent on .+ went away \(.+\): this console polls the sources itself$/.test(e.text)));
     expect(fell.mode.attached).toBeUndefined();
     await until(session, () => polls.console > 0);
-    await until(session, (s) => s.snapshot.metrics.some((m) => m.id === 'error_rate' && m.state === 'warn'));
+    // Its own loop judges now: it says so when every metric has answered it.
+    await until(session, (s) => s.events.some((e) => e.text.startsWith('every metric polled: SOAK')));
   }, 20_000);
 
   it('is standalone when no agent serves the rollout, and an agent started over a killed one’s socket serves again', async () => {
