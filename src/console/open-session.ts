@@ -83,6 +83,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
     // An agent leading this rollout on this host: show its judgement rather than poll the sources too.
     const link = replay ? undefined : await attach(agentSocketPath(opts.stateDir ?? defaultStateDir(), profile.name), profile.name);
+    if (link) opened.push({ close: async () => void link.socket.destroy() });
     let stored: ReturnType<typeof loadHistoryFile>;
     const session = new Session({
       profile,

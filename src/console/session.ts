@@ -1,4 +1,5 @@
-// A live console session: the watch loop (series, poller, judging), the rollout state, the action
+// A live console session: the watch loop (series, poller, judging) — or, attached to the agent that
+// leads the rollout, the RemoteLoop showing the agent's (remote-loop.ts) — the rollout state, the action
 // runner, the audit log, notifications and the auto-rollback countdown, composed once. It turns the
 // loop's judgements and events, the runner's output and other consoles' news into a bounded event
 // log, and publishes one immutable ConsoleState per change for useSyncExternalStore. Components
