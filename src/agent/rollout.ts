@@ -23,6 +23,7 @@ import { Notifier } from '../actions/notify.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
 import type { AgentLog, LogLevel } from './log.js';
+import { agentSocketPath, RolloutSocket } from './socket.js';
 
 export interface AgentRolloutOptions {
   profile: Profile;
@@ -47,6 +48,8 @@ interface Actor {
   notifier: Notifier;
   autoRollback: AutoRollback;
   unsubscribe: (() => void)[];
+  /** Consoles on this host attach here instead of polling the sources themselves. */
+  socket: RolloutSocket | undefined;
 }
 
 export class AgentRollout {
@@ -232,7 +235,7 @@ export class AgentRollout {
         if (e.type === 'notice') this.say('warn', 'auto-rollback', e.message);
       }),
     ];
-    this.actor = { store, audit, notifier, autoRollback, unsubscribe };
+    this.actor = { store, audit, notifier, autoRollback, unsubscribe, socket: await this.serve() };
     this.follower.swap(store);
     this.say('info', 'lease', 'leader: automatic actions and notifications run here');
     // The state as it is now is the starting point: what the old leader already sent is not sent again.
@@ -241,12 +244,32 @@ export class AgentRollout {
     autoRollback.update(now);
   }
 
+  /** The leader's socket for consoles; none (and said) when it cannot listen: consoles then poll themselves. */
+  private async serve(): Promise<RolloutSocket | undefined> {
+    const path = agentSocketPath(this.opts.stateDir, this.profile.name);
+    try {
+      const socket = await RolloutSocket.listen(path, {
+        profile: this.profile.name,
+        view: () => this.loop.view,
+        onView: (l) => this.loop.onView(l),
+        onEvent: (l) => this.loop.onEvent(l),
+        pollNow: () => this.loop.pollNow(),
+      });
+      this.say('info', 'socket', `consoles attach at ${path}`);
+      return socket;
+    } catch (error) {
+      this.say('warn', 'socket', `cannot serve consoles at ${path}: ${message(error)}; they poll the sources themselves`);
+      return undefined;
+    }
+  }
+
   private async stepDown(reason: string | undefined): Promise<void> {
     const actor = this.actor;
     if (!actor) return;
     this.actor = undefined;
     actor.autoRollback.dispose();
     for (const u of actor.unsubscribe) u();
+    await actor.socket?.close();
     await Promise.race([actor.notifier.flush(), new Promise((resolve) => setTimeout(resolve, NOTIFY_FLUSH_MS).unref())]);
     if (!this.stopping) this.follower.swap(await openStateStore(this.profile, { dir: this.opts.stateDir, clock: this.clock, readOnly: true }));
     await actor.audit.close();

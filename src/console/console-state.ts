@@ -58,6 +58,8 @@ export interface ConsoleMode {
   replay?: string;
   /** When the recording's last entry was made: after it the replay has ended. */
   replayEndsAt?: number;
+  /** The agent whose judgement this console shows (it polls no source itself); absent: standalone. */
+  attached?: { host: string };
   /** Who this console acts as, for placeholders and audit lines. */
   user: string;
 }

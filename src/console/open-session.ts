@@ -16,6 +16,8 @@ import { AgentLeaseLookout, leasePath } from '../actions/lease.js';
 import type { SeriesStore } from '../engine/series.js';
 import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
 import { Session } from './session.js';
+import { agentSocketPath } from '../agent/socket.js';
+import { attach } from './remote-loop.js';
 
 /** History fetched at open, at most (the profile's history may be longer). */
 const MAX_BACKFILL_MS = 6 * 3_600_000;
@@ -79,6 +81,9 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       : undefined;
     if (recorder) opened.push(recorder);
     const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
+    // An agent leading this rollout on this host: show its judgement rather than poll the sources too.
+    const link = replay ? undefined : await attach(agentSocketPath(opts.stateDir ?? defaultStateDir(), profile.name), profile.name);
+    if (link) opened.push({ close: async () => void link.socket.destroy() });
     let stored: ReturnType<typeof loadHistoryFile>;
     const session = new Session({
       profile,
@@ -96,7 +101,9 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         ...(opts.record ? { recording: opts.record } : {}),
         ...(replay ? { replay, ...(recording ? { replayEndsAt: recordingEnd(recording) } : {}) } : {}),
         user: identity.user,
+        ...(link ? { attached: { host: link.hello.host } } : {}),
       },
+      attach: link,
       actionsOff: readOnly,
       ...(replay
         ? {}
@@ -115,6 +122,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     if (stored?.problem) session.note(stored.problem, 'warn');
     else if (stored && stored.points > 0) session.note(`${stored.points} samples from the agent's history`, 'info');
     session.replayAudit(history.entries, history.problems);
+    if (link) session.note(`attached to agent on ${link.hello.host} (pid ${link.hello.pid}): its judgement is shown, this console polls no source`, 'info');
     if (rollout.about) session.note(rollout.about, 'info');
     if (rollout.notice) session.note(rollout.notice, 'warn');
     return session;

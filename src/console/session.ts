@@ -1,4 +1,5 @@
-// A live console session: the watch loop (series, poller, judging), the rollout state, the action
+// A live console session: the watch loop (series, poller, judging) — or, attached to the agent that
+// leads the rollout, the RemoteLoop showing the agent's (remote-loop.ts) — the rollout state, the action
 // runner, the audit log, notifications and the auto-rollback countdown, composed once. It turns the
 // loop's judgements and events, the runner's output and other consoles' news into a bounded event
 // log, and publishes one immutable ConsoleState per change for useSyncExternalStore. Components
@@ -26,6 +27,7 @@ import type { SessionPort } from './controller.js';
 import { EventLog } from './event-log.js';
 import { othersChanges, tickKey, type Me } from './others.js';
 import { modeForStore } from './store-health.js';
+import { RemoteLoop, type AgentLink, type ConsoleLoop } from './remote-loop.js';
 
 /** Output lines kept for the output pane. */
 const MAX_OUTPUT_LINES = 200;
@@ -39,6 +41,8 @@ export interface SessionParts {
   profile: Profile;
   /** A running agent's lease on this rollout and its history (none in a replay). */
   agent?: AgentSide;
+  /** The agent leading this rollout, answering on its socket: its judgement is shown, no source polled here. */
+  attach?: AgentLink | undefined;
   clock: Clock;
   identity: Identity;
   rollout: RolloutStore;
@@ -66,7 +70,7 @@ export class Session implements SessionPort {
   private readonly shared: SharedAudit | undefined;
   private readonly sources: Map<string, Source>;
   private readonly recorder: Recorder | undefined;
-  private readonly loop: WatchLoop;
+  private readonly loop: ConsoleLoop;
   private readonly runner: ActionRunner;
   private readonly notifier: Notifier;
   private readonly autoRollback: AutoRollback;
@@ -96,17 +100,21 @@ export class Session implements SessionPort {
     this.agent = parts.agent;
     const operator = operatorName(this.identity);
     this.me = { mine: (by) => by === operator || by.startsWith(`${operator} (`), ownUnticks: new Set() };
-    this.loop = new WatchLoop({
-      profile: this.profile,
-      sources: this.sources,
-      rollout: this.rollout,
-      clock: this.clock,
-      ...(this.recorder ? { sink: this.recorder } : {}),
-      backfillMs: parts.backfillMs,
-      pace: parts.pace,
-      openedAt: parts.openedAt,
-    });
-    parts.agent?.seed(this.loop.series);
+    const local = (): WatchLoop => {
+      const loop = new WatchLoop({
+        profile: this.profile,
+        sources: this.sources,
+        rollout: this.rollout,
+        clock: this.clock,
+        ...(this.recorder ? { sink: this.recorder } : {}),
+        backfillMs: parts.backfillMs,
+        pace: parts.pace,
+        openedAt: parts.openedAt,
+      });
+      parts.agent?.seed(loop.series);
+      return loop;
+    };
+    this.loop = parts.attach ? new RemoteLoop(parts.attach, local, this.clock) : local();
     const acting = openActing({ ...parts, dryRun: parts.mode.dryRun });
     this.notifier = acting.notifier;
     this.runner = acting.runner;
@@ -258,6 +266,7 @@ export class Session implements SessionPort {
     if (this.closing) return;
     for (const line of othersChanges(this.state.rollout, v.rollout, this.me)) this.log(line.text, line.level, line.at);
     this.followStoreHealth();
+    this.followAttachment();
     this.state = { ...this.state, now: v.now, rollout: v.rollout, snapshot: v.snapshot, series: v.series, seriesVersion: v.seriesVersion };
     this.publish();
   }
@@ -292,6 +301,14 @@ export class Session implements SessionPort {
     }
     if (problems.length > 0) this.log(`audit log: ${problems.length} unreadable line${problems.length === 1 ? '' : 's'} (${problems[0]})`, 'warn');
     this.publish();
+  }
+
+  /** The header says which agent this console shows, until the agent goes away. */
+  private followAttachment(): void {
+    const host = this.loop.attachedHost;
+    if (host === this.state.mode.attached?.host) return;
+    const { attached: _, ...rest } = this.state.mode;
+    this.state = { ...this.state, mode: host === undefined ? rest : { ...rest, attached: { host } } };
   }
 
   /**

@@ -33,6 +33,7 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
   if (ui.frozen) mark(`FROZEN ${formatClockSeconds(state.now)}`, 'accent');
   if (state.mode.recording) mark('● REC', 'bad');
   if (state.mode.replay) mark('REPLAY', 'accent');
+  if (state.mode.attached) mark(`attached to agent on ${state.mode.attached.host}`, 'accent');
   // Frozen, the screen's time is the frozen one: a second, live clock beside it reads as a contradiction.
   const right: Line = ui.frozen ? trimLine([...markers]) : [...markers, s(formatClock(input.live.now), 'muted')];
   const headline: Span[] = decision

@@ -97,6 +97,11 @@ describe('what the header says about the console itself', () => {
     expect(frame(state, undefined, { frozen: true })[0]).toMatch(/READ-ONLY DRY-RUN FROZEN \d\d:\d\d:\d\d ● REC$/);
   });
 
+  it('says which agent it shows when attached, and nothing of it when standalone', () => {
+    expect(frame(consoleState({ mode: { readOnly: false, dryRun: false, user: 'alice', attached: { host: 'ops-1' } } }))[0]).toMatch(/attached to agent on ops-1 \d\d:\d\d$/);
+    expect(frame(consoleState({ mode: { readOnly: false, dryRun: false, user: 'alice' } }))[0]).not.toContain('agent');
+  });
+
   it('says how old the data is when a source falls behind', () => {
     expect(frame(consoleState({ sourceAges: { prom: 95_000 } }))[1]).toContain('prom data 1m35s old');
     expect(frame(consoleState({ sourceAges: { prom: undefined } }))[1]).toContain('no data yet from prom');

@@ -1,0 +1,173 @@
+// The agent's judgement served to consoles on this host: a unix socket per rollout it leads,
+// `<state-dir>/<profile>.agent.sock` (mode 0600), newline-delimited JSON. On connect: a hello and
+// the current view with its series; then every judgement's view and every engine event. The
+// series travel only when they changed (a poll round, not the 1 s tick), whole: the store keeps
+// only the profile's history window, so a message is bounded, and a console never has to merge.
+// A console may ask for `{"type":"poll"}` (the `r` key). The encoder and the reader are pure; the
+// console's side is src/console/remote-loop.ts.
+
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { RolloutState } from '../engine/state.js';
+import type { SeriesSnapshot, Snapshot } from '../engine/types.js';
+import type { EngineEvent, LoopView } from '../engine/watch-loop.js';
+
+export interface Hello {
+  type: 'hello';
+  host: string;
+  pid: number;
+  profile: string;
+  startedAt: number;
+}
+
+/** A judgement; `series` only when it changed since the last one sent (always in the first). */
+export interface ViewMessage {
+  type: 'view';
+  now: number;
+  snapshot: Snapshot;
+  rollout: RolloutState;
+  sourceAges: Readonly<Record<string, number | undefined>>;
+  series?: SeriesSnapshot;
+}
+
+export interface EventMessage {
+  type: 'event';
+  event: EngineEvent;
+}
+
+export type AgentMessage = Hello | ViewMessage | EventMessage;
+export type ConsoleMessage = { type: 'poll' };
+
+/** A line longer than this is not a message of ours: the reader gives up on the connection. */
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+
+export function agentSocketPath(stateDir: string, profile: string): string {
+  return join(stateDir, `${profile}.agent.sock`);
+}
+
+/** One message, one line. */
+export function encode(message: AgentMessage | ConsoleMessage): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+export function viewMessage(view: LoopView, withSeries: boolean): ViewMessage {
+  return {
+    type: 'view',
+    now: view.now,
+    snapshot: view.snapshot,
+    rollout: view.rollout,
+    sourceAges: view.sourceAges,
+    ...(withSeries ? { series: view.series } : {}),
+  };
+}
+
+/** Splits a stream into parsed JSON lines; `undefined` from push means the peer is not speaking our protocol. */
+export class LineReader {
+  private pending = '';
+
+  push(chunk: string): unknown[] | undefined {
+    const parts = (this.pending + chunk).split('\n');
+    this.pending = parts.pop()!;
+    if (this.pending.length > MAX_LINE_BYTES) return undefined;
+    const out: unknown[] = [];
+    for (const part of parts) {
+      if (part.trim() === '') continue;
+      try {
+        out.push(JSON.parse(part));
+      } catch {
+        return undefined;
+      }
+    }
+    return out;
+  }
+}
+
+/** What the server serves: one rollout's loop, as the agent runs it. */
+export interface Served {
+  profile: string;
+  view(): LoopView;
+  onView(listener: (v: LoopView) => void): () => void;
+  onEvent(listener: (e: EngineEvent) => void): () => void;
+  pollNow(): void;
+}
+
+export class RolloutSocket {
+  private readonly clients = new Set<Socket>();
+  private readonly offs: (() => void)[] = [];
+  private lastSeriesVersion: number;
+  private readonly hello: Hello;
+
+  private constructor(
+    private readonly server: Server,
+    readonly path: string,
+    private readonly served: Served,
+  ) {
+    this.hello = { type: 'hello', host: hostname(), pid: process.pid, profile: served.profile, startedAt: Date.now() };
+    this.lastSeriesVersion = served.view().seriesVersion;
+    server.on('connection', (socket) => this.accept(socket));
+    this.offs.push(
+      served.onEvent((event) => this.broadcast(encode({ type: 'event', event }))),
+      served.onView((view) => {
+        const changed = view.seriesVersion !== this.lastSeriesVersion;
+        this.lastSeriesVersion = view.seriesVersion;
+        this.broadcast(encode(viewMessage(view, changed)));
+      }),
+    );
+  }
+
+  /** Listens at `path`; a file left there (a killed agent's socket) is replaced: only the lease holder serves. */
+  static async listen(path: string, served: Served): Promise<RolloutSocket> {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Nothing there.
+    }
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    // At once (the state directory is the user's own, so the window is no wider than the files'):
+    // the judgement and the rollout are for this user only.
+    chmodSync(path, 0o600);
+    return new RolloutSocket(server, path, served);
+  }
+
+  /** Stops serving; the socket file is removed (by the close). */
+  async close(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+    for (const c of this.clients) c.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.clients.add(socket);
+    socket.setEncoding('utf8');
+    const reader = new LineReader();
+    socket.on('data', (chunk: string) => {
+      const messages = reader.push(chunk);
+      if (!messages) return void socket.destroy();
+      for (const m of messages) if (isPoll(m)) this.served.pollNow();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.clients.delete(socket));
+    socket.write(encode(this.hello) + encode(viewMessage(this.served.view(), true)));
+  }
+
+  private broadcast(line: string): void {
+    for (const c of this.clients) {
+      // A console that does not read is dropped rather than let the agent's memory grow.
+      if (c.writableLength > MAX_LINE_BYTES) c.destroy();
+      else c.write(line);
+    }
+  }
+}
+
+function isPoll(m: unknown): m is ConsoleMessage {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'poll';
+}
