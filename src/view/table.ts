@@ -141,8 +141,16 @@ function metricRows(input: ModelInput): Row[] {
   });
 }
 
+/**
+ * A number column is as wide as its longest value, and never narrower than a typical one
+ * (`0.499%`, `86.8ms`, `+45%`): sized to the values alone, it narrowed and widened as they moved
+ * (`+45%` → `+9%`), and every column right of it moved too, rewriting each row once a second.
+ */
+const NUMBER_FLOOR: Partial<Record<ColumnId, number>> = { value: 6, base: 6, delta: 5 };
+
 function numeric(id: ColumnId, head: string, longest: number): Column {
-  return { id, head, min: Math.max(4, longest), want: Math.max(4, longest), align: 'right' };
+  const width = Math.max(NUMBER_FLOOR[id] ?? 4, longest);
+  return { id, head, min: width, want: width, align: 'right' };
 }
 
 /** The trend's width before the note gets the rest. */

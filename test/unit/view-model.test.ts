@@ -269,3 +269,21 @@ describe('the metric table with room to spare', () => {
     }
   });
 });
+
+describe('the metric table over time', () => {
+  it('keeps every column where it was when a value gets shorter, so an update rewrites only that value', () => {
+    const at = (rel: number) => {
+      // Only this metric has a delta, so its width alone decides the column's.
+      const metrics = snapshot().metrics.map((m) => (m.id === 'error_rate' ? { ...m, delta: { rel, abs: 0 } } : { ...m, delta: undefined }));
+      const lines = frame(consoleState({ snapshot: snapshot({ metrics }) }), { columns: 80, rows: 24 });
+      return lines.find((l) => l.includes('error rate'))!;
+    };
+    const wide = at(2.45);
+    const narrow = at(0.09);
+    expect(wide).toContain('+245%');
+    expect(narrow).toContain('+9%');
+    // Everything right of the delta stands in the same cells.
+    expect(narrow.indexOf('>1%')).toBe(wide.indexOf('>1%'));
+    expect(narrow.slice(narrow.indexOf('>1%'))).toBe(wide.slice(wide.indexOf('>1%')));
+  });
+});
