@@ -7,6 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Clock } from '../engine/clock.js';
 import type { SeriesSnapshot } from '../engine/types.js';
+import { LoopListeners } from '../engine/loop-listeners.js';
 import { SETTLE_MS, type EngineEvent, type EventLevel, type LoopView, type SnapshotObserver, type WatchLoop } from '../engine/watch-loop.js';
 import { encode, LineReader, type Hello, type ViewMessage } from '../agent/socket.js';
 
@@ -77,12 +78,9 @@ export function attach(path: string, profile: string, timeoutMs = ATTACH_TIMEOUT
   });
 }
 
-export class RemoteLoop implements ConsoleLoop {
+export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements ConsoleLoop {
   private current: LoopView;
   private local: WatchLoop | undefined;
-  private readonly observers = new Set<SnapshotObserver>();
-  private readonly eventListeners = new Set<(e: EngineEvent) => void>();
-  private readonly viewListeners = new Set<(v: LoopView) => void>();
   private readonly offLocal: (() => void)[] = [];
   /** Ours, not the agent's: a fallback loop's versions must not collide with the remote ones. */
   private seriesVersion = 1;
@@ -95,6 +93,7 @@ export class RemoteLoop implements ConsoleLoop {
     private readonly makeLocal: () => WatchLoop,
     private readonly clock: Clock,
   ) {
+    super();
     const f = link.first;
     this.current = { now: f.now, snapshot: f.snapshot, rollout: f.rollout, sourceAges: f.sourceAges, series: f.series, seriesVersion: this.seriesVersion };
   }
@@ -160,21 +159,6 @@ export class RemoteLoop implements ConsoleLoop {
       this.cancelSettle = undefined;
       this.settle();
     }, SETTLE_MS);
-  }
-
-  observe(o: SnapshotObserver): () => void {
-    this.observers.add(o);
-    return () => this.observers.delete(o);
-  }
-
-  onEvent(listener: (e: EngineEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
-  }
-
-  onView(listener: (v: LoopView) => void): () => void {
-    this.viewListeners.add(listener);
-    return () => this.viewListeners.delete(listener);
   }
 
   private receive(m: unknown): void {

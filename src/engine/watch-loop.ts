@@ -14,6 +14,7 @@ import type { SampleSink } from './sample-sink.js';
 import { SeriesStore } from './series.js';
 import type { PhaseMove, RolloutState, RolloutStore } from './state.js';
 import type { Decision, MetricState, SeriesSnapshot, Snapshot } from './types.js';
+import { LoopListeners } from './loop-listeners.js';
 
 export type { SampleSink };
 
@@ -50,9 +51,7 @@ export interface LoopView {
 }
 
 /** Told of every judgement: `prev` is undefined at start, when there is nothing to compare with. */
-export interface SnapshotObserver {
-  onSnapshot(prev: Snapshot | undefined, next: Snapshot): void;
-}
+export type { SnapshotObserver } from './loop-listeners.js';
 
 export interface WatchLoopOptions {
   profile: Profile;
@@ -85,7 +84,7 @@ const STATE_LEVEL: Record<MetricState, EventLevel> = {
 
 const DECISION_LEVEL: Record<Decision, EventLevel> = { PROMOTE: 'ok', SOAK: 'ok', HOLD: 'warn', ROLLBACK: 'bad' };
 
-export class WatchLoop {
+export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
   /** Public so that a history can be loaded into it before start(). */
   readonly series: SeriesStore;
   private readonly profile: Profile;
@@ -94,9 +93,6 @@ export class WatchLoop {
   private readonly poller: Poller;
   private readonly backfillMs: number;
   private readonly pace: number;
-  private readonly observers = new Set<SnapshotObserver>();
-  private readonly eventListeners = new Set<(e: EngineEvent) => void>();
-  private readonly viewListeners = new Set<(v: LoopView) => void>();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly seenErrors = new Map<string, number>();
   private seenMoves: number;
@@ -108,6 +104,7 @@ export class WatchLoop {
   private warm = false;
 
   constructor(opts: WatchLoopOptions) {
+    super();
     this.profile = opts.profile;
     this.rollout = opts.rollout;
     this.clock = opts.clock;
@@ -200,21 +197,6 @@ export class WatchLoop {
     this.current = { now, snapshot, series, seriesVersion: this.series.version, rollout, sourceAges: this.series.sourceAges(now) };
     for (const o of this.observers) o.onSnapshot(prev, snapshot);
     for (const l of this.viewListeners) l(this.current);
-  }
-
-  observe(o: SnapshotObserver): () => void {
-    this.observers.add(o);
-    return () => this.observers.delete(o);
-  }
-
-  onEvent(listener: (e: EngineEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
-  }
-
-  onView(listener: (v: LoopView) => void): () => void {
-    this.viewListeners.add(listener);
-    return () => this.viewListeners.delete(listener);
   }
 
   private scheduleTick(): void {
