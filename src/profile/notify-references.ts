@@ -6,7 +6,6 @@ import type { PathSegment } from './issues.js';
 import type { NotifyEvent, ProfileParsed, RuleParsed } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { isTimeZone, knownTimeZones } from './time-of-day.js';
-export { DEFAULT_NOTIFY_ON } from './defaults.js';
 
 /** What a PagerDuty target pages on when it does not say: a rollback wakes someone, a HOLD does not. */
 export const DEFAULT_PAGE_ON: readonly NotifyEvent[] = ['rollback'];
