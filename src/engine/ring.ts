@@ -1,14 +1,27 @@
 // A fixed-capacity buffer of points kept in time order. Memory is bounded by the capacity, never
 // by uptime: once full, each new point displaces the oldest. Late points (a backfill that lands
 // after live polls) are merged into place; a point at a timestamp already held replaces it.
+//
+// Samples live in typed arrays (16 bytes each, 24 once a sample count arrives), not one object per
+// point: 200 metrics × 2 h at 1 s held as objects cost about 83 bytes a sample and kept the GC busy.
+// Point objects are made only for `points()`, lazily, and reused from the previous view when the
+// ring only appended since, so a live poll costs one new object rather than a copy of the ring.
 
 import type { Point } from './types.js';
 
+const EMPTY = new Float64Array(0);
+
 export class Ring {
-  /** Circular storage; grows to `capacity` on demand so short-lived metrics stay small. */
-  private slots: Point[] = [];
-  /** Index of the oldest point once the storage has wrapped. */
+  /** Circular storage; grows towards `capacity` on demand so short-lived metrics stay small. */
+  private times: Float64Array = EMPTY;
+  private values: Float64Array = EMPTY;
+  /** Sample counts, NaN where a point has none; allocated only once a point with a count arrives. */
+  private counts: Float64Array | undefined;
+  /** Index of the oldest point once the storage has wrapped (always 0 before). */
   private head = 0;
+  private length = 0;
+  /** Points appended since `view` was made; -1 once anything else changed (the view is stale). */
+  private appended = 0;
   private view: readonly Point[] | undefined;
 
   constructor(readonly capacity: number) {
@@ -16,23 +29,46 @@ export class Ring {
   }
 
   get size(): number {
-    return this.slots.length;
+    return this.length;
+  }
+
+  /** Time of the i-th point, oldest first (0 ≤ i < size). */
+  timeAt(i: number): number {
+    return this.times[this.slot(i)]!;
+  }
+
+  /** Value of the i-th point, oldest first (0 ≤ i < size). */
+  valueAt(i: number): number {
+    return this.values[this.slot(i)]!;
+  }
+
+  /** Sample count of the i-th point, undefined when it has none. */
+  countAt(i: number): number | undefined {
+    if (!this.counts) return undefined;
+    const n = this.counts[this.slot(i)]!;
+    return Number.isNaN(n) ? undefined : n;
   }
 
   last(): Point | undefined {
-    const n = this.slots.length;
-    if (n === 0) return undefined;
-    return this.slots[(this.head + n - 1) % n];
+    return this.length === 0 ? undefined : this.pointAt(this.length - 1);
   }
 
   /** The points, oldest first. The same array is returned until the ring changes. */
   points(): readonly Point[] {
-    if (!this.view) {
-      const n = this.slots.length;
-      const out = new Array<Point>(n);
-      for (let i = 0; i < n; i++) out[i] = this.slots[(this.head + i) % n]!;
-      this.view = Object.freeze(out);
+    const n = this.length;
+    if (this.view && this.appended === 0) return this.view;
+    let out: Point[];
+    if (this.view && this.appended > 0 && this.appended < n) {
+      // Only appends since the last view: keep its point objects, drop the displaced ones.
+      const kept = n - this.appended;
+      out = this.view.slice(this.view.length - kept);
+      for (let i = kept; i < n; i++) out.push(this.pointAt(i));
+    } else {
+      out = new Array<Point>(n);
+      for (let i = 0; i < n; i++) out[i] = this.pointAt(i);
     }
+    this.view = Object.freeze(out);
+    this.appended = 0;
     return this.view;
   }
 
@@ -45,15 +81,25 @@ export class Ring {
     if (this.isAppendOnly(incoming)) {
       let changed = false;
       for (const p of incoming) if (this.append(p)) changed = true;
-      if (changed) this.view = undefined;
       return changed;
     }
     return this.rebuild(incoming);
   }
 
+  private slot(i: number): number {
+    const at = this.head + i;
+    return at < this.times.length ? at : at - this.times.length;
+  }
+
+  private pointAt(i: number): Point {
+    const s = this.slot(i);
+    const n = this.counts?.[s];
+    return n !== undefined && !Number.isNaN(n) ? { t: this.times[s]!, v: this.values[s]!, n } : { t: this.times[s]!, v: this.values[s]! };
+  }
+
   /** The common case: a live poll, every point newer than anything held, in order. */
   private isAppendOnly(incoming: readonly Point[]): boolean {
-    let prev = this.last()?.t ?? -Infinity;
+    let prev = this.length === 0 ? -Infinity : this.timeAt(this.length - 1);
     for (const p of incoming) {
       if (!(p.t > prev)) return false;
       prev = p.t;
@@ -63,63 +109,118 @@ export class Ring {
 
   private append(p: Point): boolean {
     if (!Number.isFinite(p.t) || !Number.isFinite(p.v)) return false;
-    const point = copy(p);
-    if (this.slots.length < this.capacity) {
-      this.slots.push(point);
+    let s: number;
+    if (this.length < this.capacity) {
+      if (this.length === this.times.length) this.grow(Math.min(this.capacity, Math.max(8, this.length * 2)));
+      s = this.length++;
     } else {
-      this.slots[this.head] = point;
-      this.head = (this.head + 1) % this.capacity;
+      s = this.head;
+      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
     }
+    this.times[s] = p.t;
+    this.values[s] = p.v;
+    const n = usableCount(p);
+    if (n !== undefined) (this.counts ??= this.nanFilled(this.times.length))[s] = n;
+    else if (this.counts) this.counts[s] = NaN;
+    if (this.appended >= 0 && this.view) this.appended++;
+    else this.invalidate();
     return true;
+  }
+
+  /** Storage is unwrapped (head 0) whenever it is not full, so growing is a plain copy. */
+  private grow(size: number): void {
+    const times = new Float64Array(size);
+    const values = new Float64Array(size);
+    times.set(this.times);
+    values.set(this.values);
+    this.times = times;
+    this.values = values;
+    if (this.counts) {
+      const counts = this.nanFilled(size);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+  }
+
+  private nanFilled(size: number): Float64Array {
+    return new Float64Array(size).fill(NaN);
+  }
+
+  private invalidate(): void {
+    this.view = undefined;
+    this.appended = 0;
   }
 
   /** Out-of-order input: merge both sorted runs, later writes winning ties, keep the newest. */
   private rebuild(incoming: readonly Point[]): boolean {
     const fresh = incoming
-      .filter((p) => Number.isFinite(p.t) && Number.isFinite(p.v))
-      .map((p, i) => ({ ...copy(p), i }))
+      .map((p, i) => ({ p, i }))
+      .filter(({ p }) => Number.isFinite(p.t) && Number.isFinite(p.v))
       // Stable by arrival so that, among equal timestamps, the last one written wins below.
-      .sort((a, b) => a.t - b.t || a.i - b.i);
+      .sort((a, b) => a.p.t - b.p.t || a.i - b.i);
     if (fresh.length === 0) return false;
-    const held = this.points();
-    const merged: Point[] = [];
+    const held = this.length;
+    const cap = held + fresh.length;
+    const mt = new Float64Array(cap);
+    const mv = new Float64Array(cap);
+    const mn = new Float64Array(cap).fill(NaN);
+    /** Which held point each merged one is, -1 for a new or replaced one. */
+    const from = new Int32Array(cap);
+    let m = 0;
     let i = 0;
     let j = 0;
     let changed = false;
-    const push = (p: Point, isNew: boolean) => {
-      const top = merged[merged.length - 1];
-      if (top && top.t === p.t) {
-        if (isNew && (top.v !== p.v || top.n !== p.n)) {
-          merged[merged.length - 1] = copy(p);
-          changed = true;
+    while (i < held || j < fresh.length) {
+      const b = fresh[j]?.p;
+      if (b === undefined || (i < held && this.timeAt(i) <= b.t)) {
+        const t = this.timeAt(i);
+        if (!(m > 0 && mt[m - 1] === t)) {
+          mt[m] = t;
+          mv[m] = this.valueAt(i);
+          mn[m] = this.countAt(i) ?? NaN;
+          from[m++] = i;
         }
-        return;
-      }
-      merged.push(isNew ? copy(p) : p);
-      if (isNew) changed = true;
-    };
-    while (i < held.length || j < fresh.length) {
-      const a = held[i];
-      const b = fresh[j];
-      if (b === undefined || (a !== undefined && a.t <= b.t)) {
-        push(a!, false);
         i++;
       } else {
-        push(b, true);
+        if (m > 0 && mt[m - 1] === b.t) {
+          const topN = Number.isNaN(mn[m - 1]!) ? undefined : mn[m - 1];
+          if (mv[m - 1] !== b.v || topN !== b.n) {
+            mv[m - 1] = b.v;
+            mn[m - 1] = usableCount(b) ?? NaN;
+            from[m - 1] = -1;
+            changed = true;
+          }
+        } else {
+          mt[m] = b.t;
+          mv[m] = b.v;
+          mn[m] = usableCount(b) ?? NaN;
+          from[m++] = -1;
+          changed = true;
+        }
         j++;
       }
     }
-    const kept = merged.length > this.capacity ? merged.slice(merged.length - this.capacity) : merged;
+    const drop = Math.max(0, m - this.capacity);
+    const kept = m - drop;
     // A point older than a full ring's oldest is displaced at once: nothing changed after all.
-    if (!changed || (kept.length === held.length && kept.every((p, k) => p === held[k]))) return false;
-    this.slots = kept;
+    if (!changed) return false;
+    if (kept === held) {
+      let same = true;
+      for (let k = 0; k < kept && same; k++) same = from[drop + k] === k;
+      if (same) return false;
+    }
+    this.times = mt.slice(drop, m);
+    this.values = mv.slice(drop, m);
+    const counts = mn.subarray(drop, m);
+    this.counts = counts.some((n) => !Number.isNaN(n)) ? counts.slice() : undefined;
     this.head = 0;
-    this.view = undefined;
+    this.length = kept;
+    this.invalidate();
     return true;
   }
 }
 
-/** A point of our own (the caller keeps theirs), with its sample count when it has a usable one. */
-function copy(p: Point): Point {
-  return p.n !== undefined && Number.isFinite(p.n) && p.n >= 0 ? { t: p.t, v: p.v, n: p.n } : { t: p.t, v: p.v };
+/** The sample count a point carries when it is usable, as the ring keeps it. */
+function usableCount(p: Point): number | undefined {
+  return p.n !== undefined && Number.isFinite(p.n) && p.n >= 0 ? p.n : undefined;
 }
