@@ -2,7 +2,8 @@
 // way live polls fill them (one point per merge). Measured as heapUsed + arrayBuffers after a full
 // GC, before and after the fill, divided by the samples held. Budget from issue 15: 24 bytes per
 // sample. A second figure adds what the point views cost while a snapshot holds them (the console
-// asks for every ring's points each update), so the price of the Point-array interface is visible.
+// asks for every ring's points each update), so the price of the Point-array interface is visible,
+// and the time of one poll round at full rings (a point into each ring, then each view again).
 
 import { Ring } from '../src/engine/ring.js';
 import type { BenchResult } from './result.js';
@@ -34,11 +35,24 @@ export async function run(): Promise<BenchResult[]> {
   const filled = heap();
   const views = rings.map((r) => r.points());
   const viewed = heap();
+  // Steady state as the console sees it: each second every metric gets a point and the snapshot
+  // asks every ring for its points again.
+  const ROUNDS = 60;
+  const roundStarted = process.hrtime.bigint();
+  for (let s = 0; s < ROUNDS; s++) {
+    const t = T0 + (SAMPLES + 600 + s) * 1_000;
+    for (let i = 0; i < METRICS; i++) {
+      rings[i]!.merge([{ t, v: 0.5 }]);
+      views[i] = rings[i]!.points();
+    }
+  }
+  const roundMs = Number(process.hrtime.bigint() - roundStarted) / 1e6 / ROUNDS;
   const held = METRICS * SAMPLES;
   if (views.some((v) => v.length !== SAMPLES)) throw new Error('a ring did not hold its capacity');
   return [
     { name: 'ring.bytes_per_sample.200x7200', value: (filled - before) / held, unit: 'B', budget: 24, note: 'heapUsed + arrayBuffers after gc' },
     { name: 'ring.bytes_per_sample.with_views', value: (viewed - before) / held, unit: 'B', note: 'rings plus every points() view held' },
+    { name: 'ring.poll_round_ms.200x7200', value: roundMs, unit: 'ms', note: 'one point into each full ring, then every points() view' },
     { name: 'ring.append_ns_per_sample', value: (fillMs * 1e6) / (METRICS * (SAMPLES + 600)), unit: 'ns' },
   ];
 }
