@@ -5,6 +5,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { evaluate } from '../src/engine/evaluate.js';
+import { SampleView } from '../src/engine/sample-view.js';
 import { initialState } from '../src/engine/state.js';
 import type { MetricSeries, Point, SeriesSnapshot } from '../src/engine/types.js';
 import { parseProfile } from '../src/profile/load.js';
@@ -79,13 +80,13 @@ function seriesFor(i: number): MetricSeries {
         break;
     }
   }
-  return { groups: [{ key: '', canary, baseline }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: NOW, lastGoodAt: NOW };
+  return { groups: [{ key: '', canary: SampleView.of(canary), baseline: SampleView.of(baseline) }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: NOW, lastGoodAt: NOW };
 }
 
-/** The same samples in new arrays: nothing derived from them earlier can be reused. */
+/** The same samples in new views: nothing derived from them earlier can be reused. */
 function fresh(series: SeriesSnapshot): SeriesSnapshot {
   return Object.fromEntries(
-    Object.entries(series).map(([id, s]) => [id, { ...s, groups: s.groups.map((g) => ({ ...g, canary: g.canary.slice(), baseline: g.baseline.slice() })) }]),
+    Object.entries(series).map(([id, s]) => [id, { ...s, groups: s.groups.map((g) => ({ ...g, canary: SampleView.of(g.canary.toPoints()), baseline: SampleView.of(g.baseline.toPoints()) })) }]),
   );
 }
 

@@ -6,10 +6,9 @@
 import type { AuditEntry } from '../actions/audit.js';
 import { unfinishedActions } from '../actions/unfinished.js';
 import { evaluate } from '../engine/evaluate.js';
-import { lowerBound, upperBound } from '../engine/judge.js';
 import { currentPhase, judgementWindowMs } from '../engine/phases.js';
 import type { RolloutState } from '../engine/state.js';
-import type { Decision, MetricSeries, MetricStatus, Point, SeriesSnapshot, Snapshot } from '../engine/types.js';
+import type { Decision, MetricSeries, MetricStatus, Samples, SeriesSnapshot, Snapshot } from '../engine/types.js';
 import { redact } from '../profile/redact.js';
 import type { Profile, Unit } from '../profile/types.js';
 import { checklistEntry, iso, toCheckReport, type CheckReport } from './check-format.js';
@@ -276,14 +275,13 @@ function historyAt(series: SeriesSnapshot, start: number, end: number): SeriesSn
   return out;
 }
 
-function between(points: readonly Point[], start: number, end: number): readonly Point[] {
-  return points.slice(lowerBound(points, start), upperBound(points, end));
+function between(samples: Samples, start: number, end: number): Samples {
+  return samples.slice(samples.lowerBound(start), samples.upperBound(end));
 }
 
 /** min / median / p95 / max of the samples in [from, to], quantiles interpolated between ranks. */
-function summarise(points: readonly Point[], from: number, to: number): Summary {
-  const values = between(points, from, to)
-    .map((p) => p.v)
+function summarise(samples: Samples, from: number, to: number): Summary {
+  const values = Array.from(between(samples, from, to).values())
     .filter((v) => Number.isFinite(v))
     .sort((a, b) => a - b);
   if (values.length === 0) return { samples: 0 };

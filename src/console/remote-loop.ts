@@ -7,6 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Clock } from '../engine/clock.js';
 import type { SeriesSnapshot } from '../engine/types.js';
+import { reviveSeries } from '../engine/sample-view.js';
 import { LoopListeners } from '../engine/loop-listeners.js';
 import { SETTLE_MS, type EngineEvent, type EventLevel, type LoopView, type SnapshotObserver, type WatchLoop } from '../engine/watch-loop.js';
 import { encode, LineReader, type Hello, type ViewMessage } from '../agent/socket.js';
@@ -95,7 +96,7 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
   ) {
     super();
     const f = link.first;
-    this.current = { now: f.now, snapshot: f.snapshot, rollout: f.rollout, sourceAges: f.sourceAges, series: f.series, seriesVersion: this.seriesVersion };
+    this.current = { now: f.now, snapshot: f.snapshot, rollout: f.rollout, sourceAges: f.sourceAges, series: reviveSeries(f.series), seriesVersion: this.seriesVersion };
   }
 
   get view(): LoopView {
@@ -166,7 +167,7 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     if (isView(m)) {
       const prev = this.current.snapshot;
       if (m.series !== undefined) this.seriesVersion++;
-      this.current = { now: m.now, snapshot: m.snapshot, rollout: m.rollout, sourceAges: m.sourceAges, series: m.series ?? this.current.series, seriesVersion: this.seriesVersion };
+      this.current = { now: m.now, snapshot: m.snapshot, rollout: m.rollout, sourceAges: m.sourceAges, series: m.series !== undefined ? reviveSeries(m.series) : this.current.series, seriesVersion: this.seriesVersion };
       for (const o of this.observers) o.onSnapshot(prev, m.snapshot);
       for (const l of this.viewListeners) l(this.current);
     } else if (isEvent(m)) {

@@ -1,16 +1,16 @@
-// What a series' points give whatever the moment judged, cached per frozen array of points: flat
+// What a series' samples give whatever the moment judged, cached per view of the samples: flat
 // times and values, a counter's increase per window, and the judgements remembered between calls.
 // Apart from judge.ts because it is the cache under Track, not a judgement: nothing here depends on
 // `now`, except the entries Track keeps for the latest moment only.
 
 import type { Condition } from '../profile/types.js';
 import type { Judged } from './truth.js';
-import type { Point } from './types.js';
+import type { Samples } from './types.js';
 
 /**
  * What a series' points give whatever the moment judged: flat times and values, a counter's
  * increase per window, the stretches between blackouts, and the judgement of conditions on the
- * points alone. The store hands out the same frozen array until the series changes, so this is
+ * points alone. The store hands out the same view until the series changes, so this is
  * worked out once per change rather than once per call; the results are exactly those of working
  * it out afresh.
  */
@@ -26,24 +26,17 @@ export interface Derived {
   /** The latest judgement of each condition against a reference (a baseline, `start`). */
   momentary: Map<Condition, { end: number; reference: Float64Array | number; judged: Judged }>;
   /** The last control alignment (it depends on the moment, so only the latest is kept). */
-  controls?: { control: readonly Point[]; end: number; controlEnd: number; maxGapMs: number; values: Float64Array };
+  controls?: { control: Samples; end: number; controlEnd: number; maxGapMs: number; values: Float64Array };
 }
 
-const derivedOf = new WeakMap<readonly Point[], Derived>();
+const derivedOf = new WeakMap<Samples, Derived>();
 
-export function derive(points: readonly Point[]): Derived {
-  const known = derivedOf.get(points);
-  if (known && known.length === points.length) return known;
-  const n = points.length;
-  const times = new Float64Array(n);
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = points[i]!;
-    times[i] = p.t;
-    values[i] = p.v;
-  }
-  const derived: Derived = { length: n, times, values, increases: new Map(), judged: new Map(), momentary: new Map() };
-  derivedOf.set(points, derived);
+export function derive(samples: Samples): Derived {
+  const known = derivedOf.get(samples);
+  if (known) return known;
+  // The view's own arrays: a view never changes, so neither do these.
+  const derived: Derived = { length: samples.length, times: samples.times(), values: samples.values(), increases: new Map(), judged: new Map(), momentary: new Map() };
+  derivedOf.set(samples, derived);
   return derived;
 }
 

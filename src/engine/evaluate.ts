@@ -164,7 +164,7 @@ function escalationOf(rule: Rule, firedAt: number, now: number): MetricStatus['e
 
 function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verdict {
   const latest = track.end - 1;
-  const t = track.points[latest]!.t;
+  const t = track.timeAt(latest);
   const short = shortOfSamples(rule, metric, track);
   if (short && !short.anyway) {
     // Too few samples to call either way: wait, never roll back and never promote on them.
@@ -203,7 +203,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
         continue;
       }
     }
-    const run = { condition, severity, start, heldMs: t - track.points[start]!.t };
+    const run = { condition, severity, start, heldMs: t - track.timeAt(start) };
     if (run.heldMs >= rule.forMs) firing.push(run);
     else if (severity !== 'info') pending.push(run);
   }
@@ -211,7 +211,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
   const fired = firing[0];
   const waiting = pending[0];
   if (fired && fired.severity !== 'info') {
-    const firedAt = track.points[track.reachedAfter(fired.start, rule.forMs)]!.t;
+    const firedAt = track.timeAt(track.reachedAfter(fired.start, rule.forMs));
     const body = describe(track, metric, fired, rule, tests.get(fired.condition));
     const test = tests.get(fired.condition);
     const tested = test ? { test: { result: test, text: fired.condition.text.trim() } } : {};
@@ -263,7 +263,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
       state: 'pending',
       rank: waiting.severity === 'rollback' ? 60 : 40,
       reason: `${label(metric, track)} ${describePending(track, metric, waiting, rule)}`,
-      since: track.points[waiting.start]!.t,
+      since: track.timeAt(waiting.start),
       track,
       firing: { severity: waiting.severity, text: waiting.condition.text.trim(), auto: rule.auto, graceMs: rule.graceMs },
       pending: pendingOf(track, waiting, rule),
@@ -311,11 +311,11 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
 function okSince(rule: Rule, track: Track): number | undefined {
   const judged = [rule.rollback, rule.warn].filter((c): c is Condition => c !== undefined).map((c) => track.judge(c));
   const start = track.quietStart(judged);
-  return start < 0 ? undefined : track.points[start]!.t;
+  return start < 0 ? undefined : track.timeAt(start);
 }
 
 function pendingOf(track: Track, run: Run, rule: Rule): NonNullable<MetricStatus['pending']> {
-  return { since: track.points[run.start]!.t, forMs: rule.forMs, remainingMs: Math.max(0, rule.forMs - run.heldMs) };
+  return { since: track.timeAt(run.start), forMs: rule.forMs, remainingMs: Math.max(0, rule.forMs - run.heldMs) };
 }
 
 /** `2.4% > 2%`, `450ms > 2x baseline (400ms)`, `7 > 5 in 1h`. */

@@ -37,7 +37,7 @@ export interface Significance {
 
 /** The samples behind sample i (undefined when its count is unknown). */
 export function samplesAt(track: Track, i: number): number | undefined {
-  return track.points[i]?.n;
+  return i >= 0 && i < track.samples.length ? track.countAt(i) : undefined;
 }
 
 /**
@@ -100,7 +100,7 @@ export function windowChain(track: Track, windowMs: number): number[] {
   const chain: number[] = [];
   let next = -Infinity;
   for (let i = track.phaseStart; i < track.end; i++) {
-    const t = track.points[i]!.t;
+    const t = track.timeAt(i);
     if (t < next) continue;
     chain.push(i);
     next = t + windowMs;
@@ -110,9 +110,10 @@ export function windowChain(track: Track, windowMs: number): number[] {
 
 /** Failures out of samples at sample i: the ratio times its count, rounded to whole events. */
 function countsAt(track: Track, i: number): Proportion | undefined {
-  const point = track.points[i]!;
-  if (point.n === undefined || point.n <= 0 || Number.isNaN(point.v)) return undefined;
-  return { x: clamp(Math.round(point.v * point.n), point.n), n: point.n };
+  const n = track.countAt(i);
+  const v = track.samples.valueAt(i);
+  if (n === undefined || n <= 0 || Number.isNaN(v)) return undefined;
+  return { x: clamp(Math.round(v * n), n), n };
 }
 
 /** The rate a one-sample test compares with: the literal threshold, or the fixed baseline / start value. */

@@ -6,7 +6,7 @@
 import type { Condition, Metric, Profile, Reference } from '../profile/types.js';
 import { derive, increasesOf, type Derived } from './derived.js';
 import { compareAll, HOLDS, Judged } from './truth.js';
-import type { MetricSeries, Point, SeriesGroup, SeriesSnapshot } from './types.js';
+import type { MetricSeries, Point, Samples, SeriesGroup, SeriesSnapshot } from './types.js';
 
 /** A sample is stale, and a run of samples broken, after this many intervals without one. */
 export const STALE_INTERVALS = 3;
@@ -14,14 +14,14 @@ export const STALE_INTERVALS = 3;
 /** One series of a metric (canary points with their control track) as seen at a moment `now`. */
 export class Track {
   readonly key: string;
-  readonly points: readonly Point[];
+  readonly samples: Samples;
   /** One past the last sample at or before `now`: later samples do not exist yet. */
   readonly end: number;
   /** The longest step between two samples that still counts as continuous. */
   readonly maxGapMs: number;
   /** The first sample at or after the phase start (`end` when there is none). */
   readonly phaseStart: number;
-  private readonly control: readonly Point[];
+  private readonly control: Samples;
   private readonly controlEnd: number;
   private readonly derived: Derived;
 
@@ -32,13 +32,13 @@ export class Track {
     now: number,
   ) {
     this.key = group.key;
-    this.points = group.canary;
+    this.samples = group.canary;
     this.derived = derive(group.canary);
-    this.end = upperBound(group.canary, now);
+    this.end = group.canary.upperBound(now);
     this.control = group.baseline;
-    this.controlEnd = upperBound(group.baseline, now);
+    this.controlEnd = group.baseline.upperBound(now);
     this.maxGapMs = STALE_INTERVALS * metric.intervalMs;
-    this.phaseStart = Math.min(lowerBound(group.canary, phaseStartedAt), this.end);
+    this.phaseStart = Math.min(group.canary.lowerBound(phaseStartedAt), this.end);
   }
 
   get empty(): boolean {
@@ -47,11 +47,21 @@ export class Track {
 
   /** The latest sample at or before now. */
   get latest(): Point | undefined {
-    return this.end > 0 ? this.points[this.end - 1] : undefined;
+    return this.end > 0 ? this.samples.pointAt(this.end - 1) : undefined;
+  }
+
+  /** Time of sample i (0 ≤ i < end). */
+  timeAt(i: number): number {
+    return this.derived.times[i]!;
+  }
+
+  /** The samples behind sample i (undefined when its count is unknown). */
+  countAt(i: number): number | undefined {
+    return this.samples.countAt(i);
   }
 
   value(i: number): number | undefined {
-    const v = this.points[i]!.v;
+    const v = this.derived.values[i]!;
     return Number.isNaN(v) ? undefined : v;
   }
 
@@ -79,20 +89,13 @@ export class Track {
 
   /** The control sample nearest in time to sample i, within the staleness limit (with its count, if any). */
   controlAt(i: number): Point | undefined {
-    const t = this.points[i]!.t;
-    let j = 0;
-    let hi = this.controlEnd;
-    while (j < hi) {
-      const mid = (j + hi) >>> 1;
-      if (this.control[mid]!.t < t) j = mid + 1;
-      else hi = mid;
-    }
-    const before = this.control[j - 1];
-    const after = j < this.controlEnd ? this.control[j] : undefined;
-    const db = before ? t - before.t : Infinity;
-    const da = after ? after.t - t : Infinity;
-    const nearest = db <= da ? before : after;
-    return nearest && Math.min(db, da) <= this.maxGapMs && !Number.isNaN(nearest.v) ? nearest : undefined;
+    const t = this.timeAt(i);
+    const control = this.control;
+    const j = Math.min(control.lowerBound(t), this.controlEnd);
+    const db = j > 0 ? t - control.timeAt(j - 1) : Infinity;
+    const da = j < this.controlEnd ? control.timeAt(j) - t : Infinity;
+    const nearest = db <= da ? j - 1 : j;
+    return Math.min(db, da) <= this.maxGapMs && !Number.isNaN(control.valueAt(nearest)) ? control.pointAt(nearest) : undefined;
   }
 
   reference(ref: Reference, i: number): number | undefined {
@@ -226,18 +229,17 @@ export class Track {
       return known.values;
     }
     const times = this.derived.times;
+    const ct = control.times();
+    const cv = control.values();
     const out = new Float64Array(end).fill(NaN);
     let j = 0;
     for (let i = 0; i < end; i++) {
       const t = times[i]!;
-      while (j < controlEnd && control[j]!.t < t) j++;
+      while (j < controlEnd && ct[j]! < t) j++;
       // The neighbours on either side of t; the nearer one wins, the earlier on a tie.
-      const before = j > 0 ? control[j - 1] : undefined;
-      const after = j < controlEnd ? control[j] : undefined;
-      const db = before && !Number.isNaN(before.v) ? t - before.t : Infinity;
-      const da = after && !Number.isNaN(after.v) ? after.t - t : Infinity;
-      const nearest = db <= da ? before : after;
-      if (nearest && Math.min(db, da) <= maxGapMs) out[i] = nearest.v;
+      const db = j > 0 && !Number.isNaN(cv[j - 1]!) ? t - ct[j - 1]! : Infinity;
+      const da = j < controlEnd && !Number.isNaN(cv[j]!) ? ct[j]! - t : Infinity;
+      if (Math.min(db, da) <= maxGapMs) out[i] = db <= da ? cv[j - 1]! : cv[j]!;
     }
     this.derived.controls = { control, end, controlEnd, maxGapMs, values: out };
     return out;
@@ -302,7 +304,7 @@ export function spacedLike(profile: Profile, series: SeriesSnapshot): Profile {
 function typicalStep(series: MetricSeries | undefined): number {
   const steps: number[] = [];
   for (const g of series?.groups ?? []) {
-    for (let i = 1; i < g.canary.length; i++) steps.push(g.canary[i]!.t - g.canary[i - 1]!.t);
+    for (let i = 1; i < g.canary.length; i++) steps.push(g.canary.timeAt(i) - g.canary.timeAt(i - 1));
   }
   steps.sort((a, b) => a - b);
   return steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 0;

@@ -177,7 +177,7 @@ function criterion(
       value = observed;
     }
     const start = track.runStart(judged, track.phaseStart);
-    heldMs = Math.min(heldMs, start < 0 ? 0 : track.points[latest]!.t - track.points[start]!.t);
+    heldMs = Math.min(heldMs, start < 0 ? 0 : track.timeAt(latest) - track.timeAt(start));
   }
   return { met, heldMs: met === true ? heldMs : 0, ...(value !== undefined ? { value } : {}) };
 }
@@ -186,7 +186,7 @@ function criterion(
 function fewestSamples(view: MetricView | undefined, min: number): string | undefined {
   let fewest: number | undefined = Infinity;
   for (const track of view?.tracks ?? []) {
-    const n = track.points[track.end - 1]?.n;
+    const n = track.end > 0 ? track.countAt(track.end - 1) : undefined;
     fewest = n === undefined || fewest === undefined ? undefined : Math.min(fewest, n);
   }
   if (fewest === Infinity) return undefined;

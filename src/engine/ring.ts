@@ -4,73 +4,41 @@
 //
 // Samples live in typed arrays (16 bytes each, 24 once a sample count arrives), not one object per
 // point: 200 metrics × 2 h at 1 s held as objects cost about 83 bytes a sample and kept the GC busy.
-// Point objects are made only for `points()`, lazily, and reused from the previous view when the
-// ring only appended since, so a live poll costs one new object rather than a copy of the ring.
+// The ring hands out immutable views (sample-view.ts) of its arrays. For a view to stay what it
+// was without a copy, the ring writes only past the end of what it holds, into storage with an
+// eighth of slack beyond the capacity; when that runs out it moves the newest `capacity` samples
+// into new arrays (a copy of the ring every capacity/8 appends: 8 samples a point on average, and
+// 18 bytes a sample held). Old views keep the old arrays until nobody reads them.
 
+import { SampleView } from './sample-view.js';
 import type { Point } from './types.js';
 
 const EMPTY = new Float64Array(0);
 
 export class Ring {
-  /** Circular storage; grows towards `capacity` on demand so short-lived metrics stay small. */
+  /** Samples held are at [start, start + length) of these; nothing before `start` is read again. */
   private times: Float64Array = EMPTY;
   private values: Float64Array = EMPTY;
   /** Sample counts, NaN where a point has none; allocated only once a point with a count arrives. */
   private counts: Float64Array | undefined;
-  /** Index of the oldest point once the storage has wrapped (always 0 before). */
-  private head = 0;
+  private start = 0;
   private length = 0;
-  /** Points appended since `view` was made; any other change drops the view. */
-  private appended = 0;
-  private view: readonly Point[] | undefined;
+  private view: SampleView | undefined;
+  /** Storage beyond the capacity, so that most appends copy nothing. */
+  private readonly slack: number;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
+    this.slack = Math.max(8, Math.ceil(capacity / 8));
   }
 
   get size(): number {
     return this.length;
   }
 
-  /** Time of the i-th point, oldest first (0 ≤ i < size). */
-  timeAt(i: number): number {
-    return this.times[this.slot(i)]!;
-  }
-
-  /** Value of the i-th point, oldest first (0 ≤ i < size). */
-  valueAt(i: number): number {
-    return this.values[this.slot(i)]!;
-  }
-
-  /** Sample count of the i-th point, undefined when it has none. */
-  countAt(i: number): number | undefined {
-    if (!this.counts) return undefined;
-    const n = this.counts[this.slot(i)]!;
-    return Number.isNaN(n) ? undefined : n;
-  }
-
-  last(): Point | undefined {
-    return this.length === 0 ? undefined : this.pointAt(this.length - 1);
-  }
-
-  /** The points, oldest first. The same array is returned until the ring changes. */
-  points(): readonly Point[] {
-    const n = this.length;
-    if (this.view && this.appended === 0) return this.view;
-    // Filled by push so V8 keeps it packed: reading a holey frozen array is several times slower.
-    const out: Point[] = [];
-    let i = 0;
-    if (this.view && this.appended > 0 && this.appended < n) {
-      // Only appends since the last view: keep its point objects, drop the displaced ones. A plain
-      // loop, as slice() on a frozen array takes V8's slow path.
-      const prev = this.view;
-      const kept = n - this.appended;
-      for (let from = prev.length - kept; i < kept; i++, from++) out.push(prev[from]!);
-    }
-    for (; i < n; i++) out.push(this.pointAt(i));
-    this.view = Object.freeze(out);
-    this.appended = 0;
-    return this.view;
+  /** The samples, oldest first. The same view is returned until the ring changes; no view ever changes. */
+  samples(): SampleView {
+    return (this.view ??= this.length === 0 ? SampleView.EMPTY : new SampleView(this.times, this.values, this.counts, this.start, this.length));
   }
 
   /**
@@ -87,15 +55,16 @@ export class Ring {
     return this.rebuild(incoming);
   }
 
-  private slot(i: number): number {
-    const at = this.head + i;
-    return at < this.times.length ? at : at - this.times.length;
+  private timeAt(i: number): number {
+    return this.times[this.start + i]!;
   }
 
-  private pointAt(i: number): Point {
-    const s = this.slot(i);
-    const n = this.counts?.[s];
-    return n !== undefined && !Number.isNaN(n) ? { t: this.times[s]!, v: this.values[s]!, n } : { t: this.times[s]!, v: this.values[s]! };
+  private valueAt(i: number): number {
+    return this.values[this.start + i]!;
+  }
+
+  private countAt(i: number): number {
+    return this.counts ? this.counts[this.start + i]! : NaN;
   }
 
   /** The common case: a live poll, every point newer than anything held, in order. */
@@ -110,46 +79,41 @@ export class Ring {
 
   private append(p: Point): boolean {
     if (!Number.isFinite(p.t) || !Number.isFinite(p.v)) return false;
-    let s: number;
-    if (this.length < this.capacity) {
-      if (this.length === this.times.length) this.grow(Math.min(this.capacity, Math.max(8, this.length * 2)));
-      s = this.length++;
-    } else {
-      s = this.head;
-      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+    if (this.length === this.capacity) {
+      this.start++;
+      this.length--;
     }
+    if (this.start + this.length === this.times.length) this.move(Math.min(this.capacity + this.slack, Math.max(8, this.length * 2)));
+    const s = this.start + this.length++;
     this.times[s] = p.t;
     this.values[s] = p.v;
     const n = usableCount(p);
-    if (n !== undefined) (this.counts ??= this.nanFilled(this.times.length))[s] = n;
-    else if (this.counts) this.counts[s] = NaN;
-    if (this.appended >= 0 && this.view) this.appended++;
-    else this.invalidate();
+    if (n !== undefined) {
+      if (!this.counts) {
+        // New arrays, so views handed out before keep reading "no counts".
+        this.counts = new Float64Array(this.times.length).fill(NaN);
+      }
+      this.counts[s] = n;
+    } else if (this.counts) this.counts[s] = NaN;
+    this.view = undefined;
     return true;
   }
 
-  /** Storage is unwrapped (head 0) whenever it is not full, so growing is a plain copy. */
-  private grow(size: number): void {
+  /** The samples held into new arrays of `size`, from index 0: views handed out keep the old ones. */
+  private move(size: number): void {
+    const end = this.start + this.length;
     const times = new Float64Array(size);
     const values = new Float64Array(size);
-    times.set(this.times);
-    values.set(this.values);
-    this.times = times;
-    this.values = values;
+    times.set(this.times.subarray(this.start, end));
+    values.set(this.values.subarray(this.start, end));
     if (this.counts) {
-      const counts = this.nanFilled(size);
-      counts.set(this.counts);
+      const counts = new Float64Array(size).fill(NaN);
+      counts.set(this.counts.subarray(this.start, end));
       this.counts = counts;
     }
-  }
-
-  private nanFilled(size: number): Float64Array {
-    return new Float64Array(size).fill(NaN);
-  }
-
-  private invalidate(): void {
-    this.view = undefined;
-    this.appended = 0;
+    this.times = times;
+    this.values = values;
+    this.start = 0;
   }
 
   /** Out-of-order input: merge both sorted runs, later writes winning ties, keep the newest. */
@@ -178,7 +142,7 @@ export class Ring {
         if (!(m > 0 && mt[m - 1] === t)) {
           mt[m] = t;
           mv[m] = this.valueAt(i);
-          mn[m] = this.countAt(i) ?? NaN;
+          mn[m] = this.countAt(i);
           from[m++] = i;
         }
         i++;
@@ -214,9 +178,9 @@ export class Ring {
     this.values = mv.slice(drop, m);
     const counts = mn.subarray(drop, m);
     this.counts = counts.some((n) => !Number.isNaN(n)) ? counts.slice() : undefined;
-    this.head = 0;
+    this.start = 0;
     this.length = kept;
-    this.invalidate();
+    this.view = undefined;
     return true;
   }
 }

@@ -7,6 +7,7 @@
 // of the two tracks' runs), because a comparison without its control group must not pass as green.
 
 import { Ring } from './ring.js';
+import { SampleView } from './sample-view.js';
 import type { Track } from './shape.js';
 import type { MetricSeries, Point, SeriesGroup, SeriesSnapshot } from './types.js';
 import type { Metric, Profile } from '../profile/types.js';
@@ -211,11 +212,11 @@ export class SeriesStore {
 }
 
 function viewOf(entry: MetricEntry): MetricSeries {
-  const shared = entry.sharedBaseline?.points() ?? [];
+  const shared = entry.sharedBaseline?.samples() ?? SampleView.EMPTY;
   const groups: SeriesGroup[] = [...entry.groups.keys()].sort().map((key) => {
     const group = entry.groups.get(key)!;
-    const own = group.baseline.points();
-    return { key, canary: group.canary.points(), baseline: own.length > 0 ? own : shared };
+    const own = group.baseline.samples();
+    return { key, canary: group.canary.samples(), baseline: own.length > 0 ? own : shared };
   });
   const { canary, baseline } = entry;
   const lastError = latest(canary.lastError, baseline.lastError);

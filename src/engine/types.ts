@@ -18,12 +18,34 @@ export interface SeriesSet {
   warnings?: string[];
 }
 
+/**
+ * A series' samples in time order, read by index: kept in typed arrays (engine/sample-view.ts), not
+ * one object per sample. Never changes once handed out.
+ */
+export interface Samples {
+  readonly length: number;
+  timeAt(i: number): number;
+  valueAt(i: number): number;
+  /** Undefined when sample i has no count. */
+  countAt(i: number): number | undefined;
+  /** The times and values without a copy: read them, never write them. */
+  times(): Float64Array;
+  values(): Float64Array;
+  /** Index of the first sample with a time ≥ t, or > t (length when none). */
+  lowerBound(t: number): number;
+  upperBound(t: number): number;
+  /** Samples [from, to), without a copy. */
+  slice(from: number, to: number): Samples;
+  pointAt(i: number): Point;
+  toPoints(): Point[];
+}
+
 /** One series of a metric: the only one, or one per value of the metric's `split` label. */
 export interface SeriesGroup {
   /** '' for an unsplit metric, else the split label's value. */
   key: string;
-  canary: readonly Point[];
-  baseline: readonly Point[];
+  canary: Samples;
+  baseline: Samples;
 }
 
 /** Everything the store knows about one metric, as evaluate reads it (points in time order). */

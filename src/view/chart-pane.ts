@@ -9,6 +9,7 @@ import type { Layout } from './layout.js';
 import { clip, s, spread, title, widthOf, type Line, type Span } from './line.js';
 import type { ModelInput } from './model-input.js';
 import { pickGroup } from './table.js';
+import { SampleView } from '../engine/sample-view.js';
 import { CHART_WINDOWS_MS } from './ui.js';
 
 export function chartLines(input: ModelInput, layout: Layout, height: number): Line[] {
@@ -23,8 +24,8 @@ export function chartLines(input: ModelInput, layout: Layout, height: number): L
     .map((t) => ({ severity: t.severity, value: t.threshold }));
 
   const interval = state.profile.metrics[status.id]?.intervalMs ?? state.profile.defaults.intervalMs;
-  const canary = group?.canary ?? [];
-  const baseline = group?.baseline ?? [];
+  const canary = group?.canary ?? SampleView.EMPTY;
+  const baseline = group?.baseline ?? SampleView.EMPTY;
   // The legend (and so how many lines the head takes) comes first: the plot gets what is left,
   // so a legend that wraps under the name never pushes the plot's bottom row off the section.
   const { offScale } = scale({ canary, baseline, thresholds, unit: status.unit, now: state.now }, state.now - windowMs);

@@ -8,7 +8,7 @@ import { plot } from 'asciichart';
 import type { Unit } from '../profile/units.js';
 import { axisFormatter } from './axis.js';
 import { formatDuration } from '../profile/duration.js';
-import type { Point } from '../engine/types.js';
+import type { Samples } from '../engine/types.js';
 
 export type ChartTone = 'axis' | 'canary' | 'baseline' | 'warn' | 'rollback';
 
@@ -23,8 +23,8 @@ export interface ChartThreshold {
 }
 
 export interface ChartInput {
-  canary: readonly Point[];
-  baseline: readonly Point[];
+  canary: Samples;
+  baseline: Samples;
   thresholds: readonly ChartThreshold[];
   unit: Unit;
   windowMs: number;
@@ -65,25 +65,28 @@ interface Bucketed {
  * The last point in each bucket. A bucket without a point carries the previous value when that
  * point is recent (samples are sparser than columns), and is a gap when the series went silent.
  */
-function bucket(points: readonly Point[], first: number, count: number, bucketMs: number, maxGapMs: number): Bucketed {
-  const raw: (Point | undefined)[] = new Array(count).fill(undefined);
-  for (const p of points) {
-    if (!Number.isFinite(p.v)) continue;
-    const i = Math.floor(p.t / bucketMs) - first;
-    // Points arrive in time order, so the last one in a bucket wins: the freshest reading.
-    if (i >= 0 && i < count) raw[i] = p;
+function bucket(samples: Samples, first: number, count: number, bucketMs: number, maxGapMs: number): Bucketed {
+  // Which sample each bucket shows (-1 for none): only the samples inside the buckets are read.
+  const raw = new Int32Array(count).fill(-1);
+  const end = samples.lowerBound((first + count) * bucketMs);
+  for (let k = samples.lowerBound(first * bucketMs); k < end; k++) {
+    if (!Number.isFinite(samples.valueAt(k))) continue;
+    const i = Math.floor(samples.timeAt(k) / bucketMs) - first;
+    // Samples are in time order, so the last one in a bucket wins: the freshest reading.
+    if (i >= 0 && i < count) raw[i] = k;
   }
-  const firstPoint = raw.find((p) => p !== undefined);
-  if (!firstPoint) return { values: [], gap: [], present: false };
-  let carry: Point | undefined;
+  const firstPoint = raw.find((k) => k >= 0);
+  if (firstPoint === undefined) return { values: [], gap: [], present: false };
+  let carry = -1;
   const values: number[] = [];
   const gap: boolean[] = [];
-  raw.forEach((p, i) => {
-    if (p) carry = p;
+  for (let i = 0; i < count; i++) {
+    const k = raw[i]!;
+    if (k >= 0) carry = k;
     const start = (first + i) * bucketMs;
-    gap.push(!p && (!carry || start - carry.t > maxGapMs));
-    values.push((p ?? carry ?? firstPoint).v);
-  });
+    gap.push(k < 0 && (carry < 0 || start - samples.timeAt(carry) > maxGapMs));
+    values.push(samples.valueAt(k >= 0 ? k : carry >= 0 ? carry : firstPoint));
+  }
   return { values, gap, present: true };
 }
 
@@ -106,7 +109,11 @@ export function scale(input: Pick<ChartInput, 'canary' | 'baseline' | 'threshold
   // From the raw points, not the buckets: a spike between two columns still sets the scale.
   const data: number[] = [];
   for (const series of [input.canary, input.baseline]) {
-    for (const p of series) if (p.t >= from && p.t <= input.now && Number.isFinite(p.v)) data.push(p.v);
+    const end = series.upperBound(input.now);
+    for (let k = series.lowerBound(from); k < end; k++) {
+      const v = series.valueAt(k);
+      if (Number.isFinite(v)) data.push(v);
+    }
   }
   const thresholds = input.thresholds.filter((t) => Number.isFinite(t.value));
   let min = data.length > 0 ? Math.min(...data) : Math.min(0, ...thresholds.map((t) => t.value));

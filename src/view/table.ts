@@ -124,7 +124,7 @@ function metricRows(input: ModelInput): Row[] {
     return {
       trend: (width) => {
         const group = pickGroup(state.series[status.id], status);
-        const values = (group?.canary ?? []).slice(-Math.max(1, width)).map((p) => p.v);
+        const values = group ? Array.from(group.canary.values().subarray(-Math.max(1, width))) : [];
         return s(sparkline(values, width), look.tone === 'ok' ? 'muted' : look.tone);
       },
       cells: {

@@ -71,7 +71,7 @@ describe('polling a real HTTP endpoint', () => {
     poller.start();
     await until('five samples', () => (store.snapshot().error_rate?.groups[0]?.canary.length ?? 0) >= 5);
     await poller.stop();
-    const points = store.snapshot().error_rate!.groups[0]!.canary;
+    const points = store.snapshot().error_rate!.groups[0]!.canary.toPoints();
     expect(points.slice(0, 5).map((p) => p.v)).toEqual([0.001, 0.002, 0.003, 0.004, 0.005]);
     for (let i = 1; i < points.length; i++) expect(points[i]!.t).toBeGreaterThan(points[i - 1]!.t);
     expect(store.snapshot().error_rate!.consecutiveErrors).toBe(0);
@@ -87,7 +87,8 @@ describe('polling a real HTTP endpoint', () => {
     expect(failing.lastError?.reason).toBe(`HTTP 500 Internal Server Error (${server.host})`);
     healthy = true;
     await poller.pollOnce();
-    expect(store.snapshot().m).toMatchObject({ consecutiveErrors: 0, groups: [{ key: '', canary: [{ v: 1 }] }] });
+    expect(store.snapshot().m).toMatchObject({ consecutiveErrors: 0, groups: [{ key: '' }] });
+    expect(store.snapshot().m!.groups[0]!.canary.toPoints()).toMatchObject([{ v: 1 }]);
   });
 
   it('keeps polling a healthy server on time while another server hangs, and times the hung one out', async () => {

@@ -76,8 +76,8 @@ phases: [{ name: canary, traffic: 10 }]
       const poller = new Poller({ profile, sources, store, clock: realClock, jitter: 0 });
       await poller.pollOnce();
       const group = store.snapshot().error_rate!.groups[0]!;
-      const canary = group.canary.at(-1)!;
-      const baseline = group.baseline.at(-1)!;
+      const canary = group.canary.toPoints().at(-1)!;
+      const baseline = group.baseline.toPoints().at(-1)!;
       expect(canary.v).toBeCloseTo(0.1, 6);
       // Ten requests a second over 10 s, as Prometheus extrapolates them: about a hundred.
       expect(canary.n).toBeGreaterThan(50);

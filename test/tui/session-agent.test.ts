@@ -93,7 +93,7 @@ describe('a console while an agent holds the lease', () => {
     const session = await openSession(profile, { identity: { user: 'alice', host: 'bastion' }, stateDir: dir, readOnly: true });
     open.push(session);
     const state = session.getSnapshot();
-    expect(state.series.error_rate!.groups[0]!.canary).toEqual(stored);
+    expect(state.series.error_rate!.groups[0]!.canary.toPoints()).toEqual(stored);
     expect(state.events.some((e) => e.text === "30 samples from the agent's history")).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { cleanup, render } from 'ink-testing-library';
 import { App } from '../../components/App.js';
 import { ConsoleController } from '../../src/console/controller.js';
 import { consoleState, FakeSession, NOW, points, snapshot } from '../fixtures/console/state.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 afterEach(cleanup);
 
@@ -82,7 +83,7 @@ describe('the enlarged chart at 80x24', () => {
 
   it('labels its axis with one number of decimals', async () => {
     const state = consoleState();
-    const series = { ...state.series, error_rate: { ...state.series.error_rate!, groups: [{ key: '', canary: points(15, (m) => 0.001 + m * 0.006), baseline: [] }] } };
+    const series = { ...state.series, error_rate: { ...state.series.error_rate!, groups: [{ key: '', canary: SampleView.of(points(15, (m) => 0.001 + m * 0.006)), baseline: SampleView.EMPTY }] } };
     const { type, lines } = await open({ ...state, series });
     await type(KEY.enter);
     const labels = lines().flatMap((l) => /^\s*([\d.]+)%┤|┼/.exec(l)?.[1] ?? []);

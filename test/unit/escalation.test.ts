@@ -15,6 +15,7 @@ import { buildKeymap } from '../../src/console/keymap.js';
 import { initialUi } from '../../src/view/ui.js';
 import { formatCheckMarkdown, formatCheckText, toCheckReport } from '../../src/commands/check-format.js';
 import { consoleState, NOW, snapshot, status } from '../fixtures/console/state.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 const FILE = 'profiles/checkout.yaml';
 const M = 60_000;
@@ -96,7 +97,7 @@ describe('an unresolved warning on the engine’s clock', () => {
     await clock.advance(advanceMs);
     points.length = 0;
     for (let t = start; t <= clock.now(); t += M) points.push({ t, v: t >= start + warnFrom && t < start + until ? 0.03 : 0.01 });
-    const series: MetricSeries = { groups: [{ key: '', canary: points, baseline: [] }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: clock.now(), lastGoodAt: clock.now() };
+    const series: MetricSeries = { groups: [{ key: '', canary: SampleView.of(points), baseline: SampleView.EMPTY }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: clock.now(), lastGoodAt: clock.now() };
     return evaluate(profile, state, { error_rate: series }, clock.now());
   };
 

@@ -9,6 +9,7 @@ import { evaluate } from '../../src/engine/evaluate.js';
 import { SeriesStore } from '../../src/engine/series.js';
 import { initialState } from '../../src/engine/state.js';
 import type { Decision, MetricSeries, Point, SeriesSnapshot } from '../../src/engine/types.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const STEP = 15_000;
@@ -88,9 +89,9 @@ function seriesOf(levels: Levels, increments: number[]): SeriesSnapshot {
   for (const m of METRICS) {
     const canary = levels[m]!.map((level, i) => ({ t: T0 + i * STEP, v: LEVELS[m]![level]! }));
     const baseline = m === 'latency' ? canary.map((p) => ({ t: p.t, v: 200 })) : [];
-    out[m] = { groups: [{ key: '', canary, baseline }], consecutiveErrors: 0, consecutiveNoData: 0 };
+    out[m] = { groups: [{ key: '', canary: SampleView.of(canary), baseline: SampleView.of(baseline) }], consecutiveErrors: 0, consecutiveNoData: 0 };
   }
-  out.p1_errors = { groups: [{ key: '', canary: counter(increments), baseline: [] }], consecutiveErrors: 0, consecutiveNoData: 0 };
+  out.p1_errors = { groups: [{ key: '', canary: SampleView.of(counter(increments)), baseline: SampleView.EMPTY }], consecutiveErrors: 0, consecutiveNoData: 0 };
   return out;
 }
 
@@ -138,8 +139,8 @@ describe('judgement properties', () => {
           const arrivals: Array<{ metric: string; track: 'canary' | 'baseline'; point: Point }> = [];
           for (const [metric, s] of Object.entries(full)) {
             const g = s.groups[0]!;
-            g.canary.forEach((point, i) => present[i] && i < N - 1 && arrivals.push({ metric, track: 'canary', point }));
-            g.baseline.forEach((point, i) => present[i] && i < N - 1 && arrivals.push({ metric, track: 'baseline', point }));
+            g.canary.toPoints().forEach((point, i) => present[i] && i < N - 1 && arrivals.push({ metric, track: 'canary', point }));
+            g.baseline.toPoints().forEach((point, i) => present[i] && i < N - 1 && arrivals.push({ metric, track: 'baseline', point }));
           }
 
           const replay = (order: typeof arrivals) => {
@@ -156,8 +157,8 @@ describe('judgement properties', () => {
             // The live poll that brings the latest sample, the same in both worlds.
             for (const [metric, s] of Object.entries(full)) {
               const g = s.groups[0]!;
-              store.putPoints(metric, 'canary', new Map([['', [g.canary[N - 1]!]]]), NOW, { source: 'prom' });
-              if (g.baseline.length > 0) store.putPoints(metric, 'baseline', new Map([['', [g.baseline[N - 1]!]]]), NOW, { source: 'prom' });
+              store.putPoints(metric, 'canary', new Map([['', [g.canary.pointAt(N - 1)]]]), NOW, { source: 'prom' });
+              if (g.baseline.length > 0) store.putPoints(metric, 'baseline', new Map([['', [g.baseline.pointAt(N - 1)]]]), NOW, { source: 'prom' });
             }
             return evaluate(profile, state, store.snapshot(), NOW);
           };

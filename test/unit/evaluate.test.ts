@@ -10,6 +10,7 @@ import { SeriesStore } from '../../src/engine/series.js';
 import { initialState, type RolloutState } from '../../src/engine/state.js';
 import type { MetricSeries, Point, Snapshot } from '../../src/engine/types.js';
 import type { Profile } from '../../src/profile/types.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const S = 1_000;
@@ -36,7 +37,7 @@ function samples(from: number, to: number, stepMs: number, value: (offset: numbe
 function series(canary: Point[], extra: Partial<MetricSeries> = {}, baseline: Point[] = []): MetricSeries {
   const last = canary.at(-1)?.t;
   return {
-    groups: canary.length > 0 || baseline.length > 0 ? [{ key: '', canary, baseline }] : [],
+    groups: canary.length > 0 || baseline.length > 0 ? [{ key: '', canary: SampleView.of(canary), baseline: SampleView.of(baseline) }] : [],
     consecutiveErrors: 0,
     consecutiveNoData: 0,
     ...(last !== undefined ? { lastPollAt: last, lastGoodAt: last } : {}),
@@ -591,7 +592,7 @@ rules:
 phases:
   - { name: canary, traffic: 10 }
 `);
-  const group = (key: string, v: number, to = 5 * M) => ({ key, canary: samples(0, to, 15 * S, () => v), baseline: [] });
+  const group = (key: string, v: number, to = 5 * M) => ({ key, canary: SampleView.of(samples(0, to, 15 * S, () => v)), baseline: SampleView.EMPTY });
   const judge = (groups: MetricSeries['groups'], now = 5 * M) =>
     evaluate(p, state(p), { error_rate: { groups, consecutiveErrors: 0, consecutiveNoData: 0 } }, T0 + now);
 

@@ -8,6 +8,7 @@ import { checkProfileText, parseProfile } from '../../src/profile/load.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { initialState } from '../../src/engine/state.js';
 import type { MetricSeries, Point, SeriesSnapshot } from '../../src/engine/types.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const MINUTE = 60_000;
@@ -47,7 +48,7 @@ function track(minutes: number, rate: number, n: number): Point[] {
 
 function series(canary: Point[], baseline: Point[]): SeriesSnapshot {
   const last = canary.at(-1)!.t;
-  const m: MetricSeries = { groups: [{ key: '', canary, baseline }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: last, lastGoodAt: last };
+  const m: MetricSeries = { groups: [{ key: '', canary: SampleView.of(canary), baseline: SampleView.of(baseline) }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: last, lastGoodAt: last };
   return { error_rate: m };
 }
 
@@ -103,7 +104,7 @@ phases: [{ name: a, traffic: 1 }]
       { env: {} },
     ).profile;
     const points = Array.from({ length: 31 }, (_, i) => ({ t: T0 + i * MINUTE, v: 9000, n: 40 }));
-    const m: MetricSeries = { groups: [{ key: '', canary: points, baseline: [] }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: T0 + 30 * MINUTE, lastGoodAt: T0 + 30 * MINUTE };
+    const m: MetricSeries = { groups: [{ key: '', canary: SampleView.of(points), baseline: SampleView.EMPTY }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: T0 + 30 * MINUTE, lastGoodAt: T0 + 30 * MINUTE };
     const snap = evaluate(profile, state(), { p50: m }, T0 + 30 * MINUTE);
     expect(snap.decision).toBe('HOLD');
     expect(snap.reasons[0]).toBe('p50 not enough data yet: 40/100 samples');

@@ -134,7 +134,7 @@ describe('the poller', () => {
     await clock.advance(30_000);
     expect(times(healthy.calls)).toEqual([0, 10, 20, 30]);
     const snap = store.snapshot();
-    expect(snap.fine!.groups[0]!.canary.map((p) => (p.t - T0) / 1_000)).toEqual([0, 10, 20, 30]);
+    expect(snap.fine!.groups[0]!.canary.toPoints().map((p) => (p.t - T0) / 1_000)).toEqual([0, 10, 20, 30]);
     expect(snap.fine!.consecutiveErrors).toBe(0);
     // The hung source ignores its signal; the poller gives up on it at the timeout all the same.
     expect(snap.stuck!.lastError?.reason).toBe('timed out after 5s');
@@ -262,7 +262,7 @@ describe('the poller', () => {
     const { poller, store } = setup([metric('hung'), metric('next')], [a], { a: { concurrency: 1 } }, clock);
     await Promise.all([poller.pollOnce(), clock.advance(6_000)]);
     expect(store.snapshot().hung!.lastError?.reason).toBe('timed out after 5s');
-    expect(store.snapshot().next!.groups[0]!.canary).toEqual([{ t: T0 + 6_000, v: 1 }]);
+    expect(store.snapshot().next!.groups[0]!.canary.toPoints()).toEqual([{ t: T0 + 6_000, v: 1 }]);
   });
 
   it('resolves stop() promptly even when a source ignores its abort signal', async () => {
@@ -326,7 +326,7 @@ describe('the poller', () => {
     expect(m.consecutiveErrors).toBe(0);
     expect(m.lastGoodAt).toBe(clock.now());
     expect(m.lastError?.reason).toBe('connection refused (127.0.0.1:9)');
-    expect(m.groups[0]!.canary.at(-1)).toEqual({ t: clock.now(), v: 0.5 });
+    expect(m.groups[0]!.canary.toPoints().at(-1)).toEqual({ t: clock.now(), v: 0.5 });
     await poller.stop();
   });
 
@@ -371,8 +371,8 @@ describe('the poller', () => {
     expect(a.calls).toHaveLength(1);
     expect(b.calls.map((c) => c.query).sort()).toEqual(['legacy', 'new']);
     const snap = store.snapshot();
-    expect(snap.errors!.groups).toEqual([{ key: '', canary: [{ t: T0, v: 0.02 }], baseline: [{ t: T0, v: 0.01 }] }]);
-    expect(snap.latency!.groups[0]!.baseline).toEqual([{ t: T0, v: 7 }]);
+    expect(JSON.parse(JSON.stringify(snap.errors!.groups))).toEqual([{ key: '', canary: [{ t: T0, v: 0.02 }], baseline: [{ t: T0, v: 0.01 }] }]);
+    expect(snap.latency!.groups[0]!.baseline.toPoints()).toEqual([{ t: T0, v: 7 }]);
   });
 
   it('reports a source that throws something unexpected in one line, without the profile secrets', async () => {
@@ -412,7 +412,7 @@ describe('the poller', () => {
     expect(snap.m!.lastPollAt).toBeUndefined();
     expect(snap.no_history!.groups).toEqual([]);
     await poller.pollOnce();
-    expect(store.snapshot().m!.groups[0]!.canary.at(-1)).toEqual({ t: T0, v: 9 });
+    expect(store.snapshot().m!.groups[0]!.canary.toPoints().at(-1)).toEqual({ t: T0, v: 9 });
     expect(store.snapshot().m!.groups[0]!.canary).toHaveLength(61);
   });
 

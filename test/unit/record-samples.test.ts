@@ -71,7 +71,7 @@ describe('sample counts in recordings', () => {
     await poller.stop();
     await recorder.close();
     expect(source.asked).toContain('requests_count');
-    const recorded = store.snapshot().error_rate!.groups[0]!.canary;
+    const recorded = store.snapshot().error_rate!.groups[0]!.canary.toPoints();
     expect(recorded.map((p) => p.n)).toEqual([40, 80, 120, 160]);
 
     expect((await readRecording(file)).problems).toEqual([]);
@@ -83,6 +83,6 @@ describe('sample counts in recordings', () => {
     again.start();
     await replayClock.advance(3 * 60_000);
     await again.stop();
-    expect(replayed.snapshot().error_rate!.groups[0]!.canary).toEqual(recorded);
+    expect(replayed.snapshot().error_rate!.groups[0]!.canary.toPoints()).toEqual(recorded);
   });
 });

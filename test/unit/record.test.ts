@@ -244,10 +244,10 @@ describe('recording and replaying', () => {
     poller.start();
     await base.advance(30_000);
     expect(clock.now()).toBe(T0 + 30 * 60_000);
-    expect(store.snapshot().error_rate!.groups[0]!.canary.at(-1)).toEqual({ t: T0 + 30 * 60_000, v: 0.03 });
+    expect(store.snapshot().error_rate!.groups[0]!.canary.toPoints().at(-1)).toEqual({ t: T0 + 30 * 60_000, v: 0.03 });
     await base.advance(30_000);
     await poller.stop();
-    const points = store.snapshot().error_rate!.groups[0]!.canary;
+    const points = store.snapshot().error_rate!.groups[0]!.canary.toPoints();
     expect(points).toHaveLength(61);
     expect(points.at(-1)).toEqual({ t: T0 + 60 * 60_000, v: 0.06 });
   });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Ring } from '../../src/engine/ring.js';
-import type { Point } from '../../src/engine/types.js';
+import { reviveSeries, SampleView } from '../../src/engine/sample-view.js';
+import type { Point, Samples } from '../../src/engine/types.js';
 
 /**
  * The ring as it was before it kept typed arrays: an array of Point objects. The typed ring must
@@ -99,44 +100,79 @@ describe('the typed ring', () => {
       fc.property(fc.integer({ min: 1, max: 9 }), fc.array(batch, { maxLength: 40 }), (capacity, batches) => {
         const ring = new Ring(capacity);
         const model = new PointRing(capacity);
+        /** Every view handed out, with what it showed then. */
+        const handedOut: { view: Samples; points: Point[] }[] = [];
         let clock = 40;
         for (const { step, ps } of batches) {
           // A poll's points are moved past everything so far: they take the append path.
           const input = step === 0 ? ps : ps.map((p, k) => ({ ...p, t: Number.isFinite(p.t) ? (clock += step + k) : p.t }));
-          const before = ring.points();
+          const before = ring.samples();
           const changed = ring.merge(input);
           expect(changed).toBe(model.merge(input));
-          if (!changed) expect(ring.points()).toBe(before);
-          expect(ring.points()).toStrictEqual(model.points());
-          expect(Object.isFrozen(ring.points())).toBe(true);
-          expect(ring.size).toBe(model.points().length);
-          expect(ring.last()).toStrictEqual(model.points().at(-1));
-          for (let i = 0; i < ring.size; i++) {
+          if (!changed) expect(ring.samples()).toBe(before);
+          const view = ring.samples();
+          expect(view.toPoints()).toStrictEqual(model.points());
+          expect(ring.size).toBe(view.length);
+          for (let i = 0; i < view.length; i++) {
             const p = model.points()[i]!;
-            expect([ring.timeAt(i), ring.valueAt(i), ring.countAt(i)]).toStrictEqual([p.t, p.v, p.n]);
+            expect([view.timeAt(i), view.valueAt(i), view.countAt(i)]).toStrictEqual([p.t, p.v, p.n]);
           }
+          handedOut.push({ view, points: model.points() });
         }
+        // What a snapshot showed, it keeps showing: the ring never writes where a view reads.
+        for (const { view, points } of handedOut) expect(view.toPoints()).toStrictEqual(points);
       }),
       { numRuns: 400 },
     );
   });
 
-  it('keeps the point objects of its last view when it only appended since', () => {
+  it('hands out the same view until it changes', () => {
     const ring = new Ring(3);
-    ring.merge([{ t: 1, v: 1 }, { t: 2, v: 2 }, { t: 3, v: 3 }]);
-    const first = ring.points();
-    ring.merge([{ t: 4, v: 4, n: 9 }]);
-    const second = ring.points();
-    expect(second).toStrictEqual([{ t: 2, v: 2 }, { t: 3, v: 3 }, { t: 4, v: 4, n: 9 }]);
-    expect(second[0]).toBe(first[1]);
-    expect(second[1]).toBe(first[2]);
+    ring.merge([{ t: 1, v: 1 }, { t: 2, v: 2 }]);
+    const first = ring.samples();
+    expect(ring.samples()).toBe(first);
+    ring.merge([{ t: 2, v: 2 }]);
+    expect(ring.samples()).toBe(first);
+    ring.merge([{ t: 3, v: 3, n: 9 }]);
+    expect(ring.samples()).not.toBe(first);
+    expect(ring.samples().toPoints()).toStrictEqual([{ t: 1, v: 1 }, { t: 2, v: 2 }, { t: 3, v: 3, n: 9 }]);
   });
 
-  it('builds a fresh view after more appends than it holds', () => {
-    const ring = new Ring(2);
-    ring.merge([{ t: 1, v: 1 }]);
-    ring.points();
-    ring.merge([{ t: 2, v: 2 }, { t: 3, v: 3 }, { t: 4, v: 4 }]);
-    expect(ring.points()).toStrictEqual([{ t: 3, v: 3 }, { t: 4, v: 4 }]);
+  it('keeps a view of a full ring unchanged through many laps of appends', () => {
+    const ring = new Ring(4);
+    for (let t = 1; t <= 4; t++) ring.merge([{ t, v: t }]);
+    const early = ring.samples();
+    for (let t = 5; t <= 100; t++) ring.merge([{ t, v: t }]);
+    expect(early.toPoints()).toStrictEqual([1, 2, 3, 4].map((t) => ({ t, v: t })));
+    expect(ring.samples().toPoints()).toStrictEqual([97, 98, 99, 100].map((t) => ({ t, v: t })));
+  });
+});
+
+describe('a view of samples', () => {
+  const view = SampleView.of([{ t: 10, v: 1 }, { t: 20, v: 2, n: 5 }, { t: 30, v: 3 }, { t: 40, v: 4 }]);
+
+  it('finds the first sample at or after a time, and the first after it', () => {
+    expect([view.lowerBound(5), view.lowerBound(20), view.lowerBound(21), view.lowerBound(99)]).toStrictEqual([0, 1, 2, 4]);
+    expect([view.upperBound(5), view.upperBound(20), view.upperBound(21), view.upperBound(99)]).toStrictEqual([0, 2, 2, 4]);
+  });
+
+  it('slices without a copy and reads the slice from its own index 0', () => {
+    const mid = view.slice(1, 3);
+    expect(mid.toPoints()).toStrictEqual([{ t: 20, v: 2, n: 5 }, { t: 30, v: 3 }]);
+    expect([mid.lowerBound(30), mid.upperBound(30)]).toStrictEqual([1, 2]);
+    expect(Array.from(mid.values())).toStrictEqual([2, 3]);
+    expect(view.slice(3, 1).length).toBe(0);
+  });
+
+  it('travels as its points and comes back from them, leaving out what is not a point', () => {
+    const wire = JSON.parse(JSON.stringify({ m: { groups: [{ key: '', canary: view, baseline: SampleView.EMPTY }], consecutiveErrors: 1, consecutiveNoData: 0 } })) as unknown;
+    expect(wire).toMatchObject({ m: { groups: [{ canary: view.toPoints(), baseline: [] }] } });
+    const back = reviveSeries(wire);
+    expect(back.m!.groups[0]!.canary.toPoints()).toStrictEqual(view.toPoints());
+    expect(back.m!.consecutiveErrors).toBe(1);
+    const hostile = reviveSeries({ m: { groups: [{ key: 'a', canary: [{ t: 2, v: 1 }, { t: 'x', v: 1 }, null, { t: 1, v: null }, { t: 1, v: 5 }], baseline: 'no' }] }, n: 7 });
+    expect(hostile.m!.groups[0]!.canary.toPoints()).toStrictEqual([{ t: 1, v: 5 }, { t: 2, v: 1 }]);
+    expect(hostile.m!.groups[0]!.baseline.length).toBe(0);
+    expect(hostile.n).toBeUndefined();
   });
 });

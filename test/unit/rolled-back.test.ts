@@ -11,6 +11,7 @@ import { buildModel, frameText } from '../../src/view/model.js';
 import { buildKeymap } from '../../src/console/keymap.js';
 import { initialUi } from '../../src/view/ui.js';
 import { consoleState, NOW, rollout, snapshot } from '../fixtures/console/state.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 const M = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -35,7 +36,7 @@ const { profile } = parseProfile(
 function memory(until: number): SeriesSnapshot {
   const canary = [];
   for (let t = T0; t <= until; t += M) canary.push({ t, v: t < T0 + 30 * M ? 100e6 : 400e6 });
-  return { memory: { groups: [{ key: '', canary, baseline: [] }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: until, lastGoodAt: until } };
+  return { memory: { groups: [{ key: '', canary: SampleView.of(canary), baseline: SampleView.EMPTY }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: until, lastGoodAt: until } };
 }
 
 describe('a rollback', () => {

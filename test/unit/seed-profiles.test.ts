@@ -19,6 +19,7 @@ import type { Condition, Phase, Profile, Rule } from '../../src/profile/types.js
 import { closeSources, createSources } from '../../src/sources/registry.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { PIPELINE_USAGE_LOGS } from '../support/seed-tables.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -72,7 +73,7 @@ function minutely(now: number, minutes: number, at: (minute: number) => number, 
 
 function answered(canary: Point[], baseline: Point[] = []): MetricSeries {
   const last = canary.at(-1)!.t;
-  return { groups: [{ key: '', canary, baseline }], lastPollAt: last, lastGoodAt: last, consecutiveErrors: 0, consecutiveNoData: 0 };
+  return { groups: [{ key: '', canary: SampleView.of(canary), baseline: SampleView.of(baseline) }], lastPollAt: last, lastGoodAt: last, consecutiveErrors: 0, consecutiveNoData: 0 };
 }
 
 /** The seed judged by the real evaluate(), `elapsed` into the named phase. */

@@ -13,6 +13,7 @@ import { evaluate } from '../../src/engine/evaluate.js';
 import { initialState } from '../../src/engine/state.js';
 import { twoProportionZ } from '../../src/engine/statistics.js';
 import type { MetricSeries, Point } from '../../src/engine/types.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const MINUTE = 60_000;
@@ -123,7 +124,7 @@ function rollout(seed: number, pCanary: number, pBaseline: number): Outcome {
     const upTo = (points: Point[]) => points.slice(0, upperIndex(points, now));
     const c = upTo(canary.points);
     const b = upTo(baseline.points);
-    const series: MetricSeries = { groups: [{ key: '', canary: c, baseline: b }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: now, lastGoodAt: now };
+    const series: MetricSeries = { groups: [{ key: '', canary: SampleView.of(c), baseline: SampleView.of(b) }], consecutiveErrors: 0, consecutiveNoData: 0, lastPollAt: now, lastGoodAt: now };
     const snap = evaluate(profile, state, { error_rate: series }, now);
     if (snap.decision === 'ROLLBACK' && outcome.rolledBackAt === undefined) outcome.rolledBackAt = snap.metrics[0]!.significance!.n;
     const sum = (xs: { x: number; n: number }[]) => xs.slice(0, look + 1).reduce((a, m) => ({ x: a.x + m.x, n: a.n + m.n }), { x: 0, n: 0 });

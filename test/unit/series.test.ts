@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ring } from '../../src/engine/ring.js';
 import { MAX_GROUPS, SeriesStore } from '../../src/engine/series.js';
-import type { Point } from '../../src/engine/types.js';
+import type { Point, Samples } from '../../src/engine/types.js';
 import type { Metric, Profile } from '../../src/profile/types.js';
 import { testMetric, testProfile } from '../support/metric.js';
 
@@ -21,13 +21,13 @@ function profileOf(metrics: Metric[]): Profile {
 
 const one = (points: Point[], key = ''): Map<string, Point[]> => new Map([[key, points]]);
 const pts = (...ts: number[]): Point[] => ts.map((t) => ({ t, v: t / 10 }));
-const times = (points: readonly Point[]) => points.map((p) => p.t);
+const times = (samples: Samples) => Array.from(samples.times());
 
 describe('the ring buffer', () => {
   it('keeps only the newest points once full', () => {
     const ring = new Ring(3);
     for (let t = 1; t <= 10; t++) ring.merge([{ t, v: t }]);
-    expect(times(ring.points())).toEqual([8, 9, 10]);
+    expect(times(ring.samples())).toEqual([8, 9, 10]);
     expect(ring.size).toBe(3);
   });
 
@@ -35,15 +35,15 @@ describe('the ring buffer', () => {
     const ring = new Ring(10);
     ring.merge(pts(50, 60));
     ring.merge([{ t: 30, v: 3 }, { t: 40, v: 4 }, { t: 50, v: 99 }, { t: 10, v: 1 }]);
-    expect(ring.points()).toEqual([{ t: 10, v: 1 }, { t: 30, v: 3 }, { t: 40, v: 4 }, { t: 50, v: 99 }, { t: 60, v: 6 }]);
+    expect(ring.samples().toPoints()).toEqual([{ t: 10, v: 1 }, { t: 30, v: 3 }, { t: 40, v: 4 }, { t: 50, v: 99 }, { t: 60, v: 6 }]);
   });
 
   it('ignores a late point older than everything a full ring holds', () => {
     const ring = new Ring(2);
     ring.merge(pts(10, 20));
-    const before = ring.points();
+    const before = ring.samples();
     expect(ring.merge(pts(5))).toBe(false);
-    expect(ring.points()).toBe(before);
+    expect(ring.samples()).toBe(before);
   });
 
   it('refuses a capacity that is not a positive integer', () => {
@@ -77,7 +77,7 @@ describe('the series store', () => {
     expect(store.version).toBe(version + 1);
     const second = store.snapshot();
     expect(second).not.toBe(first);
-    expect(second.a!.groups[0]!.canary).toEqual([{ t: 10, v: 1 }]);
+    expect(second.a!.groups[0]!.canary.toPoints()).toEqual([{ t: 10, v: 1 }]);
     // An unchanged metric keeps its object, so a view can skip it.
     expect(second.b).toBe(first.b);
     unsubscribe();
@@ -131,7 +131,7 @@ describe('the series store', () => {
     store.putPoints('m', 'baseline', one([{ t: 10, v: 0.5 }]), 10, { source: 'prom' });
     const m = store.snapshot().m!;
     expect(m.groups.map((g) => g.key)).toEqual(['/a', '/b']);
-    expect(m.groups.map((g) => g.baseline)).toEqual([[{ t: 10, v: 0.5 }], [{ t: 10, v: 0.5 }]]);
+    expect(m.groups.map((g) => g.baseline.toPoints())).toEqual([[{ t: 10, v: 0.5 }], [{ t: 10, v: 0.5 }]]);
   });
 
   it('carries the note of the last answer and of failed history', () => {

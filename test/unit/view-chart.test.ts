@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { plotChart, type ChartInput } from '../../src/view/chart.js';
 import type { Point } from '../../src/engine/types.js';
+import { SampleView } from '../../src/engine/sample-view.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const every15s = (minutes: number, f: (i: number) => number): Point[] =>
   Array.from({ length: minutes * 4 + 1 }, (_, i) => ({ t: NOW - minutes * 60_000 + i * 15_000, v: f(i) }));
 
-function chart(extra: Partial<ChartInput>): ReturnType<typeof plotChart> {
-  return plotChart({ canary: [], baseline: [], thresholds: [], unit: 'ratio', windowMs: 15 * 60_000, now: NOW, intervalMs: 15_000, width: 70, height: 10, ...extra });
+function chart(extra: Partial<Omit<ChartInput, 'canary' | 'baseline'>> & { canary?: Point[]; baseline?: Point[] }): ReturnType<typeof plotChart> {
+  const series = { canary: SampleView.of(extra.canary ?? []), baseline: SampleView.of(extra.baseline ?? []) };
+  return plotChart({ thresholds: [], unit: 'ratio', windowMs: 15 * 60_000, now: NOW, intervalMs: 15_000, width: 70, height: 10, ...extra, ...series });
 }
 const text = (plot: ReturnType<typeof plotChart>) => plot.lines.map((l) => l.map((s) => s.text).join(''));
 

@@ -170,7 +170,7 @@ describe('the watch loop', () => {
     const { clock, loop } = await loopOn({ backfillMs: 300_000 });
     loop.start();
     await clock.advance(200);
-    const points = loop.view.series.error_rate?.groups[0]?.canary ?? [];
+    const points = loop.view.series.error_rate?.groups[0]?.canary.toPoints() ?? [];
     expect(points.length).toBeGreaterThan(50);
     expect(points[0]!.t).toBeLessThanOrEqual(T0 - 290_000);
   });
