@@ -310,18 +310,6 @@ function typicalStep(series: MetricSeries | undefined): number {
   return steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 0;
 }
 
-/** Index of the first point with t >= time. */
-export function lowerBound(points: readonly { t: number }[], time: number): number {
-  let lo = 0;
-  let hi = points.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (points[mid]!.t < time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Index of the first point with t > time. */
 export function upperBound(points: readonly { t: number }[], time: number): number {
   let lo = 0;
