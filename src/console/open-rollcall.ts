@@ -7,6 +7,7 @@ import type { Profile } from '../profile/types.js';
 import { ExitCode } from '../commands/exit.js';
 import { colorAllowed, runScreen } from './open-console.js';
 import { openSession } from './open-session.js';
+import { buildKeymap } from './keymap.js';
 import { RollcallController, type RollcallMember } from './rollcall-controller.js';
 import type { Session } from './session.js';
 
@@ -54,7 +55,11 @@ export async function openRollcall(profiles: readonly RollcallProfile[], opts: R
   return runScreen({
     screen: (onQuit) => {
       const controller = new RollcallController(members, { size: { columns: stdout.columns, rows: stdout.rows }, color: colorAllowed(opts.env ?? process.env), onQuit });
-      if (!interactive) for (const s of sessions) s.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
+      for (const s of sessions) {
+        // Said now, in each rollout's event log: its console is made only when it is opened.
+        for (const conflict of buildKeymap(s.profile).conflicts) s.note(conflict, 'warn');
+        if (!interactive) s.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
+      }
       return controller;
     },
     sessions,

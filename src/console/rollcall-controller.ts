@@ -36,6 +36,8 @@ const HINTS = [
   ...(['rollout.open', 'poll.all', 'app.quit'] as const).map((c) => ({ keys: keyLabel(keysOf(c).keys.slice(0, 1)), label: keysOf(c).label })),
 ];
 
+const COALESCE_MS = 100;
+
 export class RollcallController implements ScreenController {
   private ui: RollcallUi;
   private size: TerminalSize;
@@ -47,6 +49,7 @@ export class RollcallController implements ScreenController {
   private readonly unsubscribers: (() => void)[] = [];
   private quitting = false;
   private readonly now: () => number;
+  private pending: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly members: readonly RollcallMember[],
@@ -58,7 +61,21 @@ export class RollcallController implements ScreenController {
     this.ui = first ? { selected: first.file } : {};
     this.model = this.build();
     this.fingerprint = JSON.stringify(this.model);
-    for (const m of members) if (m.session) this.unsubscribers.push(m.session.subscribe(() => this.refresh()));
+    for (const m of members) if (m.session) this.unsubscribers.push(m.session.subscribe(() => this.soon()));
+  }
+
+  /**
+   * Ten rollouts publish ten changes a poll round, a few milliseconds apart: one overview is built
+   * for all of them (the screen shows at most ten frames a second anyway).
+   */
+  private soon(): void {
+    // While a rollout's console is open, its own controller says when the frame changes.
+    if (this.pending || this.open) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.refresh();
+    }, COALESCE_MS);
+    this.pending.unref?.();
   }
 
   getSnapshot = (): ViewModel => this.model;
@@ -81,6 +98,7 @@ export class RollcallController implements ScreenController {
   }
 
   dispose(): void {
+    clearTimeout(this.pending);
     this.close();
     for (const u of this.unsubscribers.splice(0)) u();
     this.listeners.clear();
