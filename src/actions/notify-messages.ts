@@ -34,7 +34,13 @@ export interface WebhookPayload {
     message: string;
   };
   /** A digest: what happened from `since` to `until` (ISO 8601), oldest first. */
-  digest?: { since: string; until: string; entries: { at: string; kind: string; text: string }[] };
+  digest?: {
+    since: string;
+    until: string;
+    entries: { at: string; kind: string; text: string; rollout?: string }[];
+    /** A digest of several rollouts: each, and where it stands (the top-level fields are the sender's). */
+    rollouts?: { profile: string; title: string; status: string }[];
+  };
   /** ISO 8601, UTC. */
   at: string;
 }
@@ -71,7 +77,8 @@ export function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): Web
           digest: {
             since: new Date(o.digest.since).toISOString(),
             until: new Date(o.digest.until).toISOString(),
-            entries: o.digest.entries.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, text: e.text })),
+            entries: o.digest.entries.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, text: e.text, ...(e.rollout !== undefined ? { rollout: e.rollout } : {}) })),
+            ...(o.digest.rollouts ? { rollouts: o.digest.rollouts } : {}),
           },
         }
       : {}),
