@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHttp, type TestHttpServer } from '../support/http.js';
 import { openTerminal, quote, tmuxFound, tmuxRequired, type Terminal } from '../support/tmux.js';
+import { startAgent } from '../support/agent.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -52,13 +53,13 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-function openRollcall(size: { columns: number; rows: number }): Terminal & { stateDir: string } {
-  const stateDir = mkdtempSync(join(tmpdir(), 'rollcall-rollcall-'));
+function openRollcall(size: { columns: number; rows: number }, given?: string): Terminal & { stateDir: string } {
+  const stateDir = given ?? mkdtempSync(join(tmpdir(), 'rollcall-rollcall-'));
   const command = [`ROLLCALL_E2E_METRICS=${server.url}`, 'node', CLI, 'watch', DIR, '--state-dir', stateDir].map(quote).join(' ');
   const terminal = openTerminal(`env ${command}`, size, ROOT);
   cleanups.push(() => {
     terminal.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    if (!given) rmSync(stateDir, { recursive: true, force: true });
   });
   return { ...terminal, stateDir };
 }
@@ -128,6 +129,36 @@ describe.skipIf(!tmuxFound && !tmuxRequired)('the roll call in a real terminal',
     lines = await t.waitFor(/^Quit\? Payments v2: its automatic rollback stops with this console\s+\[y\/N\]$/m);
     expect(lines[2]).toMatch(/^▸ .*Payments v2/);
     t.keys('y');
+    await t.waitFor('exit=0');
+  });
+
+  it('attaches every rollout to the agent that leads them, and costs the sources nothing more', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'rollcall-rollcall-agent-'));
+    const agent = startAgent([DIR, '--state-dir', stateDir], { ROLLCALL_E2E_METRICS: server.url });
+    cleanups.push(() => {
+      agent.child.kill('SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    for (const name of ['rc-healthy', 'rc-hold', 'rc-breach']) {
+      await agent.waitFor((l) => l.rollout === name && l.event === 'socket' && l.text.startsWith('consoles attach'));
+    }
+    const rate = async () => {
+      const before = polls;
+      await new Promise((r) => setTimeout(r, 4_000));
+      return (polls - before) / 4;
+    };
+    const alone = await rate();
+    const t = openRollcall({ columns: 80, rows: 24 }, stateDir);
+    const lines = await t.waitFor(/3 attached to an agent/);
+    expect(lines[1]).toMatch(/1 ROLLBACK · 1 HOLD · 1 PROMOTE/);
+    const watched = await rate();
+    // Three rollouts polling by themselves would double the rate; attached, it stays the agent's.
+    expect(watched).toBeLessThan(alone * 1.5);
+    t.keys('Enter');
+    await t.waitFor(/attached to agent on/);
+    t.keys('Escape');
+    await t.waitFor(/roll call · 3 rollouts/);
+    t.keys('q');
     await t.waitFor('exit=0');
   });
 });
