@@ -3,7 +3,7 @@
 // rollback counting down (ROLLBACK). Rows sort by attention; enter opens a rollout's console, esc
 // comes back; an action run in one rollout lands in that rollout's state and audit log only.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -53,9 +53,15 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-function openRollcall(size: { columns: number; rows: number }, given?: string): Terminal & { stateDir: string } {
+/** `rollcall watch <dir>`; with `config`, plain `rollcall` and a default set naming the directory. */
+function openRollcall(size: { columns: number; rows: number }, given?: string, opts: { config?: boolean } = {}): Terminal & { stateDir: string } {
   const stateDir = given ?? mkdtempSync(join(tmpdir(), 'rollcall-rollcall-'));
-  const command = [`ROLLCALL_E2E_METRICS=${server.url}`, 'node', CLI, 'watch', DIR, '--state-dir', stateDir].map(quote).join(' ');
+  const config = join(stateDir, 'config.yaml');
+  writeFileSync(config, `profiles:\n  - ${join(ROOT, DIR)}\n`);
+  const env = [`ROLLCALL_E2E_METRICS=${server.url}`, ...(opts.config ? [`ROLLCALL_CONFIG=${config}`] : [])];
+  const args = opts.config ? [] : ['watch', DIR, '--state-dir', stateDir];
+  // The default set's rollcall keeps its state where XDG says: the same directory here.
+  const command = [...env, `XDG_STATE_HOME=${stateDir}`, 'node', CLI, ...args].map(quote).join(' ');
   const terminal = openTerminal(`env ${command}`, size, ROOT);
   cleanups.push(() => {
     terminal.close();
@@ -110,8 +116,8 @@ describe.skipIf(!tmuxFound && !tmuxRequired)('the roll call in a real terminal',
     await t.waitFor('exit=0');
   });
 
-  it('gives each rollout one line at 160x48, and j moves the selection down the sorted rows', async () => {
-    const t = openRollcall({ columns: 160, rows: 48 });
+  it('opens the default set on plain `rollcall`, gives each rollout one line at 160x48, and j moves the selection down the sorted rows', async () => {
+    const t = openRollcall({ columns: 160, rows: 48 }, undefined, { config: true });
     let lines = await t.waitFor((l) => /1 ROLLBACK · 1 HOLD · 1 PROMOTE/.test(l[1] ?? '') && l.some((x) => /Payments v2.*auto-rollback in/.test(x)));
     const rows = lines.slice(2, 5);
     expect(rows[0]).toMatch(/^▸ .*ROLLBACK.*Payments v2\s+1\/2 canary · 10% · <1m in phase\s+✗ error rate 5% > 2%\s+auto-rollback in [\dms]+ · data live$/);
