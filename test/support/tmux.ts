@@ -18,6 +18,8 @@ export interface Terminal {
   keys(...keys: string[]): void;
   /** Literal text, typed. */
   type(text: string): void;
+  /** Any other tmux command on this terminal's server (`display-message`, `resize-window` …). */
+  tmux(...args: string[]): string;
   close(): void;
 }
 
@@ -27,8 +29,8 @@ let serial = 0;
 export function openTerminal(command: string, size: { columns: number; rows: number }, cwd: string): Terminal {
   const socket = `rollcall-e2e-${process.pid}-${++serial}`;
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  // Ink draws nothing live when it sees CI in the environment, so the child runs without it.
-  const line = `env -u CI -u CONTINUOUS_INTEGRATION ${command}; echo "exit=$?"; exec env PS1='prompt$ ' sh -i`;
+  // Ink draws nothing live when it sees CI in the environment, so the command runs without it.
+  const line = `unset CI CONTINUOUS_INTEGRATION; ${command}; echo "exit=$?"; exec env PS1='prompt$ ' sh -i`;
   tmux('new-session', '-d', '-s', 'rc', '-x', String(size.columns), '-y', String(size.rows), '-c', cwd, line);
   const screen = () => tmux('capture-pane', '-p', '-t', 'rc').split('\n').slice(0, -1);
   return {
@@ -46,6 +48,7 @@ export function openTerminal(command: string, size: { columns: number; rows: num
     },
     keys: (...keys) => void tmux('send-keys', '-t', 'rc', ...keys),
     type: (text) => void tmux('send-keys', '-t', 'rc', '-l', text),
+    tmux,
     close() {
       spawnSync('tmux', ['-L', socket, 'kill-server']);
       // kill-server leaves the socket file behind.

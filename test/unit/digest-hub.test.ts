@@ -2,36 +2,20 @@
 // send one message together (actions/digest-hub.ts), to a real loopback HTTP sink on a virtual
 // clock; a rollout at another place, or alone, sends its own as before.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DigestHub, digestPlace } from '../../src/actions/digest-hub.js';
 import { Notifier } from '../../src/actions/notify.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import type { Decision, MetricState, Snapshot } from '../../src/engine/types.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
-import { readBody, startHttp, type TestHttpServer } from '../support/http.js';
+import { sinkForTests } from '../support/http.js';
 
 const HOUR = 3_600_000;
 /** 08:00 UTC; the digests are at 09:00 UTC. */
 const START = Date.UTC(2026, 11, 3, 8, 0);
 
-let server: TestHttpServer;
-let received: { path: string; body: Record<string, unknown> }[];
-
-beforeAll(async () => {
-  server = await startHttp((req, res) => {
-    void readBody(req).then((raw) => {
-      received.push({ path: req.url ?? '', body: JSON.parse(raw) as Record<string, unknown> });
-      res.end('ok');
-    });
-  });
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  received = [];
-});
+const sink = sinkForTests();
 
 function profile(name: string, title: string, path: string, secret = ''): Profile {
   return parseProfile(
@@ -47,7 +31,7 @@ notify:
   - { type: webhook, url: "\${SINK}${path}", on: [], digest: { at: ["09:00"], zone: UTC } }
 `,
     `${name}.yaml`,
-    { env: { SINK: server.url, TOKEN: secret } },
+    { env: { SINK: sink.url, TOKEN: secret } },
   ).profile;
 }
 
@@ -89,12 +73,12 @@ describe('one digest for every rollout at one place', () => {
     checkout.n.onSnapshot(checkout.breach(), checkout.breach());
     billing.n.onSnapshot(billing.ok(), billing.ok());
     await Promise.all([checkout.n.flush(), billing.n.flush()]);
-    expect(received.map((r) => r.path)).toEqual(['/billing']);
+    expect(sink.received.map((r) => r.path)).toEqual(['/billing']);
     await clock.advance(15_000);
     search.n.onSnapshot(search.ok(), search.ok());
     await Promise.all([checkout.n.flush(), search.n.flush()]);
-    expect(received.map((r) => r.path)).toEqual(['/billing', '/team']);
-    const team = received[1]!.body as { event: string; digest: { rollouts: unknown[]; entries: { rollout?: string; kind: string }[]; since: string; until: string } };
+    expect(sink.received.map((r) => r.path)).toEqual(['/billing', '/team']);
+    const team = sink.received[1]!.body as { event: string; digest: { rollouts: unknown[]; entries: { rollout?: string; kind: string }[]; since: string; until: string } };
     expect(team.event).toBe('digest');
     expect(team.digest.rollouts).toEqual([
       { profile: 'checkout', title: 'Checkout v2', status: 'phase canary (10%) · ROLLBACK' },
@@ -103,7 +87,7 @@ describe('one digest for every rollout at one place', () => {
     expect(team.digest.entries.map((e) => `${e.rollout} ${e.kind}`)).toEqual(['checkout decision', 'checkout breach']);
     expect(team.digest.since).toBe('2026-12-03T08:00:00.000Z');
     // The lone rollout's digest is exactly what it was without the hub: no rollouts list, no tags.
-    expect((received[0]!.body as { digest: Record<string, unknown> }).digest).not.toHaveProperty('rollouts');
+    expect((sink.received[0]!.body as { digest: Record<string, unknown> }).digest).not.toHaveProperty('rollouts');
   });
 
   it('sends what it has after two minutes when a rollout never judges (its source stalled), and sends one message, not two', async () => {
@@ -114,11 +98,11 @@ describe('one digest for every rollout at one place', () => {
     await clock.advance(HOUR);
     checkout.n.onSnapshot(checkout.ok(), checkout.ok());
     await checkout.n.flush();
-    expect(received).toEqual([]);
+    expect(sink.received).toEqual([]);
     await clock.advance(120_000);
     await checkout.n.flush();
-    expect(received).toHaveLength(1);
-    expect((received[0]!.body as { digest: Record<string, unknown> }).digest).not.toHaveProperty('rollouts');
+    expect(sink.received).toHaveLength(1);
+    expect((sink.received[0]!.body as { digest: Record<string, unknown> }).digest).not.toHaveProperty('rollouts');
   });
 
   it('waits for nobody once a rollout has stepped down or stopped', async () => {
@@ -130,7 +114,7 @@ describe('one digest for every rollout at one place', () => {
     await clock.advance(HOUR);
     checkout.n.onSnapshot(checkout.ok(), checkout.ok());
     await checkout.n.flush();
-    expect(received).toHaveLength(1);
+    expect(sink.received).toHaveLength(1);
   });
 
   it('keeps one profile’s secrets out of the message another rollout’s notifier sends', async () => {
@@ -142,7 +126,7 @@ describe('one digest for every rollout at one place', () => {
     a.n.onSnapshot(a.ok(), a.ok());
     b.n.onSnapshot(b.ok(), b.ok());
     await Promise.all([a.n.flush(), b.n.flush()]);
-    expect(received).toHaveLength(1);
-    expect(JSON.stringify(received[0]!.body)).not.toContain('s3cr3t-token');
+    expect(sink.received).toHaveLength(1);
+    expect(JSON.stringify(sink.received[0]!.body)).not.toContain('s3cr3t-token');
   });
 });
