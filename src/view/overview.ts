@@ -16,6 +16,7 @@ import type { TerminalSize } from './layout.js';
 import { LEVEL_LOOK, clip, compact, s, spread, trimLine, widthOf, type Line, type Span, type Tone } from './line.js';
 import type { ViewModel } from './model.js';
 import { freshness } from './sources.js';
+import { soakHeadline } from './header.js';
 import { STATE_LOOK } from './table.js';
 import type { Flash } from './ui.js';
 
@@ -148,11 +149,13 @@ function why(entry: RollcallEntry): Span[] {
   const state = entry.state;
   if (!state) return [s('⚠ ', 'bad'), s(entry.error ?? 'could not be opened', 'bad')];
   const worst = worstMetric(state.snapshot.metrics);
-  if (!worst || worst.state === 'ok' || state.rollout.rolledBack) return [s(state.snapshot.reasons[0] ?? '', 'muted')];
+  // SOAK's reason to the minute, as the console's header says it: the engine's counts seconds.
+  const reason = state.snapshot.decision === 'SOAK' ? soakHeadline(state.snapshot) : (state.snapshot.reasons[0] ?? '');
+  if (!worst || worst.state === 'ok' || state.rollout.rolledBack) return [s(reason, 'muted')];
   const look = STATE_LOOK[worst.state];
-  const reason = worst.error ?? worst.firing?.text ?? worst.reason ?? worst.state;
+  const said = worst.error ?? worst.firing?.text ?? worst.reason ?? worst.state;
   const value = worst.value !== undefined ? ` ${formatValue(worst.value, worst.unit)}` : '';
-  return [s(`${look.symbol} `, look.tone), s(`${worst.title}${value}`, look.tone, { bold: true }), s(` ${reason}`, look.tone)];
+  return [s(`${look.symbol} `, look.tone), s(`${worst.title}${value}`, look.tone, { bold: true }), s(` ${said}`, look.tone)];
 }
 
 /** The countdown, the next check-in and the data's age, as the row's right-hand part. */

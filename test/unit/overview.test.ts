@@ -77,7 +77,7 @@ describe('the roll call overview', () => {
     expect(lines).toHaveLength(47);
     expect(lines[2]).toMatch(/^▸ \[ROLLBACK\]\s+Breaching service\s+1\/3 canary · 10% · 6h in phase\s+✗ error rate 5% > 2%\s+auto-rollback in 42s · data live$/);
     expect(lines[3]).toMatch(/^  \[HOLD\]\s+Holding service\s+1\/3 canary/);
-    expect(lines[4]).toMatch(/^  \[SOAK\]\s+Soaking service\s+1\/3 canary · 10% · 6h in phase\s+all green; 42h left of the minimum 48h\s+data live$/);
+    expect(lines[4]).toMatch(/^  \[SOAK\]\s+Soaking service\s+1\/3 canary · 10% · 6h in phase\s+soaking: 6h of 2d, 1d18h to go\s+data live$/);
     for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(159);
   });
 
