@@ -40,10 +40,10 @@ export type Rollouts = { single: string } | { files: string[] } | { error: strin
  * (its loader says what is wrong with it). One file argument keeps the single-rollout output; a
  * directory is always several, so scripts see one shape for it however many it holds.
  */
-export async function resolveRollouts(args: readonly string[]): Promise<Rollouts> {
+export async function resolveRollouts(args: readonly string[], env: Record<string, string | undefined> = process.env): Promise<Rollouts> {
   if (args.length === 0) {
     // None named: the default set of the user's config file (default-set.ts), or how to write one.
-    const set = await readDefaultSet();
+    const set = await readDefaultSet(env);
     return 'error' in set ? set : resolveRollouts(set.paths);
   }
   const files: string[] = [];

@@ -46,7 +46,7 @@ export const BUILTIN_KEYS: readonly BuiltinKey[] = [
   { command: 'poll.now', keys: ['R'], label: 'poll', help: 'poll every metric now', group: 'console', footer: 4 },
   { command: 'autoRollback.cancel', keys: ['c'], label: 'cancel auto', help: 'cancel an automatic rollback countdown (audited)', group: 'console' },
   { command: 'help.toggle', keys: ['?'], label: 'help', help: 'show or hide this help', group: 'console', footer: 8 },
-  { command: 'view.back', keys: ['escape'], label: 'back', help: 'close the help, the enlarged chart or a question; in a roll call, back to the overview', group: 'console' },
+  { command: 'view.back', keys: ['escape'], label: 'back', help: 'close help, enlarged chart or question; else back to the roll call', group: 'console' },
   { command: 'app.quit', keys: ['q', 'ctrl+c'], label: 'quit', help: 'quit (the terminal is restored; the rollout is not touched)', group: 'console', footer: 9 },
 ];
 
