@@ -112,7 +112,11 @@ export async function runScreen(parts: ScreenParts): Promise<number> {
     stdout,
     stdin,
     stderr,
-    onStop: (code) => finish(code),
+    onStop: (code, why) => {
+      // Nobody can be asked now: what a countdown here will not do is audited before closing.
+      for (const session of sessions) session.stoppedBy(why);
+      finish(code);
+    },
     onStray: (line) => sessions[0]?.note(redact(line, parts.secrets), 'warn'),
     secrets: parts.secrets,
   });

@@ -167,4 +167,26 @@ describe.skipIf(!tmuxFound && !tmuxRequired)('the roll call in a real terminal',
     t.keys('q');
     await t.waitFor('exit=0');
   });
+
+  it('audits an automatic rollback countdown left behind when the terminal goes away (SIGHUP, as when SSH drops)', async () => {
+    const t = openRollcall({ columns: 80, rows: 24 });
+    await t.waitFor((l) => l.some((x) => /auto-rollback in [\dms]+/.test(x)));
+    // The console's own countdown (the one quitting would abandon) says which key cancels it.
+    t.keys('Enter');
+    await t.waitFor('(c cancels)');
+    // tmux's server going away hangs up its terminals: the console gets SIGHUP, and every write to
+    // stdout or stderr fails from then on (Ink's cursor on stderr too): none of it may cut short
+    // the shutdown that writes the audit line.
+    t.close();
+    const deadline = Date.now() + 10_000;
+    const quits = () => {
+      const file = join(t.stateDir, 'rc-breach.audit.jsonl');
+      return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"event":"quit"')) : [];
+    };
+    while (quits().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(quits()).toHaveLength(1);
+    expect(JSON.parse(quits()[0]!).note).toMatch(/^stopped by SIGHUP during the auto-rollback countdown \(error_rate .*, \d+s left\): the rollback will not run from this console$/);
+    // The rollouts without a countdown have nothing to say about it.
+    expect(existsSync(join(t.stateDir, 'rc-hold.audit.jsonl')) ? readFileSync(join(t.stateDir, 'rc-hold.audit.jsonl'), 'utf8') : '').not.toContain('"quit"');
+  });
 });
