@@ -129,7 +129,7 @@ async function reviewRollout(file: string, opts: ReportOptions): Promise<Reviewe
   const allUnreachable = asked.length > 0 && asked.every((h) => h.reachable === false);
   for (const h of asked) if (h.reachable === false) notes.push(`source ${h.id} unreachable: ${h.error ?? 'no answer'}`);
 
-  const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes });
+  const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes, raw: poller.raw });
   const text = opts.format === 'json' ? `${jsonSafe(JSON.stringify(result, null, 2))}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
   const exitCode = result.rolledBack ? ExitCode.rolledBack : allUnreachable ? ExitCode.unreachable : ExitCode.green;
   return { exitCode, text: redact(text, profile.secrets), review: JSON.parse(redact(JSON.stringify(result), profile.secrets)) as Review };

@@ -71,7 +71,14 @@ export function compileEvidence(
   const confidence = r.confidence === undefined ? (marked.length > 0 ? DEFAULT_CONFIDENCE : undefined) : confidenceOf(r.confidence);
   if (confidence !== undefined) {
     const where = r.confidence !== undefined ? [...path, 'confidence'] : path;
-    if (metric.unit !== 'ratio' || !metric.samples) {
+    if (metric.raw) {
+      // Rows are compared with rows: a raw metric's test needs the control group's rows.
+      const alone = conditions.find((c) => c !== undefined && c.kind !== 'count' && !('ref' in c && c.ref === 'baseline'));
+      if (alone) error(where, `"${alone.text.trim()}": a raw metric tests its rows against the baseline's rows; compare with the baseline, e.g. "> 1.2x baseline significant"`);
+      else if (metric.baseline?.kind !== 'query' && metric.baseline?.kind !== 'select') {
+        error(where, `significance on raw metric ${metric.id} compares its rows with the control group's: give it a baseline query or select`);
+      }
+    } else if (metric.unit !== 'ratio' || !metric.samples) {
       error(
         where,
         `significance is tested on proportions: metric ${metric.id} needs unit: ratio and samples: (errors out of requests); it is ${metric.unit}${metric.samples ? '' : ' without samples:'}`,
