@@ -23,10 +23,22 @@ export interface RawWindow {
   rows: Float64Array;
 }
 
+/** A window as kept: numbered per track, and a canary window knows which baseline windows go with it. */
+export interface KeptWindow extends RawWindow {
+  seq: number;
+  /**
+   * A canary window's look is closed when the baseline has a window for the same time: at once if
+   * the latest baseline window kept overlaps it, else at the next baseline answer. From then on the
+   * look's data is fixed: baseline windows up to `seq`, which arrived by `at`.
+   */
+  closed?: { at: number; seq: number };
+}
+
 interface Entry {
   windowMs: number;
-  canary: RawWindow[];
-  baseline: RawWindow[];
+  canary: KeptWindow[];
+  baseline: KeptWindow[];
+  seq: number;
   /** Computed looks of the test, per phase (raw-test.ts); dropped when the phase changes. */
   looks: { phaseStartedAt: number; byAt: Map<number, unknown> };
 }
@@ -37,7 +49,7 @@ export class RawSampleStore {
   constructor(profile: Profile) {
     for (const id of profile.metricIds) {
       const metric = profile.metrics[id];
-      if (metric?.raw) this.entries.set(id, { windowMs: metric.windowMs, canary: [], baseline: [], looks: { phaseStartedAt: NaN, byAt: new Map() } });
+      if (metric?.raw) this.entries.set(id, { windowMs: metric.windowMs, canary: [], baseline: [], seq: 0, looks: { phaseStartedAt: NaN, byAt: new Map() } });
     }
   }
 
@@ -47,15 +59,24 @@ export class RawSampleStore {
     if (!entry) return;
     const kept = entry[track];
     const last = kept[kept.length - 1];
-    if (last && (window.t < last.t + entry.windowMs || window.at < last.at)) return;
-    kept.push(window);
+    if (last && window.at < last.at) return;
+    const tile = !last || window.t >= last.t + entry.windowMs;
+    if (tile) kept.push({ ...window, seq: ++entry.seq });
+    const baseline = entry.baseline[entry.baseline.length - 1];
+    if (track === 'baseline' && baseline) {
+      // Any baseline answer closes the canary windows waiting for one.
+      for (const c of entry.canary) c.closed ??= { at: window.at, seq: baseline.seq };
+    } else if (track === 'canary' && tile && baseline && baseline.t > window.t - entry.windowMs) {
+      kept[kept.length - 1]!.closed = { at: window.at, seq: baseline.seq };
+    }
+    if (!tile) return;
     let total = 0;
     for (const w of kept) total += w.rows.length;
     while (kept.length > 1 && total > MAX_KEPT_ROWS) total -= kept.shift()!.rows.length;
   }
 
   /** The windows kept for a metric, oldest first (undefined for a metric that is not raw). */
-  windows(metricId: string): { canary: readonly RawWindow[]; baseline: readonly RawWindow[] } | undefined {
+  windows(metricId: string): { canary: readonly KeptWindow[]; baseline: readonly KeptWindow[] } | undefined {
     const entry = this.entries.get(metricId);
     return entry ? { canary: entry.canary, baseline: entry.baseline } : undefined;
   }

@@ -3,9 +3,10 @@
 //
 // Looks: each window of canary rows kept in the phase (raw-samples.ts: windows that tile, so no
 // row is counted twice) is one look, numbered k = 1, 2, … in the order they arrived. Look k tests
-// every canary row of the phase so far against every baseline row that had arrived by then, so a
-// look's data never changes once it is made and re-evaluating the same moment gives the same
-// answer. Alpha spending: look k may reject at α/(k(k+1)); these sum to α over all k, so by the
+// every canary row of the phase so far against the baseline rows kept up to the baseline window
+// that goes with it (the store closes each look once the baseline has answered for its time), so
+// a look's data never changes once it is made and re-evaluating a moment gives the same answer.
+// A look whose baseline has not answered yet waits; the ones before it stand. Alpha spending: look k may reject at α/(k(k+1)); these sum to α over all k, so by the
 // union bound the chance of any false alarm in a phase, however long, is at most α. The p-value
 // reported is the always-valid one that goes with it, min over looks of p_k · k(k+1) (at most 1).
 
@@ -15,10 +16,19 @@ import type { RawSampleStore, RawWindow } from './raw-samples.js';
 import { statistic } from './raw-samples.js';
 import { hodgesLehmann, mannWhitney, median } from './statistics.js';
 
-/** One look: the test on everything up to one canary window (`none` when a group had no rows). */
-export type Look =
-  | { k: number; at: number; none: true }
-  | { k: number; at: number; none?: false; p: number; z: number; shift: number; medianRatio: number; value: number; vs: number; n: number; baselineN: number };
+/** One look: the test on everything up to one canary window, made at `at`. */
+export interface Look {
+  k: number;
+  at: number;
+  p: number;
+  z: number;
+  shift: number;
+  medianRatio: number;
+  value: number;
+  vs: number;
+  n: number;
+  baselineN: number;
+}
 
 export interface RawSignificance {
   /** Always-valid p-value (spent over the looks so far). */
@@ -55,21 +65,23 @@ export function rawSignificance(
   const kept = store.windows(metric.id);
   const looks = store.looks<Look>(metric.id, phaseStartedAt);
   if (!kept || !looks || !metric.raw) return undefined;
-  const canary = kept.canary.filter((w) => w.t >= phaseStartedAt && w.at <= now);
+  const canary = kept.canary.filter((w) => w.t >= phaseStartedAt);
   for (let i = 0; i < canary.length; i++) {
-    const at = canary[i]!.at;
+    const { at, closed } = canary[i]!;
     if (looks.has(at)) continue;
-    const baseline = kept.baseline.filter((w) => w.t >= phaseStartedAt && w.at <= at);
-    looks.set(at, look(looks.size + 1, at, canary.slice(0, i + 1), baseline, metric));
+    // Not closed by `now`: this look and the later ones wait for the baseline's answer.
+    if (!closed || closed.at > now) break;
+    const baseline = kept.baseline.filter((w) => w.t >= phaseStartedAt && w.seq <= closed.seq);
+    const made = look(looks.size + 1, closed.at, canary.slice(0, i + 1), baseline, metric);
+    if (made) looks.set(at, made);
   }
   const direction = badDirection(condition.op);
   let p = 1;
-  let last: Extract<Look, { none?: false }> | undefined;
+  let last: Look | undefined;
   let count = 0;
   for (const l of looks.values()) {
     if (l.at > now) continue;
     count = Math.max(count, l.k);
-    if (l.none) continue;
     last = l;
     // One-sided where the condition names a bad side (a slower canary), two-sided otherwise.
     const sided = direction === 0 ? l.p : Math.sign(l.z) === direction ? l.p / 2 : 1 - l.p / 2;
@@ -92,10 +104,11 @@ export function rawSignificance(
   };
 }
 
-function look(k: number, at: number, canary: readonly RawWindow[], baseline: readonly RawWindow[], metric: Metric): Look {
+function look(k: number, at: number, canary: readonly RawWindow[], baseline: readonly RawWindow[], metric: Metric): Look | undefined {
   const a = concat(canary);
   const b = concat(baseline);
-  if (a.length === 0 || b.length === 0) return { k, at, none: true };
+  // Baseline windows from before the phase only: nothing to compare with in this phase yet.
+  if (a.length === 0 || b.length === 0) return undefined;
   const test = mannWhitney(a, b);
   const ma = median(a);
   const mb = median(b);

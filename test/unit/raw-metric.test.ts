@@ -87,6 +87,24 @@ describe('the rows behind a raw metric', () => {
     expect(store.windows('latency')!.canary.map((w) => w.rows[0])).toEqual([0, 5, 10]);
   });
 
+  it('make a look once the baseline has answered for the same time, whichever answered first, and never change it after', () => {
+    const profile = rawProfile(RULE);
+    const store = new RawSampleStore(profile);
+    const put = (track: 'canary' | 'baseline', minute: number, at = minute) =>
+      store.put('latency', track, { t: T0 + minute * MINUTE, at: T0 + at * MINUTE, rows: Float64Array.of(minute) });
+    put('baseline', 0);
+    put('canary', 0.5);
+    // The baseline window kept overlaps the canary's: closed at once, with that baseline window.
+    expect(store.windows('latency')!.canary[0]!.closed).toEqual({ at: T0 + 0.5 * MINUTE, seq: 1 });
+    put('canary', 6);
+    // The latest baseline window is from 6 minutes before: the look waits for the next answer.
+    expect(store.windows('latency')!.canary[1]!.closed).toBeUndefined();
+    put('baseline', 6.5);
+    expect(store.windows('latency')!.canary[1]!.closed).toEqual({ at: T0 + 6.5 * MINUTE, seq: 4 });
+    put('baseline', 7.5);
+    expect(store.windows('latency')!.canary[1]!.closed).toEqual({ at: T0 + 6.5 * MINUTE, seq: 4 });
+  });
+
   it('spend alpha over the looks so that all looks together spend at most alpha', () => {
     let total = 0;
     for (let k = 1; k <= 100_000; k++) total += spentAlpha(0.05, k);
