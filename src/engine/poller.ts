@@ -22,7 +22,7 @@ import { oneLine } from '../sources/timeout.js';
 import type { Clock } from './clock.js';
 import type { SampleSink } from './sample-sink.js';
 import type { SeriesStore } from './series.js';
-import { samplesQuery, withSamples } from './samples.js';
+import { sameAnswerSamples, samplesQuery, withSamples } from './samples.js';
 import { answeredTracks, matches, selectorFor, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
 import { isClean, sanitizeLabels, sanitizeLine } from '../util/sanitize.js';
@@ -235,7 +235,8 @@ export class Poller {
       answer = await this.request(job, (source, signal) => {
         // Asked when the slot is free; the count at the same moment as the value.
         const time = this.clock.now();
-        const asked = withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal }), this.countQuery(job));
+        const samples = sameAnswerSamples(job.metric, job.track, source.type);
+        const asked = withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal, samples }), this.countQuery(job));
         // A raw metric's rows become its statistic at `time`; the rows ride along to keepRows.
         const { raw } = job.metric;
         return raw ? asked.then((set) => summarized(set, raw, time)) : asked;

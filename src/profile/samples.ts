@@ -38,9 +38,10 @@ export function compileSamples(m: MetricParsed, source: SourceConfig | undefined
       break;
     }
     case 'http':
-      if (!query.startsWith('$')) error(at, `"${query}" is not a JSONPath; for an http metric samples: is the JSONPath of the count in the same answer, e.g. $.requests`);
+    case 'exec':
+      if (!query.startsWith('$')) error(at, `"${query}" is not a JSONPath; for an ${source.type} metric samples: is the JSONPath of the count in the same ${source.type === 'exec' ? 'output' : 'answer'}, e.g. $.requests`);
       if (typeof m.baseline === 'object' && !('select' in m.baseline) && baselineSamples === undefined) {
-        error([...path, 'baseline'], 'an http baseline needs its own count too: add samples: to the baseline (the JSONPath of the control group\'s count)');
+        error([...path, 'baseline'], `an ${source.type} baseline needs its own count too: add samples: to the baseline (the JSONPath of the control group's count)`);
       }
       break;
     case 'postgres':
@@ -50,7 +51,7 @@ export function compileSamples(m: MetricParsed, source: SourceConfig | undefined
       if (baselineSamples !== undefined) error([...path, 'baseline', 'samples'], 'a postgres baseline reads its count from the same column as the metric; remove baseline samples:');
       break;
     default:
-      error(at, `samples: is supported for prometheus metrics (a count query), http metrics (a JSONPath) and postgres metrics (a column of the same row); source ${m.source} is ${source.type}`);
+      error(at, `samples: is supported for prometheus metrics (a count query), http and exec metrics (a JSONPath) and postgres metrics (a column of the same row); source ${m.source} is ${source.type}`);
   }
   return { query, name, ...(baselineSamples !== undefined ? { baseline: baselineSamples.trim() } : {}) };
 }
