@@ -18,10 +18,11 @@ export function samplesQuery(metric: Metric, track: Track, type: SourceConfig['t
 
 /**
  * The count a source reads from the value's own answer (exec: a JSONPath of the same stdout, so
- * value and count come from one run of the command, never two runs that may disagree).
+ * value and count come from one run of the command, never two runs that may disagree; scrape: a
+ * counter's increase between the same two scrapes as the value).
  */
 export function sameAnswerSamples(metric: Metric, track: Track, type: SourceConfig['type'] | undefined): string | undefined {
-  if (!metric.samples || type !== 'exec') return undefined;
+  if (!metric.samples || (type !== 'exec' && type !== 'scrape')) return undefined;
   return track === 'canary' ? metric.samples.query : metric.samples.baseline;
 }
 

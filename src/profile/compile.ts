@@ -228,7 +228,8 @@ function compileMetric(
     unit: m.unit ?? 'none',
     intervalMs,
     timeoutMs: m.timeout ?? sourceTimeout ?? defaults.timeoutMs,
-    windowMs: m.window ?? DEFAULTS.windowMs,
+    // A scrape value is measured between two scrapes, one interval apart: that is its window.
+    windowMs: m.window ?? (source?.type === 'scrape' ? intervalMs : DEFAULTS.windowMs),
     ...(m.path !== undefined ? { path: m.path } : {}),
     ...(m.args !== undefined ? { args: m.args } : {}),
     ...(baseline ? { baseline } : {}),

@@ -14,6 +14,7 @@ type Report = (path: readonly PathSegment[], message: string, at?: PathIssue['at
 export const DEFAULT_CONFIDENCE = 0.95;
 
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SERIES = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
 
 export function compileSamples(m: MetricParsed, source: SourceConfig | undefined, path: PathSegment[], error: Report): Samples | undefined {
   const baselineSamples = typeof m.baseline === 'object' && 'samples' in m.baseline ? m.baseline.samples : undefined;
@@ -44,6 +45,17 @@ export function compileSamples(m: MetricParsed, source: SourceConfig | undefined
         error([...path, 'baseline'], `an ${source.type} baseline needs its own count too: add samples: to the baseline (the JSONPath of the control group's count)`);
       }
       break;
+    case 'scrape': {
+      if (!SERIES.test(query)) error(at, `"${query}" is not a series name; for a scrape metric samples: names the counter whose increase between two scrapes is the count, e.g. http_requests_total`);
+      const between = typeof m.query === 'object' && (m.query.divideBy !== undefined || (m.query.mode ?? 'value') !== 'value');
+      if (!between) {
+        error(at, 'samples: on a scrape metric is a counter\'s increase between two scrapes, so the value must be measured between the same scrapes: a rate, an increase, a quantile or a ratio (divideBy:), not a gauge');
+      }
+      if (typeof m.baseline === 'object' && !('select' in m.baseline) && baselineSamples === undefined) {
+        error([...path, 'baseline'], 'a scrape baseline needs its own count too: add samples: to the baseline (the control group\'s counter)');
+      }
+      break;
+    }
     case 'postgres':
       if (!COLUMN.test(query)) {
         error(at, `"${query}" is not a column name; for a postgres metric samples: names the column of the same row holding the count, e.g. samples or n`);
@@ -51,7 +63,7 @@ export function compileSamples(m: MetricParsed, source: SourceConfig | undefined
       if (baselineSamples !== undefined) error([...path, 'baseline', 'samples'], 'a postgres baseline reads its count from the same column as the metric; remove baseline samples:');
       break;
     default:
-      error(at, `samples: is supported for prometheus metrics (a count query), http and exec metrics (a JSONPath) and postgres metrics (a column of the same row); source ${m.source} is ${source.type}`);
+      error(at, `samples: is supported for prometheus metrics (a count query), http and exec metrics (a JSONPath), scrape metrics (a counter) and postgres metrics (a column of the same row); source ${m.source} is ${source.type}`);
   }
   return { query, name, ...(baselineSamples !== undefined ? { baseline: baselineSamples.trim() } : {}) };
 }
