@@ -92,13 +92,12 @@ export class RawSampleStore {
 
 /**
  * A raw answer as the rest of the engine reads it: each series' rows become one point at `time`,
- * their statistic, with the row count as `n`. The rows stay on the series for the store.
+ * their statistic, with the row count as `n`. The rows stay on the series for the store. A series
+ * without rows (a replay answers the recorded points) is left as it is.
  */
 export function summarized(set: SeriesSet, raw: Raw, time: number): SeriesSet {
-  return {
-    ...set,
-    series: set.series.map((s) => (s.rows && s.rows.length > 0 ? { ...s, points: [{ t: time, v: statistic(s.rows, raw), n: s.rows.length }] } : { ...s, points: [] })),
-  };
+  const summary = (rows: Float64Array) => (rows.length > 0 ? [{ t: time, v: statistic(rows, raw), n: rows.length }] : []);
+  return { ...set, series: set.series.map((s) => (s.rows ? { ...s, points: summary(s.rows) } : s)) };
 }
 
 /** The metric's statistic of some rows: the mean, or the quantile by linear interpolation (PERCENTILE_CONT). */
