@@ -3,11 +3,15 @@
 // count as the samples behind it, and kept as evidence for the Mann–Whitney test (raw-test.ts).
 //
 // Why only windows that tile: a window is polled far more often than it is long, and testing the
-// same request again at every poll would count it many times over. So the store keeps one answer
-// per window length (the first answer at least one window after the one kept before): their rows
-// do not overlap, and together they are every row of the time they cover. Memory is bounded:
-// past MAX_KEPT_ROWS per track the oldest windows are dropped (the test then covers the latest
-// ones, still a valid test of what it covers).
+// same request again at every poll would count it many times over. So the store keeps one canary
+// answer per window length (the first at least one window after the one kept before): their rows
+// do not overlap, and together they are every row of the time they cover. The baseline follows
+// the canary: for each canary window kept, the baseline answer for the same time (the latest if it
+// came within an interval before, else the next) is kept, unless it would overlap the baseline
+// window kept before, in which case the next one is. So the two groups' rows cover the same time,
+// give or take one interval, and no baseline row is counted twice either. Memory is bounded: past
+// MAX_KEPT_ROWS per track the oldest windows are dropped (the test then covers the latest ones,
+// still a valid test of what it covers).
 
 import type { Metric, Profile, Raw } from '../profile/types.js';
 import type { Track } from './shape.js';
@@ -27,15 +31,17 @@ export interface RawWindow {
 export interface KeptWindow extends RawWindow {
   seq: number;
   /**
-   * A canary window's look is closed when the baseline has a window for the same time: at once if
-   * the latest baseline window kept overlaps it, else at the next baseline answer. From then on the
-   * look's data is fixed: baseline windows up to `seq`, which arrived by `at`.
+   * A canary window's look is closed when a baseline window for the same time is kept. From then
+   * on the look's data is fixed: baseline windows up to `seq`, which had arrived by `at`.
    */
   closed?: { at: number; seq: number };
 }
 
 interface Entry {
   windowMs: number;
+  intervalMs: number;
+  /** The latest baseline answer, kept or not: a canary window arriving soon after may take it. */
+  lastBaseline?: RawWindow;
   canary: KeptWindow[];
   baseline: KeptWindow[];
   seq: number;
@@ -49,30 +55,37 @@ export class RawSampleStore {
   constructor(profile: Profile) {
     for (const id of profile.metricIds) {
       const metric = profile.metrics[id];
-      if (metric?.raw) this.entries.set(id, { windowMs: metric.windowMs, canary: [], baseline: [], seq: 0, looks: { phaseStartedAt: NaN, byAt: new Map() } });
+      if (!metric?.raw) continue;
+      this.entries.set(id, { windowMs: metric.windowMs, intervalMs: metric.intervalMs, canary: [], baseline: [], seq: 0, looks: { phaseStartedAt: NaN, byAt: new Map() } });
     }
   }
 
-  /** One answer's rows for a track; kept when its window does not overlap the last one kept. */
+  /** One answer's rows for a track, kept as the header says. */
   put(metricId: string, track: Track, window: RawWindow): void {
     const entry = this.entries.get(metricId);
     if (!entry) return;
-    const kept = entry[track];
-    const last = kept[kept.length - 1];
-    if (last && window.at < last.at) return;
-    const tile = !last || window.t >= last.t + entry.windowMs;
-    if (tile) kept.push({ ...window, seq: ++entry.seq });
-    const baseline = entry.baseline[entry.baseline.length - 1];
-    if (track === 'baseline' && baseline) {
-      // Any baseline answer closes the canary windows waiting for one.
-      for (const c of entry.canary) c.closed ??= { at: window.at, seq: baseline.seq };
-    } else if (track === 'canary' && tile && baseline && baseline.t > window.t - entry.windowMs) {
-      kept[kept.length - 1]!.closed = { at: window.at, seq: baseline.seq };
+    if (track === 'baseline') {
+      if (entry.lastBaseline && window.at < entry.lastBaseline.at) return;
+      entry.lastBaseline = window;
+      // Canary windows waiting for their baseline take this answer, if it does not overlap.
+      if (entry.canary.some((c) => !c.closed)) this.keepBaseline(entry, window);
+      return;
     }
-    if (!tile) return;
-    let total = 0;
-    for (const w of kept) total += w.rows.length;
-    while (kept.length > 1 && total > MAX_KEPT_ROWS) total -= kept.shift()!.rows.length;
+    const last = entry.canary[entry.canary.length - 1];
+    if (last && (window.at < last.at || window.t < last.t + entry.windowMs)) return;
+    keep(entry.canary, { ...window, seq: ++entry.seq });
+    // A baseline answer from within the last interval is the baseline for the same time.
+    const recent = entry.lastBaseline;
+    if (recent && recent.t >= window.t - entry.intervalMs) this.keepBaseline(entry, recent, window.at);
+  }
+
+  /** Keeps a baseline answer for the canary windows waiting, unless it overlaps the last one kept. */
+  private keepBaseline(entry: Entry, window: RawWindow, at = window.at): void {
+    const last = entry.baseline[entry.baseline.length - 1];
+    if (last && window.t < last.t + entry.windowMs) return;
+    const seq = ++entry.seq;
+    keep(entry.baseline, { ...window, seq });
+    for (const c of entry.canary) c.closed ??= { at, seq };
   }
 
   /** The windows kept for a metric, oldest first (undefined for a metric that is not raw). */
@@ -88,6 +101,14 @@ export class RawSampleStore {
     if (entry.looks.phaseStartedAt !== phaseStartedAt) entry.looks = { phaseStartedAt, byAt: new Map() };
     return entry.looks.byAt as Map<number, T>;
   }
+}
+
+/** Appends a window, dropping the oldest past MAX_KEPT_ROWS (always keeping the newest). */
+function keep(kept: KeptWindow[], window: KeptWindow): void {
+  kept.push(window);
+  let total = 0;
+  for (const w of kept) total += w.rows.length;
+  while (kept.length > 1 && total > MAX_KEPT_ROWS) total -= kept.shift()!.rows.length;
 }
 
 /**

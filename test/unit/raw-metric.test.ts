@@ -90,19 +90,28 @@ describe('the rows behind a raw metric', () => {
   it('make a look once the baseline has answered for the same time, whichever answered first, and never change it after', () => {
     const profile = rawProfile(RULE);
     const store = new RawSampleStore(profile);
-    const put = (track: 'canary' | 'baseline', minute: number, at = minute) =>
-      store.put('latency', track, { t: T0 + minute * MINUTE, at: T0 + at * MINUTE, rows: Float64Array.of(minute) });
+    const put = (track: 'canary' | 'baseline', minute: number) =>
+      store.put('latency', track, { t: T0 + minute * MINUTE, at: T0 + minute * MINUTE, rows: Float64Array.of(minute) });
+    const closed = (i: number) => store.windows('latency')!.canary[i]!.closed;
+    const baselineKept = () => store.windows('latency')!.baseline.map((w) => w.rows[0]);
     put('baseline', 0);
     put('canary', 0.5);
-    // The baseline window kept overlaps the canary's: closed at once, with that baseline window.
-    expect(store.windows('latency')!.canary[0]!.closed).toEqual({ at: T0 + 0.5 * MINUTE, seq: 1 });
+    // The baseline answered within the last interval (1m): that answer is the canary's baseline.
+    expect(closed(0)).toEqual({ at: T0 + 0.5 * MINUTE, seq: 2 });
     put('canary', 6);
-    // The latest baseline window is from 6 minutes before: the look waits for the next answer.
-    expect(store.windows('latency')!.canary[1]!.closed).toBeUndefined();
+    // The latest baseline answer is 6 minutes old: the look waits for the next one.
+    expect(closed(1)).toBeUndefined();
     put('baseline', 6.5);
-    expect(store.windows('latency')!.canary[1]!.closed).toEqual({ at: T0 + 6.5 * MINUTE, seq: 4 });
+    expect(closed(1)).toEqual({ at: T0 + 6.5 * MINUTE, seq: 4 });
     put('baseline', 7.5);
-    expect(store.windows('latency')!.canary[1]!.closed).toEqual({ at: T0 + 6.5 * MINUTE, seq: 4 });
+    expect(closed(1)).toEqual({ at: T0 + 6.5 * MINUTE, seq: 4 });
+    put('baseline', 10.8);
+    put('canary', 11.2);
+    // 10.8 would overlap the baseline window kept at 6.5 (5-minute windows): the next answer is taken.
+    expect(closed(2)).toBeUndefined();
+    put('baseline', 11.8);
+    expect(closed(2)).toEqual({ at: T0 + 11.8 * MINUTE, seq: 6 });
+    expect(baselineKept()).toEqual([0, 6.5, 11.8]);
   });
 
   it('spend alpha over the looks so that all looks together spend at most alpha', () => {
