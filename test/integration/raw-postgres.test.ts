@@ -14,6 +14,13 @@ import { ensureBuilt, onlyEnv, runCli, type CliResult } from '../support/cli.js'
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { lognormal, rng } from '../support/raw-rollout.js';
 import { PIPELINE_USAGE_LOGS } from '../support/seed-tables.js';
+import { VirtualClock } from '../../src/engine/clock.js';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { Poller } from '../../src/engine/poller.js';
+import { SeriesStore } from '../../src/engine/series.js';
+import { initialState } from '../../src/engine/state.js';
+import { parseProfile } from '../../src/profile/load.js';
+import { closeSources, createSources } from '../../src/sources/registry.js';
 
 let db: TestPostgres;
 let work: string;
@@ -159,5 +166,70 @@ phases:
     expect(r.decision).toBe('ROLLBACK');
     expect(r.metrics[0]!.significance).toMatchObject({ n: 200, baselineN: 1_500, significant: true });
     expect(r.reasons[0]).toMatch(/^response_time mean [\d.]+s vs [\d.]+s \(p < 0\.001, n = 200\): > 1\.5x baseline significant \(rollback\)$/);
+  });
+});
+
+describe('raw rows polled through an hour on a virtual clock', () => {
+  /** An hour of seed 004 rows from `start`: legacy 20 a minute, `path` 4 a minute at `median`. */
+  async function hour(path: string, median: number, start: number): Promise<void> {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const random = rng(path.length * 7919);
+    for (const [group, perMinute, m] of [['legacy', 20, 300], [path, 4, median]] as const) {
+      const rows = Array.from({ length: 60 * perMinute }, (_, i) => [lognormal(random, m), new Date(start + (i / perMinute) * 60_000 + 1).toISOString()] as const);
+      await client.query(`INSERT INTO telemetry_logs (model_path, latency_ms, timestamp) SELECT $1, l, ts FROM unnest($2::int[], $3::timestamptz[]) AS r(l, ts)`, [
+        group === 'legacy' ? `legacy-${path}` : path,
+        rows.map((r) => r[0]),
+        rows.map((r) => r[1]),
+      ]);
+    }
+    await client.end();
+  }
+
+  /** Polls every minute for an hour (5-minute windows: 12 looks), judging after each poll. */
+  async function watch(path: string, median: number) {
+    const start = Date.UTC(2025, 5, 1, 12) + path.length * 3_600_000;
+    await hour(path, median, start);
+    const profile = parseProfile(
+      telemetryProfile(path).replace(`model_path = 'legacy'`, `model_path = 'legacy-${path}'`).replace('window: 30m', 'window: 5m\n    interval: 1m'),
+      'watch.yaml',
+      { env: { TELEMETRY_DATABASE_URL: db.url } },
+    ).profile;
+    const clock = new VirtualClock(start);
+    const sources = createSources(profile, { clock });
+    const store = new SeriesStore(profile);
+    const poller = new Poller({ profile, sources, store, clock });
+    const state = initialState(profile.name, start);
+    const decisions: string[] = [];
+    let last;
+    try {
+      for (let minute = 1; minute <= 60; minute++) {
+        await clock.advance(60_000);
+        await poller.pollOnce();
+        last = evaluate(profile, state, store.snapshot(), clock.now(), poller.raw);
+        decisions.push(last.decision);
+      }
+    } finally {
+      await poller.stop();
+      await closeSources(sources);
+    }
+    return { decisions, last: last!, kept: poller.raw.windows('latency')! };
+  }
+
+  it('tests each 5-minute window of new rows once, canary and baseline side by side, and rolls back a slower canary', async () => {
+    const { decisions, last, kept } = await watch('simple-watch-slow', 420);
+    expect(decisions).toContain('ROLLBACK');
+    // Every look's rows are new: the first poll's minute, then 11 windows of 5 minutes (20 rows
+    // each), the baseline's beside them.
+    expect(kept.canary.map((w) => w.rows.length)).toEqual([4, ...Array(11).fill(20)]);
+    expect(kept.baseline).toHaveLength(12);
+    for (const [i, w] of kept.canary.entries()) expect(Math.abs(w.t - kept.baseline[i]!.t)).toBeLessThanOrEqual(60_000);
+    expect(last.metrics[0]!.significance).toMatchObject({ significant: true, n: 224, baselineN: 1_120, rows: { looks: 12 } });
+  });
+
+  it('never rolls back a canary equal to its baseline over the same hour', async () => {
+    const { decisions, last } = await watch('simple-watch-same', 300);
+    expect(decisions).not.toContain('ROLLBACK');
+    expect(last.metrics[0]!.samples).toEqual({ n: 20, min: 50, name: 'rows' });
   });
 });
