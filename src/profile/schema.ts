@@ -133,11 +133,11 @@ export const metricSchema = z.strictObject({
   split: z.string().optional().meta({ description: 'Judge each series by this label separately; the worst decides' }),
   chart: z.boolean().optional(),
   samples: z
-    .union([z.string(), z.strictObject({ query: z.string(), name: z.string().regex(/^[a-z][a-z ]*$/i, 'a plural noun such as requests').optional() })])
+    .union([z.string(), z.strictObject({ query: z.string(), name: sampleName.optional() })])
     .optional()
     .meta({
       description:
-        'How many observations each value stands on (the denominator): prometheus, a count query over the same window (sum(increase(http_requests_total[5m]))); http, a JSONPath in the same answer; postgres, the column of the same row holding it (samples or n). name: what they are (default samples)',
+        'How many observations each value stands on (the denominator): prometheus, a count query over the same window (sum(increase(http_requests_total[5m]))); http, a JSONPath in the same answer; exec, a JSONPath in the same output; scrape, a counter whose increase between the same scrapes is the count; postgres, the column of the same row holding it (samples or n). name: what they are (default samples)',
     }),
   raw: z
     .union([rawStatistic, z.strictObject({ value: rawStatistic.optional(), maxRows: z.number().int().min(1).max(1_000_000).optional(), name: sampleName.optional() })])
