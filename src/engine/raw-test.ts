@@ -63,24 +63,28 @@ export function rawSignificance(
   now: number,
 ): RawSignificance | undefined {
   const kept = store.windows(metric.id);
-  const looks = store.looks<Look>(metric.id, phaseStartedAt);
+  // A canary window whose phase has no baseline rows yet is remembered as null: not a look.
+  const looks = store.looks<Look | null>(metric.id, phaseStartedAt);
   if (!kept || !looks || !metric.raw) return undefined;
   const canary = kept.canary.filter((w) => w.t >= phaseStartedAt);
+  let made = 0;
+  for (const l of looks.values()) if (l) made++;
   for (let i = 0; i < canary.length; i++) {
     const { at, closed } = canary[i]!;
     if (looks.has(at)) continue;
     // Not closed by `now`: this look and the later ones wait for the baseline's answer.
     if (!closed || closed.at > now) break;
     const baseline = kept.baseline.filter((w) => w.t >= phaseStartedAt && w.seq <= closed.seq);
-    const made = look(looks.size + 1, closed.at, canary.slice(0, i + 1), baseline, metric);
-    if (made) looks.set(at, made);
+    const next = look(made + 1, closed.at, canary.slice(0, i + 1), baseline, metric) ?? null;
+    if (next) made++;
+    looks.set(at, next);
   }
   const direction = badDirection(condition.op);
   let p = 1;
   let last: Look | undefined;
   let count = 0;
   for (const l of looks.values()) {
-    if (l.at > now) continue;
+    if (!l || l.at > now) continue;
     count = Math.max(count, l.k);
     last = l;
     // One-sided where the condition names a bad side (a slower canary), two-sided otherwise.
