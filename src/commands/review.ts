@@ -96,8 +96,11 @@ export function review(
   profile: Profile,
   state: RolloutState,
   series: SeriesSnapshot,
-  /** `raw`: raw metrics' rows from the live poll; they judge now (the past has no rows to replay). */
-  opts: { from: number; to: number; audit: AuditEntry[]; notes?: string[]; raw?: RawSampleStore },
+  /**
+   * `raw`: raw metrics' rows from the live poll, and `polledAt`, when it answered: "now" is judged
+   * then, so the live poll counts (the past has no rows to replay).
+   */
+  opts: { from: number; to: number; audit: AuditEntry[]; notes?: string[]; raw?: RawSampleStore; polledAt?: number },
 ): Review {
   const { from, to } = opts;
   const windowMs = to - from;
@@ -135,7 +138,7 @@ export function review(
     times.get(id)!.breaches.push({ start: iso(b.start), durationMs: to - b.start, ...(b.peak !== undefined ? { peak: b.peak } : {}), ...(b.reason ? { reason: b.reason } : {}) });
   }
 
-  const now = evaluate(profile, state, series, to, opts.raw);
+  const now = evaluate(profile, state, series, Math.max(to, opts.polledAt ?? to), opts.raw);
   const phase = currentPhase(profile, state);
   const lost = new Set(unfinishedActions(opts.audit));
   const name = (i: number | null) => (i === null ? null : (profile.phases[i]?.name ?? `#${i + 1}`));

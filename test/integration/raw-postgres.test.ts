@@ -115,6 +115,13 @@ describe('raw latency rows from a real PostgreSQL', () => {
     }
   });
 
+  it('give the same evidence in report, judged now on the rows of the live poll', async () => {
+    const file = join(work, 'slow-report.yaml');
+    await writeFile(file, telemetryProfile('simple-slow'));
+    const run = await runCli(['report', file, '--since', '1h', '--state-dir', join(work, 'report-state')], { env: onlyEnv(env) });
+    expect(run.stdout).toMatch(/p95 [\d.]+m?s vs [\d.]+m?s, shift \+\d+ms \(Hodges-Lehmann\), medians ×1\.\d\d, p < 0\.001 \(Mann-Whitney, alpha spent over 1 look; n = 300 vs 2,000\), significant at 95%/);
+  });
+
   it('do not roll back a canary with the same distribution as legacy', async () => {
     const r = report(await check('same', telemetryProfile('simple-same')));
     expect(r.decision).not.toBe('ROLLBACK');
