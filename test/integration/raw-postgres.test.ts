@@ -176,6 +176,46 @@ phases:
   });
 });
 
+describe('a raw query the source cannot read as observations', () => {
+  async function ask(query: string, maxRows = 10_000) {
+    const profile = parseProfile(
+      `name: raw-bad
+sources: { telemetry: { type: postgres, url: "\${TELEMETRY_DATABASE_URL}" } }
+metrics:
+  latency: { source: telemetry, unit: milliseconds, window: 30m, raw: { value: p95, maxRows: ${maxRows} }, query: "${query}" }
+phases: [{ name: a, traffic: 1 }]
+`,
+      'bad.yaml',
+      { env: { TELEMETRY_DATABASE_URL: db.url } },
+    ).profile;
+    const sources = createSources(profile, { clock: new VirtualClock(Date.now()) });
+    const metric = profile.metrics.latency!;
+    try {
+      return await sources.get('telemetry')!.instant({ metric, query: metric.query, time: Date.now(), signal: new AbortController().signal });
+    } finally {
+      await closeSources(sources);
+    }
+  }
+
+  it('is an error naming the row and the value when a value is not a number', async () => {
+    await expect(ask("SELECT model_path AS value FROM telemetry_logs WHERE timestamp >= $1 AND model_path = 'simple-few'")).rejects.toThrow(
+      /^value "simple-few" in row 1 is not a finite number \(127\.0\.0\.1:\d+\)$/,
+    );
+  });
+
+  it('is an error naming the columns when none is called value', async () => {
+    await expect(ask('SELECT latency_ms, model_path FROM telemetry_logs WHERE timestamp >= $1')).rejects.toThrow(
+      /^no "value" column among latency_ms, model_path; name the observation AS value/,
+    );
+  });
+
+  it('reads exactly maxRows rows, one row more is the error', async () => {
+    const where = "FROM telemetry_logs WHERE timestamp >= $1 AND model_path = 'simple-few' AND latency_ms IS NOT NULL";
+    expect((await ask(`SELECT latency_ms AS value ${where}`, 12)).series[0]!.rows).toHaveLength(12);
+    await expect(ask(`SELECT latency_ms AS value ${where}`, 11)).rejects.toThrow(/^more than 11 rows in the window \(raw maxRows\)/);
+  });
+});
+
 describe('raw rows polled through an hour on a virtual clock', () => {
   /** An hour of seed 004 rows from `start`: legacy 20 a minute, `path` 4 a minute at `median`. */
   async function hour(path: string, median: number, start: number): Promise<void> {

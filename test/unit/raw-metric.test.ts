@@ -166,6 +166,12 @@ ${rule ? `rules:\n  - ${rule}\n` : ''}phases: [{ name: a, traffic: 5 }]
     );
   });
 
+  it('with split: is an error at split:, since canary and baseline are one distribution each', () => {
+    expect(load('  l: { source: db, query: "SELECT v AS value, path FROM t WHERE at >= $1", raw: p95, split: path }')).toContainEqual(
+      expect.stringMatching(/^6:\d+ a raw metric is judged as one distribution .* split: is not supported with raw:/),
+    );
+  });
+
   it('with a statistic it does not know is an error naming the ones it does', () => {
     expect(load('  l: { source: db, query: "SELECT v AS value FROM t WHERE at >= $1", raw: average }')).toContainEqual(
       expect.stringMatching(/^6:\d+ .*median, mean or a percentile such as p95/),
