@@ -23,11 +23,11 @@ import type { Clock } from './clock.js';
 import type { SampleSink } from './sample-sink.js';
 import type { SeriesStore } from './series.js';
 import { sameAnswerSamples, samplesQuery, withSamples } from './samples.js';
-import { answeredTracks, matches, selectorFor, shape, type Shaped, type Track } from './shape.js';
+import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
 import { isClean, sanitizeLabels, sanitizeLine } from '../util/sanitize.js';
 import { Gate, InFlight } from './in-flight.js';
-import { RawSampleStore, summarized } from './raw-samples.js';
+import { keepRows, RawSampleStore, summarized } from './raw-samples.js';
 
 export interface PollerOptions {
   profile: Profile;
@@ -249,7 +249,7 @@ export class Poller {
     if (this.stopped) return;
     answer = cleaned(answer, this.profile.secrets);
     const at = this.clock.now();
-    if (job.metric.raw) this.keepRows(job, answer, at);
+    if (job.metric.raw) keepRows(this.raw, job.metric, job.track, answer, at);
     let ok = false;
     for (const track of answeredTracks(job.metric, job.track)) {
       const accepted = this.accept(job, track, shape(answer, job.metric, track), at);
@@ -284,16 +284,6 @@ export class Poller {
       this.recorder?.samples(id, track, shaped.groups);
     }
     return true;
-  }
-
-  /** Each track's rows of a raw answer, when exactly one series is that track's (else shape() says why not). */
-  private keepRows(job: Job, answer: SeriesSet, at: number): void {
-    for (const track of answeredTracks(job.metric, job.track)) {
-      const selector = selectorFor(job.metric, track);
-      const mine = answer.series.filter((s) => !selector || matches(s.labels, selector));
-      const only = mine.length === 1 ? mine[0] : undefined;
-      if (only?.rows && only.rows.length > 0) this.raw.put(job.metric.id, track, { t: only.points[0]!.t, at, rows: only.rows });
-    }
   }
 
   private failed(job: Job, failure: { reason: string; kind: SourceErrorKind }): void {

@@ -14,7 +14,7 @@
 // still a valid test of what it covers).
 
 import type { Metric, Profile, Raw } from '../profile/types.js';
-import type { Track } from './shape.js';
+import { answeredTracks, matches, selectorFor, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
 
 /** Rows kept per metric and track, over all windows. */
@@ -100,6 +100,16 @@ export class RawSampleStore {
     if (!entry) return undefined;
     if (entry.looks.phaseStartedAt !== phaseStartedAt) entry.looks = { phaseStartedAt, byAt: new Map() };
     return entry.looks.byAt as Map<number, T>;
+  }
+}
+
+/** Each track's rows of a raw answer to `asked`'s query into the store, when exactly one series is that track's (else shape() says why not). */
+export function keepRows(store: RawSampleStore, metric: Metric, asked: Track, answer: SeriesSet, at: number): void {
+  for (const track of answeredTracks(metric, asked)) {
+    const selector = selectorFor(metric, track);
+    const mine = answer.series.filter((s) => !selector || matches(s.labels, selector));
+    const only = mine.length === 1 ? mine[0] : undefined;
+    if (only?.rows && only.rows.length > 0) store.put(metric.id, track, { t: only.points[0]!.t, at, rows: only.rows });
   }
 }
 
