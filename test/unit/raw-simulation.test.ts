@@ -6,7 +6,7 @@
 // ever roll back is the false-alarm rate; it must stay at or below α = 5%, both for the seeds'
 // rule (`> 1.2x baseline significant`) and for a threshold at parity (`> 1x baseline significant`,
 // where the test alone stands between noise and a rollback). Peeking with Mann–Whitney at α at the
-// same looks is measured beside it. Then the power against a canary 1.25 times slower. Seeded: the
+// same looks is measured beside it. Then the power against a canary 1.25 times slower, at that traffic and at a quarter of it. Seeded: the
 // figures are the same on every run.
 
 import fc from 'fast-check';
@@ -41,13 +41,13 @@ function peeked(run: RawRun): boolean {
   return false;
 }
 
-function simulate(rule: string, canaryMedian: number, seed: number, count: number, peek = false) {
+function simulate(rule: string, canaryMedian: number, seed: number, count: number, peek = false, perMinute = CANARY) {
   const profile = rawProfile(rule);
   const alarmed: boolean[] = [];
   let peeking = 0;
   const detectedAt: number[] = [];
   for (let i = 0; i < count; i++) {
-    const run = runRaw(profile, rng(seed * 100_003 + i), { perMinute: CANARY, median: canaryMedian }, { perMinute: BASELINE, median: 300 }, MINUTES, rolledBack);
+    const run = runRaw(profile, rng(seed * 100_003 + i), { perMinute, median: canaryMedian }, { perMinute: BASELINE, median: 300 }, MINUTES, rolledBack);
     const last = run.snapshots.at(-1)!;
     alarmed.push(rolledBack(last));
     if (rolledBack(last)) {
@@ -85,6 +85,16 @@ describe('a Mann-Whitney rule on raw rows judged at every poll', () => {
         `median ${median} minutes (about ${(median ?? 0) * CANARY} canary requests) to detect`,
     );
     expect(shifted.rate).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it(`still detects it in most rollouts at a quarter of the traffic (${CANARY / 4} canary requests a minute)`, { timeout: 60_000 }, () => {
+    const sparse = simulate('{ metric: latency, rollback: "> 1.2x baseline significant" }', 300 * SLOWER, 3, POWER_ROLLOUTS, false, CANARY / 4);
+    const median = sparse.detectedAt[Math.floor(sparse.detectedAt.length / 2)];
+    console.log(
+      `power against a ${SLOWER}x slower canary within ${MINUTES} minutes at ${CANARY / 4} canary requests a minute: ${(sparse.rate * 100).toFixed(1)}%, ` +
+        `median ${median} minutes (about ${(median ?? 0) * (CANARY / 4)} canary requests) to detect`,
+    );
+    expect(sparse.rate).toBeGreaterThanOrEqual(0.5);
   });
 });
 
