@@ -6,8 +6,10 @@
 // every canary row of the phase so far against the baseline rows kept up to the baseline window
 // that goes with it (the store closes each look once the baseline has answered for its time), so
 // a look's data never changes once it is made and re-evaluating a moment gives the same answer.
-// A look whose baseline has not answered yet waits; the ones before it stand. Alpha spending: look k may reject at α/(k(k+1)); these sum to α over all k, so by the
-// union bound the chance of any false alarm in a phase, however long, is at most α. The p-value
+// A look whose baseline has not answered yet waits; the ones before it stand.
+//
+// Alpha spending: look k may reject at α/(k(k+1)); these sum to α over all k, so by the union
+// bound the chance of any false alarm in a phase, however long, is at most α. The p-value
 // reported is the always-valid one that goes with it, min over looks of p_k · k(k+1) (at most 1).
 
 import { badDirection } from '../profile/condition.js';
@@ -89,7 +91,8 @@ export function rawSignificance(
     last = l;
     // One-sided where the condition names a bad side (a slower canary), two-sided otherwise.
     const sided = direction === 0 ? l.p : Math.sign(l.z) === direction ? l.p / 2 : 1 - l.p / 2;
-    p = Math.min(p, sided * l.k * (l.k + 1));
+    // Rejected at look k when sided ≤ α/(k(k+1)): the p-value that says so is sided · k(k+1).
+    p = Math.min(p, sided / spentAlpha(1, l.k));
   }
   if (!last) return undefined;
   p = Math.min(1, p);
