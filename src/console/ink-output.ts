@@ -37,6 +37,7 @@ export function filteredStream(stdout: NodeJS.WriteStream, filters: readonly Wri
 
 const ERASE_LINE_END = '\x1b[K';
 const ERASE_BELOW = '\x1b[J';
+const RESET = '\x1b[m';
 
 /**
  * Ink's first frame over the first paint (src/console/paint.ts): Ink writes that frame without
@@ -96,21 +97,26 @@ export function changedCellsOnly(): WriteFilter {
       return text;
     }
     let out = '';
-    let row = 0;
+    // The cursor starts where Ink left it, on the row under the frame; it goes straight up to the
+    // first row that changed, and down from one to the next (a line feed for the next row: every
+    // row's writes start with the column, and no row of the frame is the terminal's last).
+    let row = frame.up;
     frame.rows.forEach((content, r) => {
       if (content === undefined || content === screen![r]!.text) return;
       const next = readRow(content);
       const changes = cheapestRewrite(screen![r]!, next);
       screen![r] = next;
       if (changes === '') return;
-      if (r > row) out += `\x1b[${r - row}B`;
+      if (r < row) out += `\x1b[${row - r}A`;
+      else if (r === row + 1) out += '\n';
+      else if (r > row) out += `\x1b[${r - row}B`;
       row = r;
       out += changes;
     });
     if (out === '') return '';
     // Where Ink left the cursor and expects it next time: column 1 of the row under the frame.
     const below = frame.rows.length - row;
-    return `\x1b[${frame.up}A${out}\x1b[${below}B\x1b[1G`;
+    return `${out}${below === 1 ? '\n' : `\x1b[${below}B`}\r`;
   };
 }
 
@@ -342,13 +348,14 @@ function changedRuns(before: Row, after: Row): string {
     for (; index <= to; index++) {
       const style = after.styles[index]!;
       if (style !== pen) {
-        out += style === '' ? '\x1b[0m' : `\x1b[0;${style}m`;
+        // From no style, the style alone; from another, a reset first (`\x1b[m` is `\x1b[0m`).
+        out += style === '' ? RESET : pen === '' ? `\x1b[${style}m` : `\x1b[0;${style}m`;
         pen = style;
       }
       out += after.chars[index]!;
       column += after.widths[index]!;
     }
-    if (pen !== '') out += '\x1b[0m';
+    if (pen !== '') out += RESET;
   }
   for (; index < n; index++) column += after.widths[index]!;
   const widthBefore = before.widths.reduce((sum, w) => sum + w, 0);

@@ -155,7 +155,7 @@ describe('writing only the cells that changed', () => {
     // Delete a cell where the sparkline starts, insert one where it ends, write the new cell.
     expect(filteredUpdate).toContain('\x1b[P');
     expect(filteredUpdate).toContain('\x1b[@');
-    expect(filteredUpdate.replace(/\x1b\[[0-9;]*[A-Za-z@]/g, '')).toBe('▁');
+    expect(filteredUpdate.replace(/\x1b\[[0-9;]*[A-Za-z@]|[\r\n]/g, '')).toBe('▁');
   });
 
   it('writes nothing when Ink rewrites a row that is already on screen as it is', () => {
