@@ -1,4 +1,4 @@
-// The console: one frame of exactly rows − 1 lines, one input handler, nothing else. Everything
+// The console (or the roll call of several): one frame of exactly rows − 1 lines, one input handler, nothing else. Everything
 // shown comes from the controller's view model (read with useSyncExternalStore: the one binding
 // between the console and React); every key goes to the controller. Which sections there are, in
 // what order and how tall, is the view model's choice (src/view/model.ts), so the frame is drawn
@@ -6,11 +6,11 @@
 
 import { useSyncExternalStore } from 'react';
 import { Box, useInput, useStdin } from 'ink';
-import type { ConsoleController } from '../src/console/controller.js';
+import type { ScreenController } from '../src/console/screen.js';
 import { ColorContext, Line } from './Line.js';
 import { Section } from './Section.js';
 
-export function App({ controller }: { controller: ConsoleController }) {
+export function App({ controller }: { controller: ScreenController }) {
   const model = useSyncExternalStore(controller.subscribe, controller.getSnapshot, controller.getSnapshot);
   const { isRawModeSupported } = useStdin();
   // isRawModeSupported is undefined (not false) for a pipe; Ink enables raw mode unless told false.

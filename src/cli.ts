@@ -2,6 +2,7 @@
 // Argument parsing and dispatch. Each command lives in src/commands/ and is imported only when it
 // runs, so `rollcall check` from cron never loads React or Ink.
 
+import { existsSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './commands/exit.js';
 import { isEntryPoint } from './entry.js';
@@ -36,24 +37,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
   stateOptions(
     program
       .command('watch')
-      .description('open the console on a profile (also: rollcall <profile>)')
-      .argument('<profile>', 'rollout profile (YAML)')
+      .description('open the console on a profile (also: rollcall <profile>); on several, a directory or none (the default set), the roll call of every rollout')
+      .argument('[profiles...]', 'rollout profiles (YAML) or directories of them; none: the default set in ~/.config/rollcall/config.yaml')
       .option('--phase <name>', 'start at (or move to) this phase; recorded in the rollout history')
       .option('--read-only', 'show everything, run nothing')
       .option('--dry-run', 'show the argv an action would run, run nothing')
       .option('--record <file>', 'append every sample and error to a JSONL recording')
       .option('--replay <file>', 'play a recording back instead of polling the sources')
       .option('--speed <n>', 'replay speed (virtual clock)', number),
-  ).action(async (profile: string, opts: WatchOptions) => {
+  ).action(async (profiles: string[], opts: WatchOptions) => {
     const { watch } = await import('./commands/watch.js');
-    setExit(await watch(profile, opts));
+    setExit(await watch(profiles, opts));
   });
 
   stateOptions(
     program
       .command('check')
       .description('judge every metric once and exit 0 PROMOTE/SOAK, 1 HOLD, 2 ROLLBACK, 3 usage, 4 unreachable, 5 rolled back')
-      .argument('<profiles...>', 'rollout profiles (YAML) or directories of them; several print one row each and exit with the worst code')
+      .argument('[profiles...]', 'rollout profiles (YAML) or directories of them; several print one row each and exit with the worst code; none: the default set')
       .option('--phase <name>', 'judge as if the rollout were in this phase (one profile)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
       .option('--replay <file>', 'judge a recording instead of the live sources (one profile)'),
@@ -66,7 +67,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('report')
       .description('the daily review: per-metric min/median/p95/max, time in warn and breach, phase moves and actions')
-      .argument('<profiles...>', 'rollout profiles (YAML) or directories of them; several: a summary table, then each report')
+      .argument('[profiles...]', 'rollout profiles (YAML) or directories of them; several: a summary table, then each report; none: the default set')
       .option('--since <duration>', 'window to review', '24h')
       .addOption(new Option('--format <format>', 'output format').choices(['markdown', 'json', 'text']).default('markdown')),
   ).action(async (profiles: string[], opts: ReportOptions) => {
@@ -147,13 +148,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
 }
 
 
-/** `rollcall profile.yaml` means `rollcall watch profile.yaml` (unless a command has that name). */
-function normaliseArgs(args: string[], commands: ReadonlySet<string>): string[] {
+/**
+ * `rollcall profile.yaml` means `rollcall watch profile.yaml` and `rollcall profiles/` the roll call
+ * of a directory (unless a command has that name). `rollcall` alone opens the default set when the
+ * config file lists one, and prints this help when there is none.
+ */
+async function normaliseArgs(args: string[], commands: ReadonlySet<string>): Promise<string[]> {
   const first = args[0];
-  if (first !== undefined && !first.startsWith('-') && !commands.has(first) && /\.ya?ml$/i.test(first)) {
+  if (first === undefined) {
+    const { configFile } = await import('./commands/default-set.js');
+    return existsSync(configFile()) ? ['watch'] : args;
+  }
+  if (!first.startsWith('-') && !commands.has(first) && (/\.ya?ml$/i.test(first) || isDirectory(first))) {
     return ['watch', ...args];
   }
   return args;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -163,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     const commands = new Set(program.commands.map((cmd) => cmd.name()));
-    await program.parseAsync(normaliseArgs(argv, commands), { from: 'user' });
+    await program.parseAsync(await normaliseArgs(argv, commands), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; every usage mistake is 3.

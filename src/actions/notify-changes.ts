@@ -18,7 +18,15 @@ export interface Occurrence {
   notify?: string;
   escalatedTo?: string;
   /** A digest's lines (Markdown), for `digest` occurrences. */
-  digest?: { lines: string[]; entries: DigestEntry[]; since: number; until: number };
+  digest?: {
+    lines: string[];
+    /** Oldest first; `rollout` names whose entry it is when the digest covers several. */
+    entries: (DigestEntry & { rollout?: string })[];
+    since: number;
+    until: number;
+    /** The rollouts a combined digest covers (actions/digest-hub.ts), with where each stands. */
+    rollouts?: { profile: string; title: string; status: string }[];
+  };
   /** A target (id) that hears this from an escalation step in the same change instead. */
   except?: string;
   action?: ActionOutcome;

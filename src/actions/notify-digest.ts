@@ -84,6 +84,7 @@ export function digestLines(title: string, digest: Digest, status: string): stri
   return lines;
 }
 
-function iso(t: number): string {
+/** A digest's time: ISO 8601 to the minute, UTC. */
+export function iso(t: number): string {
   return new Date(t).toISOString().replace(/:\d\d\.\d{3}Z$/, 'Z');
 }

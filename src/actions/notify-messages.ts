@@ -34,7 +34,13 @@ export interface WebhookPayload {
     message: string;
   };
   /** A digest: what happened from `since` to `until` (ISO 8601), oldest first. */
-  digest?: { since: string; until: string; entries: { at: string; kind: string; text: string }[] };
+  digest?: {
+    since: string;
+    until: string;
+    entries: { at: string; kind: string; text: string; rollout?: string }[];
+    /** A digest of several rollouts: each, and where it stands (the top-level fields are the sender's). */
+    rollouts?: { profile: string; title: string; status: string }[];
+  };
   /** ISO 8601, UTC. */
   at: string;
 }
@@ -71,7 +77,8 @@ export function webhookBody(o: Occurrence, snapshot: Snapshot, now: number): Web
           digest: {
             since: new Date(o.digest.since).toISOString(),
             until: new Date(o.digest.until).toISOString(),
-            entries: o.digest.entries.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, text: e.text })),
+            entries: o.digest.entries.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, text: e.text, ...(e.rollout !== undefined ? { rollout: e.rollout } : {}) })),
+            ...(o.digest.rollouts ? { rollouts: o.digest.rollouts } : {}),
           },
         }
       : {}),
@@ -94,22 +101,32 @@ const SLACK_ICON: Record<SentEvent, string> = {
   digest: ':newspaper:',
 };
 
+/**
+ * Text Slack shows as written. Slack reads `<…>` as a link or a mention (`<!channel>` pings a whole
+ * channel, `<https://x|click here>` hides where a link goes) and `&` as the start of an entity;
+ * a label, an error text or a reason a source wrote must not do either. Slack's own rule: escape
+ * these three, nothing else (our `*bold*` stays).
+ */
+export function slackSafe(text: string): string {
+  return sanitizeLine(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** Incoming-webhook JSON: `text` for notifications and old clients, `blocks` for the message. */
 export function slackBody(o: Occurrence, snapshot: Snapshot, profile: Profile): { text: string; blocks: unknown[] } {
   if (o.digest) {
     // One line of safe text per entry: the entries hold reasons a source wrote.
-    const lines = o.digest.lines.map(sanitizeLine);
+    const lines = o.digest.lines.map(slackSafe);
     return { text: `${SLACK_ICON.digest} ${lines[0]!}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${SLACK_ICON.digest} ${lines.join('\n')}` } }] };
   }
   const text = `${SLACK_ICON[o.event]} ${o.action ? `${snapshot.profile} ${snapshot.phase.name}: ` : ''}${o.headline}`;
   const context = [`*${profile.title}* · phase ${snapshot.phase.name} (${snapshot.phase.traffic}%) · ${snapshot.decision}`];
   for (const reason of snapshot.reasons.slice(0, 3)) context.push(reason);
-  const headline = sanitizeLine(text);
+  const headline = slackSafe(text);
   return {
     text: headline,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: headline } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: context.map(sanitizeLine).join('\n') }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: context.map(slackSafe).join('\n') }] },
     ],
   };
 }

@@ -26,7 +26,8 @@ import { commonJs } from '../util/commonjs.js';
 import { changes, countdownOccurrence, type Occurrence } from './notify-changes.js';
 import { plainText, slackBody, webhookBody } from './notify-messages.js';
 import { causeOf, dedupKey, Incidents, resolveBody, triggerBody } from './notify-pagerduty.js';
-import { digestLines, DigestLog, digestTimes } from './notify-digest.js';
+import { DigestLog, digestTimes } from './notify-digest.js';
+import { combinedDigestLines, digestPart, digestPlace, type DigestHub, type DigestPart } from './digest-hub.js';
 
 export type { WebhookPayload } from './notify-messages.js';
 
@@ -66,6 +67,8 @@ export interface NotifierOptions {
   retryDelayMs?: number;
   /** Whether this console may send now: only the one that may act does (default: always). */
   sends?: () => boolean;
+  /** An agent's hub: digests for one place from several rollouts go out as one message. */
+  digests?: DigestHub;
 }
 
 type Attempt = { ok: true } | { ok: false; reason: string; retry: boolean };
@@ -113,10 +116,26 @@ export class Notifier {
       if (target.type === 'pagerduty' || this.opts.profile.unresolved?.[`notify.${i}`]) return;
       const digest = this.digests.take(i, digestTimes(target), now);
       if (!digest || !inPhase(target, snapshot)) return;
-      const status = `phase ${snapshot.phase.name} (${snapshot.traffic?.share ?? snapshot.phase.traffic}%) · ${snapshot.decision}`;
-      const lines = digestLines(this.opts.profile.title, digest, status);
-      this.send(target, i, { event: 'digest', key: 'digest', headline: lines[0]!, digest: { lines, ...digest } }, snapshot, now);
+      const part = digestPart(this.opts.profile, digest, snapshot);
+      const place = digestPlace(target);
+      const send = (parts: DigestPart[]) => this.sendDigest(target, i, parts, snapshot);
+      // In an agent, rollouts that send to one place at one time send one digest together.
+      if (this.opts.digests && place !== undefined) this.opts.digests.offer(place, part, send);
+      else send([part]);
     });
+  }
+
+  private sendDigest(target: Exclude<NotifyTarget, PagerDutyTarget>, index: number, parts: DigestPart[], snapshot: Snapshot): void {
+    const several = parts.length > 1;
+    const lines = combinedDigestLines(parts);
+    const digest = {
+      lines,
+      entries: parts.flatMap((p) => p.digest.entries.map((e) => (several ? { ...e, rollout: p.rollout } : e))).sort((a, b) => a.at - b.at),
+      since: Math.min(...parts.map((p) => p.digest.since)),
+      until: Math.max(...parts.map((p) => p.digest.until)),
+      ...(several ? { rollouts: parts.map((p) => ({ profile: p.rollout, title: p.title, status: p.status })) } : {}),
+    };
+    this.send(target, index, { event: 'digest', key: 'digest', headline: lines[0]!, digest }, snapshot, this.opts.clock.now());
   }
 
   /** A PagerDuty incident whose metrics are all ok again is resolved, in whatever phase. */

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkProfileFile, formatIssue } from '../profile/load.js';
-import type { Clock } from '../engine/clock.js';
+import { realClock, type Clock } from '../engine/clock.js';
+import { DigestHub } from '../actions/digest-hub.js';
 import type { AgentLog } from './log.js';
 import { AgentRollout, type AgentRolloutOptions } from './rollout.js';
 
@@ -47,7 +48,12 @@ export class Agent {
   private stopped = false;
   private readonly listeners = new Set<() => void>();
 
-  private constructor(private readonly opts: AgentOptions) {}
+  /** Rollouts that send their digests to one place at one time send one message together. */
+  private readonly digests: DigestHub;
+
+  private constructor(private readonly opts: AgentOptions) {
+    this.digests = new DigestHub({ clock: opts.clock ?? realClock });
+  }
 
   /** Starts every valid profile; throws an AgentError when none can start. */
   static async start(opts: AgentOptions): Promise<Agent> {
@@ -82,6 +88,8 @@ export class Agent {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
     await this.syncing;
+    // Parts still waiting for another rollout's go out now, before their notifiers stop.
+    this.digests.flushAll();
     await Promise.all([...this.running.values()].map((r) => r.rollout.stop()));
     this.running.clear();
   }
@@ -161,6 +169,7 @@ export class Agent {
       profile,
       stateDir: this.opts.stateDir,
       log: this.opts.log,
+      digests: this.digests,
       ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       ...(this.opts.lease ? { lease: this.opts.lease } : {}),
       ...(this.opts.history ? { history: this.opts.history } : {}),

@@ -20,6 +20,7 @@ import { openSqliteHistory, type SqliteHistory } from '../actions/history-sqlite
 import { whoAmI, operatorName, type Identity } from '../actions/identity.js';
 import { AgentLeaseLookout, Lease, leasePath, type LeaseEvent } from '../actions/lease.js';
 import { Notifier } from '../actions/notify.js';
+import { digestPlace, type DigestHub } from '../actions/digest-hub.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
 import type { AgentLog, LogLevel } from './log.js';
@@ -32,6 +33,8 @@ export interface AgentRolloutOptions {
   clock?: Clock;
   identity?: Identity;
   lease?: { heartbeatMs?: number; staleMs?: number };
+  /** The agent's digest hub (one digest for every rollout at one place). */
+  digests?: DigestHub;
   history?: { retentionMs?: number; maxBytes?: number };
   /** History asked of the sources that keep it at start, beyond what the history file holds. */
   backfillMs?: number;
@@ -219,7 +222,12 @@ export class AgentRollout {
     this.blocked = undefined;
     if (store.notice) this.say('warn', 'state', store.notice);
     const audit = await AuditLog.open(auditPath(this.profile, { stateDir: this.opts.stateDir }), { secrets: this.profile.secrets });
-    const notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock });
+    const digests = this.opts.digests;
+    const notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock, ...(digests ? { digests } : {}) });
+    for (const target of this.profile.notify) {
+      const place = digestPlace(target);
+      if (digests && place !== undefined) digests.expect(place, this.profile.name);
+    }
     const runner = new ActionRunner({ profile: this.profile, store, audit, clock: this.clock, notifier, identity: this.identity });
     const autoRollback = new AutoRollback({ profile: this.profile, runner, audit, clock: this.clock, identity: this.identity });
     const unsubscribe = [
@@ -267,6 +275,7 @@ export class AgentRollout {
     const actor = this.actor;
     if (!actor) return;
     this.actor = undefined;
+    this.opts.digests?.forget(this.profile.name);
     actor.autoRollback.dispose();
     for (const u of actor.unsubscribe) u();
     await actor.socket?.close();

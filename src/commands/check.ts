@@ -162,7 +162,7 @@ async function judgeRollout(file: string, opts: CheckOptions, stderr: (text: str
       await poller.pollOnce();
     }
     const series = store.snapshot();
-    const snapshot = evaluate(spacedLike(profile, series), rollout.state, series, clock.now());
+    const snapshot = evaluate(spacedLike(profile, series), rollout.state, series, clock.now(), poller.raw);
 
     const summary = health.summary(profile);
     const asked = summary.filter((s) => s.reachable !== null);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { CheckReport } from './check-format.js';
 import { markdownSafe, utc } from './check-format.js';
 import { ExitCode } from './exit.js';
+import { readDefaultSet } from './default-set.js';
 import { jsonSafe, sanitizeLine } from '../util/sanitize.js';
 import { truncate } from '../view/format.js';
 
@@ -39,8 +40,12 @@ export type Rollouts = { single: string } | { files: string[] } | { error: strin
  * (its loader says what is wrong with it). One file argument keeps the single-rollout output; a
  * directory is always several, so scripts see one shape for it however many it holds.
  */
-export async function resolveRollouts(args: readonly string[]): Promise<Rollouts> {
-  if (args.length === 0) return { error: 'name a profile, several, or a directory of profiles' };
+export async function resolveRollouts(args: readonly string[], env: Record<string, string | undefined> = process.env): Promise<Rollouts> {
+  if (args.length === 0) {
+    // None named: the default set of the user's config file (default-set.ts), or how to write one.
+    const set = await readDefaultSet(env);
+    return 'error' in set ? set : resolveRollouts(set.paths);
+  }
   const files: string[] = [];
   let sawDir = false;
   for (const arg of args) {

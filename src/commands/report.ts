@@ -89,12 +89,14 @@ async function reviewRollout(file: string, opts: ReportOptions): Promise<Reviewe
   const store = new SeriesStore(wide);
   const poller = new Poller({ profile: wide, sources: watched, store, clock });
   let series: SeriesSnapshot;
+  let polledAt = to;
   try {
     // What an agent stored first: the only past an http, exec or scrape source has.
     const stored = loadHistoryFile(wide, opts.stateDir ?? defaultStateDir(), store, from - lookbackMs, to);
     if (stored?.problem) notes.push(stored.problem);
     await poller.backfill(windowMs + lookbackMs);
     await poller.pollOnce();
+    polledAt = clock.now();
     series = store.snapshot();
   } finally {
     await poller.stop();
@@ -129,7 +131,7 @@ async function reviewRollout(file: string, opts: ReportOptions): Promise<Reviewe
   const allUnreachable = asked.length > 0 && asked.every((h) => h.reachable === false);
   for (const h of asked) if (h.reachable === false) notes.push(`source ${h.id} unreachable: ${h.error ?? 'no answer'}`);
 
-  const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes });
+  const result = review(spacedLike(wide, series), state, series, { from, to, audit: audit.entries, notes, raw: poller.raw, polledAt });
   const text = opts.format === 'json' ? `${jsonSafe(JSON.stringify(result, null, 2))}\n` : opts.format === 'text' ? formatReviewText(result) : formatReviewMarkdown(result);
   const exitCode = result.rolledBack ? ExitCode.rolledBack : allUnreachable ? ExitCode.unreachable : ExitCode.green;
   return { exitCode, text: redact(text, profile.secrets), review: JSON.parse(redact(JSON.stringify(result), profile.secrets)) as Review };

@@ -12,6 +12,7 @@ import type { Decision, MetricSeries, MetricStatus, Samples, SeriesSnapshot, Sna
 import { redact } from '../profile/redact.js';
 import type { Profile, Unit } from '../profile/types.js';
 import { checklistEntry, iso, toCheckReport, type CheckReport } from './check-format.js';
+import type { RawSampleStore } from '../engine/raw-samples.js';
 
 /** The JSON printed by `rollcall report --format json`. Fields are only ever added. */
 export interface Review {
@@ -94,7 +95,11 @@ export function review(
   profile: Profile,
   state: RolloutState,
   series: SeriesSnapshot,
-  opts: { from: number; to: number; audit: AuditEntry[]; notes?: string[] },
+  /**
+   * `raw`: raw metrics' rows from the live poll, and `polledAt`, when it answered: "now" is judged
+   * then, so the live poll counts (the past has no rows to replay).
+   */
+  opts: { from: number; to: number; audit: AuditEntry[]; notes?: string[]; raw?: RawSampleStore; polledAt?: number },
 ): Review {
   const { from, to } = opts;
   const windowMs = to - from;
@@ -132,7 +137,7 @@ export function review(
     times.get(id)!.breaches.push({ start: iso(b.start), durationMs: to - b.start, ...(b.peak !== undefined ? { peak: b.peak } : {}), ...(b.reason ? { reason: b.reason } : {}) });
   }
 
-  const now = evaluate(profile, state, series, to);
+  const now = evaluate(profile, state, series, Math.max(to, opts.polledAt ?? to), opts.raw);
   const phase = currentPhase(profile, state);
   const lost = new Set(unfinishedActions(opts.audit));
   const name = (i: number | null) => (i === null ? null : (profile.phases[i]?.name ?? `#${i + 1}`));

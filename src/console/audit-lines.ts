@@ -7,6 +7,12 @@ import type { AuditEntry } from '../actions/audit.js';
 import { formatDuration } from '../profile/duration.js';
 import type { EventLevel } from './console-state.js';
 
+/** What quitting (or being stopped) during this console's automatic rollback countdown means, for the event and audit logs. */
+export function quitNote(what: string, quit: boolean, countdown: { metric: string; text: string; remainingMs: number } | undefined): string {
+  const about = countdown ? `${countdown.metric} ${countdown.text}, ${Math.ceil(countdown.remainingMs / 1_000)}s left` : 'it had ended by the answer';
+  return `${what} during the auto-rollback countdown (${about}): ${quit ? 'the rollback will not run from this console' : 'stayed'}`;
+}
+
 /** Where a rollback checklist tick is said to belong, in the event log and the audit log's note. */
 export const ROLLBACK_CHECKLIST_NOTE = 'after rollback';
 

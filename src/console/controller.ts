@@ -5,6 +5,7 @@
 import { activeChecklist } from '../engine/checklist.js';
 import { isRetreat } from '../engine/state.js';
 import type { ConsoleState } from './console-state.js';
+import type { ScreenController } from './screen.js';
 import { buildKeymap, keyName, splitKeys, type Command, type KeyPress, type Keymap } from './keymap.js';
 import type { TerminalSize } from '../view/layout.js';
 import { buildModel, type ChartMemo, type ViewModel } from '../view/model.js';
@@ -28,12 +29,14 @@ export interface ControllerOptions {
   color: boolean;
   /** Called once when the operator quits. */
   onQuit: () => void;
+  /** Esc with nothing open to close: in a roll call, back to the overview. */
+  onBack?: () => void;
   keymap?: Keymap;
 }
 
 const MAX_TYPED = 64;
 
-export class ConsoleController {
+export class ConsoleController implements ScreenController {
   readonly keymap: Keymap;
   private ui: UiState = initialUi;
   private size: TerminalSize;
@@ -134,7 +137,7 @@ export class ConsoleController {
         if (this.ui.help) return this.set({ help: false });
         if (this.ui.ages) return this.set({ ages: false });
         if (this.ui.enlarged) return this.set({ enlarged: false });
-        return;
+        return this.opts.onBack?.();
       case 'app.quit':
         // Quitting during a countdown leaves the rollout without its rollback: ask, as for an action.
         if (live.busy || live.countdown) {

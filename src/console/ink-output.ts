@@ -2,8 +2,10 @@
 // it. Ink 6.6's incremental renderer rewrites a whole row when anything in it changed: a metric
 // row whose value and sparkline moved costs its full width plus every colour code in it. Here
 // each rewritten row is compared, cell by cell, with what is on screen, and only the runs of
-// cells that differ are written — what a curses-style renderer sends. Ink keeps drawing; this
-// only shortens what reaches the terminal, and passes through anything it does not recognise.
+// cells that differ are written — what a curses-style renderer sends — and part of a row that
+// moved left (a scrolling sparkline) is moved by the terminal, with delete and insert character.
+// Ink keeps drawing; this only shortens what reaches the terminal, and passes through anything it
+// does not recognise.
 // (A row is read here by a small SGR reader rather than @alcalzone/ansi-tokenize, Ink's own
 // tokenizer: that one cost 10 ms for a 20-row update, this one a small fraction of it.)
 
@@ -35,6 +37,7 @@ export function filteredStream(stdout: NodeJS.WriteStream, filters: readonly Wri
 
 const ERASE_LINE_END = '\x1b[K';
 const ERASE_BELOW = '\x1b[J';
+const RESET = '\x1b[m';
 
 /**
  * Ink's first frame over the first paint (src/console/paint.ts): Ink writes that frame without
@@ -94,21 +97,26 @@ export function changedCellsOnly(): WriteFilter {
       return text;
     }
     let out = '';
-    let row = 0;
+    // The cursor starts where Ink left it, on the row under the frame; it goes straight up to the
+    // first row that changed, and down from one to the next (a line feed for the next row: every
+    // row's writes start with the column, and no row of the frame is the terminal's last).
+    let row = frame.up;
     frame.rows.forEach((content, r) => {
       if (content === undefined || content === screen![r]!.text) return;
       const next = readRow(content);
-      const changes = changedRuns(screen![r]!, next);
+      const changes = cheapestRewrite(screen![r]!, next);
       screen![r] = next;
       if (changes === '') return;
-      if (r > row) out += `\x1b[${r - row}B`;
+      if (r < row) out += `\x1b[${row - r}A`;
+      else if (r === row + 1) out += '\n';
+      else if (r > row) out += `\x1b[${r - row}B`;
       row = r;
       out += changes;
     });
     if (out === '') return '';
     // Where Ink left the cursor and expects it next time: column 1 of the row under the frame.
     const below = frame.rows.length - row;
-    return `\x1b[${frame.up}A${out}\x1b[${below}B\x1b[1G`;
+    return `${out}${below === 1 ? '\n' : `\x1b[${below}B`}\r`;
   };
 }
 
@@ -232,6 +240,76 @@ function simple(cp: number): boolean {
 }
 
 /**
+ * The writes that turn row `before` into row `after`: the changed runs, or, when part of the row
+ * moved left by a cell or a few (a full sparkline scrolling, a growing one padded on the left),
+ * that part moved by the terminal — delete cells where it starts, insert blanks where it ends so
+ * what stands right of it stays put — and then the runs that still differ. A scrolled sparkline
+ * then costs its new cell and a few escapes instead of every cell of it.
+ */
+function cheapestRewrite(before: Row, after: Row): string {
+  let best = changedRuns(before, after);
+  const move = movedLeft(before, after);
+  if (!move) return best;
+  const { start, end, by } = move;
+  const length = before.chars.length;
+  const remove = `\x1b[${start + 1}G${by === 1 ? '\x1b[P' : `\x1b[${by}P`}`;
+  const candidates = [remove + changedRuns(cut(shifted(before, start, length, by), length - by), after)];
+  // Blanks inserted where the moved part ends put back what stands right of it.
+  if (end + by + 1 < length) {
+    const insert = `\x1b[${end + 2}G${by === 1 ? '\x1b[@' : `\x1b[${by}@`}`;
+    candidates.push(remove + insert + changedRuns(shifted(before, start, end + by + 1, by), after));
+  }
+  for (const candidate of candidates) if (Buffer.byteLength(candidate) < Buffer.byteLength(best)) best = candidate;
+  return best;
+}
+
+/** Cells a move must save before it is tried: below this the runs are as cheap. */
+const MOVE_WORTH = 3;
+/** The farthest move looked for: one new value a poll, a few when frames were skipped. */
+const MOVE_MAX = 3;
+
+/**
+ * The cells [start, end] of `after` that are `before`'s cells `by` columns to their right, where
+ * that saves the most rewritten cells; undefined when no move saves MOVE_WORTH. Rows with a wide
+ * or unsure character are not moved: a cell there is not a column.
+ */
+function movedLeft(before: Row, after: Row): { start: number; end: number; by: number } | undefined {
+  if (!before.exact || !after.exact || before.widths.some((w) => w !== 1) || after.widths.some((w) => w !== 1)) return undefined;
+  const same = (a: Row, i: number, b: Row, j: number) => a.chars[i] === b.chars[j] && a.styles[i] === b.styles[j];
+  let best: { start: number; end: number; by: number } | undefined;
+  let bestSaved = MOVE_WORTH - 1;
+  for (let by = 1; by <= MOVE_MAX; by++) {
+    const length = Math.min(after.chars.length, before.chars.length - by);
+    let start = -1;
+    let saved = 0;
+    for (let i = 0; i <= length; i++) {
+      if (i < length && same(after, i, before, i + by)) {
+        if (start < 0) [start, saved] = [i, 0];
+        if (!same(after, i, before, i)) saved++;
+        continue;
+      }
+      if (start >= 0 && saved > bestSaved) [best, bestSaved] = [{ start, end: i - 1, by }, saved];
+      start = -1;
+    }
+  }
+  return best;
+}
+
+/**
+ * `row` as the terminal holds it after deleting `by` cells at `start`: the cells before `stop`
+ * move left into their place, blanks fill in behind them, and the cells from `stop` on stay.
+ */
+function shifted(row: Row, start: number, stop: number, by: number): Row {
+  const move = <T>(cells: T[], blank: T): T[] => [...cells.slice(0, start), ...cells.slice(start + by, stop), ...Array<T>(by).fill(blank), ...cells.slice(stop)];
+  return { text: '', chars: move(row.chars, ' '), styles: move(row.styles, ''), widths: move(row.widths, 1), exact: true };
+}
+
+/** The row's first `length` cells: past them the terminal shows nothing. */
+function cut(row: Row, length: number): Row {
+  return { ...row, chars: row.chars.slice(0, length), styles: row.styles.slice(0, length), widths: row.widths.slice(0, length) };
+}
+
+/**
  * The writes that turn row `before` into row `after`, from the cursor at some column of that row:
  * each run of differing cells at its column, and an erase when the row got shorter. A row this
  * reader cannot be exact about is written whole; once a wide character shifts the columns, the
@@ -270,13 +348,14 @@ function changedRuns(before: Row, after: Row): string {
     for (; index <= to; index++) {
       const style = after.styles[index]!;
       if (style !== pen) {
-        out += style === '' ? '\x1b[0m' : `\x1b[0;${style}m`;
+        // From no style, the style alone; from another, a reset first (`\x1b[m` is `\x1b[0m`).
+        out += style === '' ? RESET : pen === '' ? `\x1b[${style}m` : `\x1b[0;${style}m`;
         pen = style;
       }
       out += after.chars[index]!;
       column += after.widths[index]!;
     }
-    if (pen !== '') out += '\x1b[0m';
+    if (pen !== '') out += RESET;
   }
   for (; index < n; index++) column += after.widths[index]!;
   const widthBefore = before.widths.reduce((sum, w) => sum + w, 0);

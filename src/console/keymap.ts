@@ -84,9 +84,14 @@ export function keyLabel(keys: readonly string[]): string {
   return keys.map((k) => GLYPH[k] ?? k).join('/');
 }
 
-/** The built-in bindings plus one per profile action that has (or by convention gets) a key. */
-export function buildKeymap(profile: Pick<Profile, 'actions'>): Keymap {
-  const bindings: Binding[] = BUILTIN_KEYS.map((b) => ({ ...b, keys: [...b.keys] }));
+/**
+ * The built-in bindings plus one per profile action that has (or by convention gets) a key. In a
+ * roll call (`rollcall watch <dir>`) esc also leads back to the overview, and the footer says so.
+ */
+export function buildKeymap(profile: Pick<Profile, 'actions'>, opts: { rollcall?: boolean } = {}): Keymap {
+  const bindings: Binding[] = BUILTIN_KEYS.map((b) =>
+    opts.rollcall && b.command === 'view.back' ? { ...b, keys: [...b.keys], label: 'overview', footer: 2.5 } : { ...b, keys: [...b.keys] },
+  );
   const taken = new Map<string, Command>();
   for (const b of bindings) for (const k of b.keys) taken.set(k, b.command);
   const conflicts: string[] = [];

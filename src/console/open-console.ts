@@ -12,6 +12,7 @@ import { paintFrame } from './paint.js';
 import { openSession } from './open-session.js';
 import type { Session } from './session.js';
 import { CLEAR, takeTerminal } from './terminal.js';
+import type { ScreenController } from './screen.js';
 import type { Instance } from 'ink';
 import { commonJs } from '../util/commonjs.js';
 
@@ -41,7 +42,7 @@ const EXIT_GUARD_MS = 3_000;
 const MAX_FPS = 10;
 
 /** Whether colour may be used: NO_COLOR set to anything but the empty string turns it off. */
-function colorAllowed(env: Record<string, string | undefined>): boolean {
+export function colorAllowed(env: Record<string, string | undefined>): boolean {
   const noColor = env.NO_COLOR;
   return noColor === undefined || noColor === '';
 }
@@ -74,24 +75,52 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     return ExitCode.usage;
   }
 
+  return runScreen({
+    screen: (onQuit) => {
+      const c = new ConsoleController(session, { size: { columns: stdout.columns, rows: stdout.rows }, color: colorAllowed(opts.env ?? process.env), onQuit });
+      if (opts.banner) session.note(opts.banner, 'info');
+      for (const conflict of c.keymap.conflicts) session.note(conflict, 'warn');
+      if (!interactive) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
+      return c;
+    },
+    sessions: [session],
+    secrets: profile.secrets,
+  });
+}
+
+/** What runScreen draws and drives: the screen's controller, the sessions behind it. */
+export interface ScreenParts {
+  /** Makes the controller once the terminal is taken; `onQuit` ends the screen. */
+  screen: (onQuit: () => void) => ScreenController;
+  /** Started after the first paint, closed at the end. The first also hears stray output. */
+  sessions: readonly Session[];
+  /** Redacted from stray output lines. */
+  secrets: readonly string[];
+}
+
+/**
+ * Takes the terminal, paints the first frame, starts the sessions, loads Ink and runs the app
+ * until the operator quits (or a signal says so), then puts the terminal back and closes the
+ * sessions. One rollout's console and the roll call of several both end here.
+ */
+export async function runScreen(parts: ScreenParts): Promise<number> {
+  const { stdout, stdin, stderr } = process;
+  const { sessions } = parts;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const terminal = takeTerminal({
     stdout,
     stdin,
     stderr,
-    onStop: (code) => finish(code),
-    onStray: (line) => session.note(redact(line, profile.secrets), 'warn'),
-    secrets: profile.secrets,
+    onStop: (code, why) => {
+      // Nobody can be asked now: what a countdown here will not do is audited before closing.
+      for (const session of sessions) session.stoppedBy(why);
+      finish(code);
+    },
+    onStray: (line) => sessions[0]?.note(redact(line, parts.secrets), 'warn'),
+    secrets: parts.secrets,
   });
-  const controller = new ConsoleController(session, {
-    size: { columns: stdout.columns, rows: stdout.rows },
-    color: colorAllowed(opts.env ?? process.env),
-    onQuit: () => finish(0),
-  });
-  if (opts.banner) session.note(opts.banner, 'info');
-  for (const conflict of controller.keymap.conflicts) session.note(conflict, 'warn');
-  if (!interactive) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
+  const controller = parts.screen(() => finish(0));
 
   let code: number = ExitCode.usage;
   try {
@@ -99,7 +128,7 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     // painted from the same view model without them, the polls start, and then they load.
     terminal.enter();
     terminal.write(paintFrame(controller.getSnapshot()));
-    session.start();
+    for (const session of sessions) session.start();
     let app: Instance | undefined;
     terminal.onResize((size) => {
       // A terminal that changed size may have moved or cut the old frame: repaint from scratch.
@@ -131,7 +160,7 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
     controller.dispose();
     terminal.restore();
     try {
-      await session.close();
+      await Promise.allSettled(sessions.map((s) => s.close()));
     } finally {
       terminal.release();
     }

@@ -21,7 +21,7 @@ import type { Notifier, NotifierEvent } from '../actions/notify.js';
 import type { ActionOutcome, ActionRunner, RunnerEvent } from '../actions/runner.js';
 import { actingObserver, describeAutoRollback, describeNotifier, openActing } from './acting.js';
 import type { AgentSide } from './agent-gate.js';
-import { describeAudit, describeShared, ROLLBACK_CHECKLIST_NOTE } from './audit-lines.js';
+import { describeAudit, describeShared, quitNote, ROLLBACK_CHECKLIST_NOTE } from './audit-lines.js';
 import type { ActionOutput, ConsoleState, EventLevel } from './console-state.js';
 import type { SessionPort } from './controller.js';
 import { EventLog } from './event-log.js';
@@ -166,10 +166,7 @@ export class Session implements SessionPort {
     }
   }
 
-  /**
-   * Ticks or unticks an item of the checklist in force (the current phase's, or the rollback
-   * checklist while rolled back), in the rollout state and the audit log.
-   */
+  /** Ticks or unticks an item of the checklist in force (the phase's, or the rollback one), in state and audit. */
   async toggleChecklist(item: string): Promise<void> {
     const snapshot = this.state.snapshot;
     const phase = snapshot.phase.name;
@@ -215,18 +212,21 @@ export class Session implements SessionPort {
     this.loop.settle();
   }
 
-  /**
-   * The operator's answer when asked to quit during an automatic rollback countdown, audited
-   * either way: quitting leaves the rollout without its rollback.
-   */
+  /** The answer to "quit during the automatic rollback countdown?", audited either way. */
   answerQuit(quit: boolean): void {
+    this.auditQuit(quit ? 'quit' : 'asked to quit', quit);
+  }
+
+  /** Stopping on a signal (SIGTERM; SIGHUP when SSH drops), nobody to ask: a countdown here is audited as left. */
+  stoppedBy(why: string): void {
+    if (this.autoRollback.countdown) this.auditQuit(`stopped by ${why}`, true);
+  }
+
+  private auditQuit(what: string, quit: boolean): void {
     const c = this.autoRollback.countdown;
-    const about = c ? `${c.metric} ${c.text}, ${Math.ceil(c.remainingMs / 1_000)}s left` : 'it had ended by the answer';
-    const note = quit
-      ? `quit during the auto-rollback countdown (${about}): the rollback will not run from this console`
-      : `asked to quit during the auto-rollback countdown (${about}): stayed`;
+    const note = quitNote(what, quit, c);
     this.note(note, quit ? 'bad' : 'info');
-    const entry: AuditEntry = { ...auditContext(this.state.snapshot, this.identity, this.clock.now()), event: 'quit', note, ...(c ? { metric: c.metric } : {}) };
+    const entry: AuditEntry = { ...auditContext(this.state.snapshot, this.identity, this.clock.now()), event: 'quit', note, ...(c && { metric: c.metric }) };
     this.audit.append(entry).catch((error: unknown) => this.note(`audit log not written: ${message(error)}`, 'bad'));
   }
 

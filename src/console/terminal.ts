@@ -14,6 +14,9 @@ export const CLEAR = '\x1b[2J\x1b[H';
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 type StopSignal = keyof typeof SIGNALS;
 
+/** What a write to a terminal that has gone away fails with. */
+const TERMINAL_GONE = new Set(['EIO', 'EPIPE', 'ENXIO']);
+
 /** The exit code for a crash of the console itself (EX_SOFTWARE): distinct from check's 0–4. */
 const CRASH_EXIT = 70;
 
@@ -81,6 +84,10 @@ export function takeTerminal(opts: TerminalOptions): Terminal {
   for (const [signal, number] of Object.entries(SIGNALS) as [StopSignal, number][]) {
     on(process, signal, () => {
       if (stopping) {
+        // A hangup comes twice when a terminal goes (its session leader's, then the tty's): nobody
+        // asked twice, and the shutdown that audits what is left undone must run to its end (the
+        // exit guard still bounds it).
+        if (signal === 'SIGHUP') return;
         // Asked twice: stop waiting for a graceful shutdown.
         restore();
         process.exit(128 + number);
@@ -91,7 +98,19 @@ export function takeTerminal(opts: TerminalOptions): Terminal {
   }
 
   let releaseStray = () => {};
+  // EIO / EPIPE / ENXIO: the terminal went away under us (SSH dropped). Stop writing and shut down
+  // as on SIGHUP — gracefully, so what a countdown leaves undone still reaches the audit log.
+  const terminalGone = () => {
+    gone = true;
+    if (!stopping) {
+      stopping = true;
+      opts.onStop(128 + SIGNALS.SIGHUP, 'terminal gone');
+    }
+  };
   const crash = (error: unknown) => {
+    // A write to stdout or stderr after a hangup fails like this; Ink's own (the cursor it shows
+    // again on stderr) is not ours to catch. Not a crash: the terminal is gone.
+    if (TERMINAL_GONE.has((error as NodeJS.ErrnoException | undefined)?.code ?? '')) return terminalGone();
     releaseStray();
     restore();
     const text = error instanceof Error ? error.message : String(error);
@@ -102,14 +121,8 @@ export function takeTerminal(opts: TerminalOptions): Terminal {
   on(process, 'unhandledRejection', crash);
   // Whatever happens, the shell is not left on the alternate screen with the cursor hidden.
   on(process, 'exit', restore);
-  // EIO / EPIPE: the terminal went away under us. Stop writing and shut down as on SIGHUP.
-  on(stdout, 'error', () => {
-    gone = true;
-    if (!stopping) {
-      stopping = true;
-      opts.onStop(128 + SIGNALS.SIGHUP, 'terminal gone');
-    }
-  });
+  on(stdout, 'error', terminalGone);
+  on(stderr, 'error', terminalGone);
 
   if (opts.onStray) {
     releaseStray = captureStray(stderr, opts.onStray);

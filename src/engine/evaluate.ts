@@ -13,9 +13,11 @@ import { displayTrack, worstGroup } from './worst-group.js';
 import { currentPhase, decide, phaseGate, spoken, type Level, type Reason } from './phases.js';
 import { SEVERITIES, status, type Verdict } from './metric-status.js';
 import { defaultRules, inForce } from './rules-in-force.js';
-import { confidenceFor, describeTest, formatCount, shortOfSamples, significance, type Significance } from './evidence.js';
+import { confidenceFor, describeTest, formatCount, shortOfSamples, significance, type RawContext, type Significance } from './evidence.js';
+import type { RawSampleStore } from './raw-samples.js';
 
-export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number): Snapshot {
+/** `raw`: the rows of raw metrics (the poller's), for their Mann–Whitney tests; without it those tests wait. */
+export function evaluate(profile: Profile, state: RolloutState, series: SeriesSnapshot, now: number, raw?: RawSampleStore): Snapshot {
   const phase = currentPhase(profile, state);
   const byMetric = new Map<string, Rule[]>();
   for (const rule of phase.rules) {
@@ -28,11 +30,12 @@ export function evaluate(profile: Profile, state: RolloutState, series: SeriesSn
   const reasons: Reason[] = [];
   const metrics: MetricStatus[] = [];
   let auto: { metric: string; text: string; firedAt: number; graceMs: number } | undefined;
+  const rows = raw ? { store: raw, phaseStartedAt: state.phaseStartedAt, now } : undefined;
   for (const id of profile.metricIds) {
     const view = viewMetric(profile.metrics[id]!, series[id], state.phaseStartedAt, now);
     views.set(id, view);
     const rules = byMetric.get(id) ?? defaultRules(profile, id);
-    const verdicts = rules.map((rule) => judgeRule(inForce(rule, now - state.phaseStartedAt), view, now));
+    const verdicts = rules.map((rule) => judgeRule(inForce(rule, now - state.phaseStartedAt), view, now, rows));
     const worst = verdicts.reduce((a, b) => (worse(b, a) ? b : a));
     metrics.push(status(view, rules, worst, profile, now - state.phaseStartedAt));
     if (worst.level > 0 && worst.reason) reasons.push({ level: worst.level, rank: worst.rank, text: worst.reason });
@@ -83,7 +86,7 @@ function polls(n: number): string {
   return n === 1 ? '1 poll' : `${n} polls`;
 }
 
-function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
+function judgeRule(rule: Rule, view: MetricView, now: number, raw?: RawContext): Verdict {
   const { metric, series } = view;
   const errors = view.consecutiveErrors;
   if (errors >= rule.errorLimit) {
@@ -135,7 +138,7 @@ function judgeRule(rule: Rule, view: MetricView, now: number): Verdict {
       track,
     };
   }
-  const verdicts = view.tracks.map((track) => judgeTrack(rule, metric, track, now));
+  const verdicts = view.tracks.map((track) => judgeTrack(rule, metric, track, now, raw));
   const worst = worstGroup(verdicts, [rule], worse);
   if (worst.level > 0 || verdicts.length === 1) return worst;
   // All healthy: the group to show is the one nearest its limit.
@@ -162,10 +165,10 @@ function escalationOf(rule: Rule, firedAt: number, now: number): MetricStatus['e
   return { reached: reached! };
 }
 
-function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verdict {
+function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number, raw?: RawContext): Verdict {
   const latest = track.end - 1;
   const t = track.timeAt(latest);
-  const short = shortOfSamples(rule, metric, track);
+  const short = shortOfSamples(rule, metric, track, raw);
   if (short && !short.anyway) {
     // Too few samples to call either way: wait, never roll back and never promote on them.
     const seen = short.n === undefined ? 'unknown' : formatCount(short.n);
@@ -196,7 +199,7 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
     const confidence = confidenceFor(rule, condition);
     if (confidence !== undefined) {
       // Beyond the threshold is not enough: the difference must also be more than chance.
-      const result = significance(track, metric, condition, confidence);
+      const result = significance(track, metric, condition, confidence, raw);
       if (result) tests.set(condition, result);
       if (!result?.significant) {
         if (severity !== 'info') unsure ??= { condition, result };
@@ -272,7 +275,8 @@ function judgeTrack(rule: Rule, metric: Metric, track: Track, now: number): Verd
   if (unsure) {
     // Beyond the threshold but not (yet) beyond chance: not enough data to tell. HOLD.
     const { condition, result } = unsure;
-    const why = result ? `not yet significant: ${describeTest(result, metric.unit)}` : 'not testable yet: no sample counts over a whole window';
+    const untested = metric.raw ? 'no rows from both groups in this phase' : 'no sample counts over a whole window';
+    const why = result ? `not yet significant: ${describeTest(result, metric.unit)}` : `not testable yet: ${untested}`;
     return {
       level: 1,
       state: 'insufficient',

@@ -18,6 +18,8 @@ import { formatValue } from '../profile/units.js';
 import type { Track } from './judge.js';
 import { HOLDS } from './truth.js';
 import { msprtOneProportion, msprtTwoProportions, type Proportion } from './statistics.js';
+import type { RawSampleStore } from './raw-samples.js';
+import { rawSignificance } from './raw-test.js';
 
 export interface Significance {
   /** Always-valid p-value (running minimum over the chain of windows). */
@@ -32,7 +34,19 @@ export interface Significance {
   confidence: number;
   /** p ≤ 1 − confidence with the difference on the side the condition calls bad. */
   significant: boolean;
-  method: 'mSPRT';
+  method: 'mSPRT' | 'Mann-Whitney';
+  /**
+   * A raw metric's test (Mann–Whitney on rows; `effect` is then the Hodges–Lehmann shift and the
+   * counts' `n` are rows, their `x` 0): its statistic over the rows tested, canary and baseline.
+   */
+  rows?: { statistic: string; value: number; vs: number; medianRatio: number; looks: number };
+}
+
+/** Where a raw metric's rows are, and the phase and moment judged. */
+export interface RawContext {
+  store: RawSampleStore;
+  phaseStartedAt: number;
+  now: number;
 }
 
 /** The samples behind sample i (undefined when its count is unknown). */
@@ -44,7 +58,8 @@ export function samplesAt(track: Track, i: number): number | undefined {
  * The sequential test of a condition at the latest sample: is the canary's rate different from
  * what the condition compares it with, beyond chance? Undefined when there are no counts to test.
  */
-export function significance(track: Track, metric: Metric, condition: Condition, confidence: number): Significance | undefined {
+export function significance(track: Track, metric: Metric, condition: Condition, confidence: number, raw?: RawContext): Significance | undefined {
+  if (metric.raw) return raw ? rowsSignificance(raw, metric, condition, confidence) : undefined;
   // Only a ratio times its count is a count of events; a latency times its samples is not.
   if (condition.kind === 'count' || !metric.samples || metric.unit !== 'ratio') return undefined;
   const chain = windowChain(track, metric.windowMs);
@@ -95,6 +110,22 @@ export function significance(track: Track, metric: Metric, condition: Condition,
   };
 }
 
+/** A raw metric's Mann–Whitney test in the shape every reader of a test knows. */
+function rowsSignificance(raw: RawContext, metric: Metric, condition: Condition, confidence: number): Significance | undefined {
+  const r = rawSignificance(raw.store, metric, condition, confidence, raw.phaseStartedAt, raw.now);
+  if (!r) return undefined;
+  return {
+    p: r.p,
+    effect: r.shift,
+    canary: { x: 0, n: r.n },
+    baseline: { x: 0, n: r.baselineN },
+    confidence,
+    significant: r.significant,
+    method: 'Mann-Whitney',
+    rows: { statistic: metric.raw!.statistic, value: r.value, vs: r.vs, medianRatio: r.medianRatio, looks: r.looks },
+  };
+}
+
 /** The samples of the phase whose windows tile it without overlapping, oldest first. */
 export function windowChain(track: Track, windowMs: number): number[] {
   const chain: number[] = [];
@@ -142,10 +173,11 @@ export function significanceOf({ result, text }: { result: Significance; text: s
     significant: result.significant,
     n: result.canary.n,
     ...(result.baseline ? { baselineN: result.baseline.n } : {}),
-    vs: result.baseline ? result.baseline.x / result.baseline.n : result.reference!,
-    rate: result.canary.x / result.canary.n,
+    vs: result.rows ? result.rows.vs : result.baseline ? result.baseline.x / result.baseline.n : result.reference!,
+    rate: result.rows ? result.rows.value : result.canary.x / result.canary.n,
     method: result.method,
     condition: text,
+    ...(result.rows ? { rows: { statistic: result.rows.statistic, medianRatio: result.rows.medianRatio, looks: result.rows.looks } } : {}),
   };
 }
 
@@ -178,19 +210,24 @@ export function confidenceFor(rule: Rule, condition: Condition): number | undefi
  * minimum), else the count seen, and whether the rollback condition holds now and is significant
  * anyway (a breach so large that even few samples prove it).
  */
-export function shortOfSamples(rule: Rule, metric: Metric, track: Track): { n?: number; min: number; anyway?: Significance } | undefined {
+export function shortOfSamples(rule: Rule, metric: Metric, track: Track, raw?: RawContext): { n?: number; min: number; anyway?: Significance } | undefined {
   const min = rule.minSamples;
   if (min === undefined) return undefined;
   const n = samplesAt(track, track.end - 1);
   if (n !== undefined && n >= min) return undefined;
   const condition = rule.rollback;
   const holds = condition && track.judge(condition).truth[track.end - 1] === HOLDS;
-  const test = holds ? significance(track, metric, condition, rule.confidence ?? DEFAULT_CONFIDENCE) : undefined;
+  const test = holds ? significance(track, metric, condition, rule.confidence ?? DEFAULT_CONFIDENCE, raw) : undefined;
   return { ...(n !== undefined ? { n } : {}), min, ...(test?.significant ? { anyway: test } : {}) };
 }
 
 /** `3.1% vs 0.4% (p < 0.001, n = 1,240)`: the rates over the windows tested, and how sure. */
 export function describeTest(test: Significance, unit: Metric['unit']): string {
+  if (test.rows) {
+    // `p95 412ms vs 300ms (p < 0.001, n = 1,240)`: the statistic over the rows tested.
+    const { statistic, value, vs } = test.rows;
+    return `${statistic} ${formatValue(value, unit)} vs ${formatValue(vs, unit)} (${formatP(test.p, false)}, n = ${formatCount(test.canary.n)})`;
+  }
   const rate = test.canary.x / test.canary.n;
   const vs = test.baseline ? test.baseline.x / test.baseline.n : test.reference!;
   return `${formatValue(rate, unit)} vs ${formatValue(vs, unit)} (${formatP(test.p, false)}, n = ${formatCount(test.canary.n)})`;
@@ -207,7 +244,15 @@ export function evidenceText(m: Pick<MetricStatus, 'samples' | 'significance' | 
     const n = samples.n === undefined ? 'unknown' : formatCount(samples.n);
     parts.push(`n = ${n} ${samples.name}${samples.min !== undefined ? ` (minimum ${formatCount(samples.min)})` : ''}`);
   }
-  if (sig) {
+  if (sig?.rows) {
+    // `> 1.2x baseline significant: p95 412ms vs 300ms, shift +112ms (Hodges–Lehmann), medians ×1.37, p < 0.001 (Mann-Whitney, alpha spent over 4 looks; …)`.
+    const shift = `${sig.effect >= 0 ? '+' : ''}${formatValue(sig.effect, m.unit)}`;
+    const counts = `n = ${formatCount(sig.n)}${sig.baselineN !== undefined ? ` vs ${formatCount(sig.baselineN)}` : ''}`;
+    const looks = sig.rows.looks === 1 ? '1 look' : `${sig.rows.looks} looks`;
+    parts.push(
+      `${sig.condition}: ${sig.rows.statistic} ${formatValue(sig.rate, m.unit)} vs ${formatValue(sig.vs, m.unit)}, shift ${shift} (Hodges-Lehmann), medians ×${formatRatio(sig.rows.medianRatio)}, ${formatP(sig.p, false)} (${sig.method}, alpha spent over ${looks}; ${counts}), ${sig.significant ? 'significant' : 'not significant'} at ${formatConfidence(sig.confidence)}`,
+    );
+  } else if (sig) {
     const effect = `${sig.effect >= 0 ? '+' : ''}${formatValue(sig.effect, m.unit)}`;
     const counts = `n = ${formatCount(sig.n)}${sig.baselineN !== undefined ? ` vs ${formatCount(sig.baselineN)}` : ''}`;
     parts.push(
@@ -215,4 +260,9 @@ export function evidenceText(m: Pick<MetricStatus, 'samples' | 'significance' | 
     );
   }
   return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+/** `1.37`: a ratio of medians to two decimals. */
+function formatRatio(r: number): string {
+  return Number.isFinite(r) ? r.toFixed(2) : '∞';
 }

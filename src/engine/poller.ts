@@ -22,11 +22,12 @@ import { oneLine } from '../sources/timeout.js';
 import type { Clock } from './clock.js';
 import type { SampleSink } from './sample-sink.js';
 import type { SeriesStore } from './series.js';
-import { samplesQuery, withSamples } from './samples.js';
+import { sameAnswerSamples, samplesQuery, withSamples } from './samples.js';
 import { answeredTracks, shape, type Shaped, type Track } from './shape.js';
 import type { SeriesSet } from './types.js';
 import { isClean, sanitizeLabels, sanitizeLine } from '../util/sanitize.js';
 import { Gate, InFlight } from './in-flight.js';
+import { keepRows, RawSampleStore, summarized } from './raw-samples.js';
 
 export interface PollerOptions {
   profile: Profile;
@@ -79,6 +80,8 @@ export class Poller {
   private readonly jitter: number;
   private readonly random: () => number;
   private readonly jobs: Job[] = [];
+  /** Raw metrics' rows, window by window, for their Mann–Whitney tests (evaluate reads them). */
+  readonly raw: RawSampleStore;
   private readonly gates = new Map<string, Gate>();
   private readonly running = new Set<InFlight>();
   private started = false;
@@ -94,6 +97,7 @@ export class Poller {
     this.recorder = opts.recorder;
     this.jitter = Math.min(1, Math.max(0, opts.jitter ?? 0.1));
     this.random = opts.random ?? Math.random;
+    this.raw = new RawSampleStore(opts.profile);
     const job = (metric: Metric, track: Track, sourceId: string, query: Query): Job =>
       ({ metric, track, sourceId, query, phase: 0, due: 0, attemptAt: 0, errors: 0 });
     for (const id of this.profile.metricIds) {
@@ -231,7 +235,11 @@ export class Poller {
       answer = await this.request(job, (source, signal) => {
         // Asked when the slot is free; the count at the same moment as the value.
         const time = this.clock.now();
-        return withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal }), this.countQuery(job));
+        const samples = sameAnswerSamples(job.metric, job.track, source.type);
+        const asked = withSamples((count) => source.instant({ metric: job.metric, query: count ?? job.query, time, signal, samples }), this.countQuery(job));
+        // A raw metric's rows become its statistic at `time`; the rows ride along to keepRows.
+        const { raw } = job.metric;
+        return raw ? asked.then((set) => summarized(set, raw, time)) : asked;
       });
     } catch (error) {
       if (this.stopped) return;
@@ -241,6 +249,7 @@ export class Poller {
     if (this.stopped) return;
     answer = cleaned(answer, this.profile.secrets);
     const at = this.clock.now();
+    if (job.metric.raw) keepRows(this.raw, job.metric, job.track, answer, at);
     let ok = false;
     for (const track of answeredTracks(job.metric, job.track)) {
       const accepted = this.accept(job, track, shape(answer, job.metric, track), at);
@@ -367,7 +376,7 @@ export class Poller {
  */
 function cleaned(set: SeriesSet, secrets: readonly string[]): SeriesSet {
   const dirty = set.series.some((s) => Object.entries(s.labels).some(([k, v]) => !isClean(k) || !isClean(v)));
-  const series = dirty ? set.series.map((s) => ({ labels: sanitizeLabels(s.labels), points: s.points })) : set.series;
+  const series = dirty ? set.series.map((s) => ({ ...s, labels: sanitizeLabels(s.labels) })) : set.series;
   if (!set.warnings) return dirty ? { series } : set;
   return { series, warnings: set.warnings.map((w) => sanitizeLine(redact(w, secrets))) };
 }

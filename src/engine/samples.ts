@@ -16,6 +16,16 @@ export function samplesQuery(metric: Metric, track: Track, type: SourceConfig['t
   return track === 'canary' ? metric.samples.query : metric.samples.baseline;
 }
 
+/**
+ * The count a source reads from the value's own answer (exec: a JSONPath of the same stdout, so
+ * value and count come from one run of the command, never two runs that may disagree; scrape: a
+ * counter's increase between the same two scrapes as the value).
+ */
+export function sameAnswerSamples(metric: Metric, track: Track, type: SourceConfig['type'] | undefined): string | undefined {
+  if (!metric.samples || (type !== 'exec' && type !== 'scrape')) return undefined;
+  return track === 'canary' ? metric.samples.query : metric.samples.baseline;
+}
+
 /** Asks the value and, when there is one, its count query at once; the count rides on each point as `n`. */
 export async function withSamples(ask: (query: string | undefined) => Promise<SeriesSet>, countQuery: string | undefined): Promise<SeriesSet> {
   if (countQuery === undefined) return ask(undefined);

@@ -70,7 +70,7 @@ export function selectorFor(metric: Metric, track: Track): Record<string, string
   return metric.select;
 }
 
-function matches(labels: Labels, selector: Record<string, string>): boolean {
+export function matches(labels: Labels, selector: Record<string, string>): boolean {
   for (const [name, value] of Object.entries(selector)) if (labels[name] !== value) return false;
   return true;
 }

@@ -14,7 +14,8 @@ export type Labels = Record<string, string>;
 
 /** What a source answers: zero or more labelled series, each with its points in time order. */
 export interface SeriesSet {
-  series: Array<{ labels: Labels; points: Point[] }>;
+  /** `rows`: a raw metric's observations in the window (one per row of its SQL), before they are summarised into a point. */
+  series: Array<{ labels: Labels; points: Point[]; rows?: Float64Array }>;
   warnings?: string[];
 }
 
@@ -111,6 +112,8 @@ export interface MetricStatus {
     rate: number;
     method: string;
     condition: string;
+    /** A raw metric's test (Mann–Whitney on rows): its statistic, the ratio of medians and the looks so far. */
+    rows?: { statistic: string; medianRatio: number; looks: number };
   };
   /** The sentence a person reads aloud: `error_rate 2.4% > 2% for 5m (rollback)`. */
   reason?: string;

@@ -127,7 +127,7 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     const series = this.series.snapshot();
     this.current = {
       now,
-      snapshot: evaluate(this.profile, rollout, series, now),
+      snapshot: evaluate(this.profile, rollout, series, now, this.poller.raw),
       series,
       seriesVersion: this.series.version,
       rollout,
@@ -190,7 +190,7 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     const rollout = this.rollout.read();
     const series = this.series.snapshot();
     const prev = this.current.snapshot;
-    const snapshot = evaluate(this.profile, rollout, series, now);
+    const snapshot = evaluate(this.profile, rollout, series, now, this.poller.raw);
     this.sayMoves(rollout);
     this.sayChanges(prev, snapshot, series, now);
     this.saySourceErrors(series);

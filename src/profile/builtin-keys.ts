@@ -46,8 +46,24 @@ export const BUILTIN_KEYS: readonly BuiltinKey[] = [
   { command: 'poll.now', keys: ['R'], label: 'poll', help: 'poll every metric now', group: 'console', footer: 4 },
   { command: 'autoRollback.cancel', keys: ['c'], label: 'cancel auto', help: 'cancel an automatic rollback countdown (audited)', group: 'console' },
   { command: 'help.toggle', keys: ['?'], label: 'help', help: 'show or hide this help', group: 'console', footer: 8 },
-  { command: 'view.back', keys: ['escape'], label: 'back', help: 'close the help, the enlarged chart or a question', group: 'console' },
+  { command: 'view.back', keys: ['escape'], label: 'back', help: 'close help, enlarged chart or question; else back to the roll call', group: 'console' },
   { command: 'app.quit', keys: ['q', 'ctrl+c'], label: 'quit', help: 'quit (the terminal is restored; the rollout is not touched)', group: 'console', footer: 9 },
+];
+
+/** The roll call's commands (`rollcall watch <dir>`): the overview of every rollout. */
+export type OverviewCommand = 'rollout.next' | 'rollout.prev' | 'rollout.open' | 'poll.all' | 'app.quit';
+
+/**
+ * The overview's keys. The same keys as the console's for the same ideas (j/k move, enter opens,
+ * R polls, q quits), so nothing is learnt twice; profile actions have no key here (an action acts
+ * on one rollout, so it runs from that rollout's console). Listed in footer order.
+ */
+export const OVERVIEW_KEYS: readonly { command: OverviewCommand; keys: readonly string[]; label: string }[] = [
+  { command: 'rollout.next', keys: ['down', 'j'], label: 'next' },
+  { command: 'rollout.prev', keys: ['up', 'k'], label: 'prev' },
+  { command: 'rollout.open', keys: ['enter'], label: 'open' },
+  { command: 'poll.all', keys: ['R'], label: 'poll all' },
+  { command: 'app.quit', keys: ['q', 'ctrl+c'], label: 'quit' },
 ];
 
 /** Actions that get a key by convention when the profile gives them none. */

@@ -8,6 +8,7 @@
 import { PLACEHOLDERS, unknownPlaceholders } from './template.js';
 import { formatPath, type PathIssue, type PathSegment } from './issues.js';
 import { compileSamples } from './samples.js';
+import { compileRaw } from './raw.js';
 import type { MetricParsed, PhaseParsed, ProfileParsed } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { sourceKind } from '../sources/kinds.js';
@@ -216,7 +217,8 @@ function compileMetric(
 
   const sourceTimeout = source && 'timeout' in source ? source.timeout : undefined;
   const intervalMs = m.interval || defaults.intervalMs;
-  const samples = compileSamples(m, source, path, error);
+  const raw = compileRaw(m, source, path, error);
+  const samples = raw ? raw.samples : compileSamples(m, source, path, error);
   return {
     id,
     title: m.title ?? id,
@@ -226,7 +228,8 @@ function compileMetric(
     unit: m.unit ?? 'none',
     intervalMs,
     timeoutMs: m.timeout ?? sourceTimeout ?? defaults.timeoutMs,
-    windowMs: m.window ?? DEFAULTS.windowMs,
+    // A scrape value is measured between two scrapes, one interval apart: that is its window.
+    windowMs: m.window ?? (source?.type === 'scrape' ? intervalMs : DEFAULTS.windowMs),
     ...(m.path !== undefined ? { path: m.path } : {}),
     ...(m.args !== undefined ? { args: m.args } : {}),
     ...(baseline ? { baseline } : {}),
@@ -235,6 +238,7 @@ function compileMetric(
     ...(m.split !== undefined ? { split: m.split } : {}),
     chart: m.chart ?? false,
     ...(samples ? { samples } : {}),
+    ...(raw ? { raw: raw.raw } : {}),
     capacity: 0,
   };
 }

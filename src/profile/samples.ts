@@ -14,6 +14,7 @@ type Report = (path: readonly PathSegment[], message: string, at?: PathIssue['at
 export const DEFAULT_CONFIDENCE = 0.95;
 
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SERIES = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
 
 export function compileSamples(m: MetricParsed, source: SourceConfig | undefined, path: PathSegment[], error: Report): Samples | undefined {
   const baselineSamples = typeof m.baseline === 'object' && 'samples' in m.baseline ? m.baseline.samples : undefined;
@@ -38,11 +39,23 @@ export function compileSamples(m: MetricParsed, source: SourceConfig | undefined
       break;
     }
     case 'http':
-      if (!query.startsWith('$')) error(at, `"${query}" is not a JSONPath; for an http metric samples: is the JSONPath of the count in the same answer, e.g. $.requests`);
+    case 'exec':
+      if (!query.startsWith('$')) error(at, `"${query}" is not a JSONPath; for an ${source.type} metric samples: is the JSONPath of the count in the same ${source.type === 'exec' ? 'output' : 'answer'}, e.g. $.requests`);
       if (typeof m.baseline === 'object' && !('select' in m.baseline) && baselineSamples === undefined) {
-        error([...path, 'baseline'], 'an http baseline needs its own count too: add samples: to the baseline (the JSONPath of the control group\'s count)');
+        error([...path, 'baseline'], `an ${source.type} baseline needs its own count too: add samples: to the baseline (the JSONPath of the control group's count)`);
       }
       break;
+    case 'scrape': {
+      if (!SERIES.test(query)) error(at, `"${query}" is not a series name; for a scrape metric samples: names the counter whose increase between two scrapes is the count, e.g. http_requests_total`);
+      const between = typeof m.query === 'object' && (m.query.divideBy !== undefined || (m.query.mode ?? 'value') !== 'value');
+      if (!between) {
+        error(at, 'samples: on a scrape metric is a counter\'s increase between two scrapes, so the value must be measured between the same scrapes: a rate, an increase, a quantile or a ratio (divideBy:), not a gauge');
+      }
+      if (typeof m.baseline === 'object' && !('select' in m.baseline) && baselineSamples === undefined) {
+        error([...path, 'baseline'], 'a scrape baseline needs its own count too: add samples: to the baseline (the control group\'s counter)');
+      }
+      break;
+    }
     case 'postgres':
       if (!COLUMN.test(query)) {
         error(at, `"${query}" is not a column name; for a postgres metric samples: names the column of the same row holding the count, e.g. samples or n`);
@@ -50,7 +63,7 @@ export function compileSamples(m: MetricParsed, source: SourceConfig | undefined
       if (baselineSamples !== undefined) error([...path, 'baseline', 'samples'], 'a postgres baseline reads its count from the same column as the metric; remove baseline samples:');
       break;
     default:
-      error(at, `samples: is supported for prometheus metrics (a count query), http metrics (a JSONPath) and postgres metrics (a column of the same row); source ${m.source} is ${source.type}`);
+      error(at, `samples: is supported for prometheus metrics (a count query), http and exec metrics (a JSONPath), scrape metrics (a counter) and postgres metrics (a column of the same row); source ${m.source} is ${source.type}`);
   }
   return { query, name, ...(baselineSamples !== undefined ? { baseline: baselineSamples.trim() } : {}) };
 }
@@ -71,7 +84,14 @@ export function compileEvidence(
   const confidence = r.confidence === undefined ? (marked.length > 0 ? DEFAULT_CONFIDENCE : undefined) : confidenceOf(r.confidence);
   if (confidence !== undefined) {
     const where = r.confidence !== undefined ? [...path, 'confidence'] : path;
-    if (metric.unit !== 'ratio' || !metric.samples) {
+    if (metric.raw) {
+      // Rows are compared with rows: a raw metric's test needs the control group's rows.
+      const alone = conditions.find((c) => c !== undefined && c.kind !== 'count' && !('ref' in c && c.ref === 'baseline'));
+      if (alone) error(where, `"${alone.text.trim()}": a raw metric tests its rows against the baseline's rows; compare with the baseline, e.g. "> 1.2x baseline significant"`);
+      else if (metric.baseline?.kind !== 'query' && metric.baseline?.kind !== 'select') {
+        error(where, `significance on raw metric ${metric.id} compares its rows with the control group's: give it a baseline query or select`);
+      }
+    } else if (metric.unit !== 'ratio' || !metric.samples) {
       error(
         where,
         `significance is tested on proportions: metric ${metric.id} needs unit: ratio and samples: (errors out of requests); it is ${metric.unit}${metric.samples ? '' : ' without samples:'}`,

@@ -111,6 +111,9 @@ const baseline = z
       'The control group: a query (the legacy pipeline, the stable track) and/or, for http, another path; `select` (another series of the same answer), `start` (the value when the phase began) or a fixed number',
   });
 
+const rawStatistic = z.string().regex(/^(median|mean|p\d{1,2}(\.\d+)?)$/, 'median, mean or a percentile such as p95').meta({ description: 'median, mean or pNN (p95, p99.9)' });
+const sampleName = z.string().regex(/^[a-z][a-z ]*$/i, 'a plural noun such as requests');
+
 export const metricSchema = z.strictObject({
   source: z.string(),
   query: z
@@ -130,11 +133,18 @@ export const metricSchema = z.strictObject({
   split: z.string().optional().meta({ description: 'Judge each series by this label separately; the worst decides' }),
   chart: z.boolean().optional(),
   samples: z
-    .union([z.string(), z.strictObject({ query: z.string(), name: z.string().regex(/^[a-z][a-z ]*$/i, 'a plural noun such as requests').optional() })])
+    .union([z.string(), z.strictObject({ query: z.string(), name: sampleName.optional() })])
     .optional()
     .meta({
       description:
-        'How many observations each value stands on (the denominator): prometheus, a count query over the same window (sum(increase(http_requests_total[5m]))); http, a JSONPath in the same answer; postgres, the column of the same row holding it (samples or n). name: what they are (default samples)',
+        'How many observations each value stands on (the denominator): prometheus, a count query over the same window (sum(increase(http_requests_total[5m]))); http, a JSONPath in the same answer; exec, a JSONPath in the same output; scrape, a counter whose increase between the same scrapes is the count; postgres, the column of the same row holding it (samples or n). name: what they are (default samples)',
+    }),
+  raw: z
+    .union([rawStatistic, z.strictObject({ value: rawStatistic.optional(), maxRows: z.number().int().min(1).max(1_000_000).optional(), name: sampleName.optional() })])
+    .optional()
+    .meta({
+      description:
+        'postgres: the query returns one row per observation (a number AS value, other columns labels) for the window; the value shown is their median, mean or pNN, and baseline comparisons marked significant use a Mann-Whitney test on the rows. maxRows: the most rows a window may hold (default 10000; more is an error, never a silent cut); name: what a row is (default rows)',
     }),
 });
 

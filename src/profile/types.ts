@@ -38,8 +38,19 @@ export interface Metric {
   chart: boolean;
   /** Where each value's sample count comes from (the denominator), when the metric names one. */
   samples?: Samples;
+  /** The query returns raw rows (one observation each); the value is their statistic. */
+  raw?: Raw;
   /** Ring-buffer capacity: enough samples to cover the longest window any rule or criterion needs. */
   capacity: number;
+}
+
+/** A metric read as raw rows: `quantile` 0.5 for the median, undefined for the mean. */
+export interface Raw {
+  /** As written: `p95`, `median`, `mean`. */
+  statistic: string;
+  quantile?: number;
+  /** More rows than this in one window is an error. */
+  maxRows: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import type { SeriesSet } from '../engine/types.js';
 import { parseSampleValue } from './exposition.js';
 import { pickNumbers } from './jsonpath.js';
+import { joinSamples } from '../engine/samples.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
 import { oneLine, shortValue, toSourceError } from './timeout.js';
 import { runProcess } from '../util/process.js';
@@ -75,7 +76,9 @@ export function createExecSource(id: string, config: ExecConfig): Source & { whe
         const why = stderrTail(ran.stderr);
         throw new SourceError('parse', `printed nothing on stdout${why ? `; stderr: ${why}` : ''} (${where})`);
       }
-      return readStdout(ran.stdout, req.query.trim(), req.time, where);
+      const values = readStdout(ran.stdout, req.query.trim(), req.time, where);
+      // The count from the same run: a count the JSON lacks is no count (the judge says unknown), never 0.
+      return req.samples === undefined ? values : joinSamples(values, readStdout(ran.stdout, req.samples, req.time, where));
     },
     async close() {
       closing.abort();

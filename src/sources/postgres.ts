@@ -89,6 +89,13 @@ export async function createPostgresSource(id: string, config: PostgresConfig): 
     async instant(req: InstantRequest): Promise<SeriesSet> {
       const sql = sqlOf(req.query, where);
       const used = windowParameters(sql, where);
+      const { raw } = req.metric;
+      if (raw) {
+        return readOnly(req.signal, req.metric.timeoutMs, async (client) => {
+          const result = await client.query(statement(capped(sql, raw.maxRows), bounds(req.time, req.metric.windowMs, used)));
+          return { series: rawSeries(result.fields, result.rows, raw.maxRows, where) };
+        });
+      }
       return readOnly(req.signal, req.metric.timeoutMs, async (client) => {
         const result = await client.query(statement(sql, bounds(req.time, req.metric.windowMs, used)));
         return { series: toSeries(result.fields, result.rows, req.time, where, req.metric.samples?.query).map(([labels, point]) => ({ labels, points: [point] })) };
@@ -100,6 +107,8 @@ export async function createPostgresSource(id: string, config: PostgresConfig): 
       // Without window bounds every point would be the same query at the same NOW(): a flat,
       // invented history. Say so instead.
       if (used === 0) return { series: [], warnings: ['no history: the query has no $1/$2 window bounds'] };
+      // A raw metric is judged on rows as they arrive, window by window; its past rows are not asked for.
+      if (req.metric.raw) return { series: [], warnings: ['no history: a raw metric is read one window at a time'] };
       return readOnly(req.signal, req.metric.timeoutMs, async (client) => {
         const series = new Map<string, { labels: Labels; points: Point[] }>();
         for (const t of stepTimes(req.start, req.end, req.stepMs)) {
@@ -246,6 +255,53 @@ function toSeries(fields: FieldDef[], rows: unknown[][], t: number, where: strin
     out.push([labels, { t, v, n }]);
   });
   return out;
+}
+
+/**
+ * The profile's SQL with a row limit one past maxRows, so that a window with too many rows is
+ * seen (and refused) without fetching them all. A trailing semicolon would end the subquery early.
+ */
+function capped(sql: string, maxRows: number): string {
+  return `SELECT * FROM (\n${sql.trim().replace(/;+$/, '')}\n) AS rollcall_raw LIMIT ${maxRows + 1}`;
+}
+
+/**
+ * A raw metric's rows: the `value` column (or the only column) is one observation per row, every
+ * other column a label; rows with the same labels form one series, their values its `rows`.
+ * NULL is no observation; anything but a finite number is an error, and so is more than maxRows
+ * rows: cutting them silently would judge an arbitrary part of the window.
+ */
+function rawSeries(fields: FieldDef[], rows: unknown[][], maxRows: number, where: string): SeriesSet['series'] {
+  if (rows.length > maxRows) {
+    throw new SourceError(
+      'query',
+      `more than ${maxRows.toLocaleString('en-US')} rows in the window (raw maxRows); raise raw: { maxRows }, shorten window:, or sample the rows in SQL (TABLESAMPLE) (${where})`,
+    );
+  }
+  if (fields.length === 0) return [];
+  let valueAt = fields.findIndex((f) => f.name === 'value');
+  if (valueAt === -1) {
+    if (fields.length > 1) throw new SourceError('query', `no "value" column among ${fields.map((f) => f.name).join(', ')}; name the observation AS value (${where})`);
+    valueAt = 0;
+  }
+  const groups = new Map<string, { labels: Labels; values: number[] }>();
+  rows.forEach((row, index) => {
+    const cell = row[valueAt];
+    if (cell === null || cell === undefined) return;
+    const v = typeof cell === 'number' ? cell : typeof cell === 'string' ? parseSampleValue(cell.trim()) : undefined;
+    if (v === undefined || !Number.isFinite(v)) {
+      throw new SourceError('parse', `${fields[valueAt]!.name} ${shortValue(cell)} in row ${index + 1} is not a finite number (${where})`);
+    }
+    const labels: Labels = {};
+    fields.forEach((f, i) => {
+      if (i !== valueAt) labels[f.name] = labelText(row[i]);
+    });
+    const key = JSON.stringify(labels);
+    const group = groups.get(key);
+    if (group) group.values.push(v);
+    else groups.set(key, { labels, values: [v] });
+  });
+  return [...groups.values()].map((g) => ({ labels: g.labels, points: [], rows: Float64Array.from(g.values) }));
 }
 
 function labelText(cell: unknown): string {

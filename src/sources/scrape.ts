@@ -115,7 +115,12 @@ export function createScrapeSource(id: string, config: ScrapeConfig, opts: Scrap
         const denominator = measure('denominator', { ...selector.divideBy, mode: denominatorMode });
         value = ratio(numerator, denominator);
       }
-      const series = value === undefined ? [] : [{ labels: {}, points: [{ t: at, v: value }] }];
+      // The count behind the value: the counter's increase between the same two scrapes, matched
+      // as the denominator is (a ratio's requests), else as the value is (a histogram's _count).
+      const match = selector.divideBy ? selector.divideBy.match : selector.match;
+      const n = req.samples === undefined ? undefined : measure('samples', { series: req.samples, match, mode: 'increase' });
+      const point = n !== undefined && Number.isFinite(n) ? { t: at, v: value!, n: Math.round(n) } : { t: at, v: value! };
+      const series = value === undefined ? [] : [{ labels: {}, points: [point] }];
       return warnings.length > 0 ? { series, warnings } : { series };
     },
     async close() {

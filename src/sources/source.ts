@@ -12,6 +12,8 @@ export interface InstantRequest {
   /** Evaluation time, epoch ms. */
   time: number;
   signal: AbortSignal;
+  /** The track's count, read from the same answer as the value (exec: a JSONPath of the same stdout). */
+  samples?: string | undefined;
 }
 
 export interface RangeRequest extends Omit<InstantRequest, 'time'> {

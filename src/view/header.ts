@@ -69,7 +69,7 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
  * header every second for the first hour of every phase while nothing an operator acts on changed.
  * Same order as the engine's: the minimum duration first, then a criterion still building its hold.
  */
-function soakHeadline(snapshot: ModelInput['state']['snapshot']): string {
+export function soakHeadline(snapshot: ModelInput['state']['snapshot']): string {
   const phase = snapshot.phase;
   if (phase.durationMs !== undefined && (phase.remainingMs ?? 0) > 0) {
     return `soaking: ${formatElapsedOf(phase.elapsedMs, phase.durationMs)} of ${formatDuration(phase.durationMs)}, ${formatElapsedOf(phase.remainingMs!, phase.durationMs)} to go`;

@@ -20,7 +20,8 @@ export type { Line, Span, Tone } from './line.js';
 export type { ChartMemo, ModelInput } from './model-input.js';
 
 export interface Section {
-  kind: SectionKind;
+  /** A console section, or the roll call's list of rollouts (view/overview.ts). */
+  kind: SectionKind | 'rollouts';
   lines: Line[];
 }
 

@@ -13,7 +13,8 @@ import { clip, s, spread, trimLine, type Line, type Span, type Tone } from './li
 import type { ModelInput } from './model-input.js';
 import { sparkline } from './sparkline.js';
 
-const STATE_LOOK: Record<MetricState, { symbol: string; tone: Tone }> = {
+/** A metric state's symbol and tone, wherever a state is shown (the table, the roll call). */
+export const STATE_LOOK: Record<MetricState, { symbol: string; tone: Tone }> = {
   ok: { symbol: '✓', tone: 'ok' },
   pending: { symbol: '…', tone: 'pending' },
   warn: { symbol: '!', tone: 'warn' },

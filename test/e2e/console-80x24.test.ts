@@ -2,51 +2,29 @@
 // itself, the enlarged chart keeps its bottom (0%) row, and the rollback question shows the whole
 // command. The demo needs no server: it simulates its own service.
 
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openTerminal, tmuxFound, tmuxRequired as required } from '../support/tmux.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
-const tmuxFound = spawnSync('tmux', ['-V']).status === 0;
-const required = process.env.CI === 'true' || process.env.ROLLCALL_REQUIRE_TMUX === '1';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-let serial = 0;
-
 function openDemo() {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
-  const socket = `rollcall-80x24-${process.pid}-${++serial}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'rollcall-80x24-'));
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  // Ink draws nothing live when it sees CI in the environment, so the child runs without it.
-  tmux('new-session', '-d', '-s', 'rc', '-x', '80', '-y', '24', '-c', ROOT, `env -u CI -u CONTINUOUS_INTEGRATION node ${CLI} demo --scenario healthy --state-dir ${stateDir}; sleep 30`);
+  const terminal = openTerminal(`node ${CLI} demo --scenario healthy --state-dir ${stateDir}`, { columns: 80, rows: 24 }, ROOT);
   cleanups.push(() => {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
-    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+    terminal.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
-  const screen = () => tmux('capture-pane', '-p', '-t', 'rc').split('\n').slice(0, -1);
-  return {
-    screen,
-    async waitFor(what: string | RegExp | ((lines: string[]) => boolean), timeoutMs = 20_000): Promise<string[]> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const lines = screen();
-        const text = lines.join('\n');
-        if (typeof what === 'string' ? text.includes(what) : what instanceof RegExp ? what.test(text) : what(lines)) return lines;
-        if (Date.now() > deadline) throw new Error(`waited ${timeoutMs}ms for ${String(what)}; the screen was:\n${text}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    keys: (...keys: string[]) => void tmux('send-keys', '-t', 'rc', ...keys),
-  };
+  return terminal;
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

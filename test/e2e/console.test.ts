@@ -2,22 +2,19 @@
 // /metrics server, the test reads the screen with capture-pane, presses keys, and reads the audit
 // log the console wrote. Each test gets its own tmux server (-L rollcall-test-<pid>-<n>).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHttp, type TestHttpServer } from '../support/http.js';
+import { openTerminal, quote, tmuxFound, tmuxRequired } from '../support/tmux.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
 const PROFILE = 'test/fixtures/console/console.yaml';
 
-function hasTmux(): boolean {
-  return spawnSync('tmux', ['-V']).status === 0;
-}
-const required = process.env.CI === 'true' || process.env.ROLLCALL_REQUIRE_TMUX === '1';
-const tmuxFound = hasTmux();
+const required = tmuxRequired;
 if (!tmuxFound && !required) console.warn('\n!!! tmux is not installed: the console end-to-end tests are SKIPPED (install tmux to run them) !!!\n');
 
 let server: TestHttpServer;
@@ -50,7 +47,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-let serial = 0;
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
@@ -71,37 +67,18 @@ interface Console {
 
 /** Opens the console in a fresh tmux server; the shell stays after it exits so the prompt can be read. */
 function openConsole(size: { columns: number; rows: number }, opts: { args?: string[]; env?: string[]; stdin?: 'pipe'; stateDir?: string } = {}): Console {
-  const socket = `rollcall-test-${process.pid}-${++serial}`;
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'rollcall-console-'));
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  // Ink draws nothing live when it sees CI in the environment, so the child runs without it.
-  const env = ['env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', `ROLLCALL_CONSOLE_METRICS=${server.url}`, ...(opts.env ?? [])];
+  const env = ['env', `ROLLCALL_CONSOLE_METRICS=${server.url}`, ...(opts.env ?? [])];
   const cli = [...env, 'node', CLI, 'watch', PROFILE, '--state-dir', stateDir, ...(opts.args ?? [])].map(quote).join(' ');
-  const command = `${opts.stdin === 'pipe' ? 'echo | ' : ''}${cli}; echo "exit=$?"; exec env PS1='prompt$ ' sh -i`;
-  tmux('new-session', '-d', '-s', 'rc', '-x', String(size.columns), '-y', String(size.rows), '-c', ROOT, command);
+  const terminal = openTerminal(`${opts.stdin === 'pipe' ? 'echo | ' : ''}${cli}`, size, ROOT);
   cleanups.push(() => {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
-    // kill-server leaves the socket file behind.
-    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+    terminal.close();
     if (!opts.stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
-  const screen = () => tmux('capture-pane', '-p', '-t', 'rc').split('\n').slice(0, -1);
+  const { tmux } = terminal;
   return {
+    ...terminal,
     stateDir,
-    screen,
-    styled: () => tmux('capture-pane', '-p', '-e', '-t', 'rc'),
-    async waitFor(what, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const lines = screen();
-        const text = lines.join('\n');
-        if (typeof what === 'string' ? text.includes(what) : what instanceof RegExp ? what.test(text) : what(lines)) return lines;
-        if (Date.now() > deadline) throw new Error(`waited ${timeoutMs}ms for ${String(what)}; the screen was:\n${text}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    keys: (...keys) => void tmux('send-keys', '-t', 'rc', ...keys),
-    type: (text) => void tmux('send-keys', '-t', 'rc', '-l', text),
     display: (format) => tmux('display-message', '-p', '-t', 'rc', format).trim(),
     resize: (columns, rows) => void tmux('resize-window', '-t', 'rc', '-x', String(columns), '-y', String(rows)),
     consolePid() {
@@ -122,9 +99,6 @@ function openConsole(size: { columns: number; rows: number }, opts: { args?: str
   };
 }
 
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Non-empty rows that appear more than once: Ink 6.7's incremental renderer duplicated rows. */
 function repeatedRows(lines: string[]): string[] {

@@ -9,6 +9,9 @@ import { closeSources, createSources } from '../../src/sources/registry.js';
 import type { Source } from '../../src/sources/source.js';
 import { instantFor, testMetric } from '../support/metric.js';
 import { buildProfile } from '../support/profile-builder.js';
+import { parseProfile } from '../../src/profile/load.js';
+import { Poller } from '../../src/engine/poller.js';
+import { SeriesStore } from '../../src/engine/series.js';
 
 let sources: Map<string, Source> | undefined;
 let dir: string;
@@ -69,6 +72,40 @@ describe('the exec source, running real child processes', () => {
   it('picks a number out of JSON stdout with the JSONPath query', async () => {
     const source = execSource(['echo', '{"requests": 1200, "errors": {"5xx": 18}}']);
     expect(values(await source.instant(instantFor(metric('$.errors.5xx'))))).toEqual([18]);
+  });
+
+  it('reads the count behind the value from the same run of the command, never from a second one', async () => {
+    // Each run prints a different count: two runs could not give 1 and 1 together.
+    const counter = join(dir, 'runs');
+    const source = execSource(['sh', '-c', `n=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}; echo "{\\"ratio\\": 0.02, \\"requests\\": $n}"`]);
+    const answer = await source.instant(instantFor(metric('$.ratio'), { samples: '$.requests' }));
+    expect(answer.series.map((s) => s.points[0])).toEqual([{ t: expect.any(Number), v: 0.02, n: 1 }]);
+    expect(readFileSync(counter, 'utf8').trim()).toBe('1');
+  });
+
+  it('gets its count from the poller for an exec metric with samples:, canary and baseline each from their own output', async () => {
+    const profile = parseProfile(
+      `name: exec-samples
+sources: { cmd: { type: exec, run: [echo, '{"canary": {"ratio": 0.02, "n": 250}, "stable": {"ratio": 0.01, "n": 4000}}'] } }
+metrics:
+  errors: { source: cmd, query: $.canary.ratio, unit: ratio, samples: $.canary.n, baseline: { query: $.stable.ratio, samples: $.stable.n } }
+phases: [{ name: a, traffic: 5 }]
+`,
+      'exec.yaml',
+      { env: {} },
+    ).profile;
+    sources = createSources(profile, { clock: realClock });
+    const store = new SeriesStore(profile);
+    await new Poller({ profile, sources, store, clock: realClock }).pollOnce();
+    const group = store.snapshot().errors!.groups[0]!;
+    expect(group.canary.toPoints().map((p) => [p.v, p.n])).toEqual([[0.02, 250]]);
+    expect(group.baseline.toPoints().map((p) => [p.v, p.n])).toEqual([[0.01, 4000]]);
+  });
+
+  it('gives a value whose count is missing from the output no count at all, not a zero', async () => {
+    const source = execSource(['echo', '{"ratio": 0.02}']);
+    const answer = await source.instant(instantFor(metric('$.ratio'), { samples: '$.requests' }));
+    expect(answer.series[0]!.points[0]).not.toHaveProperty('n');
   });
 
   it('reports a non-zero exit with the code and the first line of stderr, naming the command', async () => {

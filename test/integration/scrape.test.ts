@@ -178,6 +178,18 @@ describe('the scrape source, reading a real /metrics over HTTP', () => {
     expect((await read(source, ratio)).series).toEqual([]);
   });
 
+  it('gives a ratio the count behind it: the counter\'s increase between the same two scrapes', async () => {
+    const source = open();
+    const ratio: ScrapeSelector = { series: 'errors_total', mode: 'rate', divideBy: { series: 'requests_total' } };
+    const metric = testMetric({ id: 'err', source: 'svc', query: ratio, samples: { query: 'requests_total', name: 'requests' } });
+    const ask = async () => (await source.instant(instantFor(metric, { time: clock.now(), samples: 'requests_total' }))).series[0]?.points[0];
+    exposition = 'errors_total 10\nrequests_total 1000';
+    expect(await ask()).toBeUndefined();
+    await clock.advance(15_000);
+    exposition = 'errors_total 13\nrequests_total 1250';
+    expect(await ask()).toEqual({ t: clock.now(), v: 3 / 250, n: 250 });
+  });
+
   it('skips malformed lines with a note and still reads the rest', async () => {
     const source = open();
     exposition = ['queue_depth 12', 'this is not a sample', 'queue_depth{shard="2"} abc', 'queue_depth{shard="3"} 8'].join('\n');

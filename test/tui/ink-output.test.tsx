@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import xterm from '@xterm/headless';
 import { changedCellsOnly, filteredStream, type WriteFilter } from '../../src/console/ink-output.js';
+import { displayWidth } from '../../src/util/width.js';
 
 // Colour on, whatever the test runner's stdout is, and Ink's live incremental renderer even under
 // CI (where Ink would draw only the last frame): both are decided when Ink is first imported.
@@ -116,6 +117,45 @@ describe('writing only the cells that changed', () => {
     expect(filteredUpdate).toContain('3');
     expect(filteredUpdate).not.toContain('error rate');
     expect(writes[update]).toContain('\x1b[90m');
+  });
+
+  it('leaves the terminal showing what Ink shows when sparklines scroll, beside whatever stands around them', async () => {
+    const bars = fc.stringMatching(/^[▁▂▃▄▅▆▇█ ]{4,20}$/);
+    const scrolling = fc
+      .record({ before: line, spark: bars, after: fc.array(span, { minLength: 1, maxLength: 3 }), next: fc.constantFrom('▁', '█', ' ', '▅'), color: fc.constantFrom('gray', 'green') })
+      // As the console's rows, each fits the terminal (with the two cells a growing sparkline adds).
+      .filter(({ before, spark, after }) => displayWidth([...before, ...after].map((x) => x.text).join('')) + spark.length + 2 < COLUMNS);
+    await fc.assert(
+      fc.asyncProperty(fc.array(scrolling, { minLength: ROWS - 1, maxLength: ROWS - 1 }), fc.boolean(), async (rows, grow) => {
+        const at = (step: number): Frame =>
+          rows.map(({ before, spark, after, next, color }) => {
+            // A new value comes in on the right: a full sparkline scrolls, its first cell leaving;
+            // a filling one is padded on the left to its column's width.
+            const values = spark + next.repeat(step);
+            const text = grow ? values.padStart(spark.length + 2) : values.slice(step);
+            return [...before, { text, color }, ...after];
+          });
+        const writes = inkWrites([at(0), at(1), at(2)]);
+        const [ink, filtered] = await Promise.all([play(writes, []), play(writes, [changedCellsOnly()])]);
+        expect(filtered.screen).toEqual(ink.screen);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('moves a scrolled sparkline one cell left on the terminal instead of writing each of its cells again', async () => {
+    const spark = '▁▂▃▄▅▆▇█▇▆▅▄▃▂▁▂▃▄▅▆';
+    const row = (shift: number): Span[] => [{ text: 'p95 latency  182ms ' }, { text: (spark + spark).slice(shift, shift + 20), color: 'gray' }, { text: ' p<0.001 n=1,240' }];
+    const frames: Frame[] = [0, 1].map((shift) => [row(shift), ...Array.from({ length: ROWS - 2 }, () => [])]);
+    const writes = inkWrites(frames);
+    const [ink, filtered] = await Promise.all([play(writes, []), play(writes, [changedCellsOnly()])]);
+    expect(filtered.screen).toEqual(ink.screen);
+    const update = writes.findLastIndex((w) => /^\x1b\[\d+A/.test(w));
+    const filteredUpdate = changedOnlyOf(writes)[update]!;
+    // Delete a cell where the sparkline starts, insert one where it ends, write the new cell.
+    expect(filteredUpdate).toContain('\x1b[P');
+    expect(filteredUpdate).toContain('\x1b[@');
+    expect(filteredUpdate.replace(/\x1b\[[0-9;]*[A-Za-z@]|[\r\n]/g, '')).toBe('▁');
   });
 
   it('writes nothing when Ink rewrites a row that is already on screen as it is', () => {

@@ -169,14 +169,48 @@ phases: [{ name: a, traffic: 5 }]
     expect(r.issues.map((i) => i.message)).toContainEqual(expect.stringMatching(/significance is tested on proportions: metric p95 needs unit: ratio and samples:/));
   });
 
-  it('samples: on an exec metric is an error saying which sources support it', () => {
+  it('samples: on a scrape gauge is an error: a count between scrapes needs a value between the same scrapes', () => {
     const r = load(`name: x
+sources: { app: { type: scrape, url: "http://127.0.0.1:8080/metrics" } }
+metrics:
+  e: { source: app, query: errors_ratio, unit: ratio, samples: requests_total }
+phases: [{ name: a, traffic: 5 }]
+`);
+    expect(r.issues.map((i) => `${i.line} ${i.message}`)).toContainEqual(expect.stringMatching(/^4 samples: on a scrape metric is a counter's increase between two scrapes, .* not a gauge$/));
+    const ok = load(`name: x
+sources: { app: { type: scrape, url: "http://127.0.0.1:8080/metrics" } }
+metrics:
+  e: { source: app, query: { series: errors_total, mode: rate, divideBy: { series: requests_total } }, unit: ratio, samples: requests_total }
+phases: [{ name: a, traffic: 5 }]
+`);
+    expect(ok.issues).toEqual([]);
+  });
+
+  it('samples: on a source that has no count is an error saying which sources support it', () => {
+    const r = load(`name: x
+sources: { rec: { type: replay, file: ./rec.jsonl } }
+metrics:
+  e: { source: rec, query: e, unit: ratio, samples: n }
+phases: [{ name: a, traffic: 5 }]
+`);
+    expect(r.issues.map((i) => `${i.line} ${i.message}`)).toContainEqual(expect.stringMatching(/^4 samples: is supported for prometheus metrics .* scrape metrics \(a counter\) .* source rec is replay/));
+  });
+
+  it('samples: on an exec metric is the JSONPath of the count in the same output', () => {
+    const ok = load(`name: x
 sources: { cmd: { type: exec, run: [./stats.sh] } }
 metrics:
   e: { source: cmd, query: $.errors, unit: ratio, samples: $.requests }
 phases: [{ name: a, traffic: 5 }]
 `);
-    expect(r.issues.map((i) => `${i.line} ${i.message}`)).toContainEqual(expect.stringMatching(/^4 samples: is supported for prometheus metrics .* source cmd is exec/));
+    expect(ok.issues).toEqual([]);
+    const bad = load(`name: x
+sources: { cmd: { type: exec, run: [./stats.sh] } }
+metrics:
+  e: { source: cmd, query: $.errors, unit: ratio, samples: requests }
+phases: [{ name: a, traffic: 5 }]
+`);
+    expect(bad.issues.map((i) => `${i.line} ${i.message}`)).toContainEqual('4 "requests" is not a JSONPath; for an exec metric samples: is the JSONPath of the count in the same output, e.g. $.requests');
   });
 
   it('significant on a success criterion is an error pointing to minSamples, not a test silently skipped', () => {

@@ -49,7 +49,8 @@ describe('which rollouts the arguments name', () => {
   });
 
   it('refuses no arguments and a directory without profiles', async () => {
-    expect(await resolveRollouts([])).toEqual({ error: 'name a profile, several, or a directory of profiles' });
+    // With no default set configured (a home without ~/.config/rollcall/config.yaml).
+    expect(await resolveRollouts([], { HOME: dir })).toEqual({ error: `name a profile or a directory, or list the default set in ${join(dir, '.config/rollcall/config.yaml')} (profiles: [~/rollouts])` });
     expect(await resolveRollouts([join(dir, 'empty')])).toEqual({ error: `${join(dir, 'empty')}: no profiles (*.yaml) in this directory` });
   });
 });

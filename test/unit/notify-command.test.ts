@@ -157,7 +157,7 @@ describe('periodic status (every:)', () => {
     await clock.advance(2 * H);
     n.onSnapshot(snapshot('HOLD'), snapshot('HOLD', clock.now()));
     await n.flush();
-    expect(received.map((r) => r.text)).toEqual([':bar_chart: checkout canary: status HOLD — error_rate 1.2% > 1% (warn)']);
+    expect(received.map((r) => r.text)).toEqual([':bar_chart: checkout canary: status HOLD — error_rate 1.2% &gt; 1% (warn)']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Notifier } from '../../src/actions/notify.js';
 import type { ActionOutcome } from '../../src/actions/runner.js';
 import { VirtualClock } from '../../src/engine/clock.js';
@@ -6,32 +6,14 @@ import type { Decision, MetricState, Snapshot } from '../../src/engine/types.js'
 import { formatIssue } from '../../src/profile/issues.js';
 import { checkProfileText, parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
-import { readBody, startHttp, type TestHttpServer } from '../support/http.js';
+import { sinkForTests } from '../support/http.js';
 
 const HOUR = 3_600_000;
 const FILE = 'profiles/checkout.yaml';
 /** Saturday 24 October 2026, 08:00 in Berlin (CEST, UTC+2); clocks go back to CET that night. */
 const START = Date.UTC(2026, 9, 24, 6, 0);
 
-let server: TestHttpServer;
-let received: { path: string; body: Record<string, unknown> }[];
-
-beforeAll(async () => {
-  server = await startHttp((req, res) => {
-    void readBody(req).then((raw) => {
-      received.push({ path: req.url ?? '', body: JSON.parse(raw) as Record<string, unknown> });
-      res.end('ok');
-    });
-  });
-});
-
-afterAll(async () => {
-  await server.close();
-});
-
-beforeEach(() => {
-  received = [];
-});
+const sink = sinkForTests();
 
 function profileWith(notify: string): Profile {
   return parseProfile(
@@ -47,7 +29,7 @@ phases:
 notify:
 ${notify}`,
     FILE,
-    { env: { SINK: server.url } },
+    { env: { SINK: sink.url } },
   ).profile;
 }
 
@@ -88,12 +70,12 @@ describe('a daily digest', () => {
     await clock.advance(HOUR / 2 - 1);
     n.onSnapshot(ok(), ok());
     await n.flush();
-    expect(received).toEqual([]);
+    expect(sink.received).toEqual([]);
     await clock.advance(1);
     n.onSnapshot(ok(), ok());
     await n.flush();
-    expect(received).toHaveLength(1);
-    expect(received[0]!.body).toMatchObject({
+    expect(sink.received).toHaveLength(1);
+    expect(sink.received[0]!.body).toMatchObject({
       event: 'digest',
       at: '2026-10-24T07:00:00.000Z',
       digest: {
@@ -114,12 +96,12 @@ describe('a daily digest', () => {
     await clock.advance(21 * HOUR);
     n.onSnapshot(ramp(), ramp());
     await n.flush();
-    expect(received).toHaveLength(1);
+    expect(sink.received).toHaveLength(1);
     await clock.advance(HOUR);
     n.onSnapshot(ramp(), ramp());
     await n.flush();
-    expect(received).toHaveLength(2);
-    expect(received[1]!.body).toMatchObject({
+    expect(sink.received).toHaveLength(2);
+    expect(sink.received[1]!.body).toMatchObject({
       at: '2026-10-25T08:00:00.000Z',
       digest: { since: '2026-10-24T07:00:00.000Z', entries: [{ at: '2026-10-24T10:00:00.000Z', kind: 'move', text: 'canary → ramp (50%)' }] },
     });
@@ -133,8 +115,8 @@ describe('a daily digest', () => {
     await clock.advance(30 * HOUR);
     n.onSnapshot(snapshot(clock, 'SOAK', 'ok'), snapshot(clock, 'SOAK', 'ok'));
     await n.flush();
-    expect(received).toHaveLength(1);
-    const body = received[0]!.body as { text: string; blocks: { text: { text: string } }[] };
+    expect(sink.received).toHaveLength(1);
+    const body = sink.received[0]!.body as { text: string; blocks: { text: { text: string } }[] };
     expect(body.text).toBe(':newspaper: *Checkout v2 canary* — digest 2026-10-24T08:00Z to 2026-10-25T14:00Z');
     expect(body.blocks[0]!.text.text.split('\n')).toEqual([
       ':newspaper: *Checkout v2 canary* — digest 2026-10-24T08:00Z to 2026-10-25T14:00Z',

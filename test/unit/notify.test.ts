@@ -116,14 +116,25 @@ describe('notifications', () => {
     n.onSnapshot(snapshot('SOAK', 'ok'), snapshot('ROLLBACK', 'breach'));
     await n.flush();
     expect(received).toHaveLength(1);
-    expect(received[0]!.body.text).toBe(':rotating_light: checkout canary: ROLLBACK — error_rate 2.4% > 2% for 5m (rollback)');
+    expect(received[0]!.body.text).toBe(':rotating_light: checkout canary: ROLLBACK — error_rate 2.4% &gt; 2% for 5m (rollback)');
     expect(received[0]!.body.blocks).toEqual([
       { type: 'section', text: { type: 'mrkdwn', text: received[0]!.body.text } },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: '*Checkout v2 canary* · phase canary (10%) · ROLLBACK\nerror_rate 2.4% > 2% for 5m (rollback)' }],
+        elements: [{ type: 'mrkdwn', text: '*Checkout v2 canary* · phase canary (10%) · ROLLBACK\nerror_rate 2.4% &gt; 2% for 5m (rollback)' }],
       },
     ]);
+  });
+
+  it('escapes what Slack would read as a mention, a hidden link or an entity in text a source wrote', async () => {
+    const { n } = notifier([{ type: 'slack', url: `${server.url}/services/T0/B0/x`, on: ['rollback'] }]);
+    const hostile = snapshot('ROLLBACK', 'breach');
+    hostile.reasons = ['<!channel> <https://evil.example|dashboard> &amp; more'];
+    n.onSnapshot(snapshot('SOAK', 'ok'), hostile);
+    await n.flush();
+    const body = JSON.stringify(received[0]!.body);
+    expect(body).not.toMatch(/<!channel>|<https:/);
+    expect(body).toContain('&lt;!channel&gt; &lt;https://evil.example|dashboard&gt; &amp;amp; more');
   });
 
   it('sends a decision change to HOLD or ROLLBACK and every action to a target that lists no events', async () => {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/engine/clock.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { initialState } from '../../src/engine/state.js';
+import { RawSampleStore } from '../../src/engine/raw-samples.js';
 import type { MetricSeries, Point, SeriesSnapshot } from '../../src/engine/types.js';
 import { ProfileError } from '../../src/profile/load.js';
 import { loadProfileFile } from '../support/profile-file.js';
@@ -77,9 +78,18 @@ function answered(canary: Point[], baseline: Point[] = []): MetricSeries {
 }
 
 /** The seed judged by the real evaluate(), `elapsed` into the named phase. */
-function judge(profile: Profile, phaseName: string, series: SeriesSnapshot, now: number, elapsed = 2 * HOUR) {
+function judge(profile: Profile, phaseName: string, series: SeriesSnapshot, now: number, elapsed = 2 * HOUR, raw?: RawSampleStore) {
   const state = { ...initialState(profile.name, now - elapsed), phase: phase(profile, phaseName).index };
-  return evaluate(profile, state, series, now);
+  return evaluate(profile, state, series, now, raw);
+}
+
+/** A raw metric's rows as the poller keeps them: one window each for canary and baseline, `ago` before now. */
+function rawRows(profile: Profile, metric: string, now: number, canary: number[], baseline: number[], ago = 10 * MINUTE): RawSampleStore {
+  const store = new RawSampleStore(profile);
+  const t = now - ago;
+  store.put(metric, 'canary', { t, at: t, rows: Float64Array.from(canary) });
+  store.put(metric, 'baseline', { t, at: t, rows: Float64Array.from(baseline) });
+  return store;
 }
 
 describe('every seed profile', () => {
@@ -146,26 +156,38 @@ describe('seed 000: Phoenix pipeline vs Legacy', () => {
 
   it('reads Phoenix and its Legacy baseline from one pipeline_usage_logs query grouped by pipeline', () => {
     for (const id of ['success_rate', 'error_rate', 'response_time']) {
-      expect(sql(profile, id)).toMatch(/FROM pipeline_usage_logs[\s\S]*GROUP BY pipeline_type/);
+      // Response time reads one row per generation (raw:), labelled by pipeline, not grouped.
+      expect(sql(profile, id)).toMatch(id === 'response_time' ? /SELECT pipeline_type, response_time_ms AS value\s+FROM pipeline_usage_logs/ : /FROM pipeline_usage_logs[\s\S]*GROUP BY pipeline_type/);
       expect(profile.metrics[id]!.select).toEqual({ pipeline_type: 'phoenix' });
       expect(profile.metrics[id]!.baseline).toEqual({ kind: 'select', labels: { pipeline_type: 'legacy' } });
     }
   });
 
-  it('rolls back automatically when response time passes 2x the Legacy average', () => {
+  it('rolls back automatically when response time passes 2x the Legacy average beyond chance, tested on the generations themselves', () => {
     const [rule] = rules(profile.phases[0]!, 'response_time');
-    expect(rule!.rollback).toEqual<Condition>({ kind: 'factor', op: '>', factor: 2, ref: 'baseline', text: '> 2x baseline' });
-    expect(rule!.warn?.text).toBe('> +50% baseline');
-    expect(rule!.auto).toBe(true);
+    expect(rule!.rollback).toEqual<Condition>({ kind: 'factor', op: '>', factor: 2, ref: 'baseline', text: '> 2x baseline significant', significant: true });
+    expect(rule!.warn?.text).toBe('> +50% baseline significant');
+    expect(rule!).toMatchObject({ auto: true, confidence: 0.95, minSamples: 50 });
+    expect(profile.metrics.response_time!.raw).toEqual({ statistic: 'mean', maxRows: 100_000 });
+    expect(profile.metrics.response_time!.samples?.name).toBe('generations');
   });
 
-  it('counts down to an automatic rollback once Phoenix takes over twice as long as Legacy', () => {
+  it('counts down to an automatic rollback once Phoenix takes over twice as long as Legacy, with the rows to show it', () => {
     const now = Date.now();
-    const snapshot = judge(profile, 'early-adopters', {
-      response_time: answered(minutely(now, 10, () => 2600), minutely(now, 10, () => 1200)),
-    }, now);
+    const phoenix = Array.from({ length: 80 }, (_, i) => 2_400 + (i % 20) * 20);
+    const legacy = Array.from({ length: 800 }, (_, i) => 1_100 + (i % 20) * 10);
+    const series = { response_time: answered(minutely(now, 10, () => 2600, 80), minutely(now, 10, () => 1200, 800)) };
+    const snapshot = judge(profile, 'early-adopters', series, now, 2 * HOUR, rawRows(profile, 'response_time', now, phoenix, legacy));
     expect(snapshot.decision).toBe('ROLLBACK');
-    expect(snapshot.autoRollback).toMatchObject({ metric: 'response_time', text: expect.stringContaining('> 2x baseline') });
+    expect(snapshot.autoRollback).toMatchObject({ metric: 'response_time', text: expect.stringMatching(/^mean [\d.]+s vs [\d.]+s \(p < 0\.001, n = 80\): > 2x baseline significant$/) });
+  });
+
+  it('holds instead of rolling back when a few slow Phoenix generations are all there is', () => {
+    const now = Date.now();
+    const series = { response_time: answered(minutely(now, 10, () => 2600, 6), minutely(now, 10, () => 1200, 800)) };
+    const snapshot = judge(profile, 'internal', series, now, 2 * HOUR, rawRows(profile, 'response_time', now, [2_600, 900, 3_100, 1_000, 4_200, 1_200], Array.from({ length: 800 }, (_, i) => 1_100 + (i % 20) * 10)));
+    expect(snapshot.decision).toBe('HOLD');
+    expect(snapshot.metrics.find((m) => m.id === 'response_time')).toMatchObject({ state: 'insufficient', samples: { n: 6, min: 50, name: 'generations' } });
   });
 
   it('warns at 95% success and 2% errors, and rolls back under 90% of Legacy success or over 5% errors', () => {
@@ -590,6 +612,7 @@ describe('seed 004: simple prompt', () => {
     expect(rules(canary, 'median_latency').map((r) => [r.warn?.text ?? r.rollback?.text, r.forMs])).toEqual([
       ['> 2500ms', 10 * MINUTE],
       ['> 3000ms', 0],
+      ['> 1.2x baseline significant', 0],
     ]);
     expect(rules(canary, 'error_rate').map((r) => [r.warn?.text ?? r.rollback?.text, r.forMs])).toEqual([
       ['> 3%', 5 * MINUTE],
@@ -606,8 +629,10 @@ describe('seed 004: simple prompt', () => {
     for (const [id, ms] of Object.entries(windows)) if (id !== 'error_rate' && id !== 'critical_reports') expect(ms, id).toBe(HOUR);
   });
 
-  it('measures median latency with PERCENTILE_CONT over telemetry_logs, simple against legacy', () => {
-    expect(sql(profile, 'median_latency')).toMatch(/PERCENTILE_CONT\(0\.5\) WITHIN GROUP \(ORDER BY latency_ms\) AS value\s+FROM telemetry_logs[\s\S]*GROUP BY model_path/);
+  it('measures median latency as the median of the latency_ms rows (the plan\'s PERCENTILE_CONT(0.5)), simple against legacy', () => {
+    expect(sql(profile, 'median_latency')).toMatch(/SELECT model_path, latency_ms AS value\s+FROM telemetry_logs/);
+    expect(profile.metrics.median_latency!.raw).toEqual({ statistic: 'median', quantile: 0.5, maxRows: 100_000 });
+    expect(sql(profile, 'legacy_median_latency')).toMatch(/PERCENTILE_CONT\(0\.5\) WITHIN GROUP \(ORDER BY latency_ms\) AS value\s+FROM telemetry_logs[\s\S]*GROUP BY model_path/);
     expect(profile.metrics.median_latency).toMatchObject({ select: { model_path: 'simple' }, baseline: { kind: 'select', labels: { model_path: 'legacy' } } });
   });
 
@@ -692,7 +717,11 @@ describe('the seed SQL on PostgreSQL with the plans’ tables', () => {
         const labels = answer.series.map((s) => s.labels);
         if (metric.select) expect(labels, id).toContainEqual(metric.select);
         if (metric.baseline?.kind === 'select') expect(labels, id).toContainEqual(metric.baseline.labels);
-        for (const s of answer.series) expect(Number.isFinite(s.points[0]!.v), id).toBe(true);
+        // A raw metric answers its rows (summarised by the poller), anything else one number per series.
+        for (const s of answer.series) {
+          if (metric.raw) expect(s.rows!.length > 0 && s.rows!.every(Number.isFinite), id).toBe(true);
+          else expect(Number.isFinite(s.points[0]!.v), id).toBe(true);
+        }
       }
     } finally {
       await closeSources(sources);
