@@ -29,7 +29,7 @@ export async function run(): Promise<BenchResult[]> {
   for (let p = 0; p < PROFILES; p++) writeFileSync(join(profiles, `r${p}.yaml`), profile(`rollout-${p}`, url));
   // The bundle, as installed (`npm run bench` builds it); else the tsc output.
   const here = dirname(fileURLToPath(import.meta.url));
-  const cli = [join(here, '..', 'rollcall.mjs'), join(here, '..', 'src', 'cli.js')].find((f) => existsSync(f))!;
+  const cli = [join(here, '..', 'rollcall', 'rollcall.mjs'), join(here, '..', 'src', 'cli.js')].find((f) => existsSync(f))!;
   const child = spawn(process.execPath, [cli, 'agent', profiles, '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   try {

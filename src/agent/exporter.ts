@@ -37,7 +37,8 @@ const HELP: Record<string, [string, string]> = {
   rollcall_history_ok: ['gauge', '1 while samples are being stored in the history.'],
 };
 
-export function renderMetrics(rollouts: readonly ExportedRollout[]): string {
+/** `now`, when given, ages the sources from the last judgement to the scrape (the agent judges only when something is due). */
+export function renderMetrics(rollouts: readonly ExportedRollout[], now?: number): string {
   const rows = new Map<string, string[]>(Object.keys(HELP).map((name) => [name, []]));
   const put = (name: string, labels: Record<string, string>, value: number) => {
     if (!Number.isFinite(value)) return;
@@ -67,7 +68,8 @@ export function renderMetrics(rollouts: readonly ExportedRollout[]): string {
       up.set(source, (up.get(source) ?? true) && answered);
     }
     for (const [source, ok] of up) put('rollcall_source_up', { rollout, source }, ok ? 1 : 0);
-    for (const [source, age] of Object.entries(sourceAges)) if (age !== undefined) put('rollcall_source_age_seconds', { rollout, source }, age / 1000);
+    const since = now === undefined ? 0 : Math.max(0, now - r.view.now);
+    for (const [source, age] of Object.entries(sourceAges)) if (age !== undefined) put('rollcall_source_age_seconds', { rollout, source }, (age + since) / 1000);
     put('rollcall_leader', { rollout }, r.leader ? 1 : 0);
     put('rollcall_history_ok', { rollout }, r.historyOk ? 1 : 0);
   }
@@ -97,7 +99,7 @@ export async function serveMetrics(host: string, port: number, rollouts: () => r
       return;
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(rollouts()));
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(rollouts(), Date.now()));
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`ok: ${rollouts().length} rollouts\n`);
     } else {

@@ -97,6 +97,8 @@ export class AgentRollout {
         error: (metric, track, reason, at, kind) => this.storing() && this.history.error(metric, track, reason, at, kind),
       },
       backfillMs: opts.backfillMs ?? 0,
+      // Nobody looks at the time in phase here: judged when a poll lands or something falls due.
+      wake: 'due',
     });
     this.lease = new Lease(leasePath(opts.stateDir, this.profile.name), { user: this.identity.user, role: 'agent', ...opts.lease });
     this.otherAgent = new AgentLeaseLookout(this.lease.file);
@@ -130,7 +132,7 @@ export class AgentRollout {
     if (this.history.problem) this.say('error', 'history', this.history.problem);
     this.loadHistory();
     this.loop.onEvent((e) => this.onEngine(e));
-    this.loop.observe({ onSnapshot: (prev, next) => this.act(prev, next) });
+    this.loop.observe({ onSnapshot: (prev, next) => this.act(prev, next), nextDueAt: () => this.actor?.notifier.nextDueAt() });
     this.lease.on((e) => this.onLease(e));
     this.loop.start();
     this.lease.start();
@@ -254,6 +256,7 @@ export class AgentRollout {
         onView: (l) => this.loop.onView(l),
         onEvent: (l) => this.loop.onEvent(l),
         pollNow: () => this.loop.pollNow(),
+        watchLive: () => this.loop.watchLive(),
       });
       this.say('info', 'socket', `consoles attach at ${path}`);
       return socket;

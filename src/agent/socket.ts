@@ -91,6 +91,8 @@ export interface Served {
   onView(listener: (v: LoopView) => void): () => void;
   onEvent(listener: (e: EngineEvent) => void): () => void;
   pollNow(): void;
+  /** A console is attached: judge every second until the returned function is called. */
+  watchLive(): () => void;
 }
 
 export class RolloutSocket {
@@ -155,7 +157,11 @@ export class RolloutSocket {
       for (const m of messages) if (isPoll(m)) this.served.pollNow();
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.clients.delete(socket));
+    const unwatch = this.served.watchLive();
+    socket.on('close', () => {
+      this.clients.delete(socket);
+      unwatch();
+    });
     socket.write(encode(this.hello) + encode(viewMessage(this.served.view(), true)));
   }
 

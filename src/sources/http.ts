@@ -172,6 +172,7 @@ export function createHttpSource(id: string, config: HttpConfig): Source & { whe
   const endpoint = new HttpEndpoint({ url: config.url, headers: config.headers, auth: config.auth, connections: config.concurrency });
   const { body, contentType } = requestBody(config.body);
   const headers: Record<string, string> = contentType && !hasHeader(config.headers ?? {}, 'content-type') ? { 'content-type': contentType } : {};
+  const round = new SharedRound((path, signal) => endpoint.request({ path, method: config.method ?? 'GET', headers, body, signal }), endpoint.where);
 
   return {
     id,
@@ -182,26 +183,76 @@ export function createHttpSource(id: string, config: HttpConfig): Source & { whe
       if (!query) {
         throw new SourceError('query', `metric ${req.metric.id} needs a JSONPath, ${STATUS} or ${DURATION} as its query (${endpoint.where})`);
       }
-      const res = await endpoint.request({
-        path: joinPath(endpoint.base, req.metric.path),
-        method: config.method ?? 'GET',
-        headers,
-        body,
-        signal: req.signal,
-      });
-      if (query === STATUS) return single(req.time, res.status);
-      if (query === DURATION) return single(req.time, inUnit(res.elapsedMs, req.metric));
+      const { at, res, json } = await round.answer(joinPath(endpoint.base, req.metric.path), req);
+      if (query === STATUS) return single(at, res.status);
+      if (query === DURATION) return single(at, inUnit(res.elapsedMs, req.metric));
       if (!res.ok) throw endpoint.statusError(res.status);
-      let json: unknown;
-      try {
-        json = JSON.parse(res.text);
-      } catch {
-        throw new SourceError('parse', `response is not JSON${res.contentType ? ` (${res.contentType.split(';')[0]})` : ''} (${endpoint.where})`);
-      }
-      return pickNumbers(json, query, req.time, endpoint.where);
+      return pickNumbers(json(), query, at, endpoint.where);
     },
     close: () => endpoint.close(),
   };
+}
+
+/**
+ * The share of a metric's interval an answer serves the other metrics reading the same path: the
+ * poller spreads one round of a source's metrics over the first tenth of their interval
+ * (engine/poller.ts, `jitter`), so twenty fields of one JSON answer cost one request a round, not twenty.
+ */
+const SHARE_OF_INTERVAL = 0.1;
+
+interface Answer {
+  /** When it was asked: the time of every sample read from it. */
+  at: number;
+  res: HttpResponse;
+  json: () => unknown;
+}
+
+/**
+ * One request per path per poll round, its answer (and its parsed JSON) read by every metric on
+ * that path. A metric asking again (its next round, the `r` key) never gets an answer it has read.
+ */
+class SharedRound {
+  private readonly last = new Map<string, { at: number; answer: Promise<Answer>; readers: Set<string> }>();
+
+  constructor(
+    private readonly request: (path: string, signal: AbortSignal) => Promise<HttpResponse>,
+    private readonly where: string,
+  ) {}
+
+  async answer(path: string, req: InstantRequest): Promise<Answer> {
+    const reader = `${req.metric.id}\u0000${String(req.query)}`;
+    const hit = this.last.get(path);
+    if (hit && !hit.readers.has(reader) && req.time >= hit.at && req.time - hit.at <= req.metric.intervalMs * SHARE_OF_INTERVAL) {
+      hit.readers.add(reader);
+      try {
+        return await hit.answer;
+      } catch {
+        // The first asker's failure (its own deadline, say) is not this one's: it asks itself.
+      }
+    }
+    const entry = { at: req.time, answer: this.ask(path, req.time, req.signal), readers: new Set([reader]) };
+    this.last.set(path, entry);
+    entry.answer.catch(() => {
+      if (this.last.get(path) === entry) this.last.delete(path);
+    });
+    return entry.answer;
+  }
+
+  private async ask(path: string, at: number, signal: AbortSignal): Promise<Answer> {
+    const res = await this.request(path, signal);
+    let parsed: { json: unknown } | undefined;
+    const json = () => {
+      if (!parsed) {
+        try {
+          parsed = { json: JSON.parse(res.text) };
+        } catch {
+          throw new SourceError('parse', `response is not JSON${res.contentType ? ` (${res.contentType.split(';')[0]})` : ''} (${this.where})`);
+        }
+      }
+      return parsed.json;
+    };
+    return { at, res, json };
+  }
 }
 
 function requestBody(body: HttpConfig['body']): { body?: string; contentType?: string } {

@@ -1,0 +1,157 @@
+// The headless watch loop (`wake: 'due'`, what the agent runs) on a virtual clock: it judges when a
+// poll lands, when the rollout changes, and when time alone could change the judgement — not once
+// a second — and once a second again while a console watches live.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/engine/clock.js';
+import { MemoryRolloutStore } from '../../src/engine/memory-rollout.js';
+import { MAX_IDLE_MS, nextDue } from '../../src/engine/next-due.js';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { initialState, promoted } from '../../src/engine/state.js';
+import { WatchLoop, type EngineEvent, type LoopView } from '../../src/engine/watch-loop.js';
+import { parseProfile } from '../../src/profile/load.js';
+import type { Profile } from '../../src/profile/types.js';
+import { createReplaySource } from '../../src/sources/replay.js';
+import type { SeriesSnapshot } from '../../src/engine/types.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+const dirs: string[] = [];
+const loops: WatchLoop[] = [];
+afterEach(async () => {
+  await Promise.all(loops.splice(0).map((l) => l.stop()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A recording of a healthy error ratio, a sample a second for an hour around T0. */
+function recording(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-due-'));
+  dirs.push(dir);
+  const file = join(dir, 'run.jsonl');
+  const lines = [JSON.stringify({ recording: 'rollcall', version: 1, profile: 'due', startedAt: T0 - 1_800_000 })];
+  for (let t = T0 - 1_800_000; t <= T0 + 1_800_000; t += 1_000) lines.push(JSON.stringify({ t, metric: 'error_rate', track: 'canary', group: '', v: 0.005 }));
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+function profileOn(file: string, interval: string, phase: string, rule = '{ metric: error_rate, warn: "> 1%", rollback: "> 2%" }'): Profile {
+  const text = [
+    'name: due',
+    `defaults: { interval: ${interval}, timeout: 2s }`,
+    'sources:',
+    `  rec: { type: replay, file: ${JSON.stringify(file)} }`,
+    'metrics:',
+    '  error_rate: { source: rec, unit: ratio, query: app_error_ratio }',
+    'rules:',
+    `  - ${rule}`,
+    'phases:',
+    `  - ${phase}`,
+    '  - { name: full, traffic: 100 }',
+  ].join('\n');
+  const parsed = parseProfile(text, 'due.yaml');
+  if (!parsed.profile) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.profile;
+}
+
+async function headless(interval: string, phase: string) {
+  const file = recording();
+  const profile = profileOn(file, interval, phase);
+  const clock = new VirtualClock(T0);
+  const source = createReplaySource('rec', file);
+  await source.recording();
+  const rollout = new MemoryRolloutStore(initialState(profile.name, T0));
+  const loop = new WatchLoop({ profile, sources: new Map([['rec', source]]), rollout, clock, jitter: 0, wake: 'due' });
+  loops.push(loop);
+  const events: EngineEvent[] = [];
+  const views: LoopView[] = [];
+  loop.onEvent((e) => events.push(e));
+  loop.onView((v) => views.push(v));
+  return { profile, clock, rollout, loop, events, views };
+}
+
+describe('the headless watch loop', () => {
+  it('judges once per poll round, not once a second', async () => {
+    const { clock, loop, views } = await headless('15s', '{ name: canary, traffic: 10, duration: 48h }');
+    loop.start();
+    await clock.advance(150_000);
+    // The rounds at 0, 15 s … 135 s, each judged 100 ms after it lands; the one at 150 s not yet.
+    expect(views.map((v) => v.now - T0)).toEqual(Array.from({ length: 10 }, (_, i) => i * 15_000 + 100));
+  });
+
+  it('wakes when the phase\'s minimum duration is over, with no poll due, so SOAK turns PROMOTE on time', async () => {
+    const { clock, loop, events } = await headless('1h', '{ name: canary, traffic: 10, duration: 90s }');
+    loop.start();
+    await clock.advance(120_000);
+    const decision = events.find((e) => e.kind === 'decision');
+    expect(decision).toMatchObject({ at: T0 + 90_000, text: expect.stringMatching(/^decision SOAK → PROMOTE: /) });
+  });
+
+  it('judges at least every MAX_IDLE_MS when nothing is due', async () => {
+    const { clock, loop, views } = await headless('1h', '{ name: canary, traffic: 10, duration: 48h }');
+    loop.start();
+    await clock.advance(5 * MAX_IDLE_MS);
+    expect(views.map((v) => v.now - T0)).toEqual([100, 100 + MAX_IDLE_MS, 100 + 2 * MAX_IDLE_MS, 100 + 3 * MAX_IDLE_MS, 100 + 4 * MAX_IDLE_MS]);
+  });
+
+  it('judges every second while someone watches live, and stops when they go', async () => {
+    const { clock, loop, views } = await headless('1h', '{ name: canary, traffic: 10, duration: 48h }');
+    loop.start();
+    await clock.advance(1_000);
+    const unwatch = loop.watchLive();
+    await clock.advance(10_000);
+    const live = views.length;
+    expect(live).toBeGreaterThanOrEqual(11);
+    unwatch();
+    await clock.advance(30_000);
+    // The tick already set fires once more, then the loop sleeps until something is due.
+    expect(views.length).toBeLessThanOrEqual(live + 1);
+  });
+
+  it('wakes when an observer says it is due (a periodic summary), and judges a rollout change at once', async () => {
+    const { clock, rollout, loop, views } = await headless('1h', '{ name: canary, traffic: 10, duration: 48h }');
+    loop.observe({ onSnapshot: () => {}, nextDueAt: () => T0 + 7_000 });
+    loop.start();
+    await clock.advance(8_000);
+    expect(views.map((v) => v.now - T0)).toEqual([100, 7_000]);
+    await rollout.update((state) => promoted(state, clock.now(), 'alice@bastion', 2));
+    await clock.advance(200);
+    expect(views.at(-1)!.rollout.phase).toBe(1);
+    expect(views.at(-1)!.now - T0).toBe(8_100);
+  });
+});
+
+describe('when a judgement is next due by time alone', () => {
+  const file = '/nonexistent.jsonl';
+  const series = (lastAt: number): SeriesSnapshot => ({
+    error_rate: { groups: [{ key: '', canary: [{ t: lastAt, v: 0.005 }], baseline: [] }], lastPollAt: lastAt, lastGoodAt: lastAt, consecutiveErrors: 0, consecutiveNoData: 0 },
+  });
+  const due = (profile: Profile, s: SeriesSnapshot, now: number) => {
+    const state = initialState(profile.name, T0);
+    return nextDue(profile, state, evaluate(profile, state, s, now), s, now) - now;
+  };
+
+  it('is the moment the freshest sample turns stale (three intervals, then one millisecond)', () => {
+    const profile = profileOn(file, '10s', '{ name: canary, traffic: 10 }');
+    expect(due(profile, series(T0), T0 + 5_000)).toBe(25_001);
+  });
+
+  it('is the end of the phase\'s minimum duration, or a rule\'s `after:`', () => {
+    const soak = profileOn(file, '1h', '{ name: canary, traffic: 10, duration: 40s }');
+    expect(due(soak, series(T0), T0 + 10_000)).toBe(30_000);
+    const after = profileOn(file, '1h', '{ name: canary, traffic: 10 }', '{ metric: error_rate, warn: "> 1%", after: 20s }');
+    expect(due(after, series(T0), T0 + 10_000)).toBe(10_000);
+  });
+
+  it('is the next escalation step of a firing warning', () => {
+    const profile = profileOn(file, '1h', '{ name: canary, traffic: 10 }', '{ metric: error_rate, warn: "> 0.1%", escalate: [{ after: 30s, to: rollback }] }');
+    expect(due(profile, series(T0), T0 + 10_000)).toBe(20_000);
+  });
+
+  it('is no later than MAX_IDLE_MS when nothing is foreseen', () => {
+    const profile = profileOn(file, '1h', '{ name: canary, traffic: 10 }');
+    expect(due(profile, series(T0), T0 + 10_000)).toBe(MAX_IDLE_MS);
+  });
+});
