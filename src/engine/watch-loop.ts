@@ -10,7 +10,7 @@ import type { Profile } from '../profile/types.js';
 import type { Source } from '../sources/source.js';
 import type { Clock } from './clock.js';
 import { evaluate } from './evaluate.js';
-import { Poller } from './poller.js';
+import { DEFAULT_JITTER, Poller } from './poller.js';
 import type { SampleSink } from './sample-sink.js';
 import { SeriesStore } from './series.js';
 import type { PhaseMove, RolloutState, RolloutStore } from './state.js';
@@ -24,6 +24,8 @@ export type { SampleSink };
 export const SETTLE_MS = 100;
 /** Judged at least this often (real time), so countdowns and staleness move without new data. */
 export const TICK_MS = 1_000;
+/** The longest a headless loop waits for the rest of a poll round before judging it. */
+export const MAX_ROUND_MS = 2_000;
 
 export type EventLevel = 'info' | 'ok' | 'warn' | 'bad';
 
@@ -107,6 +109,13 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
   private current: LoopView;
   private cancelTick: (() => void) | undefined;
   private cancelSettle: (() => void) | undefined;
+  private settleAt = 0;
+  /**
+   * How long answers are gathered before they are judged. Headless, a whole poll round — spread
+   * over the jitter share of the shortest interval — is one judgement (not one per 100 ms slot of
+   * it); a console judges each slot's answers as they come, for the screen.
+   */
+  private readonly roundMs: number;
   private started = false;
   private stopped = false;
   private warm = false;
@@ -122,6 +131,8 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     this.backfillMs = opts.backfillMs ?? 0;
     this.pace = opts.pace ?? 1;
     this.wake = opts.wake ?? 'tick';
+    const shortest = Math.min(...this.profile.metricIds.map((id) => this.profile.metrics[id]!.intervalMs));
+    this.roundMs = this.wake === 'due' ? Math.min(MAX_ROUND_MS, Math.max(SETTLE_MS, shortest * (opts.jitter ?? DEFAULT_JITTER))) : SETTLE_MS;
     this.series = new SeriesStore(this.profile);
     this.poller = new Poller({
       profile: this.profile,
@@ -156,7 +167,7 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     if (this.started || this.stopped) return;
     this.started = true;
     this.unsubscribers.push(
-      this.series.subscribe(() => this.settleSoon()),
+      this.series.subscribe(() => this.settleWithin(this.roundMs * this.pace)),
       this.rollout.subscribe(() => this.settleSoon()),
     );
     for (const o of this.observers) o.onSnapshot(undefined, this.current.snapshot);
@@ -188,11 +199,20 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
 
   /** Settles within SETTLE_MS: what else changes meanwhile is judged together. */
   settleSoon(): void {
-    if (this.cancelSettle || this.stopped) return;
+    this.settleWithin(SETTLE_MS * this.pace);
+  }
+
+  /** Settles within `ms` (clock time), or sooner if a settle is already set for sooner. */
+  private settleWithin(ms: number): void {
+    if (this.stopped) return;
+    const at = this.clock.now() + ms;
+    if (this.cancelSettle && this.settleAt <= at) return;
+    this.cancelSettle?.();
+    this.settleAt = at;
     this.cancelSettle = this.clock.setTimeout(() => {
       this.cancelSettle = undefined;
       this.settle();
-    }, SETTLE_MS * this.pace);
+    }, ms);
   }
 
   /** Judges now: says what changed, tells the observers, publishes the view. */

@@ -37,7 +37,7 @@ function recording(): string {
   return file;
 }
 
-function profileOn(file: string, interval: string, phase: string, rule = '{ metric: error_rate, warn: "> 1%", rollback: "> 2%" }'): Profile {
+function profileOn(file: string, interval: string, phase: string, rule = '{ metric: error_rate, warn: "> 1%", rollback: "> 2%" }', copies = 0): Profile {
   const text = [
     'name: due',
     `defaults: { interval: ${interval}, timeout: 2s }`,
@@ -45,25 +45,24 @@ function profileOn(file: string, interval: string, phase: string, rule = '{ metr
     `  rec: { type: replay, file: ${JSON.stringify(file)} }`,
     'metrics:',
     '  error_rate: { source: rec, unit: ratio, query: app_error_ratio }',
+    ...Array.from({ length: copies }, (_, i) => `  copy_${i}: { source: rec, unit: ratio, query: app_error_ratio }`),
     'rules:',
     `  - ${rule}`,
     'phases:',
     `  - ${phase}`,
     '  - { name: full, traffic: 100 }',
   ].join('\n');
-  const parsed = parseProfile(text, 'due.yaml');
-  if (!parsed.profile) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.profile;
+  return parseProfile(text, 'due.yaml').profile;
 }
 
-async function headless(interval: string, phase: string) {
+async function headless(interval: string, phase: string, opts: { jitter?: number; copies?: number } = {}) {
   const file = recording();
-  const profile = profileOn(file, interval, phase);
+  const profile = profileOn(file, interval, phase, undefined, opts.copies);
   const clock = new VirtualClock(T0);
   const source = createReplaySource('rec', file);
   await source.recording();
   const rollout = new MemoryRolloutStore(initialState(profile.name, T0));
-  const loop = new WatchLoop({ profile, sources: new Map([['rec', source]]), rollout, clock, jitter: 0, wake: 'due' });
+  const loop = new WatchLoop({ profile, sources: new Map([['rec', source]]), rollout, clock, jitter: opts.jitter ?? 0, wake: 'due' });
   loops.push(loop);
   const events: EngineEvent[] = [];
   const views: LoopView[] = [];
@@ -79,6 +78,16 @@ describe('the headless watch loop', () => {
     await clock.advance(150_000);
     // The rounds at 0, 15 s … 135 s, each judged 100 ms after it lands; the one at 150 s not yet.
     expect(views.map((v) => v.now - T0)).toEqual(Array.from({ length: 10 }, (_, i) => i * 15_000 + 100));
+  });
+
+  it('judges a poll round spread over a tenth of the interval once, when the whole round is in', async () => {
+    const { clock, loop, views } = await headless('15s', '{ name: canary, traffic: 10, duration: 48h }', { jitter: 0.1, copies: 9 });
+    loop.start();
+    await clock.advance(150_000);
+    expect(views).toHaveLength(10);
+    // Every metric of the round is in the judgement that follows it.
+    const first = views[0]!;
+    expect(Object.values(first.series).every((s) => s.lastPollAt !== undefined && s.lastPollAt < first.now)).toBe(true);
   });
 
   it('wakes when the phase\'s minimum duration is over, with no poll due, so SOAK turns PROMOTE on time', async () => {
