@@ -1,16 +1,19 @@
 // HTTP endpoints: the keep-alive client every HTTP-speaking source shares (prometheus, scrape and
 // the `http` kind), and the `http` source itself — a number picked from a JSON answer, or the
 // answer's status code and response time for health checks.
+//
+// The client is Node's own (node:http, node:https with a keep-alive Agent), not undici: a source
+// asks for one small answer at a time, which needs none of undici's pipelining, and undici's 700 kB
+// of JavaScript and WebAssembly parser cost an agent some 20 MiB of memory for it.
 
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher, Pool } from 'undici';
 import type { Metric } from '../profile/types.js';
 import type { SeriesSet } from '../engine/types.js';
 import { pickNumbers } from './jsonpath.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
 import * as z from 'zod';
-import { commonJs } from '../util/commonjs.js';
 import { auth, sourceCommon, stringMap } from '../profile/schema-parts.js';
 import { checkJsonPath } from './jsonpath.js';
 import { defineSourceKind } from './kind.js';
@@ -30,7 +33,7 @@ export interface EndpointOptions {
 export interface HttpRequest {
   /** Path and query string on the endpoint's origin, from `joinPath`. */
   path: string;
-  method?: Dispatcher.HttpMethod;
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
   headers?: Record<string, string>;
   body?: string;
   signal: AbortSignal;
@@ -48,16 +51,20 @@ export interface HttpResponse {
 /** Larger answers are refused: a console polls numbers, and a runaway body must not eat memory. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** One origin, one undici Pool (keep-alive), headers and auth applied to every request. */
+interface Transport {
+  request: (options: RequestOptions, callback: (res: IncomingMessage) => void) => import('node:http').ClientRequest;
+  agent: Agent;
+}
+
+/** One origin, one keep-alive Agent, headers and auth applied to every request. */
 export class HttpEndpoint {
   /** `host:port`, what every message about this endpoint names. */
   readonly where: string;
   /** The URL without credentials. */
   readonly base: URL;
-  private readonly origin: string;
   private readonly connections: number;
-  /** Made at the first request: undici loads then, not with the profile schema that lists the http kinds. */
-  private pool: Promise<Pool> | undefined;
+  /** Made at the first request: node:https (and its TLS) loads then, and only for an https endpoint. */
+  private transport: Promise<Transport> | undefined;
   private closed = false;
   private readonly headers: Record<string, string>;
 
@@ -74,48 +81,72 @@ export class HttpEndpoint {
     this.headers = { ...opts.headers };
     const auth = opts.auth ?? (userinfo ? { basic: userinfo } : undefined);
     if (auth && !hasHeader(this.headers, 'authorization')) this.headers.authorization = authorization(auth);
-    this.origin = url.origin;
     this.connections = opts.connections ?? 4;
   }
 
-  private connection(): Promise<Pool> {
+  private connection(): Promise<Transport> {
     if (this.closed) return Promise.reject(new SourceError('aborted', `closed (${this.where})`));
-    return (this.pool ??= import('undici').then(commonJs).then(({ Pool }) => new Pool(this.origin, { connections: this.connections })));
+    const https = this.base.protocol === 'https:';
+    return (this.transport ??= (https ? import('node:https') : import('node:http')).then((m) => ({
+      request: m.request,
+      agent: new m.Agent({ keepAlive: true, maxSockets: this.connections }),
+    })));
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
-    const pool = await this.connection();
+    const { request, agent } = await this.connection();
+    req.signal.throwIfAborted();
     const started = performance.now();
-    const res = await pool.request({
-      path: req.path,
-      method: req.method ?? 'GET',
-      headers: { ...this.headers, ...req.headers },
-      body: req.body ?? null,
-      signal: req.signal,
+    const headers: OutgoingHttpHeaders = { ...this.headers, ...req.headers };
+    if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const fail = (error: unknown) => {
+        outgoing.destroy();
+        reject(error);
+      };
+      const outgoing = request(
+        {
+          protocol: this.base.protocol,
+          // `[::1]` in a URL, `::1` to connect to.
+          hostname: this.base.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: this.base.port || undefined,
+          path: req.path,
+          method: req.method ?? 'GET',
+          headers,
+          agent,
+          signal: req.signal,
+        },
+        (res) => {
+          const declared = Number(res.headers['content-length']);
+          if (declared > MAX_BODY_BYTES) {
+            return fail(new SourceError('parse', `response of ${declared} bytes is larger than the ${MAX_BODY_BYTES / 1024 / 1024}MB limit (${this.where})`));
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_BODY_BYTES) return fail(new SourceError('parse', `response is larger than the ${MAX_BODY_BYTES / 1024 / 1024}MB limit (${this.where})`));
+            chunks.push(chunk);
+          });
+          res.on('error', fail);
+          res.on('close', () => {
+            if (!res.complete) fail(new SourceError('unreachable', `connection closed before the response ended (${this.where})`));
+          });
+          res.on('end', () => {
+            const contentType = res.headers['content-type'];
+            resolve({
+              status: res.statusCode ?? 0,
+              ok: (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300,
+              contentType: contentType ?? '',
+              text: Buffer.concat(chunks).toString('utf8'),
+              elapsedMs: performance.now() - started,
+            });
+          });
+        },
+      );
+      outgoing.on('error', fail);
+      outgoing.end(req.body);
     });
-    const declared = Number(res.headers['content-length']);
-    if (declared > MAX_BODY_BYTES) {
-      res.body.destroy();
-      throw new SourceError('parse', `response of ${declared} bytes is larger than the ${MAX_BODY_BYTES / 1024 / 1024}MB limit (${this.where})`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) {
-        res.body.destroy();
-        throw new SourceError('parse', `response is larger than the ${MAX_BODY_BYTES / 1024 / 1024}MB limit (${this.where})`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const contentType = res.headers['content-type'];
-    return {
-      status: res.statusCode,
-      ok: res.statusCode >= 200 && res.statusCode < 300,
-      contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? '',
-      text: Buffer.concat(chunks).toString('utf8'),
-      elapsedMs: performance.now() - started,
-    };
   }
 
   /** `HTTP 503 Service Unavailable (host:port)` */
@@ -126,7 +157,7 @@ export class HttpEndpoint {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.pool) await (await this.pool).close();
+    if (this.transport) (await this.transport).agent.destroy();
   }
 }
 
