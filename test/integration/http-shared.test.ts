@@ -1,7 +1,13 @@
 // Metrics that read fields of one JSON answer share one request per poll round (sources/http.ts):
 // the agent's twenty metrics on a stats endpoint cost that endpoint one request every 15 s, not
-// twenty. Against a real HTTP server that counts what it is asked.
+// twenty. Against a real HTTP server that counts what it is asked; and the client over real TLS.
 
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/engine/clock.js';
 import { closeSources, createSources } from '../../src/sources/registry.js';
@@ -86,5 +92,40 @@ describe('metrics reading one http answer', () => {
         status = 200;
       }
     });
+  });
+});
+
+describe('an https endpoint', () => {
+  it('speaks TLS, and refuses a self-signed certificate with a sentence, not a stack', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollcall-tls-'));
+    try {
+      const run = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      let reached = 0;
+      const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
+        reached++;
+        res.end('{"a":1}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as AddressInfo).port;
+      const profile = buildProfile({
+        name: 'tls',
+        sources: { api: { type: 'http', url: `https://127.0.0.1:${port}` } },
+        metrics: { a: { source: 'api', path: '/stats', query: '$.a', unit: 'ratio' } },
+        phases: [{ name: 'canary', traffic: 10 }],
+      });
+      const sources = createSources(profile, { clock: realClock });
+      try {
+        const ask = sources.get('api')!.instant({ metric: profile.metrics.a!, query: '$.a', time: T, signal: AbortSignal.timeout(5_000) });
+        await expect(ask).rejects.toMatchObject({ kind: 'unreachable', reason: `TLS certificate is self-signed (127.0.0.1:${port})` });
+        expect(reached).toBe(0);
+      } finally {
+        await closeSources(sources);
+        server.closeAllConnections();
+        server.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
