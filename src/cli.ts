@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './commands/exit.js';
 import { isEntryPoint } from './entry.js';
+import { relaunchWithAgentFlags } from './agent/node-flags.js';
 import { VERSION } from './version.js';
 // Types only (erased): each command is still loaded only when it runs.
 import type { AgentCommandOptions } from './commands/agent.js';
@@ -176,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (isEntryPoint(import.meta.url)) {
+  relaunchWithAgentFlags();
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
 }

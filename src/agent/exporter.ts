@@ -3,10 +3,11 @@
 // rollouts in, exposition text out. Enumerations (decision, metric state) are one 0/1 gauge per
 // value, the way kube-state-metrics does it, so a rule reads `rollcall_decision{decision="ROLLBACK"} == 1`.
 
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Profile } from '../profile/types.js';
 import type { LoopView } from '../engine/watch-loop.js';
 import type { Decision, MetricState } from '../engine/types.js';
+import { nodeHttp } from '../util/node-http.js';
 
 export interface ExportedRollout {
   profile: Profile;
@@ -92,7 +93,7 @@ export function parseListen(text: string): { host: string; port: number } | { er
 
 /** Serves /metrics and /healthz; resolves once listening (rejects with a sentence when it cannot). */
 export async function serveMetrics(host: string, port: number, rollouts: () => readonly ExportedRollout[]): Promise<Server> {
-  const server = createServer((req, res) => {
+  const server = nodeHttp().createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();

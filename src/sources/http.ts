@@ -6,7 +6,7 @@
 // asks for one small answer at a time, which needs none of undici's pipelining, and undici's 700 kB
 // of JavaScript and WebAssembly parser cost an agent some 20 MiB of memory for it.
 
-import { STATUS_CODES, type Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Metric } from '../profile/types.js';
@@ -14,6 +14,7 @@ import type { SeriesSet } from '../engine/types.js';
 import { pickNumbers } from './jsonpath.js';
 import { SourceError, type InstantRequest, type Source } from './source.js';
 import * as z from 'zod';
+import { nodeHttp, nodeHttps } from '../util/node-http.js';
 import { auth, sourceCommon, stringMap } from '../profile/schema-parts.js';
 import { checkJsonPath } from './jsonpath.js';
 import { defineSourceKind } from './kind.js';
@@ -52,7 +53,7 @@ export interface HttpResponse {
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 interface Transport {
-  request: (options: RequestOptions, callback: (res: IncomingMessage) => void) => import('node:http').ClientRequest;
+  request: (options: RequestOptions, callback: (res: IncomingMessage) => void) => ClientRequest;
   agent: Agent;
 }
 
@@ -64,7 +65,7 @@ export class HttpEndpoint {
   readonly base: URL;
   private readonly connections: number;
   /** Made at the first request: node:https (and its TLS) loads then, and only for an https endpoint. */
-  private transport: Promise<Transport> | undefined;
+  private transport: Transport | undefined;
   private closed = false;
   private readonly headers: Record<string, string>;
 
@@ -84,17 +85,17 @@ export class HttpEndpoint {
     this.connections = opts.connections ?? 4;
   }
 
-  private connection(): Promise<Transport> {
-    if (this.closed) return Promise.reject(new SourceError('aborted', `closed (${this.where})`));
-    const https = this.base.protocol === 'https:';
-    return (this.transport ??= (https ? import('node:https') : import('node:http')).then((m) => ({
-      request: m.request,
-      agent: new m.Agent({ keepAlive: true, maxSockets: this.connections }),
-    })));
+  private connection(): Transport {
+    if (this.closed) throw new SourceError('aborted', `closed (${this.where})`);
+    if (!this.transport) {
+      const m = this.base.protocol === 'https:' ? nodeHttps() : nodeHttp();
+      this.transport = { request: m.request, agent: new m.Agent({ keepAlive: true, maxSockets: this.connections }) };
+    }
+    return this.transport;
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
-    const { request, agent } = await this.connection();
+    const { request, agent } = this.connection();
     req.signal.throwIfAborted();
     const started = performance.now();
     const headers: OutgoingHttpHeaders = { ...this.headers, ...req.headers };
@@ -151,13 +152,13 @@ export class HttpEndpoint {
 
   /** `HTTP 503 Service Unavailable (host:port)` */
   statusError(status: number): SourceError {
-    const text = STATUS_CODES[status];
+    const text = nodeHttp().STATUS_CODES[status];
     return new SourceError('http', `HTTP ${status}${text ? ` ${text}` : ''} (${this.where})`);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.transport) (await this.transport).agent.destroy();
+    this.transport?.agent.destroy();
   }
 }
 
