@@ -44,7 +44,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--dry-run', 'show the argv an action would run, run nothing')
       .option('--record <file>', 'append every sample and error to a JSONL recording')
       .option('--replay <file>', 'play a recording back instead of polling the sources')
-      .option('--speed <n>', 'replay speed (virtual clock)', number),
+      .option('--speed <n>', 'replay speed (virtual clock)', number)
+      .option('--agent <url>', 'attach to the agent serving this rollout at URL (rollcall agent --listen), e.g. http://bastion:9464'),
   ).action(async (profile: string, opts: WatchOptions) => {
     const { watch } = await import('./commands/watch.js');
     setExit(await watch(profile, opts));

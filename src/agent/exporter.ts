@@ -3,7 +3,7 @@
 // rollouts in, exposition text out. Enumerations (decision, metric state) are one 0/1 gauge per
 // value, the way kube-state-metrics does it, so a rule reads `rollcall_decision{decision="ROLLBACK"} == 1`.
 
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Profile } from '../profile/types.js';
 import type { LoopView } from '../engine/watch-loop.js';
 import type { Decision, MetricState } from '../engine/types.js';
@@ -91,9 +91,13 @@ export function parseListen(text: string): { host: string; port: number } | { er
   return { host: match[1] ?? match[2]!, port };
 }
 
-/** Serves /metrics and /healthz; resolves once listening (rejects with a sentence when it cannot). */
-export async function serveMetrics(host: string, port: number, rollouts: () => readonly ExportedRollout[]): Promise<Server> {
+/**
+ * Serves /metrics and /healthz, and whatever `routes` answers first (the attach stream); resolves
+ * once listening (rejects with a sentence when it cannot).
+ */
+export async function serveMetrics(host: string, port: number, rollouts: () => readonly ExportedRollout[], routes?: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<Server> {
   const server = nodeHttp().createServer((req, res) => {
+    if (routes?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();

@@ -23,7 +23,7 @@ import { Notifier } from '../actions/notify.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
 import type { AgentLog, LogLevel } from './log.js';
-import { agentSocketPath, RolloutSocket } from './socket.js';
+import { agentSocketPath, RolloutSocket, type Served } from './socket.js';
 
 export interface AgentRolloutOptions {
   profile: Profile;
@@ -125,6 +125,18 @@ export class AgentRollout {
 
   onView(listener: (v: LoopView) => void): () => void {
     return this.loop.onView(listener);
+  }
+
+  /** What consoles attach to, on the socket (while leading) or over HTTP (always: a standby judges too). */
+  get served(): Served {
+    return {
+      profile: this.profile.name,
+      view: () => this.loop.view,
+      onView: (l) => this.loop.onView(l),
+      onEvent: (l) => this.loop.onEvent(l),
+      pollNow: () => this.loop.pollNow(),
+      watchLive: () => this.loop.watchLive(),
+    };
   }
 
   start(): void {
@@ -250,14 +262,7 @@ export class AgentRollout {
   private async serve(): Promise<RolloutSocket | undefined> {
     const path = agentSocketPath(this.opts.stateDir, this.profile.name);
     try {
-      const socket = await RolloutSocket.listen(path, {
-        profile: this.profile.name,
-        view: () => this.loop.view,
-        onView: (l) => this.loop.onView(l),
-        onEvent: (l) => this.loop.onEvent(l),
-        pollNow: () => this.loop.pollNow(),
-        watchLive: () => this.loop.watchLive(),
-      });
+      const socket = await RolloutSocket.listen(path, this.served);
       this.say('info', 'socket', `consoles attach at ${path}`);
       return socket;
     } catch (error) {
