@@ -148,7 +148,7 @@ export function cleanView(m: unknown, profile: Profile): ViewMessage | undefined
   const phase = s.phase;
   if (!isObj(phase) || !isNum(phase.index) || typeof phase.name !== 'string' || !isNum(phase.traffic) || !isNum(phase.startedAt) || !isNum(phase.elapsedMs)) return undefined;
   if (!Array.isArray(phase.criteria) || !Array.isArray(phase.checklist)) return undefined;
-  if (!Array.isArray(s.metrics) || !s.metrics.every((x) => isObj(x) && typeof x.id === 'string' && profile.metrics[x.id] !== undefined && STATES.includes(x.state as string) && Array.isArray(x.thresholds) && (x.value === undefined || isNum(x.value)))) return undefined;
+  if (!Array.isArray(s.metrics) || !s.metrics.every((x) => isObj(x) && typeof x.id === 'string' && Object.hasOwn(profile.metrics, x.id) && STATES.includes(x.state as string) && Array.isArray(x.thresholds) && (x.value === undefined || isNum(x.value)))) return undefined;
   const r = m.rollout;
   if (!isNum(r.phase) || !isNum(r.phaseStartedAt) || !Array.isArray(r.history) || !isObj(r.checklist)) return undefined;
   if (!Object.values(m.sourceAges).every((a) => a === undefined || a === null || isNum(a))) return undefined;
@@ -161,7 +161,7 @@ export function cleanView(m: unknown, profile: Profile): ViewMessage | undefined
 function validSeries(series: unknown, profile: Profile): series is SeriesSnapshot {
   if (!isObj(series)) return false;
   for (const [id, s] of Object.entries(series)) {
-    if (profile.metrics[id] === undefined || !isObj(s) || !Array.isArray(s.groups) || !isNum(s.consecutiveErrors) || !isNum(s.consecutiveNoData)) return false;
+    if (!Object.hasOwn(profile.metrics, id) || !isObj(s) || !Array.isArray(s.groups) || !isNum(s.consecutiveErrors) || !isNum(s.consecutiveNoData)) return false;
     for (const g of s.groups) {
       if (!isObj(g) || typeof g.key !== 'string' || !Array.isArray(g.canary) || !Array.isArray(g.baseline)) return false;
       // A value that was not a number (NaN) travels as null.
