@@ -26,13 +26,16 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A recording of a healthy error ratio, a sample a second for an hour around T0. */
-function recording(): string {
+/** A recording of a healthy error ratio, a sample a second for an hour around T0; HTTP 503 from `down[0]` until `down[1]`. */
+function recording(down: [number, number] = [Infinity, Infinity]): string {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-due-'));
   dirs.push(dir);
   const file = join(dir, 'run.jsonl');
   const lines = [JSON.stringify({ recording: 'rollcall', version: 1, profile: 'due', startedAt: T0 - 1_800_000 })];
-  for (let t = T0 - 1_800_000; t <= T0 + 1_800_000; t += 1_000) lines.push(JSON.stringify({ t, metric: 'error_rate', track: 'canary', group: '', v: 0.005 }));
+  for (let t = T0 - 1_800_000; t <= T0 + 4_000_000; t += 1_000) {
+    if (t >= down[0] && t < down[1]) lines.push(JSON.stringify({ t, metric: 'error_rate', track: 'canary', error: 'HTTP 503 Service Unavailable (sentry:443)', kind: 'http' }));
+    else lines.push(JSON.stringify({ t, metric: 'error_rate', track: 'canary', group: '', v: 0.005 }));
+  }
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }
@@ -55,8 +58,8 @@ function profileOn(file: string, interval: string, phase: string, rule = '{ metr
   return parseProfile(text, 'due.yaml').profile;
 }
 
-async function headless(interval: string, phase: string, opts: { jitter?: number; copies?: number } = {}) {
-  const file = recording();
+async function headless(interval: string, phase: string, opts: { jitter?: number; copies?: number; down?: [number, number] } = {}) {
+  const file = recording(opts.down);
   const profile = profileOn(file, interval, phase, undefined, opts.copies);
   const clock = new VirtualClock(T0);
   const source = createReplaySource('rec', file);
@@ -129,6 +132,29 @@ describe('the headless watch loop', () => {
     await clock.advance(200);
     expect(views.at(-1)!.rollout.phase).toBe(1);
     expect(views.at(-1)!.now - T0).toBe(8_100);
+  });
+});
+
+describe('the headless loop while a source is down for an hour', () => {
+  it('holds with the reason named, says each failure once, never judges ROLLBACK, and is ok again when it answers', async () => {
+    const { clock, loop, events, views } = await headless('15s', '{ name: canary, traffic: 10, duration: 48h }', { down: [T0 + 60_000, T0 + 3_660_000] });
+    loop.start();
+    await clock.advance(60_000 + 3_600_000);
+    const m = loop.view.snapshot.metrics[0]!;
+    expect(m.state).toBe('error');
+    expect(m.reason ?? m.error).toContain('HTTP 503 Service Unavailable (sentry:443)');
+    expect(loop.view.snapshot.decision).toBe('HOLD');
+    expect(views.every((v) => v.snapshot.decision !== 'ROLLBACK')).toBe(true);
+    // Failures back off (at most every 60 s for a 15 s interval): each said once, not a flood.
+    const failures = events.filter((e) => e.kind === 'source');
+    expect(failures.length).toBeGreaterThan(30);
+    expect(failures.length).toBeLessThanOrEqual(3_600 / 15 + 1);
+    expect(new Set(failures.map((e) => e.at)).size).toBe(failures.length);
+    expect(events.filter((e) => e.kind === 'decision').map((e) => e.text.split(':')[0])).toEqual(['decision SOAK → HOLD']);
+    // The source answers again: within its backoff (four intervals), the metric is ok and the rollout soaks on.
+    await clock.advance(61_000);
+    expect(loop.view.snapshot.metrics[0]!.state).toBe('ok');
+    expect(events.filter((e) => e.kind === 'decision').map((e) => e.text.split(':')[0])).toEqual(['decision SOAK → HOLD', 'decision HOLD → SOAK']);
   });
 });
 
