@@ -3,15 +3,17 @@
 // then load Node's own undici, http2, tls, zlib and web streams: 17 MiB of memory (measured, Node
 // 24) for a process that asks one stats endpoint and serves /metrics, against 4 MiB through require.
 
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
 import { createRequire } from 'node:module';
 
 // Not `require`: the bundle's banner declares that name at the top of every chunk.
 const requireBuiltin = createRequire(import.meta.url);
 
-export function nodeHttp(): typeof import('node:http') {
-  return requireBuiltin('node:http') as typeof import('node:http');
+export function nodeHttp(): typeof Http {
+  return requireBuiltin('node:http') as typeof Http;
 }
 
-export function nodeHttps(): typeof import('node:https') {
-  return requireBuiltin('node:https') as typeof import('node:https');
+export function nodeHttps(): typeof Https {
+  return requireBuiltin('node:https') as typeof Https;
 }
