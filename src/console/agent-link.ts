@@ -67,7 +67,11 @@ export async function attachHttp(base: string, profile: Profile, timeoutMs = REM
         ask.on('error', () => {});
         ask.end();
       };
-      void handshake(res, profile, timeoutMs, where, poll).then(resolve);
+      void handshake(res, profile, timeoutMs, where, poll).then((link) => {
+        // Attached: the stream may go quiet between judgements; RemoteLoop watches for silence itself.
+        req.setTimeout(0);
+        resolve(link);
+      });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     req.on('error', (error) => resolve({ error: `cannot reach the agent at ${where}: ${printable((error as NodeJS.ErrnoException).code ?? error.message)}` }));

@@ -30,6 +30,8 @@ export interface ConsoleLoop {
 
 /** How often a console that lost its agent tries to attach again (real time). */
 export const REATTACH_MS = 5_000;
+/** An agent judges every second while a console watches: this long without a word, it is gone (a host that vanished sends no FIN). */
+export const SILENT_MS = 10_000;
 
 export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements ConsoleLoop {
   private current: LoopView;
@@ -41,6 +43,7 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
   private stopped = false;
   private cancelSettle: (() => void) | undefined;
   private cancelRetry: (() => void) | undefined;
+  private cancelWatchdog: (() => void) | undefined;
 
   constructor(
     private link: AgentLink,
@@ -82,6 +85,7 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     this.stopped = true;
     this.cancelSettle?.();
     this.cancelRetry?.();
+    this.cancelWatchdog?.();
     this.link.stream.destroy();
     for (const off of this.offLocal.splice(0)) off();
     await this.local?.stop();
@@ -118,6 +122,7 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     const stream = link.stream;
     stream.on('data', (chunk: string) => {
       if (link !== this.link) return;
+      this.watch(link);
       const messages = link.reader.push(chunk);
       if (!messages) return this.fallBack('the agent sent something that is not its protocol');
       for (const m of messages) this.receive(m);
@@ -125,8 +130,15 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     stream.on('error', (error: Error) => link === this.link && this.fallBack(error.message));
     stream.on('close', () => link === this.link && this.fallBack('its connection closed'));
     for (const m of link.backlog.splice(0)) this.receive(m);
-    if (link.closed) this.fallBack('its connection closed');
-    else stream.resume();
+    if (link.closed) return this.fallBack('its connection closed');
+    stream.resume();
+    this.watch(link);
+  }
+
+  /** Real time, as the agent's ticks are. */
+  private watch(link: AgentLink): void {
+    this.cancelWatchdog?.();
+    this.cancelWatchdog = realClock.setTimeout(() => link === this.link && this.fallBack(`nothing heard for ${SILENT_MS / 1000}s`), SILENT_MS);
   }
 
   private receive(m: unknown): void {
@@ -148,6 +160,7 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
   /** The agent is gone: said in the event log, then this console polls the sources itself. */
   private fallBack(why: string): void {
     if (this.local || this.stopped) return;
+    this.cancelWatchdog?.();
     this.link.stream.destroy();
     const local = this.makeLocal();
     this.local = local;
