@@ -81,7 +81,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('judge, act and notify for every profile unattended (headless; JSON-lines logs on stdout)')
     .argument('<profiles...>', 'rollout profiles (YAML), or directories of them')
     .option('--state-dir <dir>', 'where rollout state, history and leases live (default $XDG_STATE_HOME/rollcall)')
-    .option('--listen <host:port>', 'serve /metrics and /healthz, e.g. 127.0.0.1:9464')
+    .option('--listen <host:port>', 'serve /metrics, /healthz and /attach (rollcall watch --agent), e.g. 127.0.0.1:9464')
     .option('--retention <duration>', 'how long samples are kept (default: the longest phase plus 7d)')
     .option('--lease-timeout <duration>', 'a leader silent this long is replaced by a standby (default 15s)')
     .action(async (paths: string[], opts: AgentCommandOptions) => {
