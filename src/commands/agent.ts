@@ -29,6 +29,12 @@ export async function agent(paths: string[], opts: AgentCommandOptions): Promise
   const staleMs = opts.leaseTimeout !== undefined ? parseDuration(opts.leaseTimeout) : undefined;
   if (opts.leaseTimeout !== undefined && (!staleMs || staleMs < 1_000)) return usage(`--lease-timeout ${opts.leaseTimeout}: a duration of at least 1s (${DURATION_FORMS})`);
 
+  // Heard from the start: a SIGTERM while the profiles are still opening stops the agent cleanly
+  // once they are open, rather than killing it half-way (its leases and locks left behind).
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   let running: Agent;
   try {
     running = await Agent.start({
@@ -60,10 +66,7 @@ export async function agent(paths: string[], opts: AgentCommandOptions): Promise
   // Every timer of the loop, the lease and the history is unref'd (a console must be able to quit
   // while they run): this one keeps the agent alive until a signal.
   const alive = setInterval(() => {}, 3_600_000);
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal;
   clearInterval(alive);
   log({ level: 'info', event: 'stop', text: `${signal}: stopping` });
   server?.close();

@@ -143,7 +143,8 @@ describe('a console on this host', () => {
     await until(session, (s) => s.events.some((e) => e.text.includes('went away')));
     const again = await until(session, (s) => s.events.some((e) => e.text.startsWith(`attached again, to agent on ${hostname()} (pid ${standby.child.pid})`)), 15_000);
     expect(again.mode.attached).toEqual({ host: hostname() });
-    // Back on the agent: the console's own polls stop.
+    // Back on the agent: the console's own polls stop (a request already on its way may still land).
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const mine = polls.console;
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(polls.console).toBe(mine);
