@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './commands/exit.js';
 import { isEntryPoint } from './entry.js';
+import { relaunchWithAgentFlags } from './agent/node-flags.js';
 import { VERSION } from './version.js';
 // Types only (erased): each command is still loaded only when it runs.
 import type { AgentCommandOptions } from './commands/agent.js';
@@ -44,7 +45,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--dry-run', 'show the argv an action would run, run nothing')
       .option('--record <file>', 'append every sample and error to a JSONL recording')
       .option('--replay <file>', 'play a recording back instead of polling the sources')
-      .option('--speed <n>', 'replay speed (virtual clock)', number),
+      .option('--speed <n>', 'replay speed (virtual clock)', number)
+      .option('--agent <url>', 'attach to the agent serving this rollout at URL (rollcall agent --listen), e.g. http://bastion:9464'),
   ).action(async (profiles: string[], opts: WatchOptions) => {
     const { watch } = await import('./commands/watch.js');
     setExit(await watch(profiles, opts));
@@ -80,7 +82,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('judge, act and notify for every profile unattended (headless; JSON-lines logs on stdout)')
     .argument('<profiles...>', 'rollout profiles (YAML), or directories of them')
     .option('--state-dir <dir>', 'where rollout state, history and leases live (default $XDG_STATE_HOME/rollcall)')
-    .option('--listen <host:port>', 'serve /metrics and /healthz, e.g. 127.0.0.1:9464')
+    .option('--listen <host:port>', 'serve /metrics, /healthz and /attach (rollcall watch --agent), e.g. 127.0.0.1:9464')
     .option('--retention <duration>', 'how long samples are kept (default: the longest phase plus 7d)')
     .option('--lease-timeout <duration>', 'a leader silent this long is replaced by a standby (default 15s)')
     .action(async (paths: string[], opts: AgentCommandOptions) => {
@@ -193,6 +195,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (isEntryPoint(import.meta.url)) {
+  relaunchWithAgentFlags();
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
 }

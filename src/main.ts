@@ -6,6 +6,11 @@
 // directory; if it cannot be used, Node compiles as usual and says nothing.
 
 import { enableCompileCache } from 'node:module';
+import { relaunchWithAgentFlags } from './agent/node-flags.js';
+
+// `rollcall agent` runs under the flags that suit an idle service (agent/node-flags.ts): decided
+// before anything else happens, as the process may be replaced.
+relaunchWithAgentFlags();
 
 try {
   enableCompileCache();

@@ -77,6 +77,8 @@ export class SqliteHistory implements History {
   private readonly batchMs: number;
   private readonly onProblem: (problem: string | undefined) => void;
   private readonly readOnly: boolean;
+  /** The file this process writes: another one at the path means it was removed (or replaced) under us. */
+  private inode: number | undefined;
 
   constructor(
     readonly file: string,
@@ -143,6 +145,7 @@ export class SqliteHistory implements History {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.buffer.length === 0) return;
+    if (this.db && !this.readOnly && this.inode !== inodeOf(this.file)) this.removed();
     if (!this.db || !this.st) return this.reopenAfterFailure();
     const batch = this.buffer;
     this.buffer = [];
@@ -242,6 +245,7 @@ export class SqliteHistory implements History {
       const format = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined;
       if (format === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?)").run(FORMAT);
       this.prepare(db, format);
+      this.inode = inodeOf(this.file);
     } catch (error) {
       this.failed(error, 'opening');
     }
@@ -300,14 +304,7 @@ export class SqliteHistory implements History {
 
   /** A corrupt file is not written again: it is kept aside for whoever wants it and a new one starts. */
   private keepAside(error: unknown): void {
-    try {
-      this.db?.close();
-    } catch {
-      // It is being replaced anyway.
-    }
-    this.db = undefined;
-    this.st = undefined;
-    this.series.clear();
+    this.drop();
     const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
     let kept: string;
     try {
@@ -330,6 +327,24 @@ export class SqliteHistory implements History {
       this.open();
       this.renewing = false;
     }
+  }
+
+  /** Deleted under us, SQLite would write on to a file nobody can read (its space back only at exit): a new one starts. */
+  private removed(): void {
+    this.drop();
+    this.report(`history ${this.file} was removed: a new history starts now; judging goes on`);
+    this.open();
+  }
+
+  private drop(): void {
+    try {
+      this.db?.close();
+    } catch {
+      // Being replaced: nothing more to save. What was counted in it is forgotten below.
+    }
+    this.db = undefined;
+    this.st = undefined;
+    this.series.clear();
   }
 
   /** After a failure that left no database open, each flush tries the file again (disk freed, file restored). */
@@ -361,6 +376,10 @@ function inOrder(points: Point[]): Point[] {
   const byTime = new Map<number, number>();
   for (const p of points) byTime.set(p.t, p.v);
   return [...byTime].map(([t, v]) => ({ t, v })).sort((a, b) => a.t - b.t);
+}
+
+function inodeOf(file: string): number | undefined {
+  return statSync(file, { throwIfNoEntry: false })?.ino;
 }
 
 function trackCode(track: Track): number {

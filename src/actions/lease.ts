@@ -1,20 +1,26 @@
 // The lease on a rollout: which one process carries out its automatic rollbacks, escalations and
 // notifications. A lock file per rollout in the state directory (`<profile>.lease`) holding the
-// holder's pid, host and a heartbeat time the holder rewrites every `heartbeatMs`. Other agents are
-// hot standbys that look at it as often:
+// holder's pid, host and nonce; the holder beats by touching it (its mtime) every `heartbeatMs` —
+// a touch, not a rewrite: a rename over a file costs ext4 a flush, and that was most of an idle
+// agent's lease cost. Other agents are hot standbys that look at it as often:
 //  - created with O_EXCL, so two agents starting together cannot both get it;
-//  - stale when its heartbeat is older than `staleMs`, or at once when its pid is gone on this host;
+//  - stale when a standby has seen the same heartbeat for longer than `staleMs`, or at once when
+//    the holder's pid is gone on this host;
 //  - a stale lease is taken over under a second O_EXCL file (`.takeover`), re-read there, and
 //    replaced by rename, so two standbys racing for one dead leader yield one holder;
-//  - a holder that finds its own last heartbeat older than `staleMs` (it was stopped or starved and
-//    a standby may have taken over) steps down before doing anything, and so never acts twice.
+//  - a holder whose own last heartbeat is older than `staleMs` (it was stopped or starved and a
+//    standby may have taken over) steps down before doing anything, and so never acts twice.
+// Both decisions are timed on this process's monotonic clock, never by comparing wall-clock times:
+// a wall clock stepped by NTP or by hand (either way, by any amount) neither fences a live leader
+// nor hands its lease to a standby. The wall clock is only written down, for people and consoles.
 // Takeover time: after kill -9 of the leader, at most `heartbeatMs` on the same host (the pid is
 // gone), at most `staleMs + heartbeatMs` from another host sharing the directory. Defaults 5 s and
-// 15 s: 5 s and 20 s. Time here is the wall clock, shared between processes.
+// 15 s: 5 s and 20 s.
 
-import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
 import { fileErrorReason } from './file-error.js';
 
@@ -46,21 +52,62 @@ export interface LeaseOptions {
   role?: string;
   heartbeatMs?: number;
   staleMs?: number;
+  /** The wall clock, written into the lease for people and consoles (default Date.now). */
   now?: () => number;
+  /** This process's monotonic clock, for its own timing decisions (default performance.now). */
+  elapsed?: () => number;
 }
 
 export function leasePath(stateDir: string, profileName: string): string {
   return join(resolve(stateDir), `${profileName}.lease`);
 }
 
-/** The holder named in a lease file, or undefined when there is none (or it is unreadable). */
+/** The holder named in a lease file (its heartbeat: the last touch), or undefined when there is none (or it is unreadable). */
 export function readLease(file: string): LeaseHolder | undefined {
+  return readLeaseFile(file)?.holder;
+}
+
+/** The lease and its beat: what changes each time the holder touches it. */
+function readLeaseFile(file: string): { holder: LeaseHolder | undefined; beat: string } | undefined {
+  let mtimeMs: number;
+  let text: string;
   try {
-    const parsed = holderSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
+    mtimeMs = statSync(file).mtimeMs;
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+  let holder: LeaseHolder | undefined;
+  try {
+    const parsed = holderSchema.safeParse(JSON.parse(text));
+    if (parsed.success) holder = { ...parsed.data, heartbeatAt: Math.max(parsed.data.heartbeatAt, mtimeMs) };
+  } catch {
+    // Unreadable (torn by a crash): its beat is its mtime alone.
+  }
+  return { holder, beat: `${holder?.nonce ?? 'unreadable'}@${mtimeMs}` };
+}
+
+/** How long, on this process's monotonic clock, a file has shown the same beat. */
+class Silence {
+  private beat: string | undefined;
+  private since = 0;
+
+  constructor(private readonly elapsed: () => number) {}
+
+  /** Milliseconds `beat` has been seen unchanged; 0 when it is new. */
+  of(beat: string): number {
+    const t = this.elapsed();
+    if (beat !== this.beat) {
+      this.beat = beat;
+      this.since = t;
+    }
+    return t - this.since;
+  }
+}
+
+/** A holder on this host whose process is gone: its lease can be taken at once. */
+function gone(holder: LeaseHolder): boolean {
+  return holder.host === hostname() && holder.pid !== process.pid && !pidRuns(holder.pid);
 }
 
 /** Whether a holder still holds: its heartbeat is fresh and, on this host, its pid runs. */
@@ -77,12 +124,16 @@ export function describeHolder(holder: LeaseHolder): string {
 
 export class Lease {
   private nonce: string | undefined;
+  /** When this process last beat, on its monotonic clock. */
   private lastBeat = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastStandby: string | undefined;
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
   private readonly now: () => number;
+  private readonly elapsed: () => number;
+  private readonly leaseSilence: Silence;
+  private readonly gateSilence: Silence;
   private readonly listeners = new Set<(e: LeaseEvent) => void>();
 
   constructor(
@@ -92,11 +143,14 @@ export class Lease {
     this.heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
     this.now = opts.now ?? Date.now;
+    this.elapsed = opts.elapsed ?? (() => performance.now());
+    this.leaseSilence = new Silence(this.elapsed);
+    this.gateSilence = new Silence(this.elapsed);
   }
 
   /** True only while this process holds the lease and its own heartbeat is fresh: ask before every act. */
   get held(): boolean {
-    return this.nonce !== undefined && this.now() - this.lastBeat <= this.staleMs;
+    return this.nonce !== undefined && this.elapsed() - this.lastBeat <= this.staleMs;
   }
 
   on(listener: (e: LeaseEvent) => void): () => void {
@@ -147,27 +201,30 @@ export class Lease {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return this.emit({ type: 'problem', text: `cannot take the lease ${this.file}: ${fileErrorReason(error)}` });
     }
-    const seen = readLease(this.file);
-    if (seen && isLive(seen, this.now())) return this.standby(seen);
-    if (!seen && this.youngerThanStale(this.file)) return this.standby(undefined);
-    this.takeOver(seen, mine);
+    const read = readLeaseFile(this.file);
+    const seen = read?.holder;
+    // Removed meanwhile (released): the next look takes it with O_EXCL.
+    if (!read) return;
+    if (!(seen && gone(seen)) && this.leaseSilence.of(read.beat) <= this.staleMs) return this.standby(seen);
+    this.takeOver(read.beat, seen, mine);
   }
 
   /** Replaces a stale lease under the takeover file, so one standby of many wins. */
-  private takeOver(seen: LeaseHolder | undefined, mine: LeaseHolder): void {
+  private takeOver(beat: string, seen: LeaseHolder | undefined, mine: LeaseHolder): void {
     const gate = `${this.file}.takeover`;
     try {
       writeExclusive(gate, mine);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return this.emit({ type: 'problem', text: `cannot take over the lease ${this.file}: ${fileErrorReason(error)}` });
-      // A takeover that died half-way leaves its gate: after staleMs it is nobody's.
-      if (!this.youngerThanStale(gate)) removeFile(gate);
+      // A takeover that died half-way leaves its gate: once seen unchanged for staleMs it is nobody's.
+      const gateBeat = readLeaseFile(gate)?.beat;
+      if (gateBeat !== undefined && this.gateSilence.of(gateBeat) > this.staleMs) removeFile(gate);
       return;
     }
     try {
-      const again = readLease(this.file);
-      // Someone else took over and is beating: stay standby.
-      if (again && again.nonce !== seen?.nonce && isLive(again, this.now())) return this.standby(again);
+      const again = readLeaseFile(this.file);
+      // The holder beat meanwhile, or someone else took over: stay standby.
+      if (again && again.beat !== beat && !(again.holder && gone(again.holder))) return this.standby(again.holder);
       writeAtomic(this.file, mine);
       this.won(mine, seen);
     } catch (error) {
@@ -178,14 +235,14 @@ export class Lease {
   }
 
   private renew(): void {
-    const now = this.now();
+    const t = this.elapsed();
     // Stopped or starved for longer than staleMs: a standby may hold it now. Step down first.
-    if (now - this.lastBeat > this.staleMs) return this.lose(`no heartbeat for ${Math.round((now - this.lastBeat) / 1000)}s; stepping down`);
+    if (t - this.lastBeat > this.staleMs) return this.lose(`no heartbeat for ${Math.round((t - this.lastBeat) / 1000)}s; stepping down`);
     const current = readLease(this.file);
     if (current?.nonce !== this.nonce) return this.lose(current ? `taken over by ${describeHolder(current)}` : 'the lease file was removed');
     try {
-      writeAtomic(this.file, { ...current!, heartbeatAt: now });
-      this.lastBeat = now;
+      touch(this.file, this.now());
+      this.lastBeat = t;
     } catch (error) {
       // Not renewed: `held` turns false by itself once staleMs passes without a heartbeat.
       this.emit({ type: 'problem', text: `cannot renew the lease ${this.file}: ${fileErrorReason(error)}` });
@@ -194,7 +251,7 @@ export class Lease {
 
   private won(mine: LeaseHolder, took: LeaseHolder | undefined): void {
     this.nonce = mine.nonce;
-    this.lastBeat = mine.heartbeatAt;
+    this.lastBeat = this.elapsed();
     this.lastStandby = undefined;
     this.emit({ type: 'acquired', took });
   }
@@ -225,15 +282,6 @@ export class Lease {
     };
   }
 
-  /** A file whose writer may still be mid-write (an unreadable lease, a takeover gate). */
-  private youngerThanStale(file: string): boolean {
-    try {
-      return this.now() - statSync(file).mtimeMs < this.staleMs;
-    } catch {
-      return false;
-    }
-  }
-
   private emit(e: LeaseEvent): void {
     for (const l of this.listeners) l(e);
   }
@@ -241,7 +289,7 @@ export class Lease {
 
 // No fsync: a lease says who is alive now, which a machine crash ends anyway; an fsync per heartbeat
 // per rollout was most of an idle agent's CPU. A torn or empty file after a crash reads as unreadable,
-// and an unreadable lease is taken over once it is staleMs old.
+// and an unreadable lease is taken over once it has been seen unchanged for staleMs.
 function writeExclusive(file: string, holder: LeaseHolder): void {
   const fd = openSync(file, 'wx', 0o644);
   try {
@@ -249,6 +297,7 @@ function writeExclusive(file: string, holder: LeaseHolder): void {
   } finally {
     closeSync(fd);
   }
+  stamp(file, holder);
 }
 
 function writeAtomic(file: string, holder: LeaseHolder): void {
@@ -259,7 +308,22 @@ function writeAtomic(file: string, holder: LeaseHolder): void {
   } finally {
     closeSync(fd);
   }
+  stamp(temp, holder);
   renameSync(temp, file);
+}
+
+/** A new lease's first beat is its heartbeatAt (the clock it was taken by, which a test may set). */
+function stamp(file: string, holder: LeaseHolder): void {
+  try {
+    touch(file, holder.heartbeatAt);
+  } catch {
+    // The kernel's mtime serves as well.
+  }
+}
+
+/** The heartbeat: the lease's mtime set to `at` (wall clock, for whoever reads it). */
+function touch(file: string, at: number): void {
+  utimesSync(file, at / 1000, at / 1000);
 }
 
 function removeFile(file: string): void {

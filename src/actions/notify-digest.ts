@@ -39,6 +39,13 @@ export class DigestLog {
   /** Per target index: the last digest (or the start) and when the next one is due. */
   private readonly due = new Map<number, { since: number; at: number }>();
 
+  /** The earliest time a target's next digest is due, once any has started counting. */
+  nextAt(): number | undefined {
+    let next: number | undefined;
+    for (const d of this.due.values()) if (next === undefined || d.at < next) next = d.at;
+    return next;
+  }
+
   record(entry: DigestEntry): void {
     this.entries.push(entry);
     if (this.entries.length > MAX_ENTRIES) {

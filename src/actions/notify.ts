@@ -109,6 +109,13 @@ export class Notifier {
     this.digest(next);
   }
 
+  /** When the next status summary or digest is due (a loop that sleeps until due wakes for it). */
+  nextDueAt(): number | undefined {
+    let next = this.digests.nextAt();
+    for (const at of this.statusDue.values()) if (next === undefined || at < next) next = at;
+    return next;
+  }
+
   /** Each target whose digest time has come sends what happened since its last one. */
   private digest(snapshot: Snapshot): void {
     const now = this.opts.clock.now();

@@ -3,10 +3,11 @@
 // rollouts in, exposition text out. Enumerations (decision, metric state) are one 0/1 gauge per
 // value, the way kube-state-metrics does it, so a rule reads `rollcall_decision{decision="ROLLBACK"} == 1`.
 
-import { createServer, type Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Profile } from '../profile/types.js';
 import type { LoopView } from '../engine/watch-loop.js';
 import type { Decision, MetricState } from '../engine/types.js';
+import { nodeHttp } from '../util/node-http.js';
 
 export interface ExportedRollout {
   profile: Profile;
@@ -37,7 +38,8 @@ const HELP: Record<string, [string, string]> = {
   rollcall_history_ok: ['gauge', '1 while samples are being stored in the history.'],
 };
 
-export function renderMetrics(rollouts: readonly ExportedRollout[]): string {
+/** `now`, when given, ages the sources from the last judgement to the scrape (the agent judges only when something is due). */
+export function renderMetrics(rollouts: readonly ExportedRollout[], now?: number): string {
   const rows = new Map<string, string[]>(Object.keys(HELP).map((name) => [name, []]));
   const put = (name: string, labels: Record<string, string>, value: number) => {
     if (!Number.isFinite(value)) return;
@@ -67,7 +69,8 @@ export function renderMetrics(rollouts: readonly ExportedRollout[]): string {
       up.set(source, (up.get(source) ?? true) && answered);
     }
     for (const [source, ok] of up) put('rollcall_source_up', { rollout, source }, ok ? 1 : 0);
-    for (const [source, age] of Object.entries(sourceAges)) if (age !== undefined) put('rollcall_source_age_seconds', { rollout, source }, age / 1000);
+    const since = now === undefined ? 0 : Math.max(0, now - r.view.now);
+    for (const [source, age] of Object.entries(sourceAges)) if (age !== undefined) put('rollcall_source_age_seconds', { rollout, source }, (age + since) / 1000);
     put('rollcall_leader', { rollout }, r.leader ? 1 : 0);
     put('rollcall_history_ok', { rollout }, r.historyOk ? 1 : 0);
   }
@@ -88,16 +91,20 @@ export function parseListen(text: string): { host: string; port: number } | { er
   return { host: match[1] ?? match[2]!, port };
 }
 
-/** Serves /metrics and /healthz; resolves once listening (rejects with a sentence when it cannot). */
-export async function serveMetrics(host: string, port: number, rollouts: () => readonly ExportedRollout[]): Promise<Server> {
-  const server = createServer((req, res) => {
+/**
+ * Serves /metrics and /healthz, and whatever `routes` answers first (the attach stream); resolves
+ * once listening (rejects with a sentence when it cannot).
+ */
+export async function serveMetrics(host: string, port: number, rollouts: () => readonly ExportedRollout[], routes?: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<Server> {
+  const server = nodeHttp().createServer((req, res) => {
+    if (routes?.(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
     if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(rollouts()));
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(rollouts(), Date.now()));
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`ok: ${rollouts().length} rollouts\n`);
     } else {

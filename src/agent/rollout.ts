@@ -24,7 +24,7 @@ import { digestPlace, type DigestHub } from '../actions/digest-hub.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
 import type { AgentLog, LogLevel } from './log.js';
-import { agentSocketPath, RolloutSocket } from './socket.js';
+import { agentSocketPath, RolloutSocket, type Served } from './socket.js';
 
 export interface AgentRolloutOptions {
   profile: Profile;
@@ -100,6 +100,8 @@ export class AgentRollout {
         error: (metric, track, reason, at, kind) => this.storing() && this.history.error(metric, track, reason, at, kind),
       },
       backfillMs: opts.backfillMs ?? 0,
+      // Nobody looks at the time in phase here: judged when a poll lands or something falls due.
+      wake: 'due',
     });
     this.lease = new Lease(leasePath(opts.stateDir, this.profile.name), { user: this.identity.user, role: 'agent', ...opts.lease });
     this.otherAgent = new AgentLeaseLookout(this.lease.file);
@@ -128,12 +130,24 @@ export class AgentRollout {
     return this.loop.onView(listener);
   }
 
+  /** What consoles attach to, on the socket (while leading) or over HTTP (always: a standby judges too). */
+  get served(): Served {
+    return {
+      profile: this.profile.name,
+      view: () => this.loop.view,
+      onView: (l) => this.loop.onView(l),
+      onEvent: (l) => this.loop.onEvent(l),
+      pollNow: () => this.loop.pollNow(),
+      watchLive: () => this.loop.watchLive(),
+    };
+  }
+
   start(): void {
     this.say('info', 'start', `watching ${this.profile.metricIds.length} metrics; ${this.history.description}`);
     if (this.history.problem) this.say('error', 'history', this.history.problem);
     this.loadHistory();
     this.loop.onEvent((e) => this.onEngine(e));
-    this.loop.observe({ onSnapshot: (prev, next) => this.act(prev, next) });
+    this.loop.observe({ onSnapshot: (prev, next) => this.act(prev, next), nextDueAt: () => this.actor?.notifier.nextDueAt() });
     this.lease.on((e) => this.onLease(e));
     this.loop.start();
     this.lease.start();
@@ -256,13 +270,7 @@ export class AgentRollout {
   private async serve(): Promise<RolloutSocket | undefined> {
     const path = agentSocketPath(this.opts.stateDir, this.profile.name);
     try {
-      const socket = await RolloutSocket.listen(path, {
-        profile: this.profile.name,
-        view: () => this.loop.view,
-        onView: (l) => this.loop.onView(l),
-        onEvent: (l) => this.loop.onEvent(l),
-        pollNow: () => this.loop.pollNow(),
-      });
+      const socket = await RolloutSocket.listen(path, this.served);
       this.say('info', 'socket', `consoles attach at ${path}`);
       return socket;
     } catch (error) {

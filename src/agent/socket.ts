@@ -91,12 +91,50 @@ export interface Served {
   onView(listener: (v: LoopView) => void): () => void;
   onEvent(listener: (e: EngineEvent) => void): () => void;
   pollNow(): void;
+  /** A console is attached: judge every second until the returned function is called. */
+  watchLive(): () => void;
+}
+
+/** This process's hello for one rollout. */
+export function helloFor(profile: string, startedAt: number): Hello {
+  return { type: 'hello', host: hostname(), pid: process.pid, profile, startedAt };
+}
+
+/**
+ * One console's feed: the hello and the current view with its series, then each judgement (series
+ * only when they changed since the last sent) and each event, until the returned function is
+ * called. `write` answers false when the console does not keep up: the feed then ends (`drop`).
+ * The same for the unix socket and the HTTP stream (attach-http.ts).
+ */
+export function feed(served: Served, hello: Hello, write: (line: string) => boolean, drop: () => void): () => void {
+  let seriesVersion = served.view().seriesVersion;
+  let ended = false;
+  const offs: (() => void)[] = [];
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    for (const off of offs.splice(0)) off();
+  };
+  const send = (line: string) => {
+    if (ended || write(line)) return;
+    end();
+    drop();
+  };
+  offs.push(
+    served.watchLive(),
+    served.onEvent((event) => send(encode({ type: 'event', event }))),
+    served.onView((view) => {
+      const changed = view.seriesVersion !== seriesVersion;
+      seriesVersion = view.seriesVersion;
+      send(encode(viewMessage(view, changed)));
+    }),
+  );
+  send(encode(hello) + encode(viewMessage(served.view(), true)));
+  return end;
 }
 
 export class RolloutSocket {
   private readonly clients = new Set<Socket>();
-  private readonly offs: (() => void)[] = [];
-  private lastSeriesVersion: number;
   private readonly hello: Hello;
 
   private constructor(
@@ -104,17 +142,8 @@ export class RolloutSocket {
     readonly path: string,
     private readonly served: Served,
   ) {
-    this.hello = { type: 'hello', host: hostname(), pid: process.pid, profile: served.profile, startedAt: Date.now() };
-    this.lastSeriesVersion = served.view().seriesVersion;
+    this.hello = helloFor(served.profile, Date.now());
     server.on('connection', (socket) => this.accept(socket));
-    this.offs.push(
-      served.onEvent((event) => this.broadcast(encode({ type: 'event', event }))),
-      served.onView((view) => {
-        const changed = view.seriesVersion !== this.lastSeriesVersion;
-        this.lastSeriesVersion = view.seriesVersion;
-        this.broadcast(encode(viewMessage(view, changed)));
-      }),
-    );
   }
 
   /** Listens at `path`; a file left there (a killed agent's socket) is replaced: only the lease holder serves. */
@@ -140,7 +169,6 @@ export class RolloutSocket {
 
   /** Stops serving; the socket file is removed (by the close). */
   async close(): Promise<void> {
-    for (const off of this.offs.splice(0)) off();
     for (const c of this.clients) c.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -155,16 +183,12 @@ export class RolloutSocket {
       for (const m of messages) if (isPoll(m)) this.served.pollNow();
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.clients.delete(socket));
-    socket.write(encode(this.hello) + encode(viewMessage(this.served.view(), true)));
-  }
-
-  private broadcast(line: string): void {
-    for (const c of this.clients) {
-      // A console that does not read is dropped rather than let the agent's memory grow.
-      if (c.writableLength > MAX_LINE_BYTES) c.destroy();
-      else c.write(line);
-    }
+    // A console that does not read is dropped rather than let the agent's memory grow.
+    const end = feed(this.served, this.hello, (line) => socket.writableLength <= MAX_LINE_BYTES && (socket.write(line), true), () => socket.destroy());
+    socket.on('close', () => {
+      this.clients.delete(socket);
+      end();
+    });
   }
 }
 

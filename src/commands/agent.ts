@@ -2,6 +2,7 @@
 // cleanly (history flushed, leases and state locks released). Logs are JSON lines on stdout.
 
 import { Agent, AgentError } from '../agent/agent.js';
+import { serveAttach } from '../agent/attach-http.js';
 import { parseListen, serveMetrics } from '../agent/exporter.js';
 import { jsonLog } from '../agent/log.js';
 import { defaultStateDir } from '../actions/state-store.js';
@@ -28,6 +29,12 @@ export async function agent(paths: string[], opts: AgentCommandOptions): Promise
   const staleMs = opts.leaseTimeout !== undefined ? parseDuration(opts.leaseTimeout) : undefined;
   if (opts.leaseTimeout !== undefined && (!staleMs || staleMs < 1_000)) return usage(`--lease-timeout ${opts.leaseTimeout}: a duration of at least 1s (${DURATION_FORMS})`);
 
+  // Heard from the start: a SIGTERM while the profiles are still opening stops the agent cleanly
+  // once they are open, rather than killing it half-way (its leases and locks left behind).
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   let running: Agent;
   try {
     running = await Agent.start({
@@ -41,24 +48,25 @@ export async function agent(paths: string[], opts: AgentCommandOptions): Promise
     if (error instanceof AgentError) return usage(error.message);
     throw error;
   }
+  const startedAt = Date.now();
   const server = listen
-    ? await serveMetrics(listen.host, listen.port, () =>
-        running.rollouts.map((r) => ({ profile: r.profile, view: r.view, leader: r.leader, autoRollbackPending: r.countdown !== undefined, historyOk: r.history.problem === undefined })),
+    ? await serveMetrics(
+        listen.host,
+        listen.port,
+        () => running.rollouts.map((r) => ({ profile: r.profile, view: r.view, leader: r.leader, autoRollbackPending: r.countdown !== undefined, historyOk: r.history.problem === undefined })),
+        (req, res) => serveAttach(req, res, (name) => running.rollouts.find((r) => r.profile.name === name)?.served, startedAt),
       ).catch((error: unknown) => error as Error)
     : undefined;
   if (server instanceof Error) {
     await running.stop();
     return usage(server.message);
   }
-  if (server) log({ level: 'info', event: 'listen', text: `serving /metrics and /healthz on ${opts.listen}` });
+  if (server) log({ level: 'info', event: 'listen', text: `serving /metrics, /healthz and /attach/<rollout> (rollcall watch --agent http://${opts.listen}) on ${opts.listen}` });
 
   // Every timer of the loop, the lease and the history is unref'd (a console must be able to quit
   // while they run): this one keeps the agent alive until a signal.
   const alive = setInterval(() => {}, 3_600_000);
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal;
   clearInterval(alive);
   log({ level: 'info', event: 'stop', text: `${signal}: stopping` });
   server?.close();

@@ -28,6 +28,8 @@ export interface ConsoleOptions {
   /** `--replay FILE`: play a recording back instead of polling. */
   replay?: string;
   speed?: number;
+  /** `--agent URL`: attach to the agent serving this rollout there (rollcall agent --listen). */
+  agent?: string;
   /** A line for the top of the event log, e.g. what the demo is simulating. */
   banner?: string;
   /** Where NO_COLOR is read from (default: the process environment). */
@@ -68,6 +70,7 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
       record: opts.record,
       replay: opts.replay,
       speed: opts.speed,
+      ...(opts.agent !== undefined ? { agentUrl: opts.agent } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
   } catch (error) {

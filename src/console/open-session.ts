@@ -17,7 +17,7 @@ import type { SeriesStore } from '../engine/series.js';
 import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
 import { Session } from './session.js';
 import { agentSocketPath } from '../agent/socket.js';
-import { attach } from './remote-loop.js';
+import { attach, attachHttp, type AgentLink } from './agent-link.js';
 
 /** History fetched at open, at most (the profile's history may be longer). */
 const MAX_BACKFILL_MS = 6 * 3_600_000;
@@ -40,6 +40,8 @@ export interface SessionOptions {
   identity?: Identity;
   /** History fetched at open so the charts are full at once (default: the profile's history, at most 6h). */
   backfillMs?: number;
+  /** `--agent URL`: the agent to attach to over HTTP, in place of the one on this host's socket. */
+  agentUrl?: string;
 }
 
 
@@ -81,9 +83,21 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       : undefined;
     if (recorder) opened.push(recorder);
     const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
-    // An agent leading this rollout on this host: show its judgement rather than poll the sources too.
-    const link = replay ? undefined : await attach(agentSocketPath(opts.stateDir ?? defaultStateDir(), profile.name), profile.name);
-    if (link) opened.push({ close: async () => void link.socket.destroy() });
+    // An agent serving this rollout (on this host's socket, or at --agent URL): show its judgement rather than poll the sources too.
+    const socketPath = agentSocketPath(opts.stateDir ?? defaultStateDir(), profile.name);
+    const agentUrl = opts.agentUrl;
+    const reattach = replay
+      ? undefined
+      : agentUrl !== undefined
+        ? async (): Promise<AgentLink | undefined> => {
+            const found = await attachHttp(agentUrl, profile);
+            return 'error' in found ? undefined : found;
+          }
+        : () => attach(socketPath, profile);
+    const found = replay ? undefined : agentUrl !== undefined ? await attachHttp(agentUrl, profile) : await attach(socketPath, profile);
+    const link = found && !('error' in found) ? found : undefined;
+    const notAttached = found && 'error' in found ? found.error : undefined;
+    if (link) opened.push({ close: async () => void link.stream.destroy() });
     let stored: ReturnType<typeof loadHistoryFile>;
     const session = new Session({
       profile,
@@ -104,6 +118,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         ...(link ? { attached: { host: link.hello.host } } : {}),
       },
       attach: link,
+      reattach,
       actionsOff: readOnly,
       ...(replay
         ? {}
@@ -122,7 +137,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     if (stored?.problem) session.note(stored.problem, 'warn');
     else if (stored && stored.points > 0) session.note(`${stored.points} samples from the agent's history`, 'info');
     session.replayAudit(history.entries, history.problems);
-    if (link) session.note(`attached to agent on ${link.hello.host} (pid ${link.hello.pid}): its judgement is shown, this console polls no source`, 'info');
+    if (link) session.note(`attached to agent on ${link.hello.host} (pid ${link.hello.pid}, ${link.where}): its judgement is shown, this console polls no source`, 'info');
+    if (notAttached) session.note(`${notAttached}: standalone, this console polls the sources itself`, 'warn');
     if (rollout.about) session.note(rollout.about, 'info');
     if (rollout.notice) session.note(rollout.notice, 'warn');
     return session;

@@ -1,16 +1,17 @@
-// A console attached to the agent that leads its rollout: the agent's judgement, series and events
-// from its socket (src/agent/socket.ts) in place of a watch loop of the console's own, so ten
-// consoles cost the sources what one agent costs. Same surface as the WatchLoop for the Session.
-// If the agent goes away, the console says so and falls back to a loop of its own (made then, so
-// its sources are opened only then); it does not attach again until reopened.
+// A console attached to an agent: the agent's judgement, series and events from its socket or its
+// HTTP stream (agent-link.ts) in place of a watch loop of the console's own, so ten consoles cost
+// the sources what one agent costs. Same surface as the WatchLoop for the Session. If the agent
+// goes away, the console says so and falls back to a loop of its own (made then, so its sources
+// are opened only then), and tries every REATTACH_MS to attach again — to the standby that took
+// the lease over, say — handing back to the agent when one answers.
 
-import { connect, type Socket } from 'node:net';
 import type { Clock } from '../engine/clock.js';
-import type { SeriesSnapshot } from '../engine/types.js';
+import type { Profile } from '../profile/types.js';
+import { realClock } from '../engine/clock.js';
 import { reviveSeries } from '../engine/sample-view.js';
 import { LoopListeners } from '../engine/loop-listeners.js';
-import { SETTLE_MS, type EngineEvent, type EventLevel, type LoopView, type SnapshotObserver, type WatchLoop } from '../engine/watch-loop.js';
-import { encode, LineReader, type Hello, type ViewMessage } from '../agent/socket.js';
+import { SETTLE_MS, type EngineEvent, type LoopView, type SnapshotObserver, type WatchLoop } from '../engine/watch-loop.js';
+import { cleanEvent, cleanView, type AgentLink } from './agent-link.js';
 
 /** What the Session composes: a WatchLoop, or a RemoteLoop standing in for one. */
 export interface ConsoleLoop {
@@ -28,75 +29,33 @@ export interface ConsoleLoop {
   onView(listener: (v: LoopView) => void): () => void;
 }
 
-/** How long a console waits for an agent's hello and first view before it polls by itself. */
-export const ATTACH_TIMEOUT_MS = 300;
-
-/** An open connection to an agent that has said hello and sent its first view. */
-export interface AgentLink {
-  hello: Hello;
-  first: ViewMessage & { series: SeriesSnapshot };
-  socket: Socket;
-  reader: LineReader;
-  /** Messages that came with the first view. */
-  backlog: unknown[];
-  /** Set when the socket closed before the loop started reading it. */
-  closed: boolean;
-}
-
-/** Connects to the agent's socket; undefined when none answers in time (no socket, a dead agent, not ours). */
-export function attach(path: string, profile: string, timeoutMs = ATTACH_TIMEOUT_MS): Promise<AgentLink | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect(path);
-    const reader = new LineReader();
-    const got: unknown[] = [];
-    const done = (link: AgentLink | undefined) => {
-      clearTimeout(timer);
-      socket.removeAllListeners('data');
-      socket.removeAllListeners('error');
-      if (!link) {
-        socket.destroy();
-        return resolve(undefined);
-      }
-      // Held until the loop starts (after the first paint): what comes meanwhile is buffered, not lost.
-      socket.pause();
-      socket.on('error', () => {});
-      socket.once('close', () => (link.closed = true));
-      resolve(link);
-    };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    socket.setEncoding('utf8');
-    socket.on('error', () => done(undefined));
-    socket.on('data', (chunk: string) => {
-      const messages = reader.push(chunk);
-      if (!messages) return done(undefined);
-      got.push(...messages);
-      const hello = got[0];
-      const first = got[1];
-      if (got.length < 2) return;
-      if (!isHello(hello) || hello.profile !== profile || !isView(first) || first.series === undefined) return done(undefined);
-      done({ hello: { ...hello, host: printable(hello.host) }, first: first as AgentLink['first'], socket, reader, backlog: got.slice(2), closed: false });
-    });
-  });
-}
+/** How often a console that lost its agent tries to attach again (real time). */
+export const REATTACH_MS = 5_000;
+/** An agent judges every second while a console watches: this long without a word, it is gone (a host that vanished sends no FIN). */
+export const SILENT_MS = 10_000;
 
 export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements ConsoleLoop {
   private current: LoopView;
   private local: WatchLoop | undefined;
   private readonly offLocal: (() => void)[] = [];
-  /** Ours, not the agent's: a fallback loop's versions must not collide with the remote ones. */
+  /** Ours, not the agent's: the versions must not go back when the loop behind changes. */
   private seriesVersion = 1;
   private started = false;
   private stopped = false;
   private cancelSettle: (() => void) | undefined;
+  private cancelRetry: (() => void) | undefined;
+  private cancelWatchdog: (() => void) | undefined;
 
   constructor(
-    private readonly link: AgentLink,
+    private link: AgentLink,
     private readonly makeLocal: () => WatchLoop,
     private readonly clock: Clock,
+    private readonly profile: Profile,
+    /** Attaches again (the same socket or URL); none: the console stays standalone once the agent goes. */
+    private readonly reattach?: () => Promise<AgentLink | undefined>,
   ) {
     super();
-    const f = link.first;
-    this.current = { now: f.now, snapshot: f.snapshot, rollout: f.rollout, sourceAges: f.sourceAges, series: reviveSeries(f.series), seriesVersion: this.seriesVersion };
+    this.current = this.fromFirst(link);
   }
 
   get view(): LoopView {
@@ -111,7 +70,7 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     if (this.local) return this.local.series;
     const { now: at, sourceAges } = this.current;
     return {
-      sourceAges: (now) => Object.fromEntries(Object.entries(sourceAges).map(([id, age]) => [id, age === undefined ? undefined : age + Math.max(0, now - at)])),
+      sourceAges: (now) => Object.fromEntries(Object.entries(sourceAges).map(([id, age]) => [id, age === undefined || age === null ? undefined : age + Math.max(0, now - at)])),
     };
   }
 
@@ -120,30 +79,22 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     this.started = true;
     if (this.local) return this.local.start();
     for (const o of this.observers) o.onSnapshot(undefined, this.current.snapshot);
-    const socket = this.link.socket;
-    socket.on('data', (chunk: string) => {
-      const messages = this.link.reader.push(chunk);
-      if (!messages) return this.fallBack('the agent sent something that is not its protocol');
-      for (const m of messages) this.receive(m);
-    });
-    socket.on('error', (error) => this.fallBack(error.message));
-    socket.on('close', () => this.fallBack('its socket closed'));
-    for (const m of this.link.backlog.splice(0)) this.receive(m);
-    if (this.link.closed) this.fallBack('its socket closed');
-    else socket.resume();
+    this.listen(this.link);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelSettle?.();
-    this.link.socket.destroy();
+    this.cancelRetry?.();
+    this.cancelWatchdog?.();
+    this.link.stream.destroy();
     for (const off of this.offLocal.splice(0)) off();
     await this.local?.stop();
   }
 
   pollNow(): void {
     if (this.local) return this.local.pollNow();
-    this.link.socket.write(encode({ type: 'poll' }));
+    this.link.poll();
   }
 
   /** The agent judges; this publishes what it last said (a checklist tick is judged there when its state file changes). */
@@ -162,30 +113,65 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     }, SETTLE_MS);
   }
 
+  private fromFirst(link: AgentLink): LoopView {
+    const f = link.first;
+    this.seriesVersion++;
+    return { now: f.now, snapshot: f.snapshot, rollout: f.rollout, sourceAges: f.sourceAges, series: reviveSeries(f.series), seriesVersion: this.seriesVersion };
+  }
+
+  private listen(link: AgentLink): void {
+    const stream = link.stream;
+    stream.on('data', (chunk: string) => {
+      if (link !== this.link) return;
+      this.watch(link);
+      const messages = link.reader.push(chunk);
+      if (!messages) return this.fallBack('the agent sent something that is not its protocol');
+      for (const m of messages) this.receive(m);
+    });
+    stream.on('error', (error: Error) => link === this.link && this.fallBack(error.message));
+    stream.on('close', () => link === this.link && this.fallBack('its connection closed'));
+    for (const m of link.backlog.splice(0)) this.receive(m);
+    if (link.closed) return this.fallBack('its connection closed');
+    stream.resume();
+    this.watch(link);
+  }
+
+  /** Real time, as the agent's ticks are. */
+  private watch(link: AgentLink): void {
+    this.cancelWatchdog?.();
+    this.cancelWatchdog = realClock.setTimeout(() => link === this.link && this.fallBack(`nothing heard for ${SILENT_MS / 1000}s`), SILENT_MS);
+  }
+
   private receive(m: unknown): void {
     if (this.local || this.stopped) return;
-    if (isView(m)) {
+    const view = cleanView(m, this.profile);
+    if (view) {
       const prev = this.current.snapshot;
-      if (m.series !== undefined) this.seriesVersion++;
-      this.current = { now: m.now, snapshot: m.snapshot, rollout: m.rollout, sourceAges: m.sourceAges, series: m.series !== undefined ? reviveSeries(m.series) : this.current.series, seriesVersion: this.seriesVersion };
-      for (const o of this.observers) o.onSnapshot(prev, m.snapshot);
+      if (view.series !== undefined) this.seriesVersion++;
+      this.current = { now: view.now, snapshot: view.snapshot, rollout: view.rollout, sourceAges: view.sourceAges, series: view.series !== undefined ? reviveSeries(view.series) : this.current.series, seriesVersion: this.seriesVersion };
+      for (const o of this.observers) o.onSnapshot(prev, view.snapshot);
       for (const l of this.viewListeners) l(this.current);
-    } else if (isEvent(m)) {
-      for (const l of this.eventListeners) l({ ...m.event, text: printable(m.event.text) });
+      return;
     }
+    const event = cleanEvent(m);
+    if (event) for (const l of this.eventListeners) l(event);
+    // Anything else (a view of another shape, a message of a newer agent) is not drawn.
   }
 
   /** The agent is gone: said in the event log, then this console polls the sources itself. */
   private fallBack(why: string): void {
     if (this.local || this.stopped) return;
-    this.link.socket.destroy();
+    this.cancelWatchdog?.();
+    this.link.stream.destroy();
     const local = this.makeLocal();
     this.local = local;
     const offset = this.seriesVersion + 1;
-    const shifted = (v: LoopView): LoopView => ({ ...v, seriesVersion: v.seriesVersion + offset });
-    for (const l of this.eventListeners) {
-      l({ at: this.clock.now(), level: 'warn', kind: 'source', text: `agent on ${this.link.hello.host} went away (${why}): this console polls the sources itself` });
-    }
+    const shifted = (v: LoopView): LoopView => {
+      this.seriesVersion = Math.max(this.seriesVersion, v.seriesVersion + offset);
+      return { ...v, seriesVersion: v.seriesVersion + offset };
+    };
+    const again = this.reattach ? `; it looks for an agent again every ${REATTACH_MS / 1000}s` : '';
+    this.say('warn', `agent on ${this.link.hello.host} went away (${why}): this console polls the sources itself${again}`);
     this.offLocal.push(
       local.onEvent((e) => {
         for (const l of this.eventListeners) l(e);
@@ -201,32 +187,34 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     );
     local.settle();
     if (this.started) local.start();
+    this.retrySoon();
   }
-}
 
-const LEVELS: readonly EventLevel[] = ['info', 'ok', 'warn', 'bad'];
-const KINDS: readonly EngineEvent['kind'][] = ['warm', 'decision', 'metric', 'escalation', 'source', 'move'];
+  /** Real time, not the console's clock: a replay never attaches, and a virtual clock does not run the network. */
+  private retrySoon(): void {
+    if (!this.reattach || this.stopped) return;
+    this.cancelRetry = realClock.setTimeout(() => void this.retry(), REATTACH_MS);
+  }
 
-function isHello(m: unknown): m is Hello {
-  const h = m as Partial<Hello> | null;
-  return typeof h === 'object' && h !== null && h.type === 'hello' && typeof h.host === 'string' && typeof h.profile === 'string' && typeof h.pid === 'number';
-}
+  private async retry(): Promise<void> {
+    const link = await this.reattach!().catch(() => undefined);
+    if (this.stopped || !this.local) return void link?.stream.destroy();
+    if (!link) return this.retrySoon();
+    const local = this.local;
+    for (const off of this.offLocal.splice(0)) off();
+    this.local = undefined;
+    await local.stop();
+    if (this.stopped) return void link.stream.destroy();
+    this.link = link;
+    const prev = local.view.snapshot;
+    this.current = this.fromFirst(link);
+    this.say('info', `attached again, to agent on ${link.hello.host} (pid ${link.hello.pid}): its judgement is shown, this console polls no source`);
+    for (const o of this.observers) o.onSnapshot(prev, this.current.snapshot);
+    for (const l of this.viewListeners) l(this.current);
+    if (this.started) this.listen(link);
+  }
 
-function isView(m: unknown): m is ViewMessage {
-  const v = m as Partial<ViewMessage> | null;
-  return (
-    typeof v === 'object' && v !== null && v.type === 'view' && typeof v.now === 'number' && typeof v.snapshot?.decision === 'string' &&
-    typeof v.rollout === 'object' && v.rollout !== null && typeof v.sourceAges === 'object' && v.sourceAges !== null &&
-    (v.series === undefined || (typeof v.series === 'object' && v.series !== null))
-  );
-}
-
-function isEvent(m: unknown): m is { type: 'event'; event: EngineEvent } {
-  const e = (m as { type?: unknown; event?: Partial<EngineEvent> } | null);
-  return typeof e === 'object' && e !== null && e.type === 'event' && typeof e.event?.text === 'string' && typeof e.event.at === 'number' && LEVELS.includes(e.event.level as EventLevel) && KINDS.includes(e.event.kind as EngineEvent['kind']);
-}
-
-/** What came over the socket reaches the screen without control characters. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 500);
+  private say(level: EngineEvent['level'], text: string): void {
+    for (const l of this.eventListeners) l({ at: this.clock.now(), level, kind: 'source', text });
+  }
 }

@@ -27,7 +27,8 @@ import type { SessionPort } from './controller.js';
 import { EventLog } from './event-log.js';
 import { othersChanges, tickKey, type Me } from './others.js';
 import { modeForStore } from './store-health.js';
-import { RemoteLoop, type AgentLink, type ConsoleLoop } from './remote-loop.js';
+import { RemoteLoop, type ConsoleLoop } from './remote-loop.js';
+import type { AgentLink } from './agent-link.js';
 
 /** Output lines kept for the output pane. */
 const MAX_OUTPUT_LINES = 200;
@@ -41,8 +42,9 @@ export interface SessionParts {
   profile: Profile;
   /** A running agent's lease on this rollout and its history (none in a replay). */
   agent?: AgentSide;
-  /** The agent leading this rollout, answering on its socket: its judgement is shown, no source polled here. */
+  /** The agent serving this rollout: its judgement is shown, no source polled here; `reattach` looks for it again once it is gone. */
   attach?: AgentLink | undefined;
+  reattach?: (() => Promise<AgentLink | undefined>) | undefined;
   clock: Clock;
   identity: Identity;
   rollout: RolloutStore;
@@ -114,7 +116,7 @@ export class Session implements SessionPort {
       parts.agent?.seed(loop.series);
       return loop;
     };
-    this.loop = parts.attach ? new RemoteLoop(parts.attach, local, this.clock) : local();
+    this.loop = parts.attach ? new RemoteLoop(parts.attach, local, this.clock, parts.profile, parts.reattach) : local();
     const acting = openActing({ ...parts, dryRun: parts.mode.dryRun });
     this.notifier = acting.notifier;
     this.runner = acting.runner;

@@ -6,6 +6,8 @@ import type { Snapshot } from './types.js';
 
 export interface SnapshotObserver {
   onSnapshot(prev: Snapshot | undefined, next: Snapshot): void;
+  /** When this observer next wants a judgement though nothing changed (a periodic summary): a loop that sleeps until due wakes then. */
+  nextDueAt?(): number | undefined;
 }
 
 export class LoopListeners<Event, View> {

@@ -42,6 +42,8 @@ export interface PollerOptions {
 }
 
 export const DEFAULT_CONCURRENCY = 4;
+/** The share of each interval a round's first polls are spread over, unless told otherwise. */
+export const DEFAULT_JITTER = 0.1;
 export const MAX_BACKOFF_MS = 5 * 60_000;
 /**
  * The backoff's cap: four intervals, at least 30 s. A failing source is then asked at a quarter of
@@ -95,7 +97,7 @@ export class Poller {
     this.store = opts.store;
     this.clock = opts.clock;
     this.recorder = opts.recorder;
-    this.jitter = Math.min(1, Math.max(0, opts.jitter ?? 0.1));
+    this.jitter = Math.min(1, Math.max(0, opts.jitter ?? DEFAULT_JITTER));
     this.random = opts.random ?? Math.random;
     this.raw = new RawSampleStore(opts.profile);
     const job = (metric: Metric, track: Track, sourceId: string, query: Query): Job =>

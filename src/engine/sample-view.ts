@@ -145,7 +145,10 @@ export function reviveSeries(wire: unknown): SeriesSnapshot {
 
 function fromWire(points: unknown): SampleView {
   if (!Array.isArray(points)) return SampleView.EMPTY;
-  const ok = points.filter((p): p is Point => typeof p === 'object' && p !== null && typeof p.t === 'number' && typeof p.v === 'number');
+  // A value that was not a number (NaN) travels in JSON as null: it comes back as NaN.
+  const ok = points
+    .filter((p): p is { t: number; v: number | null; n?: number } => typeof p === 'object' && p !== null && typeof p.t === 'number' && (typeof p.v === 'number' || p.v === null))
+    .map((p): Point => (p.v === null ? { ...p, v: Number.NaN } : (p as Point)));
   const sorted = ok.every((p, i) => i === 0 || ok[i - 1]!.t < p.t) ? ok : [...ok].sort((a, b) => a.t - b.t);
   return SampleView.of(sorted);
 }

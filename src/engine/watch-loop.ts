@@ -1,6 +1,7 @@
 // The headless watch loop: the series store and the poller over a profile's sources, judged by
 // evaluate whenever the series or the rollout change (settled over SETTLE_MS so one poll round is
-// one judgement) and once a second (countdowns, time in phase, staleness). It says what changed as
+// one judgement) and once a second (countdowns, time in phase, staleness) — or, headless
+// (`wake: 'due'`), only when time alone could change the judgement (engine/next-due.ts). It says what changed as
 // events — decision, metric state, escalation, source error, phase move — and hands each snapshot
 // to its observers (notifier, auto-rollback, exporter). It knows nothing of consoles or actions:
 // the console (src/console/session.ts) and the agent compose it with the parts that act.
@@ -9,12 +10,13 @@ import type { Profile } from '../profile/types.js';
 import type { Source } from '../sources/source.js';
 import type { Clock } from './clock.js';
 import { evaluate } from './evaluate.js';
-import { Poller } from './poller.js';
+import { DEFAULT_JITTER, Poller } from './poller.js';
 import type { SampleSink } from './sample-sink.js';
 import { SeriesStore } from './series.js';
 import type { PhaseMove, RolloutState, RolloutStore } from './state.js';
 import type { Decision, MetricState, SeriesSnapshot, Snapshot } from './types.js';
 import { LoopListeners } from './loop-listeners.js';
+import { nextDue } from './next-due.js';
 
 export type { SampleSink };
 
@@ -22,6 +24,8 @@ export type { SampleSink };
 export const SETTLE_MS = 100;
 /** Judged at least this often (real time), so countdowns and staleness move without new data. */
 export const TICK_MS = 1_000;
+/** The longest a headless loop waits for the rest of a poll round before judging it. */
+export const MAX_ROUND_MS = 2_000;
 
 export type EventLevel = 'info' | 'ok' | 'warn' | 'bad';
 
@@ -69,6 +73,12 @@ export interface WatchLoopOptions {
   openedAt?: number;
   /** The poller's start-up spread, 0..1 (default 0.1). */
   jitter?: number;
+  /**
+   * `tick` (default; a screen shows time moving): judged every TICK_MS as well. `due` (headless):
+   * judged besides only when time alone could change the judgement or an observer asks
+   * (nextDueAt), and every TICK_MS while someone watches live (watchLive).
+   */
+  wake?: 'tick' | 'due';
 }
 
 const STATE_LEVEL: Record<MetricState, EventLevel> = {
@@ -99,9 +109,19 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
   private current: LoopView;
   private cancelTick: (() => void) | undefined;
   private cancelSettle: (() => void) | undefined;
+  private settleAt = 0;
+  /**
+   * How long answers are gathered before they are judged. Headless, a whole poll round — spread
+   * over the jitter share of the shortest interval — is one judgement (not one per 100 ms slot of
+   * it); a console judges each slot's answers as they come, for the screen.
+   */
+  private readonly roundMs: number;
   private started = false;
   private stopped = false;
   private warm = false;
+  private readonly wake: 'tick' | 'due';
+  /** Watchers (consoles attached to the agent) that want the 1 s judgement in `due` mode. */
+  private live = 0;
 
   constructor(opts: WatchLoopOptions) {
     super();
@@ -110,6 +130,9 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     this.clock = opts.clock;
     this.backfillMs = opts.backfillMs ?? 0;
     this.pace = opts.pace ?? 1;
+    this.wake = opts.wake ?? 'tick';
+    const shortest = Math.min(...this.profile.metricIds.map((id) => this.profile.metrics[id]!.intervalMs));
+    this.roundMs = this.wake === 'due' ? Math.min(MAX_ROUND_MS, Math.max(SETTLE_MS, shortest * (opts.jitter ?? DEFAULT_JITTER))) : SETTLE_MS;
     this.series = new SeriesStore(this.profile);
     this.poller = new Poller({
       profile: this.profile,
@@ -144,7 +167,7 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     if (this.started || this.stopped) return;
     this.started = true;
     this.unsubscribers.push(
-      this.series.subscribe(() => this.settleSoon()),
+      this.series.subscribe(() => this.settleWithin(this.roundMs * this.pace)),
       this.rollout.subscribe(() => this.settleSoon()),
     );
     for (const o of this.observers) o.onSnapshot(undefined, this.current.snapshot);
@@ -176,11 +199,20 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
 
   /** Settles within SETTLE_MS: what else changes meanwhile is judged together. */
   settleSoon(): void {
-    if (this.cancelSettle || this.stopped) return;
+    this.settleWithin(SETTLE_MS * this.pace);
+  }
+
+  /** Settles within `ms` (clock time), or sooner if a settle is already set for sooner. */
+  private settleWithin(ms: number): void {
+    if (this.stopped) return;
+    const at = this.clock.now() + ms;
+    if (this.cancelSettle && this.settleAt <= at) return;
+    this.cancelSettle?.();
+    this.settleAt = at;
     this.cancelSettle = this.clock.setTimeout(() => {
       this.cancelSettle = undefined;
       this.settle();
-    }, SETTLE_MS * this.pace);
+    }, ms);
   }
 
   /** Judges now: says what changed, tells the observers, publishes the view. */
@@ -197,13 +229,45 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     this.current = { now, snapshot, series, seriesVersion: this.series.version, rollout, sourceAges: this.series.sourceAges(now) };
     for (const o of this.observers) o.onSnapshot(prev, snapshot);
     for (const l of this.viewListeners) l(this.current);
+    if (this.wake === 'due') this.scheduleTick();
   }
 
+  /**
+   * Someone watches the judgement live (a console attached to the agent): judged every TICK_MS
+   * until the returned function is called, so time in phase and ages move on their screen.
+   */
+  watchLive(): () => void {
+    this.live++;
+    if (this.live === 1 && this.wake === 'due') this.scheduleTick();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.live--;
+    };
+  }
+
+  /** The next judgement without news: TICK_MS from now, or in `due` mode when something falls due. */
   private scheduleTick(): void {
+    if (!this.started || this.stopped) return;
+    this.cancelTick?.();
+    const now = this.clock.now();
+    const delay = this.wake === 'tick' || this.live > 0 ? TICK_MS * this.pace : Math.max(1, this.dueAt(now) - now);
     this.cancelTick = this.clock.setTimeout(() => {
+      this.cancelTick = undefined;
       this.settle();
-      if (!this.stopped) this.scheduleTick();
-    }, TICK_MS * this.pace);
+      if (this.wake === 'tick') this.scheduleTick();
+    }, delay);
+  }
+
+  private dueAt(now: number): number {
+    const { rollout, snapshot, series } = this.current;
+    let due = nextDue(this.profile, rollout, snapshot, series, now);
+    for (const o of this.observers) {
+      const at = o.nextDueAt?.();
+      if (at !== undefined && at > now && at < due) due = at;
+    }
+    return due;
   }
 
   private emit(e: EngineEvent): void {

@@ -5,7 +5,7 @@
 // descriptor through defineSourceKind, plus one line in sources/kinds.ts.
 //
 // A kind's module is loaded with the profile schema, before the first frame: its client library
-// (undici, pg) must load inside create() or at the first request, never at the top of the module.
+// (node:https, pg) must load inside create() or at the first request, never at the top of the module.
 
 import type * as z from 'zod';
 import type { Clock } from '../engine/clock.js';

@@ -2,7 +2,7 @@
 // behind the timeout and error wrapper, and closes them all. A source that cannot even be built (a
 // URL that is not one) still exists and answers every query with the reason, so the console shows
 // it next to the metrics that need it. Each source is built at its first request, and a kind's
-// client library (undici, pg) loads then: the console's first frame does not wait for drivers,
+// client library (node:https, pg) loads then: the console's first frame does not wait for drivers,
 // and a profile without Postgres never loads pg.
 
 import type { Clock } from '../engine/clock.js';

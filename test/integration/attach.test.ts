@@ -104,7 +104,7 @@ describe('a console beside a running agent', () => {
     expect(warm.text).toMatch(new RegExp(`^every metric polled: ${opened.snapshot.decision}`));
     expect(opened.snapshot.decision).toBe('HOLD');
     expect(opened.snapshot.metrics.find((m) => m.id === 'error_rate')?.value).toBeCloseTo(0.015);
-    expect(opened.events.some((e) => /^attached to agent on .+ \(pid \d+\): its judgement is shown, this console polls no source$/.test(e.text))).toBe(true);
+    expect(opened.events.some((e) => /^attached to agent on .+ \(pid \d+, .+\.agent\.sock\): its judgement is shown, this console polls no source$/.test(e.text))).toBe(true);
 
     // The agent's polls go on and reach the console as new series; the console makes none.
     const agentPolls = polls.agent;
@@ -118,7 +118,7 @@ describe('a console beside a running agent', () => {
     expect(polls.console).toBe(0);
 
     agent.child.kill('SIGKILL');
-    const fell = await until(session, (s) => s.events.some((e) => /^agent on .+ went away \(.+\): this console polls the sources itself$/.test(e.text)));
+    const fell = await until(session, (s) => s.events.some((e) => /^agent on .+ went away \(.+\): this console polls the sources itself; it looks for an agent again every 5s$/.test(e.text)));
     expect(fell.mode.attached).toBeUndefined();
     await until(session, () => polls.console > 0);
     // Its own loop judges now: it says so when every metric has answered it.

@@ -8,12 +8,21 @@ import { Lease, leasePath, readLease, type LeaseEvent } from '../../src/actions/
 
 let dir: string;
 let file: string;
+/** The wall clock (written down, may jump) and the monotonic one (what the lease times itself by). */
 let now: number;
+let mono: number;
 const clock = () => now;
+const elapsed = () => mono;
 const leases: Lease[] = [];
 
+/** Real time passing: both clocks move. */
+function pass(ms: number): void {
+  now += ms;
+  mono += ms;
+}
+
 function lease(user: string): { lease: Lease; events: LeaseEvent[] } {
-  const l = new Lease(file, { user, heartbeatMs: 1_000, staleMs: 3_000, now: clock });
+  const l = new Lease(file, { user, heartbeatMs: 1_000, staleMs: 3_000, now: clock, elapsed });
   const events: LeaseEvent[] = [];
   l.on((e) => events.push(e));
   leases.push(l);
@@ -24,6 +33,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rollcall-lease-'));
   file = leasePath(dir, 'checkout-v2');
   now = Date.now();
+  mono = 1_000_000;
 });
 afterEach(async () => {
   for (const l of leases.splice(0)) l.stop();
@@ -56,7 +66,8 @@ describe('the lease on a rollout', () => {
     const a = lease('alice');
     const b = lease('bob');
     a.lease.check();
-    now += 3_001;
+    b.lease.check();
+    pass(3_001);
     // The holder sees for itself that its heartbeat is too old, before any standby moves.
     expect(a.lease.held).toBe(false);
     b.lease.check();
@@ -74,10 +85,43 @@ describe('the lease on a rollout', () => {
     for (let i = 0; i < 10; i++) {
       a.lease.check();
       b.lease.check();
-      now += 1_000;
+      pass(1_000);
     }
     expect(a.lease.held).toBe(true);
     expect(b.lease.held).toBe(false);
+  });
+
+  it('stays with a beating holder when the wall clock jumps an hour forward or back', () => {
+    const a = lease('alice');
+    const b = lease('bob');
+    for (const jump of [3_600_000, -7_200_000]) {
+      now += jump;
+      for (let i = 0; i < 5; i++) {
+        a.lease.check();
+        b.lease.check();
+        pass(1_000);
+        expect(a.lease.held).toBe(true);
+      }
+    }
+    expect(b.lease.held).toBe(false);
+    expect(a.events).toEqual([{ type: 'acquired', took: undefined }]);
+    expect(readLease(file)?.user).toBe('alice');
+  });
+
+  it('is taken over from a silent holder after staleMs of the standby\'s own time, though the wall clock went back', () => {
+    const a = lease('alice');
+    const b = lease('bob');
+    a.lease.check();
+    b.lease.check();
+    // Alice stops beating; the wall clock is set back a day, which makes her last beat look recent.
+    now -= 86_400_000;
+    pass(2_000);
+    b.lease.check();
+    expect(b.lease.held).toBe(false);
+    pass(1_001);
+    b.lease.check();
+    expect(b.lease.held).toBe(true);
+    expect(a.lease.held).toBe(false);
   });
 
   it('is taken at once from a process of this host that is gone', () => {
@@ -93,7 +137,7 @@ describe('the lease on a rollout', () => {
     const a = lease('alice');
     a.lease.check();
     writeFileSync(file, JSON.stringify({ ...readLease(file)!, nonce: 'someone-else', user: 'mallory' }));
-    now += 1_000;
+    pass(1_000);
     a.lease.check();
     expect(a.lease.held).toBe(false);
     expect(a.events.at(-1)).toEqual({ type: 'lost', reason: `taken over by agent mallory@${hostname()} (pid ${process.pid})` });
