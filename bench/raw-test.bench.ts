@@ -13,19 +13,14 @@ import { hodgesLehmann, mannWhitney } from '../src/engine/statistics.js';
 import type { MetricSeries } from '../src/engine/types.js';
 import { parseProfile } from '../src/profile/load.js';
 import type { BenchResult } from './result.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const MINUTE = 60_000;
 
 /** Lognormal latencies around `median`, from a fixed seed. */
 function latencies(n: number, median: number, seed: number): Float64Array {
-  let a = seed >>> 0;
-  const random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   return Float64Array.from({ length: n }, () => Math.round(median * Math.exp(0.5 * Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random()))));
 }
 

@@ -6,6 +6,7 @@
 // from run to run.
 
 import { conditionsAt, TRACKS, type Scenario, type Track } from './scenario.js';
+import { mulberry32 } from '../util/random.js';
 
 /** Upper bounds of the latency histogram, seconds; +Inf follows. */
 const LATENCY_BUCKETS_S = [0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5] as const;
@@ -283,17 +284,6 @@ function quantileMs(q: number, buckets: readonly number[]): number | null {
   return null;
 }
 
-/** A small seeded PRNG: the demo's wobble repeats exactly for a given seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function round(x: number, digits: number): number {
   const f = 10 ** digits;

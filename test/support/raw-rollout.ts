@@ -10,6 +10,10 @@ import { initialState } from '../../src/engine/state.js';
 import type { MetricSeries, Point, Snapshot } from '../../src/engine/types.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
+import { mulberry32 } from '../../src/util/random.js';
+
+/** The seeded generator the simulations use (one, in src/util/random.ts). */
+export const rng = mulberry32;
 
 export const T0 = Date.UTC(2026, 0, 5, 9);
 export const MINUTE = 60_000;
@@ -42,17 +46,6 @@ phases:
   ).profile;
 }
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A lognormal latency with the given median (ms) and log-sd: request latencies' usual shape. */
 export function lognormal(random: () => number, median: number, sigma = 0.5): number {

@@ -14,6 +14,7 @@ import { initialState } from '../../src/engine/state.js';
 import { twoProportionZ } from '../../src/engine/statistics.js';
 import type { MetricSeries, Point } from '../../src/engine/types.js';
 import { SampleView } from '../../src/engine/sample-view.js';
+import { mulberry32 as rng } from '../../src/util/random.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9);
 const MINUTE = 60_000;
@@ -49,17 +50,6 @@ phases:
   { env: {} },
 ).profile;
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Binomial(n, p) by inversion: exact, and quick for the small n·p of a canary's errors. */
 function binomial(random: () => number, n: number, p: number): number {

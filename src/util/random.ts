@@ -1,0 +1,14 @@
+// One small seeded generator for everything that wants a repeatable sequence: the demo's wobble,
+// the simulations and the benchmarks. mulberry32: 32 bits of state, fast, good enough for noise.
+
+/** A function returning numbers in [0, 1), the same sequence for the same seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
