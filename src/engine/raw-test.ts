@@ -18,23 +18,8 @@ import type { RawSampleStore, RawWindow } from './raw-samples.js';
 import { statistic } from './raw-samples.js';
 import { hodgesLehmann, mannWhitney, median } from './statistics.js';
 
-/** One look: the test on everything up to one canary window, made at `at`. */
-export interface Look {
-  k: number;
-  at: number;
-  p: number;
-  z: number;
-  shift: number;
-  medianRatio: number;
-  value: number;
-  vs: number;
-  n: number;
-  baselineN: number;
-}
-
-export interface RawSignificance {
-  /** Always-valid p-value (spent over the looks so far). */
-  p: number;
+/** What a look measured: the effect, the statistic on each side and how many rows each had. */
+interface Figures {
   /** Hodges–Lehmann shift, canary − baseline, in the metric's unit. */
   shift: number;
   medianRatio: number;
@@ -43,6 +28,20 @@ export interface RawSignificance {
   vs: number;
   n: number;
   baselineN: number;
+}
+
+/** One look: the test on everything up to one canary window, made at `at`. */
+export interface Look extends Figures {
+  k: number;
+  at: number;
+  p: number;
+  z: number;
+}
+
+/** The test as the rule reads it: the last look's figures, with the p-value spent over every look. */
+export interface RawSignificance extends Figures {
+  /** Always-valid p-value (spent over the looks so far). */
+  p: number;
   looks: number;
   significant: boolean;
 }
@@ -98,17 +97,8 @@ export function rawSignificance(
   p = Math.min(1, p);
   // Significant once some look rejected at its spent alpha, and the difference still on the bad side.
   const onBadSide = direction === 0 || Math.sign(last.shift || last.z) === direction;
-  return {
-    p,
-    shift: last.shift,
-    medianRatio: last.medianRatio,
-    value: last.value,
-    vs: last.vs,
-    n: last.n,
-    baselineN: last.baselineN,
-    looks: count,
-    significant: onBadSide && p <= 1 - confidence,
-  };
+  const { shift, medianRatio, value, vs, n, baselineN } = last;
+  return { p, shift, medianRatio, value, vs, n, baselineN, looks: count, significant: onBadSide && p <= 1 - confidence };
 }
 
 function look(k: number, at: number, canary: readonly RawWindow[], baseline: readonly RawWindow[], metric: Metric): Look | undefined {
