@@ -44,19 +44,18 @@ const EXIT_GUARD_MS = 3_000;
 const MAX_FPS = 10;
 
 /** Whether colour may be used: NO_COLOR set to anything but the empty string turns it off. */
-export function colorAllowed(env: Record<string, string | undefined>): boolean {
+function colorAllowed(env: Record<string, string | undefined>): boolean {
   const noColor = env.NO_COLOR;
   return noColor === undefined || noColor === '';
 }
 
 export async function openConsole(profile: Profile, opts: ConsoleOptions): Promise<number> {
-  const { stdout, stdin, stderr } = process;
+  const { stdout, stderr } = process;
   if (!stdout.isTTY) {
     stderr.write(`rollcall watch: stdout is not a terminal; for scripts and cron use \`rollcall check ${profile.file ?? '<profile>'}\`\n`);
     return ExitCode.usage;
   }
-  const interactive = stdin.isTTY === true;
-  const readOnlyReason = opts.readOnly ? '--read-only' : interactive ? undefined : 'stdin is not a terminal';
+  const readOnlyReason = whyReadOnly(opts.readOnly);
 
   let session: Session;
   try {
@@ -79,26 +78,33 @@ export async function openConsole(profile: Profile, opts: ConsoleOptions): Promi
   }
 
   return runScreen({
-    screen: (onQuit) => {
-      const c = new ConsoleController(session, { size: { columns: stdout.columns, rows: stdout.rows }, color: colorAllowed(opts.env ?? process.env), onQuit });
+    screen: (onQuit, look) => {
+      const c = new ConsoleController(session, { ...look, onQuit });
       if (opts.banner) session.note(opts.banner, 'info');
       for (const conflict of c.keymap.conflicts) session.note(conflict, 'warn');
-      if (!interactive) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
       return c;
     },
     sessions: [session],
     secrets: profile.secrets,
+    ...(opts.env ? { env: opts.env } : {}),
   });
+}
+
+/** Why a console is read-only before anything is opened: `--read-only`, or no keyboard on stdin. */
+export function whyReadOnly(readOnly: boolean | undefined): string | undefined {
+  return readOnly ? '--read-only' : process.stdin.isTTY === true ? undefined : 'stdin is not a terminal';
 }
 
 /** What runScreen draws and drives: the screen's controller, the sessions behind it. */
 export interface ScreenParts {
-  /** Makes the controller once the terminal is taken; `onQuit` ends the screen. */
-  screen: (onQuit: () => void) => ScreenController;
+  /** Makes the controller once the terminal is taken, at its size and colour; `onQuit` ends the screen. */
+  screen: (onQuit: () => void, look: { size: { columns: number; rows: number }; color: boolean }) => ScreenController;
   /** Started after the first paint, closed at the end. The first also hears stray output. */
   sessions: readonly Session[];
   /** Redacted from stray output lines. */
   secrets: readonly string[];
+  /** Where NO_COLOR is read from (default: the process environment). */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -123,7 +129,8 @@ export async function runScreen(parts: ScreenParts): Promise<number> {
     onStray: (line) => sessions[0]?.note(redact(line, parts.secrets), 'warn'),
     secrets: parts.secrets,
   });
-  const controller = parts.screen(() => finish(0));
+  const controller = parts.screen(() => finish(0), { size: { columns: stdout.columns, rows: stdout.rows }, color: colorAllowed(parts.env ?? process.env) });
+  if (stdin.isTTY !== true) for (const session of sessions) session.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
 
   let code: number = ExitCode.usage;
   try {

@@ -5,7 +5,7 @@
 
 import type { Profile } from '../profile/types.js';
 import { ExitCode } from '../commands/exit.js';
-import { colorAllowed, runScreen } from './open-console.js';
+import { runScreen, whyReadOnly } from './open-console.js';
 import { openSession } from './open-session.js';
 import { buildKeymap } from './keymap.js';
 import { RollcallController, type RollcallMember } from './rollcall-controller.js';
@@ -23,13 +23,12 @@ export interface RollcallConsoleOptions {
 }
 
 export async function openRollcall(profiles: readonly RollcallProfile[], opts: RollcallConsoleOptions): Promise<number> {
-  const { stdout, stdin, stderr } = process;
+  const { stdout, stderr } = process;
   if (!stdout.isTTY) {
     stderr.write('rollcall watch: stdout is not a terminal; for scripts and cron use `rollcall check` with the same profiles\n');
     return ExitCode.usage;
   }
-  const interactive = stdin.isTTY === true;
-  const readOnlyReason = opts.readOnly ? '--read-only' : interactive ? undefined : 'stdin is not a terminal';
+  const readOnlyReason = whyReadOnly(opts.readOnly);
   // Opened together: each mostly waits (its state store, a look for an agent's socket).
   const members: (RollcallMember & { opened?: Session })[] = await Promise.all(
     profiles.map(async (p): Promise<RollcallMember & { opened?: Session }> => {
@@ -53,16 +52,14 @@ export async function openRollcall(profiles: readonly RollcallProfile[], opts: R
     return ExitCode.usage;
   }
   return runScreen({
-    screen: (onQuit) => {
-      const controller = new RollcallController(members, { size: { columns: stdout.columns, rows: stdout.rows }, color: colorAllowed(opts.env ?? process.env), onQuit });
-      for (const s of sessions) {
-        // Said now, in each rollout's event log: its console is made only when it is opened.
-        for (const conflict of buildKeymap(s.profile).conflicts) s.note(conflict, 'warn');
-        if (!interactive) s.note('stdin is not a terminal: read-only, and keys do nothing; stop with Ctrl-C', 'warn');
-      }
+    screen: (onQuit, look) => {
+      const controller = new RollcallController(members, { ...look, onQuit });
+      // Said now, in each rollout's event log: its console is made only when it is opened.
+      for (const s of sessions) for (const conflict of buildKeymap(s.profile).conflicts) s.note(conflict, 'warn');
       return controller;
     },
     sessions,
     secrets: sessions.flatMap((s) => s.profile.secrets),
+    ...(opts.env ? { env: opts.env } : {}),
   });
 }
