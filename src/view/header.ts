@@ -12,10 +12,11 @@ import type { ModelInput } from './model-input.js';
 import { freshness } from './sources.js';
 import { checklistTally } from './checklist.js';
 
-const DECISION_TONE: Record<Decision, Tone> = { PROMOTE: 'ok', SOAK: 'accent', HOLD: 'warn', ROLLBACK: 'bad' };
+export const DECISION_TONE: Record<Decision, Tone> = { PROMOTE: 'ok', SOAK: 'accent', HOLD: 'warn', ROLLBACK: 'bad' };
 
-function badge(decision: Decision, color: boolean): Span {
-  return color ? s(` ${decision} `, DECISION_TONE[decision], { bold: true, inverse: true }) : s(`[${decision}]`, undefined, { bold: true });
+/** A state in a badge: ` ROLLBACK ` in inverse colour, `[ROLLBACK]` without colour (the header, the roll call). */
+export function badge(word: string, tone: Tone, color: boolean): Span {
+  return color ? s(` ${word} `, tone, { bold: true, inverse: true }) : s(`[${word}]`, undefined, { bold: true });
 }
 
 export function headerLines(input: ModelInput, layout: Layout): Line[] {
@@ -37,7 +38,7 @@ export function headerLines(input: ModelInput, layout: Layout): Line[] {
   // Frozen, the screen's time is the frozen one: a second, live clock beside it reads as a contradiction.
   const right: Line = ui.frozen ? trimLine([...markers]) : [...markers, s(formatClock(input.live.now), 'muted')];
   const headline: Span[] = decision
-    ? [badge(decision, color), s(' '), s(decision === 'SOAK' ? soakHeadline(snapshot) : (snapshot.reasons[0] ?? ''), DECISION_TONE[decision])]
+    ? [badge(decision, DECISION_TONE[decision], color), s(' '), s(decision === 'SOAK' ? soakHeadline(snapshot) : (snapshot.reasons[0] ?? ''), DECISION_TONE[decision])]
     : [s(color ? ' ROLLED BACK ' : '[ROLLED BACK]', 'bad', { bold: true, inverse: color }), s(' '), s(rolledBackText(profile, state.rollout), 'bad')];
 
   if (layout.header === 1) {

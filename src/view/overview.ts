@@ -8,7 +8,6 @@
 // ten rollouts fit); from 140 one line. Beyond the screen the rows scroll with the selection.
 
 import type { ConsoleState } from '../console/console-state.js';
-import type { Decision } from '../engine/types.js';
 import { formatValue } from '../profile/units.js';
 import { attentionOrder, countdownOf, worstMetric } from './attention.js';
 import { fit, formatClock, formatCountdown, formatElapsed } from './format.js';
@@ -16,7 +15,7 @@ import type { TerminalSize } from './layout.js';
 import { LEVEL_LOOK, clip, compact, s, spread, trimLine, widthOf, type Line, type Span, type Tone } from './line.js';
 import type { ViewModel } from './model.js';
 import { freshness } from './sources.js';
-import { soakHeadline } from './header.js';
+import { badge, DECISION_TONE, soakHeadline } from './header.js';
 import { STATE_LOOK } from './table.js';
 import type { Flash } from './ui.js';
 
@@ -49,7 +48,6 @@ export interface OverviewInput {
 /** From this width a rollout takes one line. */
 const WIDE = 140;
 const BADGE = 11;
-const DECISION_TONE: Record<Decision, Tone> = { PROMOTE: 'ok', SOAK: 'accent', HOLD: 'warn', ROLLBACK: 'bad' };
 
 /** The entries in the order the overview lists them. */
 export function overviewOrder(entries: readonly RollcallEntry[]): RollcallEntry[] {
@@ -114,8 +112,8 @@ function badgeOf(state: ConsoleState): [string, Tone] {
 }
 
 /** The decision as the console's header shows it, then padding, so every title starts in one column. */
-function badge(word: string, tone: Tone, color: boolean): Span[] {
-  const shown = color ? s(` ${word} `, tone, { bold: true, inverse: true }) : s(`[${word}]`, tone, { bold: true });
+function padded(word: string, tone: Tone, color: boolean): Span[] {
+  const shown = badge(word, tone, color);
   return [shown, s(' '.repeat(BADGE + 2 - widthOf([shown])))];
 }
 
@@ -125,9 +123,9 @@ function mark(mine: boolean): Span {
 
 /** The row's first part: selection mark, badge and title. */
 function lead(entry: RollcallEntry, mine: boolean, color: boolean): Span[] {
-  if (!entry.state) return [mark(mine), ...badge('ERROR', 'bad', color), s(' '), s(entry.file, 'title', { bold: true })];
+  if (!entry.state) return [mark(mine), ...padded('ERROR', 'bad', color), s(' '), s(entry.file, 'title', { bold: true })];
   const [word, tone] = badgeOf(entry.state);
-  return [mark(mine), ...badge(word, tone, color), s(' '), s(entry.state.profile.title, 'title', { bold: true })];
+  return [mark(mine), ...padded(word, tone, color), s(' '), s(entry.state.profile.title, 'title', { bold: true })];
 }
 
 /** `2/4 canary-25 · 25% · 3h12m in phase` */
