@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { startSimulator } from '../src/demo/simulator.js';
 import type { BenchResult } from './result.js';
-import { exec, ROOT, TTYBENCH, ttybench as runTtybench, type TtyReport } from './ttybench.js';
+import { exec, TTYBENCH, ttybench as runTtybench, type TtyReport } from './ttybench.js';
 
 /** As long as the console's runs, so the figures compare. */
 const SECONDS = 20;

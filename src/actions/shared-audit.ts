@@ -68,7 +68,7 @@ export class SharedAudit {
 
   constructor(
     private readonly profile: Profile,
-    private readonly config: PostgresStateConfig,
+    config: PostgresStateConfig,
     private readonly opts: { readOnly?: boolean } = {},
   ) {
     this.sql = sqlFor(config);

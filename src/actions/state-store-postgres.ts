@@ -79,7 +79,7 @@ class PostgresStateStore implements RolloutStore {
 
   constructor(
     private readonly profile: Profile,
-    private readonly config: PostgresStateConfig,
+    config: PostgresStateConfig,
     opts: { readOnly: boolean; clock: Clock; user: string },
   ) {
     this.where = describeStateUrl(config.url);

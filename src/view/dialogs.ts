@@ -12,7 +12,6 @@ import { keyLabel, type Binding } from '../console/keymap.js';
 import type { Layout } from './layout.js';
 import { clip, LEVEL_LOOK, s, spread, title, trimLine, widthOf, type Line, type Span } from './line.js';
 import type { ModelInput } from './model-input.js';
-import type { UiState } from './ui.js';
 import { HELP_KEY_HINTS, type HelpScroll } from './help-keys.js';
 import { wrapArgv } from './wrap.js';
 
