@@ -16,6 +16,7 @@ import { parseProfile } from '../../src/profile/load.js';
 import { startAgent, type RunningAgent } from '../support/agent.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
 import { freePort } from '../support/port.js';
+import { until as untilState } from '../support/session.js';
 
 const PROFILE = `name: remote
 sources: { svc: { type: http, url: "\${ROLLCALL_ATTACH_URL}" } }
@@ -74,22 +75,7 @@ async function console(agentUrl?: string): Promise<Session> {
   return session;
 }
 
-function until(session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 10_000): Promise<ConsoleState> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (!test(session.getSnapshot())) return;
-      clearTimeout(timer);
-      off();
-      resolve(session.getSnapshot());
-    };
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out; events: ${session.getSnapshot().events.map((e) => e.text).join(' | ')}`));
-    }, timeoutMs);
-    const off = session.subscribe(check);
-    check();
-  });
-}
+const until = (session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 10_000) => untilState(session, test, timeoutMs);
 
 describe('a console with --agent URL', () => {
   it("shows the agent's judgement over HTTP, polls no source, and the agent polls at once when asked", async () => {

@@ -15,6 +15,7 @@ import type { Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
 import { startAgent, type RunningAgent } from '../support/agent.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
+import { until as untilState } from '../support/session.js';
 
 const PROFILE = `name: attach
 sources: { svc: { type: http, url: "\${ROLLCALL_ATTACH_URL}" } }
@@ -74,23 +75,7 @@ async function console(): Promise<Session> {
   return session;
 }
 
-function until(session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 8_000): Promise<ConsoleState> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const state = session.getSnapshot();
-      if (!test(state)) return;
-      clearTimeout(timer);
-      off();
-      resolve(state);
-    };
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out; events: ${session.getSnapshot().events.map((e) => e.text).join(' | ')}`));
-    }, timeoutMs);
-    const off = session.subscribe(check);
-    check();
-  });
-}
+const until = (session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 8_000) => untilState(session, test, timeoutMs);
 
 describe('a console beside a running agent', () => {
   it("shows the agent's judgement without polling a source, and polls by itself once the agent is killed", async () => {

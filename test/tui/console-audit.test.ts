@@ -9,13 +9,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { readAudit } from '../../src/actions/audit.js';
 import { formatEntry } from '../../src/commands/history.js';
 import { openSession } from '../../src/console/open-session.js';
-import type { Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
 import { ConsoleController } from '../../src/console/controller.js';
-import type { ConsoleState } from '../../src/console/console-state.js';
 import { frameText } from '../../src/view/model.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
+import { until } from '../support/session.js';
 
 let server: TestHttpServer;
 let errorRatio = 0.004;
@@ -54,22 +53,6 @@ async function console_(on: Profile, opts: Parameters<typeof openSession>[1] = {
   return { session, controller, onQuit, audit, screen };
 }
 
-function until(session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 15_000): Promise<ConsoleState> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out; events: ${session.getSnapshot().events.map((e) => e.text).join(' | ')}`));
-    }, timeoutMs);
-    const check = () => {
-      if (!test(session.getSnapshot())) return;
-      clearTimeout(timer);
-      off();
-      resolve(session.getSnapshot());
-    };
-    const off = session.subscribe(check);
-    check();
-  });
-}
 
 async function eventually<T>(read: () => Promise<T>, test: (value: T) => boolean): Promise<T> {
   for (let i = 0; i < 100; i++) {

@@ -11,8 +11,8 @@ import { leasePath } from '../../src/actions/lease.js';
 import { openSession } from '../../src/console/open-session.js';
 import type { Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
-import type { ConsoleState } from '../../src/console/console-state.js';
 import { readBody, startHttp, type TestHttpServer } from '../support/http.js';
+import { until } from '../support/session.js';
 
 const open: Session[] = [];
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -21,23 +21,6 @@ afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
 
-function until(session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 15_000): Promise<ConsoleState> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const state = session.getSnapshot();
-      if (!test(state)) return;
-      clearTimeout(timer);
-      off();
-      resolve(state);
-    };
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out; events: ${session.getSnapshot().events.map((e) => e.text).join(' | ')}`));
-    }, timeoutMs);
-    const off = session.subscribe(check);
-    check();
-  });
-}
 
 describe('a console while an agent holds the lease', () => {
   it('starts no auto-rollback and sends no notification until the agent lets the lease go', async () => {

@@ -12,6 +12,7 @@ import { parseProfile } from '../../src/profile/load.js';
 import type { Profile } from '../../src/profile/types.js';
 import type { ConsoleState } from '../../src/console/console-state.js';
 import { readBody, startHttp, type TestHttpServer } from '../support/http.js';
+import { until } from '../support/session.js';
 
 let metrics: TestHttpServer;
 let sink: TestHttpServer;
@@ -62,22 +63,6 @@ async function start(profile: Profile, opts: Parameters<typeof openSession>[1] =
   return session;
 }
 
-function until(session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 15_000): Promise<ConsoleState> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out; events: ${session.getSnapshot().events.map((e) => e.text).join(' | ')}`));
-    }, timeoutMs);
-    const check = () => {
-      if (!test(session.getSnapshot())) return;
-      clearTimeout(timer);
-      off();
-      resolve(session.getSnapshot());
-    };
-    const off = session.subscribe(check);
-    check();
-  });
-}
 
 const decided = (decision: string, metric?: string) => (s: ConsoleState) =>
   s.snapshot.decision === decision && (metric === undefined || s.snapshot.metrics.some((m) => m.id === metric && m.state === 'breach'));

@@ -14,6 +14,7 @@ import type { Session } from '../../src/console/session.js';
 import { VirtualClock } from '../../src/engine/clock.js';
 import type { ConsoleState } from '../../src/console/console-state.js';
 import { startHttp, type TestHttpServer } from '../support/http.js';
+import { until } from '../support/session.js';
 
 let server: TestHttpServer;
 let failing = false;
@@ -59,24 +60,6 @@ async function start(opts: Parameters<typeof openSession>[1] = {}, on: Profile =
 }
 
 /** Resolves with the first published state that satisfies `test`. */
-function until(session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 15_000): Promise<ConsoleState> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const state = session.getSnapshot();
-      if (!test(state)) return false;
-      clearTimeout(timer);
-      off();
-      resolve(state);
-      return true;
-    };
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`timed out; events: ${session.getSnapshot().events.map((e) => e.text).join(' | ')}`));
-    }, timeoutMs);
-    const off = session.subscribe(() => void check());
-    check();
-  });
-}
 
 const hasEvent = (pattern: RegExp) => (s: ConsoleState) => s.events.some((e) => pattern.test(e.text));
 
