@@ -5,9 +5,10 @@
 // starts, a removed one stops. Two files naming the same rollout: the second is refused.
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { checkProfileFile, formatIssue } from '../profile/load.js';
+import { profilesIn } from '../profile/files.js';
 import { realClock, type Clock } from '../engine/clock.js';
 import { DigestHub } from '../actions/digest-hub.js';
 import type { AgentLog } from './log.js';
@@ -108,7 +109,7 @@ export class Agent {
         files.push(full);
         continue;
       }
-      for (const name of readdirSync(full).sort()) if (/\.ya?ml$/.test(name)) files.push(join(full, name));
+      files.push(...profilesIn(full));
     }
     return [...new Set(files)];
   }

@@ -2,8 +2,8 @@
 // which files the arguments name, which exit code is the worst, and one row per rollout in text,
 // markdown or JSON. An on-call engineer's check-in is "how are all of them?".
 
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { profilesIn } from '../profile/files.js';
 import type { CheckReport } from './check-format.js';
 import { markdownSafe, utc } from './check-format.js';
 import { ExitCode } from './exit.js';
@@ -55,14 +55,14 @@ export async function resolveRollouts(args: readonly string[], env: Record<strin
       continue;
     }
     sawDir = true;
-    let names: string[];
+    let found: string[];
     try {
-      names = (await readdir(arg, { withFileTypes: true })).filter((e) => !e.isDirectory() && /\.ya?ml$/i.test(e.name)).map((e) => e.name);
+      found = profilesIn(arg);
     } catch (error) {
       return { error: `${arg}: ${error instanceof Error ? error.message : String(error)}` };
     }
-    if (names.length === 0) return { error: `${arg}: no profiles (*.yaml) in this directory` };
-    files.push(...names.sort().map((n) => join(arg, n)));
+    if (found.length === 0) return { error: `${arg}: no profiles (*.yaml) in this directory` };
+    files.push(...found);
   }
   const unique = [...new Set(files)];
   return !sawDir && unique.length === 1 ? { single: unique[0]! } : { files: unique };
