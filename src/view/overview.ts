@@ -74,7 +74,7 @@ export function overviewModel(input: OverviewInput): ViewModel {
     const mine = start + i === selected;
     body.push(...(perRow === 1 ? wideRow(entry, mine, input, width) : narrowRow(entry, mine, input, width)));
   }
-  const head = headerLines(rows, input, width, scroll).slice(0, header);
+  const head = headerLines(rows, input, width, scroll, header);
   const lines = body.slice(0, room);
   return {
     height,
@@ -87,7 +87,8 @@ export function overviewModel(input: OverviewInput): ViewModel {
   };
 }
 
-function headerLines(rows: readonly RollcallEntry[], input: OverviewInput, width: number, scroll: string): Line[] {
+/** Two lines (title and clock, then the tally) where there is room; else the tally and the clock on one. */
+function headerLines(rows: readonly RollcallEntry[], input: OverviewInput, width: number, scroll: string, lines: number): Line[] {
   const counts = new Map<string, { n: number; tone: Tone }>();
   for (const e of rows) {
     const [word, tone] = e.state ? badgeOf(e.state) : (['ERROR', 'bad'] as const);
@@ -101,7 +102,7 @@ function headerLines(rows: readonly RollcallEntry[], input: OverviewInput, width
   const right: Line = [...(attached ? [s(`${attached} attached to an agent`, 'accent'), s('  ')] : []), s(formatClock(input.now), 'muted')];
   const line1 = spread(title, right, width);
   const line2 = scroll ? spread(tally, [s(scroll, 'muted')], width) : clip(tally, width);
-  return input.size.rows - 1 >= 8 ? [line1, line2] : [spread(tally, [s(formatClock(input.now), 'muted')], width)];
+  return lines === 2 ? [line1, line2] : [spread(tally, [s(formatClock(input.now), 'muted')], width)];
 }
 
 /** `ROLLBACK`, `ROLLED BACK`, or the decision, with its tone. */
