@@ -13,6 +13,8 @@ export interface LogLine {
   /** What kind of news: `start`, `decision`, `metric`, `lease`, `history`, `reload`, `notify`, … */
   event: string;
   text: string;
+  /** The operator who changed the rollout, for a change a console relayed. */
+  by?: string;
 }
 
 export type AgentLog = (line: LogLine & { secrets?: readonly string[] }) => void;
@@ -21,7 +23,7 @@ export type AgentLog = (line: LogLine & { secrets?: readonly string[] }) => void
 export function jsonLog(write: (text: string) => void = (t) => void process.stdout.write(t), now: () => number = Date.now): AgentLog {
   return ({ secrets, ...line }) => {
     const text = secrets && secrets.length > 0 ? redact(line.text, secrets) : line.text;
-    const out = { time: new Date(now()).toISOString(), level: line.level, ...(line.rollout ? { rollout: line.rollout } : {}), event: line.event, text };
+    const out = { time: new Date(now()).toISOString(), level: line.level, ...(line.rollout ? { rollout: line.rollout } : {}), event: line.event, text, ...(line.by !== undefined ? { by: line.by } : {}) };
     write(`${JSON.stringify(out)}\n`);
   };
 }

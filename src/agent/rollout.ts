@@ -24,6 +24,7 @@ import { digestPlace, type DigestHub } from '../actions/digest-hub.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
 import type { AgentLog, LogLevel } from './log.js';
+import { relayUpdate } from './relay.js';
 import { agentSocketPath, RolloutSocket, type Served } from './socket.js';
 
 export interface AgentRolloutOptions {
@@ -257,7 +258,7 @@ export class AgentRollout {
         if (e.type === 'notice') this.say('warn', 'auto-rollback', e.message);
       }),
     ];
-    this.actor = { store, audit, notifier, autoRollback, unsubscribe, socket: await this.serve() };
+    this.actor = { store, audit, notifier, autoRollback, unsubscribe, socket: await this.serve(store) };
     this.follower.swap(store);
     this.say('info', 'lease', 'leader: automatic actions and notifications run here');
     // The state as it is now is the starting point: what the old leader already sent is not sent again.
@@ -267,10 +268,21 @@ export class AgentRollout {
   }
 
   /** The leader's socket for consoles; none (and said) when it cannot listen: consoles then poll themselves. */
-  private async serve(): Promise<RolloutSocket | undefined> {
+  private async serve(store: RolloutStore): Promise<RolloutSocket | undefined> {
     const path = agentSocketPath(this.opts.stateDir, this.profile.name);
+    // An operator's change from a console beside this agent lands in the store this agent holds.
+    const relay = (m: unknown) =>
+      relayUpdate(
+        {
+          profile: this.profile,
+          store,
+          leading: () => this.lease.held && this.actor?.store === store,
+          applied: (by, text) => this.opts.log({ level: 'info', rollout: this.profile.name, event: 'relay', text, by, secrets: this.profile.secrets }),
+        },
+        m,
+      );
     try {
-      const socket = await RolloutSocket.listen(path, this.served);
+      const socket = await RolloutSocket.listen(path, this.served, relay);
       this.say('info', 'socket', `consoles attach at ${path}`);
       return socket;
     } catch (error) {

@@ -3,8 +3,10 @@
 // the current view with its series; then every judgement's view and every engine event. The
 // series travel only when they changed (a poll round, not the 1 s tick), whole: the store keeps
 // only the profile's history window, so a message is bounded, and a console never has to merge.
-// A console may ask for `{"type":"poll"}` (the `r` key). The encoder and the reader are pure; the
-// console's side is src/console/remote-loop.ts.
+// A console may ask for `{"type":"poll"}` (the `r` key), and send its operator's change of the
+// rollout state (`{"type":"update",…}`, actions/state-relay.ts), answered on the same connection —
+// only here, never over HTTP. The encoder and the reader are pure; the console's side is
+// src/console/remote-loop.ts and relayed-store.ts.
 
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import type { RolloutState } from '../engine/state.js';
 import type { SeriesSnapshot, Snapshot } from '../engine/types.js';
 import type { EngineEvent, LoopView } from '../engine/watch-loop.js';
+import type { UpdateReply, UpdateRequest } from '../actions/state-relay.js';
 
 export interface Hello {
   type: 'hello';
@@ -38,7 +41,7 @@ export interface EventMessage {
 }
 
 export type AgentMessage = Hello | ViewMessage | EventMessage;
-export type ConsoleMessage = { type: 'poll' };
+export type ConsoleMessage = { type: 'poll' } | UpdateRequest;
 
 /** A line longer than this is not a message of ours: the reader gives up on the connection. */
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
@@ -48,7 +51,7 @@ export function agentSocketPath(stateDir: string, profile: string): string {
 }
 
 /** One message, one line. */
-export function encode(message: AgentMessage | ConsoleMessage): string {
+export function encode(message: AgentMessage | ConsoleMessage | UpdateReply): string {
   return `${JSON.stringify(message)}\n`;
 }
 
@@ -141,13 +144,14 @@ export class RolloutSocket {
     private readonly server: Server,
     readonly path: string,
     private readonly served: Served,
+    private readonly relay: ((m: unknown) => Promise<UpdateReply>) | undefined,
   ) {
     this.hello = helloFor(served.profile, Date.now());
     server.on('connection', (socket) => this.accept(socket));
   }
 
   /** Listens at `path`; a file left there (a killed agent's socket) is replaced: only the lease holder serves. */
-  static async listen(path: string, served: Served): Promise<RolloutSocket> {
+  static async listen(path: string, served: Served, relay?: (m: unknown) => Promise<UpdateReply>): Promise<RolloutSocket> {
     try {
       unlinkSync(path);
     } catch {
@@ -164,13 +168,20 @@ export class RolloutSocket {
     // At once (the state directory is the user's own, so the window is no wider than the files'):
     // the judgement and the rollout are for this user only.
     chmodSync(path, 0o600);
-    return new RolloutSocket(server, path, served);
+    return new RolloutSocket(server, path, served, relay);
   }
 
   /** Stops serving; the socket file is removed (by the close). */
   async close(): Promise<void> {
     for (const c of this.clients) c.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A relayed change, answered on the connection it came on (refused when this socket takes none). */
+  private async answer(socket: Socket, m: unknown): Promise<void> {
+    const id = typeof (m as { id?: unknown }).id === 'string' ? (m as { id: string }).id.slice(0, 64) : '';
+    const reply = this.relay ? await this.relay(m) : { type: 'refused' as const, id, reason: 'this agent takes no changes on its socket' };
+    if (!socket.destroyed) socket.write(encode(reply));
   }
 
   private accept(socket: Socket): void {
@@ -180,7 +191,10 @@ export class RolloutSocket {
     socket.on('data', (chunk: string) => {
       const messages = reader.push(chunk);
       if (!messages) return void socket.destroy();
-      for (const m of messages) if (isPoll(m)) this.served.pollNow();
+      for (const m of messages) {
+        if (isType(m, 'poll')) this.served.pollNow();
+        else if (isType(m, 'update')) void this.answer(socket, m);
+      }
     });
     socket.on('error', () => socket.destroy());
     // A console that does not read is dropped rather than let the agent's memory grow.
@@ -192,6 +206,6 @@ export class RolloutSocket {
   }
 }
 
-function isPoll(m: unknown): m is ConsoleMessage {
-  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'poll';
+function isType(m: unknown, type: string): boolean {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;
 }

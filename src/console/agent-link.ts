@@ -34,6 +34,13 @@ export interface AgentLink {
   poll(): void;
   /** Where it is: the socket's path or the URL. */
   where: string;
+  /**
+   * Writes a line to the agent: only on this host's socket, where an operator's change of the
+   * rollout may be relayed (relayed-store.ts); an HTTP attach only watches. False once closed.
+   */
+  send?: (line: string) => boolean;
+  /** Hears the agent's messages that are neither a view nor an event: its replies to `send`. */
+  onReply?: (m: unknown) => void;
 }
 
 export type Attached = AgentLink | { error: string };
@@ -42,7 +49,9 @@ export type Attached = AgentLink | { error: string };
 export async function attach(path: string, profile: Profile, timeoutMs = ATTACH_TIMEOUT_MS): Promise<AgentLink | undefined> {
   const socket = connect(path);
   const link = await handshake(socket, profile, timeoutMs, path, () => void socket.write(encode({ type: 'poll' })));
-  return 'error' in link ? undefined : link;
+  if ('error' in link) return undefined;
+  link.send = (line) => !socket.destroyed && (socket.write(line), true);
+  return link;
 }
 
 /** Connects to an agent's HTTP attach stream (`http://host:port`); says why not when it cannot. */

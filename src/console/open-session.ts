@@ -18,6 +18,7 @@ import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-st
 import { Session } from './session.js';
 import { agentSocketPath } from '../agent/socket.js';
 import { attach, attachHttp, type AgentLink } from './agent-link.js';
+import { relayedStore } from './relayed-store.js';
 
 /** History fetched at open, at most (the profile's history may be longer). */
 const MAX_BACKFILL_MS = 6 * 3_600_000;
@@ -57,7 +58,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
   const readOnlyReason = replay ? `replaying ${replay}` : (opts.readOnlyReason ?? (opts.readOnly ? '--read-only' : undefined));
 
   // A replay never touches the live rollout: its state starts fresh and lives in memory.
-  const rollout: RolloutStore = replay
+  let rollout: RolloutStore = replay
     ? new MemoryRolloutStore(atPhase(initialState(profile.name, clock.now()), profile, opts.phase, clock.now(), user))
     : await openStateStore(profile, { dir: opts.stateDir, clock, user, phase: opts.phase, readOnly: opts.readOnly === true });
   const opened: { close(): Promise<void> }[] = [rollout];
@@ -98,6 +99,9 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     const link = found && !('error' in found) ? found : undefined;
     const notAttached = found && 'error' in found ? found.error : undefined;
     if (link) opened.push({ close: async () => void link.stream.destroy() });
+    // Beside a leading agent this console's changes go to the agent (over HTTP: none at all).
+    const relayed = relayedStore(rollout, link, { profile, by: user, shared: profile.state !== undefined, off: readOnly || opts.dryRun === true, openWritable: () => openStateStore(profile, { dir: opts.stateDir, clock, user }) });
+    if (relayed) rollout = relayed;
     let stored: ReturnType<typeof loadHistoryFile>;
     const session = new Session({
       profile,
@@ -118,7 +122,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
         ...(link ? { attached: { host: link.hello.host } } : {}),
       },
       attach: link,
-      reattach,
+      reattach: relayed && reattach ? relayed.following(reattach) : reattach,
       actionsOff: readOnly,
       ...(replay
         ? {}

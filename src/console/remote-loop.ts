@@ -155,6 +155,7 @@ export class RemoteLoop extends LoopListeners<EngineEvent, LoopView> implements 
     }
     const event = cleanEvent(m);
     if (event) for (const l of this.eventListeners) l(event);
+    else this.link.onReply?.(m);
     // Anything else (a view of another shape, a message of a newer agent) is not drawn.
   }
 

@@ -1,0 +1,48 @@
+// The leading agent's side of a console's relayed change (actions/state-relay.ts): a console
+// beside the agent cannot take the state file's lock, which the agent holds, so it sends the state
+// its operator's action made, with the revision it was derived from. Applied to the agent's own
+// store when that revision is still the current one — inside the store's update, so two consoles'
+// changes land one after the other and neither is lost — else answered with the current state to
+// derive again. Only on the local socket, only while this agent leads; the change is logged
+// naming the operator, and the store's change makes the loop judge again at once.
+
+import type { Profile } from '../profile/types.js';
+import type { RolloutState, RolloutStore } from '../engine/state.js';
+import { describeChange, readUpdate, stateRevision, type UpdateReply } from '../actions/state-relay.js';
+import { toStateDocument } from '../actions/state-document.js';
+
+export interface RelayTarget {
+  profile: Profile;
+  store: RolloutStore;
+  /** False once the lease is lost: a fenced leader applies nothing. */
+  leading(): boolean;
+  /** One JSON log line per change applied, naming the operator. */
+  applied(by: string, text: string): void;
+}
+
+/** A console's request (hostile until read) to its reply. Never throws. */
+export async function relayUpdate(target: RelayTarget, m: unknown): Promise<UpdateReply> {
+  const { profile, store } = target;
+  const read = readUpdate(m, profile, store.read());
+  if ('reason' in read) return { type: 'refused', id: read.id, reason: read.reason };
+  const { request, state } = read;
+  if (!target.leading() || store.readOnly) return { type: 'refused', id: request.id, reason: 'this agent does not lead the rollout now; nothing was applied' };
+  if (Date.now() > request.deadline) return { type: 'refused', id: request.id, reason: 'the request came after the console stopped waiting; nothing was applied' };
+  let before: RolloutState | undefined;
+  let applied = false;
+  try {
+    const now = await store.update((current) => {
+      // Compared inside the store's own queue: no change can land between the check and the write.
+      if (stateRevision(current, profile) !== request.base) return current;
+      before = current;
+      applied = true;
+      return state;
+    });
+    const reply = { id: request.id, revision: stateRevision(now, profile), state: toStateDocument(now, profile) };
+    if (!applied) return { type: 'conflict', ...reply };
+    target.applied(request.by, `rollout state changed by ${request.by} from a console: ${describeChange(before!, now, profile)}`);
+    return { type: 'applied', ...reply };
+  } catch (error) {
+    return { type: 'refused', id: request.id, reason: `the agent could not save the state: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}

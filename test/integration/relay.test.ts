@@ -1,0 +1,247 @@
+// Operator actions in consoles beside a real leading agent (the built bundle) with the file store:
+// the agent holds the state file's lock, so each console's change of the rollout is relayed to it
+// on its unix socket, while the action's command, output and audit lines stay in the console.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/actions/audit.js';
+import { stateRevision } from '../../src/actions/state-relay.js';
+import { parseStateDocument, toStateDocument } from '../../src/actions/state-document.js';
+import { agentSocketPath, encode, LineReader } from '../../src/agent/socket.js';
+import type { ConsoleState } from '../../src/console/console-state.js';
+import { openSession } from '../../src/console/open-session.js';
+import type { Session } from '../../src/console/session.js';
+import { promoted } from '../../src/engine/state.js';
+import { parseProfile } from '../../src/profile/load.js';
+import { startAgent, type RunningAgent } from '../support/agent.js';
+import { startHttp, type TestHttpServer } from '../support/http.js';
+import { freePort } from '../support/port.js';
+import { until as untilState } from '../support/session.js';
+
+const profileText = (marker: string) => `name: relay
+sources: { svc: { type: http, url: "\${ROLLCALL_ATTACH_URL}" } }
+metrics:
+  error_rate: { source: svc, path: /stats, query: $.error_rate, unit: ratio, interval: 1s }
+rules:
+  - { metric: error_rate, warn: "> 1%", rollback: "> 2%" }
+phases:
+  - name: canary
+    traffic: 10
+    duration: 1h
+    checklist: [one, two, three, four, five, six]
+  - { name: half, traffic: 50 }
+  - { name: full, traffic: 100 }
+actions:
+  promote: { key: p, run: [/bin/sh, -c, 'echo "$PPID" >> ${marker}; echo promoting to {{next.traffic}}'] }
+`;
+
+let dir: string;
+let server: TestHttpServer;
+const agents: RunningAgent[] = [];
+const sessions: Session[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rollcall-relay-'));
+  server = await startHttp((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ error_rate: 0.005 }));
+  });
+});
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((s) => s.close()));
+  for (const a of agents.splice(0)) {
+    if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+    await a.exited;
+  }
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const stateDir = () => join(dir, 'state');
+const marker = () => join(dir, 'ran-in');
+const profileFile = () => join(dir, 'relay.yaml');
+const profile = () => parseProfile(profileText(marker()), profileFile(), { env: { ROLLCALL_ATTACH_URL: `${server.url}/console` } }).profile;
+const stateFile = () => JSON.parse(readFileSync(join(stateDir(), 'relay.json'), 'utf8')) as { phaseName: string; history: { by: string; reason: string }[]; checklist: Record<string, Record<string, { by: string }>> };
+const until = (session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 10_000) => untilState(session, test, timeoutMs);
+
+async function leadingAgent(...extra: string[]): Promise<RunningAgent> {
+  writeFileSync(profileFile(), profileText(marker()));
+  const a = startAgent([profileFile(), '--state-dir', stateDir(), '--lease-timeout', '3s', ...extra], { ROLLCALL_ATTACH_URL: `${server.url}/agent` });
+  agents.push(a);
+  await a.waitFor((l) => l.event === 'socket' && l.text.startsWith('consoles attach at'));
+  return a;
+}
+
+async function console(user: string, opts: { agentUrl?: string } = {}): Promise<Session> {
+  const session = await openSession(profile(), { identity: { user, host: 'bastion' }, stateDir: stateDir(), ...opts });
+  sessions.push(session);
+  session.start();
+  return session;
+}
+
+describe('a console beside a leading agent, with the state file', () => {
+  it("promotes: the command runs in the console, the state file and the audit log name the operator, and the agent's view and a second console show the new phase within a second", async () => {
+    const agent = await leadingAgent();
+    const alice = await console('alice');
+    const bob = await console('bob');
+    expect(alice.getSnapshot().mode).toMatchObject({ readOnly: false, attached: {} });
+    expect(bob.getSnapshot().mode.readOnly).toBe(false);
+
+    const outcome = await alice.run('promote', { forced: true });
+    const done = Date.now();
+    expect(outcome.ok).toBe(true);
+    expect(outcome.message).toMatch(/^promote → exit 0 \(.+\); rollout now in half \(50% traffic\)$/);
+    // The command ran here, a child of this process, not of the agent.
+    expect(readFileSync(marker(), 'utf8').trim()).toBe(String(process.pid));
+    expect(alice.getSnapshot().output?.lines.map((l) => l.text)).toContain('promoting to 50');
+
+    expect(stateFile().phaseName).toBe('half');
+    expect(stateFile().history.at(-1)).toMatchObject({ by: 'alice@bastion', reason: 'promote' });
+    const { entries } = await readAudit(join(stateDir(), 'relay.audit.jsonl'));
+    expect(entries.filter((e) => e.action === 'promote').map((e) => [e.event, e.user, e.ok])).toEqual([
+      ['action-start', 'alice', undefined],
+      ['action', 'alice', true],
+    ]);
+    const logged = await agent.waitFor((l) => l.event === 'relay');
+    expect(logged).toMatchObject({ by: 'alice@bastion', text: 'rollout state changed by alice@bastion from a console: promote canary → half' });
+
+    // The agent judged again at once: its view reaches both consoles.
+    await until(bob, (s) => s.snapshot.phase.name === 'half' && s.rollout.phase === 1, 1_000);
+    expect(Date.now() - done).toBeLessThan(1_000);
+    await until(alice, (s) => s.snapshot.phase.name === 'half', 1_000);
+  }, 30_000);
+
+  it("lands two consoles' changes made at once, each derived again from the other's when they cross", async () => {
+    await leadingAgent();
+    const alice = await console('alice');
+    const bob = await console('bob');
+    await Promise.all([
+      ...['one', 'two', 'three'].map((item) => alice.toggleChecklist(item)),
+      ...['four', 'five', 'six'].map((item) => bob.toggleChecklist(item)),
+    ]);
+    const ticks = stateFile().checklist.canary!;
+    expect(Object.fromEntries(Object.entries(ticks).map(([item, t]) => [item, t.by]))).toEqual({
+      one: 'alice@bastion',
+      two: 'alice@bastion',
+      three: 'alice@bastion',
+      four: 'bob@bastion',
+      five: 'bob@bastion',
+      six: 'bob@bastion',
+    });
+    const { entries } = await readAudit(join(stateDir(), 'relay.audit.jsonl'));
+    expect(entries.filter((e) => e.event === 'checklist').length).toBe(6);
+    await until(alice, (s) => s.snapshot.phase.checklist.every((c) => c.checked), 2_000);
+
+    // Two promotes at once: the second is derived from the first's result, so both land, in order.
+    const both = await Promise.all([alice.run('promote', { forced: true }), bob.run('promote', { forced: true })]);
+    expect(both.every((o) => o.ok && !o.message.includes('not saved'))).toBe(true);
+    expect(stateFile().phaseName).toBe('full');
+    expect(stateFile().history.map((m) => m.reason)).toEqual(['promote', 'promote']);
+  }, 30_000);
+
+  it('refuses a hostile or stale change on the socket with a reason, and changes nothing', async () => {
+    await leadingAgent();
+    const p = profile();
+    const before = readFileSync(join(stateDir(), 'relay.json'), 'utf8');
+    const loaded = parseStateDocument(JSON.parse(before), 'the state file', p);
+    if (!('state' in loaded)) throw new Error(loaded.problem);
+    const now = loaded.state;
+    const base = stateRevision(now, p);
+    const good = toStateDocument(promoted(now, 1, 'mallory@x', 3), p);
+    const ask = async (...messages: unknown[]): Promise<Record<string, unknown>[]> => {
+      const socket = connect(agentSocketPath(stateDir(), 'relay'));
+      const reader = new LineReader();
+      const replies: Record<string, unknown>[] = [];
+      await new Promise<void>((resolve, reject) => {
+        socket.setEncoding('utf8');
+        socket.on('error', reject);
+        socket.on('data', (chunk: string) => {
+          for (const m of reader.push(chunk) ?? []) {
+            const r = m as Record<string, unknown>;
+            if (r.type === 'refused' || r.type === 'applied' || r.type === 'conflict') replies.push(r);
+          }
+          if (replies.length === messages.length) resolve();
+        });
+        socket.on('connect', () => socket.write(messages.map((m) => (typeof m === 'string' ? `${m}\n` : encode(m as never))).join('')));
+      });
+      socket.destroy();
+      return replies;
+    };
+    const update = (id: string, over: Record<string, unknown>) => ({ type: 'update', id, base, next: good, by: 'mallory@x', deadline: Date.now() + 60_000, ...over });
+    const replies = await ask(
+      update('other-profile', { next: { ...good, profile: 'payments' } }),
+      update('out-of-range', { next: { ...good, phase: 7 } }),
+      update('unknown-phase', { next: { ...good, phaseName: 'everyone' } }),
+      update('rolled-back-nowhere', { next: { ...good, rolledBack: { at: 1, by: 'x', phase: 9, traffic: 0 } } }),
+      update('oversized', { next: { ...good, history: Array.from({ length: 4_000 }, () => ({ at: 1, from: 0, to: 1, by: 'x'.repeat(60), reason: 'promote' })) } }),
+      update('not-a-state', { next: 'phase 2 please' }),
+      update('no-operator', { by: '' }),
+      update('too-late', { deadline: Date.now() - 1 }),
+      update('', {}),
+      update('stale', { base: 'not-the-current-one' }),
+    );
+    const byId = Object.fromEntries(replies.map((r) => [r.id, r]));
+    expect(byId['other-profile']).toMatchObject({ type: 'refused', reason: 'the state sent belongs to profile "payments", not "relay"' });
+    expect(byId['out-of-range']).toMatchObject({ type: 'refused', reason: expect.stringContaining('has phase 7') });
+    expect(byId['unknown-phase']).toMatchObject({ type: 'refused', reason: 'the state sent is at phase "everyone", which relay no longer has' });
+    expect(byId['rolled-back-nowhere']).toMatchObject({ type: 'refused', reason: 'the state sent is rolled back to phase 9; relay has 3' });
+    expect(byId.oversized).toMatchObject({ type: 'refused', reason: expect.stringMatching(/^the state sent is \d+ bytes; at most 262144 are taken$/) });
+    expect(byId['not-a-state']).toMatchObject({ type: 'refused', reason: expect.stringContaining('corrupt') });
+    expect(byId['no-operator']).toMatchObject({ type: 'refused', reason: expect.stringContaining('operator') });
+    expect(byId['too-late']).toMatchObject({ type: 'refused', reason: 'the request came after the console stopped waiting; nothing was applied' });
+    expect(byId['']).toMatchObject({ type: 'refused', reason: expect.stringContaining('no id') });
+    expect(byId.stale).toMatchObject({ type: 'conflict', revision: base, state: { phaseName: 'canary' } });
+    expect(readFileSync(join(stateDir(), 'relay.json'), 'utf8')).toBe(before);
+
+    // On the right base a change lands; one that then erases the phase history is refused.
+    const [applied] = await ask(update('good', {}));
+    expect(applied).toMatchObject({ type: 'applied', state: { phaseName: 'half' } });
+    const after = readFileSync(join(stateDir(), 'relay.json'), 'utf8');
+    const [erase] = await ask(update('erase', { base: (applied as { revision: string }).revision, next: toStateDocument({ ...now, phase: 1 }, p) }));
+    expect(erase).toMatchObject({ type: 'refused', reason: 'the state sent rewrites the phase history; a change may only add to it' });
+    expect(readFileSync(join(stateDir(), 'relay.json'), 'utf8')).toBe(after);
+  }, 30_000);
+
+  it('has its state-changing keys off over --agent URL, and says why', async () => {
+    const port = await freePort();
+    await leadingAgent('--listen', `127.0.0.1:${port}`);
+    const before = readFileSync(join(stateDir(), 'relay.json'), 'utf8');
+    const remote = await console('carol', { agentUrl: `http://127.0.0.1:${port}` });
+    const mode = remote.getSnapshot().mode;
+    expect(mode.readOnly).toBe(true);
+    expect(mode.readOnlyReason).toMatch(/^attached to the agent on .+ over HTTP: the rollout is changed only from a console on the agent's host$/);
+    const outcome = await remote.run('promote', { forced: true });
+    expect(outcome).toMatchObject({ ok: false, refused: true });
+    expect(outcome.message).toContain('over HTTP');
+    await expect(remote.toggleChecklist('one')).rejects.toThrow(/over HTTP/);
+    expect(readFileSync(join(stateDir(), 'relay.json'), 'utf8')).toBe(before);
+  }, 30_000);
+
+  it('says the state was not saved when the agent is killed -9 while it holds the change, applies it nowhere twice, and lets the console act on the file once the lock is stale', async () => {
+    const agent = await leadingAgent();
+    const alice = await console('alice');
+    // Frozen, the agent reads nothing: the change waits in its socket until it dies.
+    agent.child.kill('SIGSTOP');
+    const running = alice.run('promote', { forced: true });
+    await until(alice, (s) => s.output?.running === false || s.events.some((e) => e.text.startsWith('promote started')));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    agent.child.kill('SIGKILL');
+    const outcome = await running;
+    expect(outcome.message).toMatch(/^promote → exit 0 \(.+\); BUT the rollout state was not saved: the agent went away before it answered; nothing was sent again$/);
+    expect(stateFile().phaseName).toBe('canary');
+    expect(stateFile().history).toEqual([]);
+    const { entries } = await readAudit(join(stateDir(), 'relay.audit.jsonl'));
+    expect(entries.filter((e) => e.action === 'promote').map((e) => e.event)).toEqual(['action-start', 'action']);
+    expect(agent.lines.some((l) => l.event === 'relay')).toBe(false);
+
+    // The dead agent's lock is stale: the console, polling by itself now, changes the file itself.
+    await until(alice, (s) => s.mode.attached === undefined && !s.mode.readOnly);
+    const again = await alice.run('promote', { forced: true });
+    expect(again.message).toMatch(/rollout now in half/);
+    expect(stateFile().history.map((m) => [m.reason, m.by])).toEqual([['promote', 'alice@bastion']]);
+  }, 30_000);
+});
