@@ -4,7 +4,7 @@
 // revision of the state it was derived from; the agent applies it only when its state still has
 // that revision, else it answers with the state it has, and the console derives again. The agent
 // reads a request as hostile (the socket is the user's own, but a request is still only input):
-// bounded, the state document's schema, this profile, phases in range, history only appended.
+// bounded, the state document's schema, this profile, phases in range, history only appended to.
 
 import { createHash } from 'node:crypto';
 import type { Profile } from '../profile/types.js';
@@ -47,7 +47,7 @@ export function stateRevision(state: RolloutState, profile: Profile): string {
 }
 
 /** A request read by the agent: the request, or why it is refused (with its id when it had one). */
-export function readUpdate(m: unknown, profile: Profile, current: RolloutState): { request: UpdateRequest; state: RolloutState } | { id: string; reason: string } {
+export function readUpdate(m: unknown, profile: Profile): { request: UpdateRequest; state: RolloutState } | { id: string; reason: string } {
   if (!isObj(m)) return { id: '', reason: 'not an update request' };
   const id = typeof m.id === 'string' && /^[\w-]{1,64}$/.test(m.id) ? m.id : '';
   if (id === '') return { id, reason: 'the request has no id (1-64 letters, digits, - or _)' };
@@ -65,11 +65,17 @@ export function readUpdate(m: unknown, profile: Profile, current: RolloutState):
   const inRange = (p: number | null) => p === null || (p >= 0 && p < phases);
   if (state.rolledBack && !inRange(state.rolledBack.phase)) return { id, reason: `the state sent is rolled back to phase ${state.rolledBack.phase}; ${profile.name} has ${phases}` };
   if (!state.history.every((move) => inRange(move.from) && inRange(move.to))) return { id, reason: `the state sent moves to a phase ${profile.name} does not have (it has ${phases})` };
-  // The history is the rollout's record: a change adds to it, never rewrites what is there.
-  if (state.history.length < current.history.length || stable(state.history.slice(0, current.history.length)) !== stable(current.history)) {
-    return { id, reason: 'the state sent rewrites the phase history; a change may only add to it' };
-  }
   return { request: { type: 'update', id, base: m.base, next, by: m.by, deadline: m.deadline }, state };
+}
+
+/**
+ * Why `next` cannot follow `current` (the state it was derived from, so checked only on a matching
+ * revision): the history is the rollout's record, a change adds to it and never rewrites it.
+ */
+export function refusedChange(current: RolloutState, next: RolloutState): string | undefined {
+  const kept = next.history.slice(0, current.history.length);
+  if (next.history.length < current.history.length || stable(kept) !== stable(current.history)) return 'the state sent rewrites the phase history; a change may only add to it';
+  return undefined;
 }
 
 /** An agent's reply read by the console; undefined when it is not one (a view, an event). */

@@ -8,7 +8,7 @@
 
 import type { Profile } from '../profile/types.js';
 import type { RolloutState, RolloutStore } from '../engine/state.js';
-import { describeChange, readUpdate, stateRevision, type UpdateReply } from '../actions/state-relay.js';
+import { describeChange, readUpdate, refusedChange, stateRevision, type UpdateReply } from '../actions/state-relay.js';
 import { toStateDocument } from '../actions/state-document.js';
 
 export interface RelayTarget {
@@ -23,23 +23,24 @@ export interface RelayTarget {
 /** A console's request (hostile until read) to its reply. Never throws. */
 export async function relayUpdate(target: RelayTarget, m: unknown): Promise<UpdateReply> {
   const { profile, store } = target;
-  const read = readUpdate(m, profile, store.read());
+  const read = readUpdate(m, profile);
   if ('reason' in read) return { type: 'refused', id: read.id, reason: read.reason };
   const { request, state } = read;
   if (!target.leading() || store.readOnly) return { type: 'refused', id: request.id, reason: 'this agent does not lead the rollout now; nothing was applied' };
   if (Date.now() > request.deadline) return { type: 'refused', id: request.id, reason: 'the request came after the console stopped waiting; nothing was applied' };
   let before: RolloutState | undefined;
-  let applied = false;
+  let refused: string | undefined;
   try {
     const now = await store.update((current) => {
       // Compared inside the store's own queue: no change can land between the check and the write.
       if (stateRevision(current, profile) !== request.base) return current;
-      before = current;
-      applied = true;
-      return state;
+      refused = refusedChange(current, state);
+      if (refused === undefined) before = current;
+      return refused === undefined ? state : current;
     });
+    if (refused !== undefined) return { type: 'refused', id: request.id, reason: refused };
     const reply = { id: request.id, revision: stateRevision(now, profile), state: toStateDocument(now, profile) };
-    if (!applied) return { type: 'conflict', ...reply };
+    if (before === undefined) return { type: 'conflict', ...reply };
     target.applied(request.by, `rollout state changed by ${request.by} from a console: ${describeChange(before!, now, profile)}`);
     return { type: 'applied', ...reply };
   } catch (error) {

@@ -115,16 +115,22 @@ describe('a console beside a leading agent, with the state file', () => {
     await until(alice, (s) => s.snapshot.phase.name === 'half', 1_000);
   }, 30_000);
 
-  it("lands two consoles' changes made at once, each derived again from the other's when they cross", async () => {
-    await leadingAgent();
+  it("lands two consoles' changes made at once, the later one derived again from the earlier one's result", async () => {
+    const agent = await leadingAgent();
     const alice = await console('alice');
     const bob = await console('bob');
-    await Promise.all([
-      ...['one', 'two', 'three'].map((item) => alice.toggleChecklist(item)),
-      ...['four', 'five', 'six'].map((item) => bob.toggleChecklist(item)),
-    ]);
-    const ticks = stateFile().checklist.canary!;
-    expect(Object.fromEntries(Object.entries(ticks).map(([item, t]) => [item, t.by]))).toEqual({
+    // Frozen, the agent reads nothing: both consoles derive from the same state and send before
+    // either change is applied, so without the compare-and-swap one tick would overwrite the other.
+    const crossing = async <T>(changes: () => Promise<T>[], waitMs: number): Promise<T[]> => {
+      agent.child.kill('SIGSTOP');
+      const started = changes();
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      agent.child.kill('SIGCONT');
+      return Promise.all(started);
+    };
+    await crossing(() => [...['one', 'two', 'three'].map((item) => alice.toggleChecklist(item)), ...['four', 'five', 'six'].map((item) => bob.toggleChecklist(item))], 300);
+    const ticked = stateFile().checklist.canary!;
+    expect(Object.fromEntries(Object.entries(ticked).map(([item, t]) => [item, t.by]))).toEqual({
       one: 'alice@bastion',
       two: 'alice@bastion',
       three: 'alice@bastion',
@@ -137,10 +143,11 @@ describe('a console beside a leading agent, with the state file', () => {
     await until(alice, (s) => s.snapshot.phase.checklist.every((c) => c.checked), 2_000);
 
     // Two promotes at once: the second is derived from the first's result, so both land, in order.
-    const both = await Promise.all([alice.run('promote', { forced: true }), bob.run('promote', { forced: true })]);
-    expect(both.every((o) => o.ok && !o.message.includes('not saved'))).toBe(true);
+    const both = await crossing(() => [alice.run('promote', { forced: true }), bob.run('promote', { forced: true })], 600);
+    expect(both.map((o) => o.ok && !o.message.includes('not saved'))).toEqual([true, true]);
     expect(stateFile().phaseName).toBe('full');
     expect(stateFile().history.map((m) => m.reason)).toEqual(['promote', 'promote']);
+    expect(new Set(stateFile().history.map((m) => m.by))).toEqual(new Set(['alice@bastion', 'bob@bastion']));
   }, 30_000);
 
   it('refuses a hostile or stale change on the socket with a reason, and changes nothing', async () => {
