@@ -2,6 +2,7 @@
 // the audit log and the shared one, the recorder and the sources, then the Session over them. On
 // any failure what was opened is closed again, and the error says what in one line.
 
+import { existsSync } from 'node:fs';
 import type { Profile } from '../profile/types.js';
 import { ScaledClock, realClock, type Clock } from '../engine/clock.js';
 import { MemoryRolloutStore } from '../engine/memory-rollout.js';
@@ -15,6 +16,7 @@ import { loadHistoryFile } from '../actions/history-load.js';
 import { AgentLeaseLookout, leasePath } from '../actions/lease.js';
 import type { SeriesStore } from '../engine/series.js';
 import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
+import { moveTo } from '../actions/state-document.js';
 import { Session } from './session.js';
 import { agentSocketPath } from '../agent/socket.js';
 import { attach, attachHttp, type AgentLink } from './agent-link.js';
@@ -57,10 +59,13 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
   const readOnly = opts.readOnly === true || replay !== undefined;
   const readOnlyReason = replay ? `replaying ${replay}` : (opts.readOnlyReason ?? (opts.readOnly ? '--read-only' : undefined));
 
+  // `--phase` beside a leading agent is relayed to it like any other change, once attached.
+  const phaseLater = opts.phase !== undefined && !replay && !readOnly && !profile.state && existsSync(agentSocketPath(opts.stateDir ?? defaultStateDir(), profile.name));
+  if (phaseLater) phaseIndex(profile, opts.phase!);
   // A replay never touches the live rollout: its state starts fresh and lives in memory.
   let rollout: RolloutStore = replay
     ? new MemoryRolloutStore(atPhase(initialState(profile.name, clock.now()), profile, opts.phase, clock.now(), user))
-    : await openStateStore(profile, { dir: opts.stateDir, clock, user, phase: opts.phase, readOnly: opts.readOnly === true });
+    : await openStateStore(profile, { dir: opts.stateDir, clock, user, phase: phaseLater ? undefined : opts.phase, readOnly: opts.readOnly === true });
   const opened: { close(): Promise<void> }[] = [rollout];
   try {
     const auditFile = auditPath(profile, { stateDir: opts.stateDir, auditLog: opts.auditLog });
@@ -102,6 +107,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     // Beside a leading agent this console's changes go to the agent (over HTTP: none at all).
     const relayed = relayedStore(rollout, link, { profile, by: user, shared: profile.state !== undefined, off: readOnly || opts.dryRun === true, openWritable: () => openStateStore(profile, { dir: opts.stateDir, clock, user }) });
     if (relayed) rollout = relayed;
+    const relayPhase = phaseLater && relayed !== undefined && !relayed.readOnly;
+    if (phaseLater && !relayPhase) await moveTo(rollout, profile, opts.phase!, rollout.notice, user, clock);
     let stored: ReturnType<typeof loadHistoryFile>;
     const session = new Session({
       profile,
@@ -142,6 +149,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     else if (stored && stored.points > 0) session.note(`${stored.points} samples from the agent's history`, 'info');
     session.replayAudit(history.entries, history.problems);
     if (link) session.note(`attached to agent on ${link.hello.host} (pid ${link.hello.pid}, ${link.where}): its judgement is shown, this console polls no source`, 'info');
+    // Heard once the session reads the agent's answers, after its first frame.
+    if (relayPhase) void moveTo(rollout, profile, opts.phase!, undefined, user, clock).catch((error: unknown) => session.note(`--phase ${opts.phase!}: the rollout state was not saved: ${message(error)}`, 'bad'));
     if (notAttached) session.note(`${notAttached}: standalone, this console polls the sources itself`, 'warn');
     if (rollout.about) session.note(rollout.about, 'info');
     if (rollout.notice) session.note(rollout.notice, 'warn');

@@ -76,7 +76,7 @@ async function leadingAgent(...extra: string[]): Promise<RunningAgent> {
   return a;
 }
 
-async function console(user: string, opts: { agentUrl?: string } = {}): Promise<Session> {
+async function console(user: string, opts: { agentUrl?: string; phase?: string } = {}): Promise<Session> {
   const session = await openSession(profile(), { identity: { user, host: 'bastion' }, stateDir: stateDir(), ...opts });
   sessions.push(session);
   session.start();
@@ -113,6 +113,17 @@ describe('a console beside a leading agent, with the state file', () => {
     await until(bob, (s) => s.snapshot.phase.name === 'half' && s.rollout.phase === 1, 1_000);
     expect(Date.now() - done).toBeLessThan(1_000);
     await until(alice, (s) => s.snapshot.phase.name === 'half', 1_000);
+  }, 30_000);
+
+  it('moves the rollout where --phase says, relayed to the agent and recorded as the operator', async () => {
+    const agent = await leadingAgent();
+    const alice = await console('alice', { phase: 'full' });
+    await until(alice, (s) => s.snapshot.phase.name === 'full', 3_000);
+    expect(stateFile().phaseName).toBe('full');
+    expect(stateFile().history).toMatchObject([{ by: 'alice@bastion', reason: 'set', from: 0, to: 2 }]);
+    expect(await agent.waitFor((l) => l.event === 'relay')).toMatchObject({ by: 'alice@bastion', text: expect.stringMatching(/: set canary → full$/) });
+    // A phase the profile does not have is refused at open, as without an agent.
+    await expect(console('alice', { phase: 'everyone' })).rejects.toThrow('--phase: no phase named "everyone" in relay; phases: canary, half, full');
   }, 30_000);
 
   it("lands two consoles' changes made at once, the later one derived again from the earlier one's result", async () => {
