@@ -16,12 +16,21 @@ export interface RelayTarget {
   store: RolloutStore;
   /** False once the lease is lost: a fenced leader applies nothing. */
   leading(): boolean;
-  /** One JSON log line per change applied, naming the operator. */
-  applied(by: string, text: string): void;
+  /** One JSON log line per change applied or refused, naming the operator when the request did. */
+  log(level: 'info' | 'warn', by: string | undefined, text: string): void;
 }
 
-/** A console's request (hostile until read) to its reply. Never throws. */
+/** A console's request (hostile until read) to its reply; a refusal is logged too. Never throws. */
 export async function relayUpdate(target: RelayTarget, m: unknown): Promise<UpdateReply> {
+  const reply = await answer(target, m);
+  if (reply.type === 'refused') {
+    const by = typeof (m as { by?: unknown }).by === 'string' && 'request' in readUpdate(m, target.profile) ? (m as { by: string }).by : undefined;
+    target.log('warn', by, `a change of the rollout state from a console was refused: ${reply.reason}`);
+  }
+  return reply;
+}
+
+async function answer(target: RelayTarget, m: unknown): Promise<UpdateReply> {
   const { profile, store } = target;
   const read = readUpdate(m, profile);
   if ('reason' in read) return { type: 'refused', id: read.id, reason: read.reason };
@@ -41,7 +50,7 @@ export async function relayUpdate(target: RelayTarget, m: unknown): Promise<Upda
     if (refused !== undefined) return { type: 'refused', id: request.id, reason: refused };
     const reply = { id: request.id, revision: stateRevision(now, profile), state: toStateDocument(now, profile) };
     if (before === undefined) return { type: 'conflict', ...reply };
-    target.applied(request.by, `rollout state changed by ${request.by} from a console: ${describeChange(before!, now, profile)}`);
+    target.log('info', request.by, `rollout state changed by ${request.by} from a console: ${describeChange(before!, now, profile)}`);
     return { type: 'applied', ...reply };
   } catch (error) {
     return { type: 'refused', id: request.id, reason: `the agent could not save the state: ${error instanceof Error ? error.message : String(error)}` };

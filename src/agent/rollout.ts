@@ -277,7 +277,7 @@ export class AgentRollout {
           profile: this.profile,
           store,
           leading: () => this.lease.held && this.actor?.store === store,
-          applied: (by, text) => this.opts.log({ level: 'info', rollout: this.profile.name, event: 'relay', text, by, secrets: this.profile.secrets }),
+          log: (level, by, text) => this.opts.log({ level, rollout: this.profile.name, event: 'relay', text, ...(by !== undefined ? { by } : {}), secrets: this.profile.secrets }),
         },
         m,
       );

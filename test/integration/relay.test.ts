@@ -70,7 +70,8 @@ const until = (session: Session, test: (s: ConsoleState) => boolean, timeoutMs =
 
 async function leadingAgent(...extra: string[]): Promise<RunningAgent> {
   writeFileSync(profileFile(), profileText(marker()));
-  const a = startAgent([profileFile(), '--state-dir', stateDir(), '--lease-timeout', '3s', ...extra], { ROLLCALL_ATTACH_URL: `${server.url}/agent` });
+  const lease = extra.includes('--lease-timeout') ? [] : ['--lease-timeout', '3s'];
+  const a = startAgent([profileFile(), '--state-dir', stateDir(), ...lease, ...extra], { ROLLCALL_ATTACH_URL: `${server.url}/agent` });
   agents.push(a);
   await a.waitFor((l) => l.event === 'socket' && l.text.startsWith('consoles attach at'));
   return a;
@@ -107,6 +108,7 @@ describe('a console beside a leading agent, with the state file', () => {
       ['action', 'alice', true],
     ]);
     const logged = await agent.waitFor((l) => l.event === 'relay');
+    expect(logged.level).toBe('info');
     expect(logged).toMatchObject({ by: 'alice@bastion', text: 'rollout state changed by alice@bastion from a console: promote canary → half' });
 
     // The agent judged again at once: its view reaches both consoles.
@@ -162,7 +164,7 @@ describe('a console beside a leading agent, with the state file', () => {
   }, 30_000);
 
   it('refuses a hostile or stale change on the socket with a reason, and changes nothing', async () => {
-    await leadingAgent();
+    const agent = await leadingAgent();
     const p = profile();
     const before = readFileSync(join(stateDir(), 'relay.json'), 'utf8');
     const loaded = parseStateDocument(JSON.parse(before), 'the state file', p);
@@ -213,6 +215,13 @@ describe('a console beside a leading agent, with the state file', () => {
     expect(byId['too-late']).toMatchObject({ type: 'refused', reason: 'the request came after the console stopped waiting; nothing was applied' });
     expect(byId['']).toMatchObject({ type: 'refused', reason: expect.stringContaining('no id') });
     expect(byId.stale).toMatchObject({ type: 'conflict', revision: base, state: { phaseName: 'canary' } });
+    // Each refusal is in the agent's log, naming the operator only when the request was well formed.
+    await agent.waitFor((l) => l.event === 'relay' && l.text.includes('came after'));
+    const refusals = agent.lines.filter((l) => l.event === 'relay');
+    expect(refusals.every((l) => l.level === 'warn' && l.text.startsWith('a change of the rollout state from a console was refused: '))).toBe(true);
+    expect(refusals.length).toBe(9);
+    expect(refusals.find((l) => l.text.includes('came after'))).toMatchObject({ by: 'mallory@x' });
+    expect(refusals.find((l) => l.text.includes('operator'))).not.toHaveProperty('by');
     expect(readFileSync(join(stateDir(), 'relay.json'), 'utf8')).toBe(before);
 
     // On the right base a change lands; one that then erases the phase history is refused.
@@ -237,6 +246,20 @@ describe('a console beside a leading agent, with the state file', () => {
     expect(outcome.message).toContain('over HTTP');
     await expect(remote.toggleChecklist('one')).rejects.toThrow(/over HTTP/);
     expect(readFileSync(join(stateDir(), 'relay.json'), 'utf8')).toBe(before);
+  }, 30_000);
+
+  it('says the state was not saved when the agent does not answer in time, and the agent, woken later, applies nothing', async () => {
+    // A lease long enough to outlive the pause: the agent wakes as the leader and reads the request.
+    const agent = await leadingAgent('--lease-timeout', '30s');
+    const alice = await console('alice');
+    agent.child.kill('SIGSTOP');
+    const outcome = await alice.run('promote', { forced: true });
+    expect(outcome.message).toMatch(/; BUT the rollout state was not saved: the agent did not answer in 3s; nothing was sent again$/);
+    agent.child.kill('SIGCONT');
+    // Woken, the agent reads the request it was sent, too late: it says so, and changes nothing.
+    const late = await agent.waitFor((l) => l.event === 'relay');
+    expect(late).toMatchObject({ level: 'warn', by: 'alice@bastion', text: 'a change of the rollout state from a console was refused: the request came after the console stopped waiting; nothing was applied' });
+    expect(stateFile().history).toEqual([]);
   }, 30_000);
 
   it('says the state was not saved when the agent is killed -9 while it holds the change, applies it nowhere twice, and lets the console act on the file once the lock is stale', async () => {
