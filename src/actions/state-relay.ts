@@ -7,8 +7,10 @@
 // bounded, the state document's schema, this profile, phases in range, history only appended to.
 
 import { createHash } from 'node:crypto';
+import * as z from 'zod';
 import type { Profile } from '../profile/types.js';
 import type { RolloutState } from '../engine/state.js';
+import type { ActionOutcome } from './outcome.js';
 import { parseStateDocument, toStateDocument, type StateDocument } from './state-document.js';
 
 /** A relayed state (its JSON) larger than this is refused: years of phase moves fit in far less. */
@@ -33,6 +35,16 @@ export type UpdateReply =
   | { type: 'conflict'; id: string; revision: string; state: StateDocument }
   | { type: 'refused'; id: string; reason: string };
 
+/**
+ * An action's outcome in a console beside the agent, told to the agent (no answer): the agent,
+ * the one process that notifies while it leads, sends it on as the console would have alone.
+ */
+export interface ActionNews {
+  type: 'action';
+  by: string;
+  outcome: ActionOutcome;
+}
+
 /** A reply as the console uses it: the state already checked against the profile. */
 export type ReadReply =
   | { type: 'applied' | 'conflict'; id: string; revision: string; state: RolloutState }
@@ -52,7 +64,7 @@ export function readUpdate(m: unknown, profile: Profile): { request: UpdateReque
   const id = typeof m.id === 'string' && /^[\w-]{1,64}$/.test(m.id) ? m.id : '';
   if (id === '') return { id, reason: 'the request has no id (1-64 letters, digits, - or _)' };
   if (typeof m.base !== 'string' || m.base.length > 64) return { id, reason: 'the request has no base revision' };
-  if (typeof m.by !== 'string' || !/^[^\u0000-\u001f\u007f-\u009f]{1,200}$/.test(m.by)) return { id, reason: 'the request does not name its operator (by: 1-200 printable characters)' };
+  if (!isOperator(m.by)) return { id, reason: 'the request does not name its operator (by: 1-200 printable characters)' };
   if (typeof m.deadline !== 'number' || !Number.isFinite(m.deadline)) return { id, reason: 'the request has no deadline' };
   const size = JSON.stringify(m.next ?? null).length;
   if (size > MAX_RELAYED_BYTES) return { id, reason: `the state sent is ${size} bytes; at most ${MAX_RELAYED_BYTES} are taken` };
@@ -76,6 +88,46 @@ export function refusedChange(current: RolloutState, next: RolloutState): string
   const kept = next.history.slice(0, current.history.length);
   if (next.history.length < current.history.length || stable(kept) !== stable(current.history)) return 'the state sent rewrites the phase history; a change may only add to it';
   return undefined;
+}
+
+const text = z.string().max(4_000);
+const outcomeSchema = z.object({
+  action: z.string().max(200),
+  argv: z.array(text).max(1_000),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().max(20).nullable(),
+  durationMs: z.number().min(0),
+  ok: z.boolean(),
+  refused: z.boolean().optional(),
+  timedOut: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+  forced: z.boolean().optional(),
+  auto: z.boolean().optional(),
+  error: text.optional(),
+  outputTail: z.array(text).max(100),
+  message: text,
+  traffic: z.object({ share: z.number(), from: z.number() }).optional(),
+});
+
+/** Action news read by the agent: the operator and the outcome (strings made printable), or why not. */
+export function readActionNews(m: unknown, profile: Profile): { by: string; outcome: ActionOutcome } | { reason: string } {
+  if (!isObj(m) || !isOperator(m.by)) return { reason: 'the action news does not name its operator' };
+  const parsed = outcomeSchema.safeParse(m.outcome);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { reason: `the action news is not an outcome (${issue.path.join('.') || 'outcome'}: ${issue.message})` };
+  }
+  const o = parsed.data;
+  if (!Object.hasOwn(profile.actions, o.action)) return { reason: `${profile.name} has no action "${printable(o.action)}"` };
+  const outcome: ActionOutcome = {
+    ...o,
+    signal: o.signal as NodeJS.Signals | null,
+    argv: o.argv.map(printable),
+    outputTail: o.outputTail.map(printable),
+    message: printable(o.message),
+    ...(o.error !== undefined ? { error: printable(o.error) } : {}),
+  };
+  return { by: m.by, outcome };
 }
 
 /** An agent's reply read by the console; undefined when it is not one (a view, an event). */
@@ -112,6 +164,11 @@ function stable(value: unknown): string {
 
 function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 500);
+}
+
+/** `alice@bastion-1`: 1-200 printable characters. */
+function isOperator(by: unknown): by is string {
+  return typeof by === 'string' && /^[^\u0000-\u001f\u007f-\u009f]{1,200}$/.test(by);
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {

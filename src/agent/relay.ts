@@ -8,7 +8,8 @@
 
 import type { Profile } from '../profile/types.js';
 import type { RolloutState, RolloutStore } from '../engine/state.js';
-import { describeChange, readUpdate, refusedChange, stateRevision, type UpdateReply } from '../actions/state-relay.js';
+import type { ActionOutcome } from '../actions/outcome.js';
+import { describeChange, readActionNews, readUpdate, refusedChange, stateRevision, type UpdateReply } from '../actions/state-relay.js';
 import { toStateDocument } from '../actions/state-document.js';
 
 export interface RelayTarget {
@@ -18,6 +19,19 @@ export interface RelayTarget {
   leading(): boolean;
   /** One JSON log line per change applied or refused, naming the operator when the request did. */
   log(level: 'info' | 'warn', by: string | undefined, text: string): void;
+  /** An operator's action, as the leader's notifier sends it. */
+  notify(outcome: ActionOutcome): void;
+}
+
+/** A console's action news (hostile until read): logged, and sent on by the notifier while this agent leads. */
+export function relayAction(target: RelayTarget, m: unknown): void {
+  const news = readActionNews(m, target.profile);
+  if ('reason' in news) return target.log('warn', undefined, `action news from a console was refused: ${news.reason}`);
+  if (!target.leading()) return;
+  const { by, outcome } = news;
+  target.log(outcome.ok ? 'info' : 'warn', by, `${outcome.action} run by ${by} in a console: ${outcome.message}`);
+  // Who ran it is part of the news: the agent is not the operator.
+  target.notify({ ...outcome, message: `${outcome.message} (by ${by})` });
 }
 
 /** A console's request (hostile until read) to its reply; a refusal is logged too. Never throws. */

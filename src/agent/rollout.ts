@@ -24,7 +24,7 @@ import { digestPlace, type DigestHub } from '../actions/digest-hub.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
 import type { AgentLog, LogLevel } from './log.js';
-import { relayUpdate } from './relay.js';
+import { relayAction, relayUpdate, type RelayTarget } from './relay.js';
 import { agentSocketPath, RolloutSocket, type Served } from './socket.js';
 
 export interface AgentRolloutOptions {
@@ -270,17 +270,16 @@ export class AgentRollout {
   /** The leader's socket for consoles; none (and said) when it cannot listen: consoles then poll themselves. */
   private async serve(store: RolloutStore): Promise<RolloutSocket | undefined> {
     const path = agentSocketPath(this.opts.stateDir, this.profile.name);
-    // An operator's change from a console beside this agent lands in the store this agent holds.
-    const relay = (m: unknown) =>
-      relayUpdate(
-        {
-          profile: this.profile,
-          store,
-          leading: () => this.lease.held && this.actor?.store === store,
-          log: (level, by, text) => this.opts.log({ level, rollout: this.profile.name, event: 'relay', text, ...(by !== undefined ? { by } : {}), secrets: this.profile.secrets }),
-        },
-        m,
-      );
+    // An operator's change from a console beside this agent lands in the store this agent holds;
+    // the action's outcome goes out through this agent's notifier, the one that sends.
+    const target: RelayTarget = {
+      profile: this.profile,
+      store,
+      leading: () => this.lease.held && this.actor?.store === store,
+      log: (level, by, text) => this.opts.log({ level, rollout: this.profile.name, event: 'relay', text, ...(by !== undefined ? { by } : {}), secrets: this.profile.secrets }),
+      notify: (outcome) => this.actor?.notifier.onAction(outcome),
+    };
+    const relay = { update: (m: unknown) => relayUpdate(target, m), action: (m: unknown) => relayAction(target, m) };
     try {
       const socket = await RolloutSocket.listen(path, this.served, relay);
       this.say('info', 'socket', `consoles attach at ${path}`);

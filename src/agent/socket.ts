@@ -4,8 +4,9 @@
 // series travel only when they changed (a poll round, not the 1 s tick), whole: the store keeps
 // only the profile's history window, so a message is bounded, and a console never has to merge.
 // A console may ask for `{"type":"poll"}` (the `r` key), and send its operator's change of the
-// rollout state (`{"type":"update",…}`, actions/state-relay.ts), answered on the same connection —
-// only here, never over HTTP. The encoder and the reader are pure; the console's side is
+// rollout state (`{"type":"update",…}`, actions/state-relay.ts), answered on the same connection,
+// and its actions' outcomes (`{"type":"action",…}`) for the leader to notify — only here, never
+// over HTTP. The encoder and the reader are pure; the console's side is
 // src/console/remote-loop.ts and relayed-store.ts.
 
 import { chmodSync, unlinkSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import type { RolloutState } from '../engine/state.js';
 import type { SeriesSnapshot, Snapshot } from '../engine/types.js';
 import type { EngineEvent, LoopView } from '../engine/watch-loop.js';
-import type { UpdateReply, UpdateRequest } from '../actions/state-relay.js';
+import type { ActionNews, UpdateReply, UpdateRequest } from '../actions/state-relay.js';
 
 export interface Hello {
   type: 'hello';
@@ -41,7 +42,7 @@ export interface EventMessage {
 }
 
 export type AgentMessage = Hello | ViewMessage | EventMessage;
-export type ConsoleMessage = { type: 'poll' } | UpdateRequest;
+export type ConsoleMessage = { type: 'poll' } | UpdateRequest | ActionNews;
 
 /** A line longer than this is not a message of ours: the reader gives up on the connection. */
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
@@ -136,6 +137,12 @@ export function feed(served: Served, hello: Hello, write: (line: string) => bool
   return end;
 }
 
+/** What the leader does with a console's messages beyond `poll` (agent/relay.ts). */
+export interface ConsoleRelay {
+  update(m: unknown): Promise<UpdateReply>;
+  action(m: unknown): void;
+}
+
 export class RolloutSocket {
   private readonly clients = new Set<Socket>();
   private readonly hello: Hello;
@@ -144,14 +151,14 @@ export class RolloutSocket {
     private readonly server: Server,
     readonly path: string,
     private readonly served: Served,
-    private readonly relay: ((m: unknown) => Promise<UpdateReply>) | undefined,
+    private readonly relay: ConsoleRelay | undefined,
   ) {
     this.hello = helloFor(served.profile, Date.now());
     server.on('connection', (socket) => this.accept(socket));
   }
 
   /** Listens at `path`; a file left there (a killed agent's socket) is replaced: only the lease holder serves. */
-  static async listen(path: string, served: Served, relay?: (m: unknown) => Promise<UpdateReply>): Promise<RolloutSocket> {
+  static async listen(path: string, served: Served, relay?: ConsoleRelay): Promise<RolloutSocket> {
     try {
       unlinkSync(path);
     } catch {
@@ -180,7 +187,7 @@ export class RolloutSocket {
   /** A relayed change, answered on the connection it came on (refused when this socket takes none). */
   private async answer(socket: Socket, m: unknown): Promise<void> {
     const id = typeof (m as { id?: unknown }).id === 'string' ? (m as { id: string }).id.slice(0, 64) : '';
-    const reply = this.relay ? await this.relay(m) : { type: 'refused' as const, id, reason: 'this agent takes no changes on its socket' };
+    const reply = this.relay ? await this.relay.update(m) : { type: 'refused' as const, id, reason: 'this agent takes no changes on its socket' };
     if (!socket.destroyed) socket.write(encode(reply));
   }
 
@@ -194,6 +201,7 @@ export class RolloutSocket {
       for (const m of messages) {
         if (isType(m, 'poll')) this.served.pollNow();
         else if (isType(m, 'update')) void this.answer(socket, m);
+        else if (isType(m, 'action')) this.relay?.action(m);
       }
     });
     socket.on('error', () => socket.destroy());

@@ -14,6 +14,7 @@ import type { RolloutStore } from '../engine/state.js';
 import type { SnapshotObserver } from '../engine/watch-loop.js';
 import type { Profile } from '../profile/types.js';
 import { agentGate, type AgentSide } from './agent-gate.js';
+import { RelayedStore } from './relayed-store.js';
 import type { LogLine } from './event-log.js';
 
 export interface Acting {
@@ -50,6 +51,8 @@ export function openActing(parts: ActingParts): Acting {
     notifier,
     identity,
   });
+  // Beside a leading agent the agent notifies: it hears each action's outcome from here.
+  if (rollout instanceof RelayedStore) runner.subscribe((e) => e.type === 'end' && rollout.tell(e.outcome));
   const autoRollback = new AutoRollback({ profile, runner, audit, clock, identity, notifier });
   return { notifier, runner, autoRollback };
 }

@@ -9,12 +9,14 @@
 // and says why. Once the agent is gone the change is made on the file directly when its lock can
 // be taken (the agent died: its lock is stale), for that change only, so a standby agent taking
 // the lease over is never kept out; while it cannot, the store says why and a retreat still runs.
+// Each action's outcome is told to the agent too, which notifies for the rollout while it leads.
 
 import { randomUUID } from 'node:crypto';
 import type { Profile } from '../profile/types.js';
 import type { RolloutState, RolloutStore } from '../engine/state.js';
 import { StateStoreError, toStateDocument } from '../actions/state-document.js';
-import { RELAY_TIMEOUT_MS, readReply, stateRevision, type ReadReply, type UpdateRequest } from '../actions/state-relay.js';
+import type { ActionOutcome } from '../actions/outcome.js';
+import { RELAY_TIMEOUT_MS, readReply, stateRevision, type ActionNews, type ReadReply, type UpdateRequest } from '../actions/state-relay.js';
 import { encode } from '../agent/socket.js';
 import type { AgentLink } from './agent-link.js';
 
@@ -110,6 +112,16 @@ export class RelayedStore implements RolloutStore {
     this.locked = store.readOnly ? (store.notice ?? 'locked') : undefined;
     await store.close();
     if (this.locked !== before) this.emit();
+  }
+
+  /**
+   * An action's outcome, for the agent to notify: while it leads, this console sends nothing itself
+   * (agent-gate.ts). Nothing once the agent is gone: this console's own notifier takes over then.
+   */
+  tell(outcome: ActionOutcome): void {
+    if (outcome.refused || outcome.dryRun || !this.link?.send) return;
+    const news: ActionNews = { type: 'action', by: this.opts.by, outcome };
+    this.link.send(encode(news));
   }
 
   update(fn: (state: RolloutState) => RolloutState): Promise<RolloutState> {

@@ -18,11 +18,11 @@ import type { Session } from '../../src/console/session.js';
 import { promoted } from '../../src/engine/state.js';
 import { parseProfile } from '../../src/profile/load.js';
 import { startAgent, type RunningAgent } from '../support/agent.js';
-import { startHttp, type TestHttpServer } from '../support/http.js';
+import { readBody, startHttp, type TestHttpServer } from '../support/http.js';
 import { freePort } from '../support/port.js';
 import { until as untilState } from '../support/session.js';
 
-const profileText = (marker: string) => `name: relay
+const profileText = (marker: string, hook: string) => `name: relay
 sources: { svc: { type: http, url: "\${ROLLCALL_ATTACH_URL}" } }
 metrics:
   error_rate: { source: svc, path: /stats, query: $.error_rate, unit: ratio, interval: 1s }
@@ -37,16 +37,27 @@ phases:
   - { name: full, traffic: 100 }
 actions:
   promote: { key: p, run: [/bin/sh, -c, 'echo "$PPID" >> ${marker}; echo promoting to {{next.traffic}}'] }
+notify:
+  - { type: webhook, url: "${hook}", on: [action] }
 `;
 
 let dir: string;
 let server: TestHttpServer;
 const agents: RunningAgent[] = [];
+let hooks: { event: string; action?: { name: string; message: string } }[] = [];
 const sessions: Session[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rollcall-relay-'));
-  server = await startHttp((_req, res) => {
+  hooks = [];
+  server = await startHttp((req, res) => {
+    if (req.url === '/hook') {
+      void readBody(req).then((body) => {
+        hooks.push(JSON.parse(body) as (typeof hooks)[number]);
+        res.end('ok');
+      });
+      return;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ error_rate: 0.005 }));
   });
@@ -64,12 +75,12 @@ afterEach(async () => {
 const stateDir = () => join(dir, 'state');
 const marker = () => join(dir, 'ran-in');
 const profileFile = () => join(dir, 'relay.yaml');
-const profile = () => parseProfile(profileText(marker()), profileFile(), { env: { ROLLCALL_ATTACH_URL: `${server.url}/console` } }).profile;
+const profile = () => parseProfile(profileText(marker(), `${server.url}/hook`), profileFile(), { env: { ROLLCALL_ATTACH_URL: `${server.url}/console` } }).profile;
 const stateFile = () => JSON.parse(readFileSync(join(stateDir(), 'relay.json'), 'utf8')) as { phaseName: string; history: { by: string; reason: string }[]; checklist: Record<string, Record<string, { by: string }>> };
 const until = (session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 10_000) => untilState(session, test, timeoutMs);
 
 async function leadingAgent(...extra: string[]): Promise<RunningAgent> {
-  writeFileSync(profileFile(), profileText(marker()));
+  writeFileSync(profileFile(), profileText(marker(), `${server.url}/hook`));
   const lease = extra.includes('--lease-timeout') ? [] : ['--lease-timeout', '3s'];
   const a = startAgent([profileFile(), '--state-dir', stateDir(), ...lease, ...extra], { ROLLCALL_ATTACH_URL: `${server.url}/agent` });
   agents.push(a);
@@ -85,7 +96,7 @@ async function console(user: string, opts: { agentUrl?: string; phase?: string }
 }
 
 describe('a console beside a leading agent, with the state file', () => {
-  it("promotes: the command runs in the console, the state file and the audit log name the operator, and the agent's view and a second console show the new phase within a second", async () => {
+  it("promotes: the command runs in the console, the state file and the audit log name the operator, the agent notifies it once, and its view and a second console show the new phase within a second", async () => {
     const agent = await leadingAgent();
     const alice = await console('alice');
     const bob = await console('bob');
@@ -111,10 +122,15 @@ describe('a console beside a leading agent, with the state file', () => {
     expect(logged.level).toBe('info');
     expect(logged).toMatchObject({ by: 'alice@bastion', text: 'rollout state changed by alice@bastion from a console: promote canary → half' });
 
+    // The agent, which notifies while it leads, sends the action on, once, naming the operator.
+    const action = await agent.waitFor((l) => l.event === 'relay' && l.text.startsWith('promote run by'));
+    expect(action).toMatchObject({ by: 'alice@bastion', text: expect.stringMatching(/^promote run by alice@bastion in a console: promote → exit 0 .+; rollout now in half/) });
     // The agent judged again at once: its view reaches both consoles.
     await until(bob, (s) => s.snapshot.phase.name === 'half' && s.rollout.phase === 1, 1_000);
     expect(Date.now() - done).toBeLessThan(1_000);
     await until(alice, (s) => s.snapshot.phase.name === 'half', 1_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(hooks.filter((h) => h.event === 'action').map((h) => h.action?.message)).toEqual([expect.stringMatching(/rollout now in half \(50% traffic\) \(by alice@bastion\)$/)]);
   }, 30_000);
 
   it('moves the rollout where --phase says, relayed to the agent and recorded as the operator', async () => {
@@ -163,7 +179,7 @@ describe('a console beside a leading agent, with the state file', () => {
     expect(new Set(stateFile().history.map((m) => m.by))).toEqual(new Set(['alice@bastion', 'bob@bastion']));
   }, 30_000);
 
-  it('refuses a hostile or stale change on the socket with a reason, and changes nothing', async () => {
+  it('refuses a hostile or stale change, or action news, on the socket with a reason, and changes nothing', async () => {
     const agent = await leadingAgent();
     const p = profile();
     const before = readFileSync(join(stateDir(), 'relay.json'), 'utf8');
@@ -231,6 +247,16 @@ describe('a console beside a leading agent, with the state file', () => {
     const [erase] = await ask(update('erase', { base: (applied as { revision: string }).revision, next: toStateDocument({ ...now, phase: 1 }, p) }));
     expect(erase).toMatchObject({ type: 'refused', reason: 'the state sent rewrites the phase history; a change may only add to it' });
     expect(readFileSync(join(stateDir(), 'relay.json'), 'utf8')).toBe(after);
+
+    // Action news for an action the profile does not have (or not an outcome at all) is refused, and nothing is sent.
+    const news = connect(agentSocketPath(stateDir(), 'relay'));
+    await new Promise((resolve) => news.once('connect', resolve));
+    const outcome = { action: 'wipe', argv: [], exitCode: 0, signal: null, durationMs: 1, ok: true, outputTail: [], message: 'wiped' };
+    news.write(encode({ type: 'action', by: 'mallory@x', outcome }) + encode({ type: 'action', by: 'mallory@x', outcome: { ...outcome, action: 'promote', ok: 'yes' } } as never));
+    await agent.waitFor((l) => l.text === 'action news from a console was refused: relay has no action "wipe"');
+    await agent.waitFor((l) => l.text === 'action news from a console was refused: the action news is not an outcome (ok: Invalid input: expected boolean, received string)');
+    news.destroy();
+    expect(hooks).toEqual([]);
   }, 30_000);
 
   it('has its state-changing keys off over --agent URL, and says why', async () => {
