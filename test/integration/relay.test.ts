@@ -118,7 +118,7 @@ describe('a console beside a leading agent, with the state file', () => {
       ['action-start', 'alice', undefined],
       ['action', 'alice', true],
     ]);
-    const logged = await agent.waitFor((l) => l.event === 'relay');
+    const logged = await agent.waitFor((l) => l.event === 'relay' && l.text.startsWith('rollout state changed'));
     expect(logged.level).toBe('info');
     expect(logged).toMatchObject({ by: 'alice@bastion', text: 'rollout state changed by alice@bastion from a console: promote canary → half' });
 
@@ -283,7 +283,7 @@ describe('a console beside a leading agent, with the state file', () => {
     expect(outcome.message).toMatch(/; BUT the rollout state was not saved: the agent did not answer in 3s; nothing was sent again$/);
     agent.child.kill('SIGCONT');
     // Woken, the agent reads the request it was sent, too late: it says so, and changes nothing.
-    const late = await agent.waitFor((l) => l.event === 'relay');
+    const late = await agent.waitFor((l) => l.event === 'relay' && l.text.startsWith('a change'));
     expect(late).toMatchObject({ level: 'warn', by: 'alice@bastion', text: 'a change of the rollout state from a console was refused: the request came after the console stopped waiting; nothing was applied' });
     expect(stateFile().history).toEqual([]);
   }, 30_000);
