@@ -75,8 +75,10 @@ export class RelayedStore implements RolloutStore {
     return this.link === undefined && this.readOnly ? this.notice : undefined;
   }
 
+  /** Said at open: where this console's changes are saved. */
   get about(): string | undefined {
-    return this.follower.about;
+    if (!this.link?.send) return this.follower.about;
+    return `actions run in this console; the changes they make to the rollout are saved by the agent (pid ${this.link.hello.pid}), which holds the state file`;
   }
 
   read(): RolloutState {

@@ -102,6 +102,7 @@ describe('a console beside a leading agent, with the state file', () => {
     const bob = await console('bob');
     expect(alice.getSnapshot().mode).toMatchObject({ readOnly: false, attached: {} });
     expect(bob.getSnapshot().mode.readOnly).toBe(false);
+    expect(alice.getSnapshot().events.map((e) => e.text)).toContain(`actions run in this console; the changes they make to the rollout are saved by the agent (pid ${agent.child.pid}), which holds the state file`);
 
     const outcome = await alice.run('promote', { forced: true });
     const done = Date.now();
