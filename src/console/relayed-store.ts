@@ -106,7 +106,7 @@ export class RelayedStore implements RolloutStore {
     };
   }
 
-  /** While the agent is gone: can the file's lock be taken? Tried when it goes and on each look for it again. */
+  /** While the agent is gone: can the file's lock be taken? Tried on each look for an agent again. */
   async probe(): Promise<void> {
     if (this.link || this.closed || !this.follower.readOnly) return;
     const before = this.locked;
@@ -219,8 +219,9 @@ export class RelayedStore implements RolloutStore {
     this.link = undefined;
     this.lost = 'its connection closed';
     for (const id of [...this.pending.keys()]) this.settle(id, { lost: 'the agent went away before it answered' });
+    // Not probed here: the lock is looked at on the next look for an agent (reattach), and by the
+    // next change itself, never while the session closing this connection is letting go.
     this.emit();
-    void this.probe();
   }
 
   private emit(): void {

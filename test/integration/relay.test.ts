@@ -37,6 +37,7 @@ phases:
   - { name: full, traffic: 100 }
 actions:
   promote: { key: p, run: [/bin/sh, -c, 'echo "$PPID" >> ${marker}; echo promoting to {{next.traffic}}'] }
+  rollback: { key: r, run: [/bin/sh, -c, 'echo rolling back'] }
 notify:
   - { type: webhook, url: "${hook}", on: [action] }
 `;
@@ -307,9 +308,36 @@ describe('a console beside a leading agent, with the state file', () => {
     expect(agent.lines.some((l) => l.event === 'relay')).toBe(false);
 
     // The dead agent's lock is stale: the console, polling by itself now, changes the file itself.
+    await agent.exited;
     await until(alice, (s) => s.mode.attached === undefined && !s.mode.readOnly);
     const again = await alice.run('promote', { forced: true });
     expect(again.message).toMatch(/rollout now in half/);
     expect(stateFile().history.map((m) => [m.reason, m.by])).toEqual([['promote', 'alice@bastion']]);
   }, 30_000);
+
+  it('is read-only once the agent is gone and another console holds the lock, still rolls back (unsaved), and can act again once that console lets go', async () => {
+    const agent = await leadingAgent();
+    const alice = await console('alice');
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    await until(alice, (s) => s.mode.attached === undefined);
+    // A console opened now finds no agent and takes the dead agent's lock.
+    const bob = await console('bob');
+    expect(bob.getSnapshot().mode.readOnly).toBe(false);
+    const locked = await until(alice, (s) => s.mode.readOnly, 12_000);
+    expect(locked.mode.readOnlyReason).toMatch(/^the agent went away \(its connection closed\) and the rollout state is locked by .+ \(pid \d+\)$/);
+    expect(locked.mode.retreatOnly).toBe(true);
+
+    const promote = await alice.run('promote', { forced: true });
+    expect(promote).toMatchObject({ ok: false, refused: true });
+    const rollback = await alice.run('rollback', { forced: false });
+    expect(rollback.message).toMatch(/^rollback → exit 0 \(.+\); BUT the rollout state was not saved: the agent went away \(its connection closed\) and the rollout state is locked by .+$/);
+    expect(stateFile().history).toEqual([]);
+
+    await bob.close();
+    await until(alice, (s) => !s.mode.readOnly, 12_000);
+    const again = await alice.run('promote', { forced: true });
+    expect(again.message).toMatch(/rollout now in half/);
+    expect(stateFile().history.map((m) => [m.reason, m.by])).toEqual([['promote', 'alice@bastion']]);
+  }, 40_000);
 });
