@@ -235,7 +235,10 @@ export class AgentRollout {
     }
     this.blocked = undefined;
     if (store.notice) this.say('warn', 'state', store.notice);
-    const audit = await AuditLog.open(auditPath(this.profile, { stateDir: this.opts.stateDir }), { secrets: this.profile.secrets });
+    const audit = await AuditLog.open(auditPath(this.profile, { stateDir: this.opts.stateDir }), {
+      secrets: this.profile.secrets,
+      onProblem: (problem) => this.say(problem ? 'error' : 'info', 'audit', problem ?? 'the audit lines kept in memory are written'),
+    });
     const digests = this.opts.digests;
     const notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock, ...(digests ? { digests } : {}) });
     for (const target of this.profile.notify) {
@@ -244,7 +247,13 @@ export class AgentRollout {
     }
     const runner = new ActionRunner({ profile: this.profile, store, audit, clock: this.clock, notifier, identity: this.identity });
     const autoRollback = new AutoRollback({ profile: this.profile, runner, audit, clock: this.clock, identity: this.identity });
+    let unsaved = store.unsaved;
     const unsubscribe = [
+      store.subscribe(() => {
+        if (store.unsaved === unsaved) return;
+        unsaved = store.unsaved;
+        this.say(unsaved ? 'error' : 'info', 'state', unsaved ? `rollout state not saved: ${unsaved}` : 'rollout state saved');
+      }),
       notifier.subscribe((e) => this.say(e.type === 'failed' ? 'warn' : 'info', 'notify', `${e.event} to ${e.target}${e.type === 'failed' ? ` failed: ${e.reason ?? 'no reason given'}` : ' sent'}`)),
       runner.subscribe((e) => {
         if (e.type === 'start') this.say('warn', 'action', `${e.action} started: $ ${e.argv.join(' ')}`);
