@@ -1,6 +1,10 @@
 // The audit log: one JSON line per thing that happened to the rollout (actions, refusals,
 // checklist ticks, auto-rollback countdowns), appended and synced line by line so that a crash
-// loses at most the line being written and never damages the lines before it.
+// loses at most the line being written and never damages the lines before it. A line that cannot
+// be written (the disk is full, the file went read-only) is not dropped: it is kept in memory, in
+// order, ahead of every later line, and written as soon as a write succeeds again (tried again
+// every few seconds by itself). Only a process killed while lines wait loses them; the append that
+// failed said so to its caller, and the agent's own log (journald) carries the same text.
 
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -110,8 +114,18 @@ export function auditContext(snapshot: Snapshot, identity: Identity, at: number)
   };
 }
 
+/** How often lines kept in memory are tried again while nothing else is appended. */
+const RETRY_MS = 5_000;
+/** At most this many unwritten lines are kept; past it the oldest go, and that is said. */
+const MAX_UNWRITTEN = 10_000;
+
 export class AuditLog {
   private queue: Promise<void> = Promise.resolve();
+  /** Lines whose write failed, oldest first: written before any later line. */
+  private unwritten: Buffer[] = [];
+  private dropped = 0;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
   /**
    * Told of every entry appended, as written (secrets redacted), without waiting for it: the
    * shared audit log of a PostgreSQL state store. Absent with the state file.
@@ -122,21 +136,33 @@ export class AuditLog {
     readonly file: string,
     private readonly handle: FileHandle,
     private readonly secrets: readonly string[],
+    private readonly onProblem: (problem: string | undefined) => void,
   ) {}
 
-  /** Opens (creating it and its directory) for appending; `secrets` are redacted from every field. */
-  static async open(file: string, opts: { secrets?: readonly string[] } = {}): Promise<AuditLog> {
+  /**
+   * Opens (creating it and its directory) for appending; `secrets` are redacted from every field.
+   * `onProblem` hears when lines start waiting in memory (with why) and when they are written (undefined).
+   */
+  static async open(file: string, opts: { secrets?: readonly string[]; onProblem?: (problem: string | undefined) => void } = {}): Promise<AuditLog> {
     try {
       await mkdir(dirname(file), { recursive: true });
       // a+: appends atomically (O_APPEND) and can still read the last byte to repair a torn tail.
       const handle = await open(file, 'a+');
-      return new AuditLog(file, handle, opts.secrets ?? []);
+      return new AuditLog(file, handle, opts.secrets ?? [], opts.onProblem ?? (() => {}));
     } catch (error) {
       throw new AuditError(`cannot open audit log ${file}: ${fileErrorReason(error)}`);
     }
   }
 
-  /** Appends one line and syncs it to disk before resolving; appends are written in call order. */
+  /** Lines kept in memory because they could not be written yet. */
+  get waiting(): number {
+    return this.unwritten.length;
+  }
+
+  /**
+   * Appends one line and syncs it to disk before resolving; appends are written in call order.
+   * Rejects when the line could not be written now: it is then kept and written later.
+   */
   append(entry: AuditEntry): Promise<void> {
     const text = JSON.stringify(entry, redactingReplacer(this.secrets));
     const line = Buffer.from(`${text}\n`);
@@ -152,13 +178,76 @@ export class AuditLog {
     return this.queue;
   }
 
+  /** Closes after one last try at the lines still waiting; says (through onProblem) how many were lost. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
     await this.queue;
+    if (this.unwritten.length > 0) await this.drain().catch(() => undefined);
     await this.handle.close();
+    const lost = this.unwritten.length + this.dropped;
+    if (lost > 0) this.onProblem(`${lost} audit line${lost === 1 ? '' : 's'} never written to ${this.file}: the disk refused them until the end`);
   }
 
   private async write(line: Buffer): Promise<void> {
     try {
+      await this.drain();
+    } catch (error) {
+      this.keep(line);
+      throw new AuditError(`cannot write audit log ${this.file}: ${fileErrorReason(error)}; ${this.keptText()}`);
+    }
+    try {
+      await this.writeLine(line);
+    } catch (error) {
+      this.keep(line);
+      const reason = `cannot write audit log ${this.file}: ${fileErrorReason(error)}; ${this.keptText()}`;
+      this.onProblem(reason);
+      throw new AuditError(reason);
+    }
+  }
+
+  /** Writes the waiting lines, oldest first; stops at the first that fails (it stays first). */
+  private async drain(): Promise<void> {
+    if (this.unwritten.length === 0) return;
+    const count = this.unwritten.length + this.dropped;
+    while (this.unwritten.length > 0) {
+      await this.writeLine(this.unwritten[0]!);
+      this.unwritten.shift();
+    }
+    const dropped = this.dropped;
+    this.dropped = 0;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.onProblem(undefined);
+    if (dropped > 0) this.onProblem(`${dropped} of ${count} audit lines kept in memory were dropped (more than ${MAX_UNWRITTEN} waited); the rest are written`);
+  }
+
+  private keep(line: Buffer): void {
+    this.unwritten.push(line);
+    if (this.unwritten.length > MAX_UNWRITTEN) {
+      this.unwritten.shift();
+      this.dropped++;
+    }
+    this.armRetry();
+  }
+
+  /** Tries the waiting lines again in a while, in the queue so it never interleaves with an append. */
+  private armRetry(): void {
+    if (this.retry !== undefined || this.closed || this.unwritten.length === 0) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.queue = this.queue.then(() => this.drain()).catch(() => this.armRetry());
+    }, RETRY_MS).unref();
+  }
+
+  private keptText(): string {
+    const n = this.unwritten.length;
+    return `${n} line${n === 1 ? '' : 's'} kept in memory, written when it can be`;
+  }
+
+  private async writeLine(line: Buffer): Promise<void> {
+    {
       // A writer killed mid-line leaves a torn tail; end it first so it stays a line of its own.
       const { size } = await this.handle.stat();
       if (size > 0) {
@@ -168,8 +257,6 @@ export class AuditLog {
       }
       await this.writeAll(line);
       await this.handle.datasync();
-    } catch (error) {
-      throw new AuditError(`cannot write audit log ${this.file}: ${fileErrorReason(error)}`);
     }
   }
 

@@ -122,6 +122,18 @@ export class AutoRollback {
     });
   }
 
+  /**
+   * No countdown for the breach firing now: an automatic rollback for it was already started by a
+   * process that died before it ended (its outcome unknown), and running it a second time is the
+   * operator's call. A recovery and a new breach count down again as usual.
+   */
+  holdForLostRun(note: string): void {
+    this.active?.cancelTimer();
+    this.active = undefined;
+    this.spent = true;
+    this.emit({ type: 'notice', message: `auto-rollback: ${note}` });
+  }
+
   /** The operator's key. Returns false when no countdown was running. */
   cancel(by: string): boolean {
     if (!this.active || !this.latest) return false;

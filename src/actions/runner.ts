@@ -242,11 +242,11 @@ export class ActionRunner {
       if (action.effect === 'promote') {
         const next = await store.update((s) => promoted(s, at, by, profile.phases.length));
         const phase = profile.phases[next.phase]!;
-        return `rollout now in ${phase.name} (${phase.traffic}% traffic)`;
+        return `rollout now in ${phase.name} (${phase.traffic}% traffic)${unsavedNote(store)}`;
       }
       await store.update((s) => rolledBack(s, at, by, profile.rollbackTo));
       const target = profile.rollbackTo.phase === null ? '' : ` ${profile.phases[profile.rollbackTo.phase]!.name}`;
-      return `rollout rolled back to${target} ${profile.rollbackTo.traffic}% traffic`;
+      return `rollout rolled back to${target} ${profile.rollbackTo.traffic}% traffic${unsavedNote(store)}`;
     } catch (error) {
       return `BUT the rollout state was not saved: ${this.redact(error instanceof Error ? error.message : String(error))}`;
     }
@@ -263,7 +263,7 @@ export class ActionRunner {
         return trafficSet(s, share, phase.traffic, clock.now(), by, action.id);
       });
       const set = next.traffic!;
-      return `traffic now ${set.share}% (${trafficChange(set)})`;
+      return `traffic now ${set.share}% (${trafficChange(set)})${unsavedNote(store)}`;
     } catch (error) {
       return `BUT the rollout state was not saved: ${this.redact(error instanceof Error ? error.message : String(error))}`;
     }
@@ -371,4 +371,9 @@ function startReason(error: unknown, command: string, action: Action): string {
   }
   if (code === 'EACCES') return `could not start "${command}": permission denied`;
   return `could not start "${command}": ${code ?? (error instanceof Error ? error.message : String(error))}`;
+}
+
+/** `; NOT YET SAVED: …` when the change is held in memory only (the disk refused it). */
+function unsavedNote(store: RolloutStore): string {
+  return store.unsaved === undefined ? '' : `; NOT YET SAVED: ${store.unsaved}`;
 }

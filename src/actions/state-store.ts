@@ -37,6 +37,9 @@ interface Lock {
   nonce: string;
 }
 
+/** How often a state the disk refused is tried again. */
+const UNSAVED_RETRY_MS = 5_000;
+
 const lockSchema = z.object({ pid: z.number().int(), user: z.string(), host: z.string(), at: z.number(), nonce: z.string() });
 
 /**
@@ -89,7 +92,14 @@ class FileStateStore implements RolloutStore {
   private seen: string | undefined;
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private retry: NodeJS.Timeout | undefined;
   notice: string | undefined;
+  /**
+   * Why the state in memory is not on disk yet (the disk is full): a change already made — a
+   * rollback that ran — is kept and judged on, and written as soon as the disk allows, never lost
+   * and never undone in memory, so it cannot make the rollback run a second time.
+   */
+  unsaved: string | undefined;
 
   constructor(
     private readonly profile: Profile,
@@ -145,7 +155,13 @@ class FileStateStore implements RolloutStore {
     const next = this.writing.then(() => {
       const updated = fn(this.state);
       if (updated === this.state) return updated;
-      this.persistSync(updated);
+      try {
+        this.persistSync(updated);
+        this.unsaved = undefined;
+      } catch (error) {
+        this.unsaved = `${error instanceof Error ? error.message : String(error)}; kept in memory and saved when the disk allows`;
+        this.retryLater();
+      }
       this.state = updated;
       this.emit();
       return updated;
@@ -163,6 +179,8 @@ class FileStateStore implements RolloutStore {
     if (this.closed) return;
     this.closed = true;
     await this.writing;
+    if (this.retry) clearTimeout(this.retry);
+    if (this.unsaved !== undefined) this.saveNow();
     this.watcher?.close();
     this.listeners.clear();
     if (this.lock) releaseLock(this.lockFile, this.lock);
@@ -170,6 +188,29 @@ class FileStateStore implements RolloutStore {
 
   private emit(): void {
     for (const listener of this.listeners) listener(this.state);
+  }
+
+  /** Tries the unsaved state again every few seconds, in the write queue, until it is on disk. */
+  private retryLater(): void {
+    if (this.retry !== undefined || this.closed) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.writing = this.writing.then(() => {
+        if (this.unsaved === undefined) return;
+        if (this.saveNow()) this.emit();
+        else this.retryLater();
+      });
+    }, UNSAVED_RETRY_MS).unref();
+  }
+
+  private saveNow(): boolean {
+    try {
+      this.persistSync(this.state);
+      this.unsaved = undefined;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private follow(): void {

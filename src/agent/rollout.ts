@@ -23,6 +23,7 @@ import { Notifier } from '../actions/notify.js';
 import { digestPlace, type DigestHub } from '../actions/digest-hub.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
+import { closeLostRuns } from './lost-runs.js';
 import type { AgentLog, LogLevel } from './log.js';
 import { relayAction, relayUpdate, type RelayTarget } from './relay.js';
 import { agentSocketPath, RolloutSocket, type Served } from './socket.js';
@@ -236,7 +237,12 @@ export class AgentRollout {
     }
     this.blocked = undefined;
     if (store.notice) this.say('warn', 'state', store.notice);
-    const audit = await AuditLog.open(auditPath(this.profile, { stateDir: this.opts.stateDir }), { secrets: this.profile.secrets });
+    const audit = await AuditLog.open(auditPath(this.profile, { stateDir: this.opts.stateDir }), {
+      secrets: this.profile.secrets,
+      onProblem: (problem) => this.say(problem ? 'error' : 'info', 'audit', problem ?? 'the audit lines kept in memory are written'),
+    });
+    const interrupted = await closeLostRuns(audit, { host: this.identity.host, by: `agent ${operatorName(this.identity)}`, at: this.clock.now() });
+    if (interrupted.problem) this.say('error', 'action', interrupted.problem);
     const digests = this.opts.digests;
     const notifier = new Notifier({ targets: this.profile.notify, profile: this.profile, clock: this.clock, ...(digests ? { digests } : {}) });
     for (const target of this.profile.notify) {
@@ -245,7 +251,13 @@ export class AgentRollout {
     }
     const runner = new ActionRunner({ profile: this.profile, store, audit, clock: this.clock, notifier, identity: this.identity });
     const autoRollback = new AutoRollback({ profile: this.profile, runner, audit, clock: this.clock, identity: this.identity });
+    let unsaved = store.unsaved;
     const unsubscribe = [
+      store.subscribe(() => {
+        if (store.unsaved === unsaved) return;
+        unsaved = store.unsaved;
+        this.say(unsaved ? 'error' : 'info', 'state', unsaved ? `rollout state not saved: ${unsaved}` : 'rollout state saved');
+      }),
       notifier.subscribe((e) => this.say(e.type === 'failed' ? 'warn' : 'info', 'notify', `${e.event} to ${e.target}${e.type === 'failed' ? ` failed: ${e.reason ?? 'no reason given'}` : ' sent'}`)),
       runner.subscribe((e) => {
         if (e.type === 'start') this.say('warn', 'action', `${e.action} started: $ ${e.argv.join(' ')}`);
@@ -258,12 +270,18 @@ export class AgentRollout {
         if (e.type === 'notice') this.say('warn', 'auto-rollback', e.message);
       }),
     ];
+    // Before anything can judge for this leader: an interrupted automatic rollback is not run again.
+    for (const run of interrupted.lost) if (run.auto) autoRollback.holdForLostRun(`${run.entry.note}; no second automatic rollback for this breach`);
     this.actor = { store, audit, notifier, autoRollback, unsubscribe, socket: await this.serve(store) };
     this.follower.swap(store);
     this.say('info', 'lease', 'leader: automatic actions and notifications run here');
     // The state as it is now is the starting point: what the old leader already sent is not sent again.
     const now = this.loop.view.snapshot;
     notifier.onSnapshot(undefined, now);
+    for (const { entry } of interrupted.lost) {
+      this.say('error', 'action', entry.note ?? 'an action ended with its outcome unknown');
+      notifier.onAction({ action: entry.action ?? 'action', argv: entry.argv ?? [], exitCode: null, signal: null, durationMs: 0, ok: false, ...(entry.auto ? { auto: true } : {}), outputTail: [], message: entry.note ?? 'OUTCOME UNKNOWN' });
+    }
     autoRollback.update(now);
   }
 

@@ -69,7 +69,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
   const opened: { close(): Promise<void> }[] = [rollout];
   try {
     const auditFile = auditPath(profile, { stateDir: opts.stateDir, auditLog: opts.auditLog });
-    const audit = await AuditLog.open(auditFile, { secrets: profile.secrets });
+    const late = { sink: (_text: string, _level: 'bad' | 'ok') => {} };
+    const audit = await AuditLog.open(auditFile, { secrets: profile.secrets, onProblem: (problem) => late.sink(problem ?? 'the audit lines kept in memory are written', problem ? 'bad' : 'ok') });
     opened.push(audit);
     // A shared store shares the audit log too (never in a replay, which touches nothing live).
     // Loaded only for a shared store: pg stays off the start-up path of every other console.
@@ -83,9 +84,8 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     }
     const history = await readAudit(auditFile).catch((error: unknown) => ({ entries: [] as AuditEntry[], problems: [message(error)] }));
     if (!replay) history.entries.push(...(await closeLostActions(audit, history.entries, { host: identity.host, by: user, at: clock.now() })));
-    const late = { sink: (_text: string) => {} };
     const recorder = opts.record
-      ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text) })
+      ? await Recorder.open(opts.record, { profile: profile.name, startedAt: clock.now() }, { onProblem: (text) => late.sink(text, 'bad') })
       : undefined;
     if (recorder) opened.push(recorder);
     const sources = createSources(profile, { clock, ...(replay ? { replay } : {}) });
@@ -144,7 +144,7 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
       openedAt: replay ? clock.now() : openedAt,
     });
-    late.sink = (text) => session.note(text, 'bad');
+    late.sink = (text, level) => session.note(text, level);
     if (stored?.problem) session.note(stored.problem, 'warn');
     else if (stored && stored.points > 0) session.note(`${stored.points} samples from the agent's history`, 'info');
     session.replayAudit(history.entries, history.problems);

@@ -71,6 +71,11 @@ export interface RolloutStore {
    * be able to retreat then: a rollback or a traffic reduction runs, and says its state was not saved.
    */
   readonly unavailable?: string;
+  /**
+   * Set while the latest change is held in memory only, with why (the disk is full): it is in
+   * effect and judged on, and saved when the store can write again. Heard through subscribe.
+   */
+  readonly unsaved?: string;
   /** Where the state lives and who shares it, for the event log at open (not a warning). */
   readonly about?: string;
   /** Hears every change of the state, and of readOnly/notice. */
