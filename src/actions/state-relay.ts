@@ -30,9 +30,10 @@ export interface UpdateRequest {
   deadline: number;
 }
 
+/** `unsaved`: the agent holds its state in memory only (its disk refused it; RolloutStore.unsaved). */
 export type UpdateReply =
-  | { type: 'applied'; id: string; revision: string; state: StateDocument }
-  | { type: 'conflict'; id: string; revision: string; state: StateDocument }
+  | { type: 'applied'; id: string; revision: string; state: StateDocument; unsaved?: string }
+  | { type: 'conflict'; id: string; revision: string; state: StateDocument; unsaved?: string }
   | { type: 'refused'; id: string; reason: string };
 
 /**
@@ -47,7 +48,7 @@ export interface ActionNews {
 
 /** A reply as the console uses it: the state already checked against the profile. */
 export type ReadReply =
-  | { type: 'applied' | 'conflict'; id: string; revision: string; state: RolloutState }
+  | { type: 'applied' | 'conflict'; id: string; revision: string; state: RolloutState; unsaved?: string }
   | { type: 'refused'; id: string; reason: string };
 
 /**
@@ -137,7 +138,7 @@ export function readReply(m: unknown, profile: Profile): ReadReply | undefined {
   if ((m.type !== 'applied' && m.type !== 'conflict') || typeof m.revision !== 'string') return undefined;
   const loaded = parseStateDocument(m.state, "the agent's state", profile);
   if ('problem' in loaded) return { type: 'refused', id: m.id, reason: printable(loaded.problem) };
-  return { type: m.type, id: m.id, revision: m.revision, state: loaded.state };
+  return { type: m.type, id: m.id, revision: m.revision, state: loaded.state, ...(typeof m.unsaved === 'string' ? { unsaved: printable(m.unsaved) } : {}) };
 }
 
 /** What a change did, for the agent's log: the last phase move it added, else what else changed. */

@@ -62,7 +62,7 @@ async function answer(target: RelayTarget, m: unknown): Promise<UpdateReply> {
       return refused === undefined ? state : current;
     });
     if (refused !== undefined) return { type: 'refused', id: request.id, reason: refused };
-    const reply = { id: request.id, revision: stateRevision(now, profile), state: toStateDocument(now, profile) };
+    const reply = { id: request.id, revision: stateRevision(now, profile), state: toStateDocument(now, profile), ...(store.unsaved !== undefined ? { unsaved: store.unsaved } : {}) };
     if (before === undefined) return { type: 'conflict', ...reply };
     target.log('info', request.by, `rollout state changed by ${request.by} from a console: ${describeChange(before!, now, profile)}`);
     return { type: 'applied', ...reply };

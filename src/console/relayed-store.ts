@@ -48,6 +48,7 @@ export class RelayedStore implements RolloutStore {
   private readonly offFollower: () => void;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private agentUnsaved: string | undefined;
 
   constructor(
     /** The file as the agent writes it, followed read-only: what every change is derived from. */
@@ -73,6 +74,11 @@ export class RelayedStore implements RolloutStore {
   /** Set while the agent is gone and the file's lock is held by another: a retreat still runs, unsaved. */
   get unavailable(): string | undefined {
     return this.link === undefined && this.readOnly ? this.notice : undefined;
+  }
+
+  /** The agent's word with its last answer: the change is in effect but held in its memory only (its disk refused it). */
+  get unsaved(): string | undefined {
+    return this.link ? this.agentUnsaved : undefined;
   }
 
   /** Said at open: where this console's changes are saved. */
@@ -162,7 +168,10 @@ export class RelayedStore implements RolloutStore {
         throw new StateStoreError(`${reply.lost}; nothing was sent again`);
       }
       if (reply.type === 'refused') throw new StateStoreError(`the agent refused the change: ${reply.reason}`);
-      if (reply.type === 'applied') return reply.state;
+      if (reply.type === 'applied') {
+        this.agentUnsaved = reply.unsaved === undefined ? undefined : `the agent holds it: ${reply.unsaved}`;
+        return reply.state;
+      }
       current = reply.state;
       revision = reply.revision;
     }
