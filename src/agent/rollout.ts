@@ -7,7 +7,7 @@
 
 import type { Profile } from '../profile/types.js';
 import { realClock, type Clock } from '../engine/clock.js';
-import { defaultRetentionMs } from '../engine/history.js';
+import { defaultRetentionMs, type HistoryWriter } from '../engine/history.js';
 import type { RolloutState, RolloutStore } from '../engine/state.js';
 import type { Snapshot } from '../engine/types.js';
 import { WatchLoop, type EngineEvent, type LoopView } from '../engine/watch-loop.js';
@@ -15,10 +15,12 @@ import { closeSources, createSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
 import { AuditLog, auditPath } from '../actions/audit.js';
 import { AutoRollback, type Countdown } from '../actions/auto-rollback.js';
-import { loadHistory } from '../actions/history-load.js';
-import { openSqliteHistory, type SqliteHistory } from '../actions/history-sqlite.js';
+import { loadStoredHistory } from '../actions/history-load.js';
+import { openHistoryWriter } from '../actions/history-open.js';
 import { whoAmI, operatorName, type Identity } from '../actions/identity.js';
-import { AgentLeaseLookout, Lease, leasePath, type LeaseEvent } from '../actions/lease.js';
+import type { LeaseEvent } from '../actions/lease.js';
+import type { LeaseLookout, RolloutLease } from '../actions/lease-kind.js';
+import { openLease, type OpenedLease } from '../actions/lease-open.js';
 import { Notifier } from '../actions/notify.js';
 import { digestPlace, type DigestHub } from '../actions/digest-hub.js';
 import { ActionRunner } from '../actions/runner.js';
@@ -57,10 +59,10 @@ interface Actor {
 
 export class AgentRollout {
   readonly profile: Profile;
-  readonly history: SqliteHistory;
+  readonly history: HistoryWriter;
   private readonly loop: WatchLoop;
-  private readonly lease: Lease;
-  private readonly otherAgent: AgentLeaseLookout;
+  private readonly lease: RolloutLease;
+  private readonly otherAgent: LeaseLookout;
   private readonly follower: StoreFollower;
   private readonly sources: Map<string, Source>;
   private readonly clock: Clock;
@@ -76,17 +78,15 @@ export class AgentRollout {
   private constructor(
     private readonly opts: AgentRolloutOptions,
     store: RolloutStore,
+    history: HistoryWriter,
+    lease: OpenedLease,
   ) {
     this.profile = opts.profile;
     this.clock = opts.clock ?? realClock;
     this.identity = opts.identity ?? whoAmI();
     this.follower = new StoreFollower(store);
     this.sources = createSources(this.profile, { clock: this.clock });
-    this.history = openSqliteHistory(this.profile, opts.stateDir, {
-      ...(opts.history?.retentionMs !== undefined ? { retentionMs: opts.history.retentionMs } : { retentionMs: defaultRetentionMs(this.profile) }),
-      ...(opts.history?.maxBytes !== undefined ? { maxBytes: opts.history.maxBytes } : {}),
-      onProblem: (problem) => this.say(problem ? 'error' : 'info', 'history', problem ?? 'history stored again'),
-    });
+    this.history = history;
     this.loop = new WatchLoop({
       profile: this.profile,
       sources: this.sources,
@@ -103,14 +103,26 @@ export class AgentRollout {
       // Nobody looks at the time in phase here: judged when a poll lands or something falls due.
       wake: 'due',
     });
-    this.lease = new Lease(leasePath(opts.stateDir, this.profile.name), { user: this.identity.user, role: 'agent', ...opts.lease });
-    this.otherAgent = new AgentLeaseLookout(this.lease.file);
+    this.lease = lease.lease;
+    this.otherAgent = lease.others;
   }
 
-  /** Opens the profile's state (read-only until the lease is held) and everything it watches with. */
+  /**
+   * Opens the profile's state (read-only until the lease is held) and everything it watches with;
+   * the history and the lease are in the shared database when the state is (history-open.ts, lease-open.ts).
+   */
   static async open(opts: AgentRolloutOptions): Promise<AgentRollout> {
     const store = await openStateStore(opts.profile, { dir: opts.stateDir, ...(opts.clock ? { clock: opts.clock } : {}), readOnly: true });
-    return new AgentRollout(opts, store);
+    const told = { problem: (_problem: string | undefined) => {} };
+    const history = await openHistoryWriter(opts.profile, opts.stateDir, {
+      retentionMs: opts.history?.retentionMs ?? defaultRetentionMs(opts.profile),
+      ...(opts.history?.maxBytes !== undefined ? { maxBytes: opts.history.maxBytes } : {}),
+      onProblem: (problem) => told.problem(problem),
+    });
+    const lease = await openLease(opts.profile, opts.stateDir, { user: (opts.identity ?? whoAmI()).user, role: 'agent', ...opts.lease });
+    const rollout = new AgentRollout(opts, store, history, lease);
+    told.problem = (problem) => rollout.say(problem ? 'error' : 'info', 'history', problem ?? 'history stored again');
+    return rollout;
   }
 
   get view(): LoopView {
@@ -142,17 +154,17 @@ export class AgentRollout {
     };
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.say('info', 'start', `watching ${this.profile.metricIds.length} metrics; ${this.history.description}`);
     if (this.history.problem) this.say('error', 'history', this.history.problem);
-    this.loadHistory();
+    await this.loadHistory();
     this.loop.onEvent((e) => this.onEngine(e));
     this.loop.observe({ onSnapshot: (prev, next) => this.act(prev, next), nextDueAt: () => this.actor?.notifier.nextDueAt() });
     this.lease.on((e) => this.onLease(e));
     this.loop.start();
     this.lease.start();
-    this.history.prune(this.clock.now());
-    this.pruneTimer = setInterval(() => this.history.prune(this.clock.now()), PRUNE_EVERY_MS).unref();
+    void this.history.prune(this.clock.now());
+    this.pruneTimer = setInterval(() => void this.history.prune(this.clock.now()), PRUNE_EVERY_MS).unref();
   }
 
   /** Stops judging, steps down (releasing the lease and the state lock), flushes and closes the history. */
@@ -162,7 +174,7 @@ export class AgentRollout {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.loop.stop();
     await this.enqueue(() => this.stepDown(undefined));
-    this.lease.stop();
+    await this.lease.stop();
     await this.follower.close();
     await closeSources(this.sources);
     await this.history.close();
@@ -170,10 +182,11 @@ export class AgentRollout {
   }
 
   /** The series store starts with what the history kept, so `for` and hold windows survive a restart. */
-  private loadHistory(): void {
+  private async loadHistory(): Promise<void> {
     const now = this.clock.now();
-    const points = loadHistory(this.history, this.profile, this.loop.series, now - this.profile.defaults.historyMs, now);
-    if (points > 0) this.say('info', 'history', `${points} samples loaded from the history`);
+    const stored = await loadStoredHistory(this.profile, this.opts.stateDir, this.loop.series, now - this.profile.defaults.historyMs, now);
+    if (stored?.problem) this.say('warn', 'history', stored.problem);
+    if (stored && stored.points > 0) this.say('info', 'history', `${stored.points} samples loaded from the history`);
   }
 
   private storing(): boolean {

@@ -7,7 +7,7 @@
 
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { readSharedAudit } from '../actions/shared-audit.js';
-import { loadHistoryFile } from '../actions/history-load.js';
+import { loadStoredHistory } from '../actions/history-load.js';
 import { defaultStateDir, isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { spacedLike } from '../engine/judge.js';
@@ -92,7 +92,7 @@ async function reviewRollout(file: string, opts: ReportOptions): Promise<Reviewe
   let polledAt = to;
   try {
     // What an agent stored first: the only past an http, exec or scrape source has.
-    const stored = loadHistoryFile(wide, opts.stateDir ?? defaultStateDir(), store, from - lookbackMs, to);
+    const stored = await loadStoredHistory(wide, opts.stateDir ?? defaultStateDir(), store, from - lookbackMs, to);
     if (stored?.problem) notes.push(stored.problem);
     await poller.backfill(windowMs + lookbackMs);
     await poller.pollOnce();

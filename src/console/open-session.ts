@@ -11,8 +11,8 @@ import { createSources } from '../sources/registry.js';
 import { AuditLog, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { closeLostActions } from '../actions/unfinished.js';
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
-import { loadHistoryFile } from '../actions/history-load.js';
-import { AgentLeaseLookout, leasePath } from '../actions/lease.js';
+import { readStoredHistory } from '../actions/history-load.js';
+import { openLeaseLookout } from '../actions/lease-open.js';
 import type { SeriesStore } from '../engine/series.js';
 import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
 import { Session } from './session.js';
@@ -98,7 +98,14 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     const link = found && !('error' in found) ? found : undefined;
     const notAttached = found && 'error' in found ? found.error : undefined;
     if (link) opened.push({ close: async () => void link.stream.destroy() });
-    let stored: ReturnType<typeof loadHistoryFile>;
+    // The agent's lease and history are read before the session is built, so its first judgement
+    // already knows whether an agent leads and has what the agent stored (shared state: in PostgreSQL).
+    const stateDir = opts.stateDir ?? defaultStateDir();
+    const historyFrom = () => clock.now() - profile.defaults.historyMs;
+    const lookout = replay ? undefined : await openLeaseLookout(profile, stateDir);
+    if (lookout) opened.push(lookout);
+    const stored = replay ? undefined : await readStoredHistory(profile, stateDir, historyFrom(), clock.now());
+    let seeded = false;
     const session = new Session({
       profile,
       clock,
@@ -120,15 +127,21 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       attach: link,
       reattach,
       actionsOff: readOnly,
-      ...(replay
-        ? {}
-        : {
+      ...(lookout
+        ? {
             agent: {
-              lease: new AgentLeaseLookout(leasePath(opts.stateDir ?? defaultStateDir(), profile.name)),
-              // What an agent stored goes into the charts and windows first.
-              seed: (series: SeriesStore) => void (stored = loadHistoryFile(profile, opts.stateDir ?? defaultStateDir(), series, clock.now() - profile.defaults.historyMs, clock.now())),
+              lease: lookout,
+              // What an agent stored goes into the charts and windows first; a loop made later (the
+              // agent went away) gets it read again, merged in when it comes.
+              seed: (series: SeriesStore) => {
+                if (!seeded) stored?.put(series);
+                else void readStoredHistory(profile, stateDir, historyFrom(), clock.now()).then((again) => again?.put(series));
+                seeded = true;
+              },
+              close: () => lookout.close(),
             },
-          }),
+          }
+        : {}),
       pace: replay ? (opts.speed ?? 1) : 1,
       backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
       openedAt: replay ? clock.now() : openedAt,
