@@ -19,6 +19,7 @@ export async function openLease(profile: Profile, stateDir: string, opts: LeaseO
   if (profile.state?.store === 'postgres') {
     const { PgLease } = await import('./lease-postgres.js');
     const lease = new PgLease(profile, profile.state, opts);
+    await lease.peek();
     return { lease, others: lease.others, where: lease.where };
   }
   const file = leasePath(stateDir, profile.name);

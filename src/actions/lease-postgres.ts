@@ -23,64 +23,15 @@
 
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Client } from 'pg';
 import type { Profile } from '../profile/types.js';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_STALE_MS, describeHolder, type LeaseEvent, type LeaseHolder, type LeaseOptions } from './lease.js';
 import type { LeaseLookout, OwnLeaseLookout, RolloutLease } from './lease-kind.js';
-import { DEFAULT_STATE_TABLE, DEFAULT_TIMEOUT_MS, PgChannel, codeOf, describeStateUrl, pgFailure, quoted, type PostgresStateConfig } from './pg-channel.js';
+import { HolderCache, createTable, leaseSql, leaseTable, toHolder, type LeaseRow } from './lease-postgres-row.js';
+import { DEFAULT_TIMEOUT_MS, PgChannel, codeOf, describeStateUrl, pgFailure, type PostgresStateConfig } from './pg-channel.js';
 
 /** While the database cannot be reached: how often the connection is tried again. */
 const RETRY_MS = 2_000;
 const LOOKOUT_CACHE_MS = 2_000;
-
-interface LeaseRow {
-  nonce: string | null;
-  pid: number | null;
-  host: string | null;
-  user: string | null;
-  role: string | null;
-  acquired_at: Date | null;
-  heartbeat_at: Date | null;
-  stale_ms: number | null;
-  /** Milliseconds until the row expires, by the database's clock (negative: expired). */
-  remaining_ms: number | null;
-}
-
-export function leaseTable(config: PostgresStateConfig): string {
-  return `${config.table ?? DEFAULT_STATE_TABLE}_lease`;
-}
-
-function sqlFor(table: string) {
-  const t = quoted(table);
-  const cols = `nonce, pid, host, "user", role, acquired_at, heartbeat_at, stale_ms, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS remaining_ms`;
-  return {
-    create: `CREATE TABLE IF NOT EXISTS ${t} (
-      profile text PRIMARY KEY,
-      nonce text NOT NULL,
-      pid integer NOT NULL,
-      host text NOT NULL,
-      "user" text NOT NULL,
-      role text NOT NULL,
-      acquired_at timestamptz NOT NULL,
-      heartbeat_at timestamptz NOT NULL,
-      expires_at timestamptz NOT NULL,
-      stale_ms integer NOT NULL
-    )`,
-    // The row as it was (who is taken over from), and whether this statement took it.
-    take: `WITH old AS (SELECT ${cols} FROM ${t} WHERE profile = $1),
-      taken AS (
-        INSERT INTO ${t} AS l (profile, nonce, pid, host, "user", role, acquired_at, heartbeat_at, expires_at, stale_ms)
-        VALUES ($1, $2, $3, $4, $5, $6, now(), now(), now() + $7::integer * interval '1 millisecond', $7)
-        ON CONFLICT (profile) DO UPDATE SET nonce = excluded.nonce, pid = excluded.pid, host = excluded.host, "user" = excluded."user",
-          role = excluded.role, acquired_at = now(), heartbeat_at = now(), expires_at = excluded.expires_at, stale_ms = excluded.stale_ms
-        WHERE l.expires_at <= now()
-        RETURNING nonce)
-      SELECT (SELECT nonce FROM taken) AS taken, old.* FROM (SELECT 1) AS one LEFT JOIN old ON true`,
-    renew: `UPDATE ${t} SET heartbeat_at = now(), expires_at = now() + $3::integer * interval '1 millisecond' WHERE profile = $1 AND nonce = $2 RETURNING nonce`,
-    current: `SELECT ${cols} FROM ${t} WHERE profile = $1`,
-    release: `DELETE FROM ${t} WHERE profile = $1 AND nonce = $2`,
-  };
-}
 
 export class PgLease implements RolloutLease {
   /** Another agent holding the lease, as this lease last saw the row: what `storing()` asks. */
@@ -97,7 +48,7 @@ export class PgLease implements RolloutLease {
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
   private readonly elapsed: () => number;
-  private readonly sql: ReturnType<typeof sqlFor>;
+  private readonly sql: ReturnType<typeof leaseSql>;
   private readonly channel: PgChannel;
   private readonly listeners = new Set<(e: LeaseEvent) => void>();
   /** `table rollcall_state_lease`; the database is named by each failure (pgFailure). */
@@ -116,7 +67,7 @@ export class PgLease implements RolloutLease {
     this.cache = new HolderCache(this.elapsed);
     this.others = this.cache;
     const table = leaseTable(config);
-    this.sql = sqlFor(table);
+    this.sql = leaseSql(table);
     this.db = describeStateUrl(config.url);
     this.where = `table ${table}`;
     this.timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
@@ -160,6 +111,19 @@ export class PgLease implements RolloutLease {
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * Reads who holds the row now, for `others`, without trying to take it: an agent opening beside
+   * a leader knows before its first poll that it must not store history.
+   */
+  async peek(): Promise<void> {
+    const sent = this.elapsed();
+    const row = await this.channel.run((c) => c.query<LeaseRow>(this.sql.current, [this.profile.name]), { connect: true }).then(
+      (r) => r.rows[0],
+      () => undefined,
+    );
+    if (row) this.cache.set(row, sent);
   }
 
   release(): void {
@@ -289,7 +253,7 @@ export class PgLeaseLookout implements OwnLeaseLookout {
   ) {
     this.cache = new HolderCache(this.elapsed);
     const table = leaseTable(config);
-    this.select = sqlFor(table).current;
+    this.select = leaseSql(table).current;
     this.channel = new PgChannel({
       config,
       channel: table,
@@ -332,63 +296,4 @@ export class PgLeaseLookout implements OwnLeaseLookout {
   close(): Promise<void> {
     return this.channel.close();
   }
-}
-
-/** The agent last seen holding a lease row, live until the row's expiry passes on this process's clock. */
-class HolderCache implements LeaseLookout {
-  private found: LeaseHolder | undefined;
-  private until = -Infinity;
-  private told = false;
-
-  constructor(private readonly elapsed: () => number) {}
-
-  /** A row read by a query sent at `sentAt` (monotonic): it expires `remaining_ms` after that, at the latest. */
-  set(row: LeaseRow, sentAt: number): void {
-    if (!row.nonce || row.role !== 'agent' || row.remaining_ms === null || row.remaining_ms <= 0) return this.clear();
-    this.found = toHolder(row);
-    this.until = sentAt + row.remaining_ms;
-  }
-
-  clear(): void {
-    this.found = undefined;
-  }
-
-  holder(): LeaseHolder | undefined {
-    return this.found && this.elapsed() <= this.until ? this.found : undefined;
-  }
-
-  look(): { holder?: LeaseHolder; news?: string } {
-    const holder = this.holder();
-    const news = holder && !this.told ? describeHolder(holder) : undefined;
-    this.told = holder !== undefined;
-    return { ...(holder ? { holder } : {}), ...(news ? { news } : {}) };
-  }
-}
-
-async function createTable(client: Client, create: string): Promise<void> {
-  try {
-    await client.query(create);
-  } catch (error) {
-    // Two agents creating the table at the same moment: the other one won, which is fine.
-    if (!['23505', '42P07'].includes(codeOf(error) ?? '')) throw error;
-  }
-}
-
-/** A row from a shared database is somebody else's text: one short line, no control characters. */
-function clean(text: string | null): string {
-  const line = (text ?? '?').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
-}
-
-function toHolder(row: LeaseRow): LeaseHolder {
-  return {
-    pid: row.pid ?? 0,
-    host: clean(row.host),
-    user: clean(row.user),
-    role: clean(row.role),
-    acquiredAt: row.acquired_at?.getTime() ?? 0,
-    heartbeatAt: row.heartbeat_at?.getTime() ?? 0,
-    staleMs: row.stale_ms ?? 0,
-    nonce: row.nonce ?? '',
-  };
 }

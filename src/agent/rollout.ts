@@ -72,6 +72,8 @@ export class AgentRollout {
   private turn: Promise<void> = Promise.resolve();
   private pruneTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** A led-with store still followed after stepping down (a shared database away then), closed at stop. */
+  private kept: RolloutStore | undefined;
   /** Why the lease was given back to a console holding the state, said once per reason. */
   private blocked: string | undefined;
 
@@ -176,6 +178,7 @@ export class AgentRollout {
     await this.enqueue(() => this.stepDown(undefined));
     await this.lease.stop();
     await this.follower.close();
+    await this.kept?.close();
     await closeSources(this.sources);
     await this.history.close();
     this.say('info', 'stop', 'stopped');
@@ -272,6 +275,8 @@ export class AgentRollout {
     ];
     this.actor = { store, audit, notifier, autoRollback, unsubscribe, socket: await this.serve() };
     this.follower.swap(store);
+    void this.kept?.close();
+    this.kept = undefined;
     this.say('info', 'lease', 'leader: automatic actions and notifications run here');
     // The state as it is now is the starting point: what the old leader already sent is not sent again.
     const now = this.loop.view.snapshot;
@@ -301,9 +306,19 @@ export class AgentRollout {
     for (const u of actor.unsubscribe) u();
     await actor.socket?.close();
     await Promise.race([actor.notifier.flush(), new Promise((resolve) => setTimeout(resolve, NOTIFY_FLUSH_MS).unref())]);
-    if (!this.stopping) this.follower.swap(await openStateStore(this.profile, { dir: this.opts.stateDir, clock: this.clock, readOnly: true }));
+    let follow: RolloutStore | undefined;
+    if (!this.stopping) {
+      // A shared database that is away cannot be opened again read-only: the leader's store, which
+      // reconnects by itself, is followed (only read) until stop.
+      follow = await openStateStore(this.profile, { dir: this.opts.stateDir, clock: this.clock, readOnly: true }).catch((error: unknown) => {
+        this.say('warn', 'state', `following the rollout state on the store this agent led with: ${message(error)}`);
+        this.kept = actor.store;
+        return undefined;
+      });
+      if (follow) this.follower.swap(follow);
+    }
     await actor.audit.close();
-    await actor.store.close();
+    if (this.kept !== actor.store) await actor.store.close();
     if (reason !== undefined) this.say('warn', 'lease', `standing by: ${reason}`);
   }
 

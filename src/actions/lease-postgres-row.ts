@@ -1,0 +1,115 @@
+// The lease row of a rollout with shared state (lease-postgres.ts): its table and statements, how a
+// row someone else wrote is read, and the holder last seen, live until the row's expiry passes.
+
+import type { Client } from 'pg';
+import { describeHolder, type LeaseHolder } from './lease.js';
+import type { LeaseLookout } from './lease-kind.js';
+import { DEFAULT_STATE_TABLE, codeOf, quoted, type PostgresStateConfig } from './pg-channel.js';
+
+export interface LeaseRow {
+  nonce: string | null;
+  pid: number | null;
+  host: string | null;
+  user: string | null;
+  role: string | null;
+  acquired_at: Date | null;
+  heartbeat_at: Date | null;
+  stale_ms: number | null;
+  /** Milliseconds until the row expires, by the database's clock (negative: expired). */
+  remaining_ms: number | null;
+}
+
+export function leaseTable(config: PostgresStateConfig): string {
+  return `${config.table ?? DEFAULT_STATE_TABLE}_lease`;
+}
+
+export function leaseSql(table: string) {
+  const t = quoted(table);
+  const cols = `nonce, pid, host, "user", role, acquired_at, heartbeat_at, stale_ms, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS remaining_ms`;
+  return {
+    create: `CREATE TABLE IF NOT EXISTS ${t} (
+      profile text PRIMARY KEY,
+      nonce text NOT NULL,
+      pid integer NOT NULL,
+      host text NOT NULL,
+      "user" text NOT NULL,
+      role text NOT NULL,
+      acquired_at timestamptz NOT NULL,
+      heartbeat_at timestamptz NOT NULL,
+      expires_at timestamptz NOT NULL,
+      stale_ms integer NOT NULL
+    )`,
+    // The row as it was (who is taken over from), and whether this statement took it.
+    take: `WITH old AS (SELECT ${cols} FROM ${t} WHERE profile = $1),
+      taken AS (
+        INSERT INTO ${t} AS l (profile, nonce, pid, host, "user", role, acquired_at, heartbeat_at, expires_at, stale_ms)
+        VALUES ($1, $2, $3, $4, $5, $6, now(), now(), now() + $7::integer * interval '1 millisecond', $7)
+        ON CONFLICT (profile) DO UPDATE SET nonce = excluded.nonce, pid = excluded.pid, host = excluded.host, "user" = excluded."user",
+          role = excluded.role, acquired_at = now(), heartbeat_at = now(), expires_at = excluded.expires_at, stale_ms = excluded.stale_ms
+        WHERE l.expires_at <= now()
+        RETURNING nonce)
+      SELECT (SELECT nonce FROM taken) AS taken, old.* FROM (SELECT 1) AS one LEFT JOIN old ON true`,
+    renew: `UPDATE ${t} SET heartbeat_at = now(), expires_at = now() + $3::integer * interval '1 millisecond' WHERE profile = $1 AND nonce = $2 RETURNING nonce`,
+    current: `SELECT ${cols} FROM ${t} WHERE profile = $1`,
+    release: `DELETE FROM ${t} WHERE profile = $1 AND nonce = $2`,
+  };
+}
+
+/** The agent last seen holding a lease row, live until the row's expiry passes on this process's clock. */
+export class HolderCache implements LeaseLookout {
+  private found: LeaseHolder | undefined;
+  private until = -Infinity;
+  private told = false;
+
+  constructor(private readonly elapsed: () => number) {}
+
+  /** A row read by a query sent at `sentAt` (monotonic): it expires `remaining_ms` after that, at the latest. */
+  set(row: LeaseRow, sentAt: number): void {
+    if (!row.nonce || row.role !== 'agent' || row.remaining_ms === null || row.remaining_ms <= 0) return this.clear();
+    this.found = toHolder(row);
+    this.until = sentAt + row.remaining_ms;
+  }
+
+  clear(): void {
+    this.found = undefined;
+  }
+
+  holder(): LeaseHolder | undefined {
+    return this.found && this.elapsed() <= this.until ? this.found : undefined;
+  }
+
+  look(): { holder?: LeaseHolder; news?: string } {
+    const holder = this.holder();
+    const news = holder && !this.told ? describeHolder(holder) : undefined;
+    this.told = holder !== undefined;
+    return { ...(holder ? { holder } : {}), ...(news ? { news } : {}) };
+  }
+}
+
+export async function createTable(client: Client, create: string): Promise<void> {
+  try {
+    await client.query(create);
+  } catch (error) {
+    // Two agents creating the table at the same moment: the other one won, which is fine.
+    if (!['23505', '42P07'].includes(codeOf(error) ?? '')) throw error;
+  }
+}
+
+/** A row from a shared database is somebody else's text: one short line, no control characters. */
+function clean(text: string | null): string {
+  const line = (text ?? '?').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}
+
+export function toHolder(row: LeaseRow): LeaseHolder {
+  return {
+    pid: row.pid ?? 0,
+    host: clean(row.host),
+    user: clean(row.user),
+    role: clean(row.role),
+    acquiredAt: row.acquired_at?.getTime() ?? 0,
+    heartbeatAt: row.heartbeat_at?.getTime() ?? 0,
+    staleMs: row.stale_ms ?? 0,
+    nonce: row.nonce ?? '',
+  };
+}
