@@ -104,8 +104,9 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     const historyFrom = () => clock.now() - profile.defaults.historyMs;
     const lookout = replay ? undefined : await openLeaseLookout(profile, stateDir);
     if (lookout) opened.push(lookout);
-    const stored = replay ? undefined : await readStoredHistory(profile, stateDir, historyFrom(), clock.now());
-    let seeded = false;
+    // Attached, the agent's judgement is shown: the history is read only if a loop of its own is ever made.
+    const stored = replay || link ? undefined : await readStoredHistory(profile, stateDir, historyFrom(), clock.now());
+    let preloaded = stored;
     const session = new Session({
       profile,
       clock,
@@ -132,11 +133,11 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
             agent: {
               lease: lookout,
               // What an agent stored goes into the charts and windows first; a loop made later (the
-              // agent went away) gets it read again, merged in when it comes.
+              // agent this console was attached to went away) gets it read then, merged in when it comes.
               seed: (series: SeriesStore) => {
-                if (!seeded) stored?.put(series);
-                else void readStoredHistory(profile, stateDir, historyFrom(), clock.now()).then((again) => again?.put(series));
-                seeded = true;
+                if (preloaded) preloaded.put(series);
+                else if (link) void readStoredHistory(profile, stateDir, historyFrom(), clock.now()).then((again) => again?.put(series), () => undefined);
+                preloaded = undefined;
               },
               close: () => lookout.close(),
             },
