@@ -6,7 +6,7 @@
 // chunk's worth (history-codec.ts packs them into one `chunk` row); `event` holds no-data answers
 // and errors. Times are epoch milliseconds (bigint), as in the file.
 
-import { DEFAULT_STATE_TABLE, quoted, type PostgresStateConfig } from './pg-channel.js';
+import { DEFAULT_STATE_TABLE, derivedTable, quoted, type PostgresStateConfig } from './pg-channel.js';
 
 export interface HistorySql {
   /** `rollcall_state_history_*`, for the operator. */
@@ -29,14 +29,14 @@ export interface HistorySql {
 
 export function historySql(config: PostgresStateConfig): HistorySql {
   const base = `${config.table ?? DEFAULT_STATE_TABLE}_history`;
-  const t = (part: string) => quoted(`${base}_${part}`);
+  const t = (part: string) => quoted(derivedTable(config, `_history_${part}`));
   // An index lives in its table's schema and is named without it.
-  const index = `${base.split('.').at(-1)!}_chunk_by_end`;
-  const eventIndex = `${base.split('.').at(-1)!}_event_by_at`;
+  const index = derivedTable({ ...config, table: (config.table ?? DEFAULT_STATE_TABLE).split('.').at(-1)! }, '_history_chunk_by_end');
+  const eventIndex = derivedTable({ ...config, table: (config.table ?? DEFAULT_STATE_TABLE).split('.').at(-1)! }, '_history_event_by_at');
   const ofProfile = `series IN (SELECT id FROM ${t('series')} WHERE profile = $1)`;
   return {
     tables: `${base}_*`,
-    channel: base,
+    channel: derivedTable(config, '_history'),
     create: [
       `CREATE TABLE IF NOT EXISTS ${t('series')} (id serial PRIMARY KEY, profile text NOT NULL, metric text NOT NULL, track smallint NOT NULL, grp text NOT NULL, UNIQUE (profile, metric, track, grp))`,
       `CREATE TABLE IF NOT EXISTS ${t('recent')} (series integer NOT NULL, at bigint NOT NULL, value float8 NOT NULL, PRIMARY KEY (series, at))`,

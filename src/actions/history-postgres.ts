@@ -18,7 +18,7 @@ import type { SourceErrorKind } from '../sources/source.js';
 import { encodePoints } from './history-codec.js';
 import { historySql, type HistorySql } from './history-postgres-schema.js';
 import { CHUNK_POINTS, formatBytes } from './history-sqlite.js';
-import { DEFAULT_TIMEOUT_MS, PgChannel, codeOf, describeStateUrl, pgFailure, type PostgresStateConfig } from './pg-channel.js';
+import { DEFAULT_TIMEOUT_MS, PgChannel, createIfMissing, describeStateUrl, pgFailure, type PostgresStateConfig } from './pg-channel.js';
 
 export interface PgHistoryOptions {
   retentionMs?: number;
@@ -253,14 +253,7 @@ export class PgHistory implements HistoryWriter {
 
   /** On each new connection: the tables, and this profile's series read again. */
   private async setup(c: Client): Promise<void> {
-    for (const sql of this.sql.create) {
-      try {
-        await c.query(sql);
-      } catch (error) {
-        // Two agents creating the tables at the same moment: the other one won, which is fine.
-        if (!['23505', '42P07'].includes(codeOf(error) ?? '')) throw error;
-      }
-    }
+    for (const sql of this.sql.create) await createIfMissing(c, sql);
     this.series.clear();
   }
 

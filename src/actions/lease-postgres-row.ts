@@ -1,10 +1,9 @@
 // The lease row of a rollout with shared state (lease-postgres.ts): its table and statements, how a
 // row someone else wrote is read, and the holder last seen, live until the row's expiry passes.
 
-import type { Client } from 'pg';
 import { describeHolder, type LeaseHolder } from './lease.js';
 import type { LeaseLookout } from './lease-kind.js';
-import { DEFAULT_STATE_TABLE, codeOf, quoted, type PostgresStateConfig } from './pg-channel.js';
+import { derivedTable, quoted, type PostgresStateConfig } from './pg-channel.js';
 
 export interface LeaseRow {
   nonce: string | null;
@@ -20,7 +19,7 @@ export interface LeaseRow {
 }
 
 export function leaseTable(config: PostgresStateConfig): string {
-  return `${config.table ?? DEFAULT_STATE_TABLE}_lease`;
+  return derivedTable(config, '_lease');
 }
 
 export function leaseSql(table: string) {
@@ -83,15 +82,6 @@ export class HolderCache implements LeaseLookout {
     const news = holder && !this.told ? describeHolder(holder) : undefined;
     this.told = holder !== undefined;
     return { ...(holder ? { holder } : {}), ...(news ? { news } : {}) };
-  }
-}
-
-export async function createTable(client: Client, create: string): Promise<void> {
-  try {
-    await client.query(create);
-  } catch (error) {
-    // Two agents creating the table at the same moment: the other one won, which is fine.
-    if (!['23505', '42P07'].includes(codeOf(error) ?? '')) throw error;
   }
 }
 

@@ -26,8 +26,8 @@ import { performance } from 'node:perf_hooks';
 import type { Profile } from '../profile/types.js';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_STALE_MS, describeHolder, type LeaseEvent, type LeaseHolder, type LeaseOptions } from './lease.js';
 import type { LeaseLookout, OwnLeaseLookout, RolloutLease } from './lease-kind.js';
-import { HolderCache, createTable, leaseSql, leaseTable, toHolder, type LeaseRow } from './lease-postgres-row.js';
-import { DEFAULT_TIMEOUT_MS, PgChannel, codeOf, describeStateUrl, pgFailure, type PostgresStateConfig } from './pg-channel.js';
+import { HolderCache, leaseSql, leaseTable, toHolder, type LeaseRow } from './lease-postgres-row.js';
+import { DEFAULT_TIMEOUT_MS, PgChannel, codeOf, createIfMissing, describeStateUrl, pgFailure, type PostgresStateConfig } from './pg-channel.js';
 
 /** While the database cannot be reached: how often the connection is tried again. */
 const RETRY_MS = 2_000;
@@ -77,7 +77,7 @@ export class PgLease implements RolloutLease {
       profile: profile.name,
       client: { application_name: `rollcall lease ${profile.name}`.slice(0, 63), lock_timeout: this.timeoutMs },
       retryMs: RETRY_MS,
-      setup: (c) => createTable(c, this.sql.create),
+      setup: (c) => createIfMissing(c, this.sql.create),
       // A holder released the lease (or took it): look now rather than a heartbeat later.
       onNotice: () => {
         if (this.timer && this.nonce === undefined) void this.check();

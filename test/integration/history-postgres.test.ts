@@ -185,6 +185,23 @@ state: { store: postgres, url: "\${DB}", timeout: 1s }
     expect(failed?.problem).not.toContain(url.password);
   });
 
+  it("keeps its four tables apart when the state table's name is near PostgreSQL's 63-byte limit", async () => {
+    const long = `h${++tables}_${'x'.repeat(58)}`.slice(0, 60);
+    const profile = profileOn(long);
+    const { history, problems } = writer(profile);
+    history.samples('error_rate', 'canary', one(T0, 0.5));
+    history.error('error_rate', 'canary', 'HTTP 503', T0);
+    await history.close();
+    expect(problems).toEqual([]);
+    const made = (await admin.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1 ORDER BY 1`, [`${long.slice(0, 20)}%`])).rows.map((r) => r.tablename as string);
+    expect(made).toHaveLength(4);
+    expect(made.every((name) => name.length <= 63)).toBe(true);
+    expect(made.map((name) => name.replace(/^.*_history_/, '')).sort()).toEqual(['chunk', 'event', 'recent', 'series']);
+    const read = (await readPgHistory(profile, profile.state!, T0, T0)).ranges.get('error_rate')!.get('canary')!;
+    expect(read.series[0]!.points).toEqual([{ t: T0, v: 0.5 }]);
+    expect(read.events).toEqual([{ at: T0, kind: 'error', reason: 'HTTP 503' }]);
+  });
+
   it('keeps samples while PostgreSQL restarts, says so once, and stores every one of them when it is back', async (ctx) => {
     if (!db.outage) ctx.skip();
     const profile = profileOn(`hist_${++tables}`);

@@ -69,7 +69,7 @@ describe('the PostgreSQL lease', () => {
     const holders = racers.filter((r) => r.lease.held);
     expect(holders).toHaveLength(1);
     expect(racers.flatMap((r) => r.events).filter((e) => e.type === 'acquired')).toHaveLength(1);
-    expect(racers.flatMap((r) => r.events).filter((e) => e.type === 'problem')).toEqual([]);
+    expect(racers.flatMap((r) => r.events).filter((e) => e.type === 'problem').map((e) => JSON.stringify(e))).toEqual([]);
     const rows = (await admin.query(`SELECT "user" FROM lease_${tables}_lease WHERE profile = 'checkout'`)).rows;
     const winner = rows[0].user as string;
     expect(rows).toEqual([{ user: winner }]);
