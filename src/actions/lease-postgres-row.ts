@@ -60,13 +60,20 @@ export class HolderCache implements LeaseLookout {
   private until = -Infinity;
   private told = false;
 
-  constructor(private readonly elapsed: () => number) {}
+  /**
+   * `untilRead`: the holder counts until the row is read again, not until its expiry passes (an
+   * agent's standby deciding whether to store history: a look that is slow or fails proves nothing).
+   */
+  constructor(
+    private readonly elapsed: () => number,
+    private readonly untilRead = false,
+  ) {}
 
   /** A row read by a query sent at `sentAt` (monotonic): it expires `remaining_ms` after that, at the latest. */
   set(row: LeaseRow, sentAt: number): void {
     if (!row.nonce || row.role !== 'agent' || row.remaining_ms === null || row.remaining_ms <= 0) return this.clear();
     this.found = toHolder(row);
-    this.until = sentAt + row.remaining_ms;
+    this.until = this.untilRead ? Infinity : sentAt + row.remaining_ms;
   }
 
   clear(): void {

@@ -64,7 +64,9 @@ export class PgLease implements RolloutLease {
     this.heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
     this.elapsed = opts.elapsed ?? (() => performance.now());
-    this.cache = new HolderCache(this.elapsed);
+    // A standby that cannot see the row (or sees it late) does not start storing history beside a
+    // leader that may still be storing its own: the holder counts until a look says otherwise.
+    this.cache = new HolderCache(this.elapsed, true);
     this.others = this.cache;
     const table = leaseTable(config);
     this.sql = leaseSql(table);

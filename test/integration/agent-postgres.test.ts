@@ -192,6 +192,8 @@ describe('rollcall agent with its state shared in PostgreSQL', () => {
     await a.waitFor((l) => l.event === 'history' && l.text === 'history stored again', 15_000);
     // Said once, not once a second for the whole outage.
     expect(a.lines.filter((l) => l.event === 'history' && l.level === 'error')).toHaveLength(1);
+    // The standby, which could not see the lease row either, kept storing nothing: no second copy of the outage's samples.
+    expect(b.lines.filter((l) => l.event === 'history' && l.level === 'error').map((l) => `${l.time} ${l.text}`)).toEqual([]);
     expect(a.lines.filter((l) => l.event === 'lease' && l.level === 'error').length).toBeLessThanOrEqual(2);
 
     service.rate = 0.05;
