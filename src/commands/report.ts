@@ -6,7 +6,6 @@
 // review.ts, the printing report-format.ts.
 
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
-import { readSharedAudit } from '../actions/shared-audit.js';
 import { loadStoredHistory } from '../actions/history-load.js';
 import { defaultStateDir, isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
@@ -110,6 +109,8 @@ async function reviewRollout(file: string, opts: ReportOptions): Promise<Reviewe
   // A shared store keeps every console's entries: report those, or this console's file when it cannot.
   if (profile.state) {
     try {
+      // Loaded only for shared state: a report on a file store does not load the database driver.
+      const { readSharedAudit } = await import('../actions/shared-audit.js');
       const shared = await readSharedAudit(profile, profile.state);
       audit = shared;
       auditWhere = shared.where;
