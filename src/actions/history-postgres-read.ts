@@ -7,8 +7,9 @@
 import type { HistoryRange, StoredEvent, StoredSeries } from '../engine/history.js';
 import type { Track } from '../engine/shape.js';
 import type { Point } from '../engine/types.js';
+import { KINDS } from '../engine/record.js';
 import type { Profile } from '../profile/types.js';
-import type { SourceErrorKind } from '../sources/source.js';
+import { sanitizeLine } from '../util/sanitize.js';
 import { decodePoints } from './history-codec.js';
 import { historySql } from './history-postgres-schema.js';
 import { inOrder } from './history-sqlite.js';
@@ -39,8 +40,10 @@ export async function readPgHistory(profile: Profile, config: PostgresStateConfi
     points.set(metric, byTrack);
     const byGroup = byTrack.get(trackOf(track)) ?? new Map<string, Point[]>();
     byTrack.set(trackOf(track), byGroup);
-    const list = byGroup.get(group) ?? [];
-    byGroup.set(group, list);
+    // Group labels and error texts are another process's writing, shown on screens and in reports.
+    const key = sanitizeLine(group);
+    const list = byGroup.get(key) ?? [];
+    byGroup.set(key, list);
     return list;
   };
   let bad = 0;
@@ -72,7 +75,8 @@ export async function readPgHistory(profile: Profile, config: PostgresStateConfi
       const key = `${e.metric}\u0000${e.track}`;
       const list = events.get(key) ?? [];
       events.set(key, list);
-      list.push(e.kind === 0 ? { at: Number(e.at), kind: 'nodata' } : { at: Number(e.at), kind: 'error', reason: e.reason ?? '', ...(e.errkind ? { errorKind: e.errkind as SourceErrorKind } : {}) });
+      const errorKind = KINDS.find((k) => k === e.errkind);
+      list.push(e.kind === 0 ? { at: Number(e.at), kind: 'nodata' } : { at: Number(e.at), kind: 'error', reason: sanitizeLine(e.reason ?? ''), ...(errorKind ? { errorKind } : {}) });
     }
   } catch (error) {
     throw new Error(`cannot read the ${where}: ${pgFailure(error, describeStateUrl(config.url), config.timeout ?? DEFAULT_TIMEOUT_MS, profile.secrets)}`);

@@ -3,6 +3,7 @@
 
 import { describeHolder, type LeaseHolder } from './lease.js';
 import type { LeaseLookout } from './lease-kind.js';
+import { sanitizeLine } from '../util/sanitize.js';
 import { derivedTable, quoted, type PostgresStateConfig } from './pg-channel.js';
 
 export interface LeaseRow {
@@ -92,9 +93,9 @@ export class HolderCache implements LeaseLookout {
   }
 }
 
-/** A row from a shared database is somebody else's text: one short line, no control characters. */
+/** A row from a shared database is somebody else's text: one short line, every control character escaped. */
 function clean(text: string | null): string {
-  const line = (text ?? '?').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const line = sanitizeLine(text ?? '?');
   return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }
 

@@ -185,6 +185,23 @@ state: { store: postgres, url: "\${DB}", timeout: 1s }
     expect(failed?.problem).not.toContain(url.password);
   });
 
+  it('reads rows another process wrote as hostile: a chunk that does not decode is skipped and said, labels and reasons escaped, an unknown error kind dropped', async () => {
+    const table = `hist_${++tables}`;
+    const profile = profileOn(table);
+    const { history } = writer(profile);
+    history.samples('error_rate', 'canary', new Map([['\u001b]0;owned\u0007', [{ t: T0, v: 0.25 }]]]));
+    history.error('error_rate', 'canary', 'bad\u001b[2J', T0);
+    await history.close();
+    const id = (await admin.query(`SELECT id FROM ${table}_history_series WHERE grp <> '' LIMIT 1`)).rows[0].id as number;
+    await admin.query(`INSERT INTO ${table}_history_chunk (series, start, "end", n, data) VALUES ($1, $2, $3, 1, '\\xff'::bytea)`, [id, T0 - 60_000, T0 - 30_000]);
+    await admin.query(`UPDATE ${table}_history_event SET errkind = 'rm -rf'`);
+    const read = await readPgHistory(profile, profile.state!, T0 - 120_000, T0);
+    expect(read.problem).toMatch(/^history on postgres:\/\/127\.0\.0\.1:\d+\/postgres \(tables hist_\d+_history_\*\): 1 stored chunk could not be read and was skipped$/);
+    const range = read.ranges.get('error_rate')!.get('canary')!;
+    expect(range.series).toEqual([{ group: '\\x1b]0;owned\\x07', points: [{ t: T0, v: 0.25 }] }]);
+    expect(range.events).toEqual([{ at: T0, kind: 'error', reason: 'bad\\x1b[2J' }]);
+  });
+
   it("keeps its four tables apart when the state table's name is near PostgreSQL's 63-byte limit", async () => {
     const long = `h${++tables}_${'x'.repeat(58)}`.slice(0, 60);
     const profile = profileOn(long);
