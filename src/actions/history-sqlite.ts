@@ -369,7 +369,7 @@ export class SqliteHistory implements History {
  * Chunks and recent rows follow each other in time (a sample at or before the newest stored is
  * never written), so this is a check; rows from another writer's overlap are merged, the later kept.
  */
-function inOrder(points: Point[]): Point[] {
+export function inOrder(points: Point[]): Point[] {
   let ordered = true;
   for (let i = 1; i < points.length && ordered; i++) ordered = points[i]!.t > points[i - 1]!.t;
   if (ordered) return points;
@@ -393,7 +393,7 @@ function describe(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   if (n >= 1024 ** 3) return `${+(n / 1024 ** 3).toFixed(1)} GiB`;
   if (n >= 1024 ** 2) return `${+(n / 1024 ** 2).toFixed(1)} MiB`;
   return `${Math.round(n / 1024)} KiB`;

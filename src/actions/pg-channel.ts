@@ -5,7 +5,7 @@
 // close that waits for the work in flight. pg is loaded with this module, which only the two
 // PostgreSQL-backed parts import (and those only when a profile says `state: postgres`).
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { redact } from '../profile/redact.js';
 import type { StateConfig } from '../profile/types.js';
@@ -178,6 +178,34 @@ export function describeStateUrl(url: string): string {
     return `postgres://${host}:${parsed.port || '5432'}${db ? `/${db}` : ''}`;
   } catch {
     return 'postgres';
+  }
+}
+
+/**
+ * A table named after the state table (`rollcall_state_lease`). PostgreSQL keeps 63 bytes of a name
+ * and cuts the rest silently, so `<long name>_history_series` and `…_history_recent` could become
+ * one table: a name that would not fit keeps the start of the state table's and a hash of all of it.
+ */
+export function derivedTable(config: PostgresStateConfig, suffix: string): string {
+  const table = config.table ?? DEFAULT_STATE_TABLE;
+  const dot = table.lastIndexOf('.');
+  const schema = table.slice(0, dot + 1);
+  const name = table.slice(dot + 1);
+  if (name.length + suffix.length <= 63) return `${table}${suffix}`;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${schema}${name.slice(0, 63 - suffix.length - 9)}_${hash}${suffix}`;
+}
+
+/**
+ * Runs a CREATE … IF NOT EXISTS. Several processes creating the same table at the same moment may
+ * still collide in the catalogue (23505, 42P07, or 42710 for the table's row type): the other one
+ * made it, which is what was wanted.
+ */
+export async function createIfMissing(client: pg.Client, sql: string): Promise<void> {
+  try {
+    await client.query(sql);
+  } catch (error) {
+    if (!['23505', '42P07', '42710'].includes(codeOf(error) ?? '')) throw error;
   }
 }
 

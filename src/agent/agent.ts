@@ -177,7 +177,7 @@ export class Agent {
       ...(this.opts.backfillMs !== undefined ? { backfillMs: this.opts.backfillMs } : {}),
     });
     this.running.set(profile.name, { file, digest, rollout });
-    rollout.start();
+    await rollout.start();
   }
 
   /** Watches the directories (an editor replaces a file by rename, which a file watch would miss). */

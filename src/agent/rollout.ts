@@ -7,7 +7,7 @@
 
 import type { Profile } from '../profile/types.js';
 import { realClock, type Clock } from '../engine/clock.js';
-import { defaultRetentionMs } from '../engine/history.js';
+import { defaultRetentionMs, type HistoryWriter } from '../engine/history.js';
 import type { RolloutState, RolloutStore } from '../engine/state.js';
 import type { Snapshot } from '../engine/types.js';
 import { WatchLoop, type EngineEvent, type LoopView } from '../engine/watch-loop.js';
@@ -15,15 +15,18 @@ import { closeSources, createSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
 import { AuditLog, auditPath } from '../actions/audit.js';
 import { AutoRollback, type Countdown } from '../actions/auto-rollback.js';
-import { loadHistory } from '../actions/history-load.js';
-import { openSqliteHistory, type SqliteHistory } from '../actions/history-sqlite.js';
+import { loadStoredHistory } from '../actions/history-load.js';
+import { openHistoryWriter } from '../actions/history-open.js';
 import { whoAmI, operatorName, type Identity } from '../actions/identity.js';
-import { AgentLeaseLookout, Lease, leasePath, type LeaseEvent } from '../actions/lease.js';
+import type { LeaseEvent } from '../actions/lease.js';
+import type { LeaseLookout, RolloutLease } from '../actions/lease-kind.js';
+import { openLease, type OpenedLease } from '../actions/lease-open.js';
 import { Notifier } from '../actions/notify.js';
 import { digestPlace, type DigestHub } from '../actions/digest-hub.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
 import { closeLostRuns } from './lost-runs.js';
+import { StoreFollower } from './store-follower.js';
 import type { AgentLog, LogLevel } from './log.js';
 import { relayAction, relayUpdate, type RelayTarget } from './relay.js';
 import { agentSocketPath, RolloutSocket, type Served } from './socket.js';
@@ -59,10 +62,10 @@ interface Actor {
 
 export class AgentRollout {
   readonly profile: Profile;
-  readonly history: SqliteHistory;
+  readonly history: HistoryWriter;
   private readonly loop: WatchLoop;
-  private readonly lease: Lease;
-  private readonly otherAgent: AgentLeaseLookout;
+  private readonly lease: RolloutLease;
+  private readonly otherAgent: LeaseLookout;
   private readonly follower: StoreFollower;
   private readonly sources: Map<string, Source>;
   private readonly clock: Clock;
@@ -72,23 +75,23 @@ export class AgentRollout {
   private turn: Promise<void> = Promise.resolve();
   private pruneTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** A led-with store still followed after stepping down (a shared database away then), closed at stop. */
+  private kept: RolloutStore | undefined;
   /** Why the lease was given back to a console holding the state, said once per reason. */
   private blocked: string | undefined;
 
   private constructor(
     private readonly opts: AgentRolloutOptions,
     store: RolloutStore,
+    history: HistoryWriter,
+    lease: OpenedLease,
   ) {
     this.profile = opts.profile;
     this.clock = opts.clock ?? realClock;
     this.identity = opts.identity ?? whoAmI();
     this.follower = new StoreFollower(store);
     this.sources = createSources(this.profile, { clock: this.clock });
-    this.history = openSqliteHistory(this.profile, opts.stateDir, {
-      ...(opts.history?.retentionMs !== undefined ? { retentionMs: opts.history.retentionMs } : { retentionMs: defaultRetentionMs(this.profile) }),
-      ...(opts.history?.maxBytes !== undefined ? { maxBytes: opts.history.maxBytes } : {}),
-      onProblem: (problem) => this.say(problem ? 'error' : 'info', 'history', problem ?? 'history stored again'),
-    });
+    this.history = history;
     this.loop = new WatchLoop({
       profile: this.profile,
       sources: this.sources,
@@ -105,14 +108,26 @@ export class AgentRollout {
       // Nobody looks at the time in phase here: judged when a poll lands or something falls due.
       wake: 'due',
     });
-    this.lease = new Lease(leasePath(opts.stateDir, this.profile.name), { user: this.identity.user, role: 'agent', ...opts.lease });
-    this.otherAgent = new AgentLeaseLookout(this.lease.file);
+    this.lease = lease.lease;
+    this.otherAgent = lease.others;
   }
 
-  /** Opens the profile's state (read-only until the lease is held) and everything it watches with. */
+  /**
+   * Opens the profile's state (read-only until the lease is held) and everything it watches with;
+   * the history and the lease are in the shared database when the state is (history-open.ts, lease-open.ts).
+   */
   static async open(opts: AgentRolloutOptions): Promise<AgentRollout> {
     const store = await openStateStore(opts.profile, { dir: opts.stateDir, ...(opts.clock ? { clock: opts.clock } : {}), readOnly: true });
-    return new AgentRollout(opts, store);
+    const told = { problem: (_problem: string | undefined) => {} };
+    const history = await openHistoryWriter(opts.profile, opts.stateDir, {
+      retentionMs: opts.history?.retentionMs ?? defaultRetentionMs(opts.profile),
+      ...(opts.history?.maxBytes !== undefined ? { maxBytes: opts.history.maxBytes } : {}),
+      onProblem: (problem) => told.problem(problem),
+    });
+    const lease = await openLease(opts.profile, opts.stateDir, { user: (opts.identity ?? whoAmI()).user, role: 'agent', ...opts.lease });
+    const rollout = new AgentRollout(opts, store, history, lease);
+    told.problem = (problem) => rollout.say(problem ? 'error' : 'info', 'history', problem ?? 'history stored again');
+    return rollout;
   }
 
   get view(): LoopView {
@@ -144,17 +159,17 @@ export class AgentRollout {
     };
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.say('info', 'start', `watching ${this.profile.metricIds.length} metrics; ${this.history.description}`);
     if (this.history.problem) this.say('error', 'history', this.history.problem);
-    this.loadHistory();
+    await this.loadHistory();
     this.loop.onEvent((e) => this.onEngine(e));
     this.loop.observe({ onSnapshot: (prev, next) => this.act(prev, next), nextDueAt: () => this.actor?.notifier.nextDueAt() });
     this.lease.on((e) => this.onLease(e));
     this.loop.start();
     this.lease.start();
-    this.history.prune(this.clock.now());
-    this.pruneTimer = setInterval(() => this.history.prune(this.clock.now()), PRUNE_EVERY_MS).unref();
+    void this.history.prune(this.clock.now());
+    this.pruneTimer = setInterval(() => void this.history.prune(this.clock.now()), PRUNE_EVERY_MS).unref();
   }
 
   /** Stops judging, steps down (releasing the lease and the state lock), flushes and closes the history. */
@@ -164,18 +179,20 @@ export class AgentRollout {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.loop.stop();
     await this.enqueue(() => this.stepDown(undefined));
-    this.lease.stop();
+    await this.lease.stop();
     await this.follower.close();
+    await this.kept?.close();
     await closeSources(this.sources);
     await this.history.close();
     this.say('info', 'stop', 'stopped');
   }
 
   /** The series store starts with what the history kept, so `for` and hold windows survive a restart. */
-  private loadHistory(): void {
+  private async loadHistory(): Promise<void> {
     const now = this.clock.now();
-    const points = loadHistory(this.history, this.profile, this.loop.series, now - this.profile.defaults.historyMs, now);
-    if (points > 0) this.say('info', 'history', `${points} samples loaded from the history`);
+    const stored = await loadStoredHistory(this.profile, this.opts.stateDir, this.loop.series, now - this.profile.defaults.historyMs, now);
+    if (stored?.problem) this.say('warn', 'history', stored.problem);
+    if (stored && stored.points > 0) this.say('info', 'history', `${stored.points} samples loaded from the history`);
   }
 
   private storing(): boolean {
@@ -274,6 +291,8 @@ export class AgentRollout {
     for (const run of interrupted.lost) if (run.auto) autoRollback.holdForLostRun(`${run.entry.note}; no second automatic rollback for this breach`);
     this.actor = { store, audit, notifier, autoRollback, unsubscribe, socket: await this.serve(store) };
     this.follower.swap(store);
+    void this.kept?.close();
+    this.kept = undefined;
     this.say('info', 'lease', 'leader: automatic actions and notifications run here');
     // The state as it is now is the starting point: what the old leader already sent is not sent again.
     const now = this.loop.view.snapshot;
@@ -317,9 +336,19 @@ export class AgentRollout {
     for (const u of actor.unsubscribe) u();
     await actor.socket?.close();
     await Promise.race([actor.notifier.flush(), new Promise((resolve) => setTimeout(resolve, NOTIFY_FLUSH_MS).unref())]);
-    if (!this.stopping) this.follower.swap(await openStateStore(this.profile, { dir: this.opts.stateDir, clock: this.clock, readOnly: true }));
+    let follow: RolloutStore | undefined;
+    if (!this.stopping) {
+      // A shared database that is away cannot be opened again read-only: the leader's store, which
+      // reconnects by itself, is followed (only read) until stop.
+      follow = await openStateStore(this.profile, { dir: this.opts.stateDir, clock: this.clock, readOnly: true }).catch((error: unknown) => {
+        this.say('warn', 'state', `following the rollout state on the store this agent led with: ${message(error)}`);
+        this.kept = actor.store;
+        return undefined;
+      });
+      if (follow) this.follower.swap(follow);
+    }
     await actor.audit.close();
-    await actor.store.close();
+    if (this.kept !== actor.store) await actor.store.close();
     if (reason !== undefined) this.say('warn', 'lease', `standing by: ${reason}`);
   }
 
@@ -330,44 +359,6 @@ export class AgentRollout {
 
   private say(level: LogLevel, event: string, text: string): void {
     this.opts.log({ level, rollout: this.profile.name, event, text, secrets: this.profile.secrets });
-  }
-}
-
-/** The rollout state the loop reads: the read-only follower, or the leader's own store. */
-class StoreFollower implements Pick<RolloutStore, 'read' | 'subscribe'> {
-  private readonly listeners = new Set<(state: RolloutState) => void>();
-  private off: () => void;
-
-  constructor(private store: RolloutStore) {
-    this.off = store.subscribe((s) => this.emit(s));
-  }
-
-  read(): RolloutState {
-    return this.store.read();
-  }
-
-  subscribe(listener: (state: RolloutState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Follows `next` from now on and closes the store followed before (unless it is the leader's). */
-  swap(next: RolloutStore): void {
-    const before = this.store;
-    this.off();
-    this.store = next;
-    this.off = next.subscribe((s) => this.emit(s));
-    if (before.readOnly) void before.close();
-    this.emit(next.read());
-  }
-
-  async close(): Promise<void> {
-    this.off();
-    if (this.store.readOnly) await this.store.close();
-  }
-
-  private emit(state: RolloutState): void {
-    for (const l of this.listeners) l(state);
   }
 }
 

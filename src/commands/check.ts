@@ -13,7 +13,7 @@ import { readRecording } from '../engine/record.js';
 import { SeriesStore } from '../engine/series.js';
 import type { RolloutState } from '../engine/state.js';
 import type { Decision } from '../engine/types.js';
-import { loadHistoryFile } from '../actions/history-load.js';
+import { loadStoredHistory } from '../actions/history-load.js';
 import { defaultStateDir, isStateStoreError, openStateStore, phaseIndex, statePath } from '../actions/state-store.js';
 import { loadProfileOrReport } from '../profile/load.js';
 import { redact } from '../profile/redact.js';
@@ -150,7 +150,7 @@ async function judgeRollout(file: string, opts: CheckOptions, stderr: (text: str
     const windowMs = judgementWindowMs(profile, phase, rollout.state.phaseStartedAt, clock.now());
     // What an agent stored first: the only past an http, exec or scrape source has.
     if (!opts.replay) {
-      const stored = loadHistoryFile(profile, opts.stateDir ?? defaultStateDir(), store, clock.now() - windowMs, clock.now());
+      const stored = await loadStoredHistory(profile, opts.stateDir ?? defaultStateDir(), store, clock.now() - windowMs, clock.now());
       if (stored?.problem) rollout.notices.push(stored.problem);
     }
     await poller.backfill(windowMs);

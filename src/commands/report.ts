@@ -6,8 +6,7 @@
 // review.ts, the printing report-format.ts.
 
 import { auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
-import { readSharedAudit } from '../actions/shared-audit.js';
-import { loadHistoryFile } from '../actions/history-load.js';
+import { loadStoredHistory } from '../actions/history-load.js';
 import { defaultStateDir, isStateStoreError, openStateStore } from '../actions/state-store.js';
 import { realClock } from '../engine/clock.js';
 import { spacedLike } from '../engine/judge.js';
@@ -92,7 +91,7 @@ async function reviewRollout(file: string, opts: ReportOptions): Promise<Reviewe
   let polledAt = to;
   try {
     // What an agent stored first: the only past an http, exec or scrape source has.
-    const stored = loadHistoryFile(wide, opts.stateDir ?? defaultStateDir(), store, from - lookbackMs, to);
+    const stored = await loadStoredHistory(wide, opts.stateDir ?? defaultStateDir(), store, from - lookbackMs, to);
     if (stored?.problem) notes.push(stored.problem);
     await poller.backfill(windowMs + lookbackMs);
     await poller.pollOnce();
@@ -110,6 +109,8 @@ async function reviewRollout(file: string, opts: ReportOptions): Promise<Reviewe
   // A shared store keeps every console's entries: report those, or this console's file when it cannot.
   if (profile.state) {
     try {
+      // Loaded only for shared state: a report on a file store does not load the database driver.
+      const { readSharedAudit } = await import('../actions/shared-audit.js');
       const shared = await readSharedAudit(profile, profile.state);
       audit = shared;
       auditWhere = shared.where;

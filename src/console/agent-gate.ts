@@ -1,17 +1,20 @@
 // A console beside an agent: while a live agent holds the rollout's lease, the agent sends the
 // notifications and runs the auto-rollbacks, so the console's own notifier and countdown are not
 // fed (said once in its event log; a countdown it had started stops). The agent's stored samples
-// seed the console's series at open.
+// seed the console's series at open. The lease is a file in the state directory, or a row in the
+// shared database when the rollout's state is there (a console on another host sees it too).
 
 import type { AutoRollback } from '../actions/auto-rollback.js';
-import type { AgentLeaseLookout } from '../actions/lease.js';
+import type { LeaseLookout } from '../actions/lease-kind.js';
 import type { SeriesStore } from '../engine/series.js';
 import type { SnapshotObserver } from '../engine/watch-loop.js';
 
 export interface AgentSide {
-  lease: AgentLeaseLookout;
+  lease: LeaseLookout;
   /** Puts what the agent's history holds into the series store, before the first judgement. */
   seed(series: SeriesStore): void;
+  /** Closes what looking took (a connection to the shared database). */
+  close?(): Promise<void>;
 }
 
 export function agentGate(agent: AgentSide | undefined, autoRollback: AutoRollback, note: (text: string) => void, inner: SnapshotObserver): SnapshotObserver {

@@ -12,8 +12,8 @@ import { createSources } from '../sources/registry.js';
 import { AuditLog, auditPath, readAudit, type AuditEntry } from '../actions/audit.js';
 import { closeLostActions } from '../actions/unfinished.js';
 import { operatorName, whoAmI, type Identity } from '../actions/identity.js';
-import { loadHistoryFile } from '../actions/history-load.js';
-import { AgentLeaseLookout, leasePath } from '../actions/lease.js';
+import { readStoredHistory } from '../actions/history-load.js';
+import { openLeaseLookout } from '../actions/lease-open.js';
 import type { SeriesStore } from '../engine/series.js';
 import { defaultStateDir, openStateStore, phaseIndex } from '../actions/state-store.js';
 import { moveTo } from '../actions/state-document.js';
@@ -109,7 +109,15 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
     if (relayed) rollout = relayed;
     const relayPhase = phaseLater && relayed !== undefined && !relayed.readOnly;
     if (phaseLater && !relayPhase) await moveTo(rollout, profile, opts.phase!, rollout.notice, user, clock);
-    let stored: ReturnType<typeof loadHistoryFile>;
+    // The agent's lease and history are read before the session is built, so its first judgement
+    // already knows whether an agent leads and has what the agent stored (shared state: in PostgreSQL).
+    const stateDir = opts.stateDir ?? defaultStateDir();
+    const historyFrom = () => clock.now() - profile.defaults.historyMs;
+    const lookout = replay ? undefined : await openLeaseLookout(profile, stateDir);
+    if (lookout) opened.push(lookout);
+    // Attached, the agent's judgement is shown: the history is read only if a loop of its own is ever made.
+    const stored = replay || link ? undefined : await readStoredHistory(profile, stateDir, historyFrom(), clock.now());
+    let preloaded = stored;
     const session = new Session({
       profile,
       clock,
@@ -131,15 +139,21 @@ export async function openSession(profile: Profile, opts: SessionOptions = {}): 
       attach: link,
       reattach: relayed && reattach ? relayed.following(reattach) : reattach,
       actionsOff: readOnly,
-      ...(replay
-        ? {}
-        : {
+      ...(lookout
+        ? {
             agent: {
-              lease: new AgentLeaseLookout(leasePath(opts.stateDir ?? defaultStateDir(), profile.name)),
-              // What an agent stored goes into the charts and windows first.
-              seed: (series: SeriesStore) => void (stored = loadHistoryFile(profile, opts.stateDir ?? defaultStateDir(), series, clock.now() - profile.defaults.historyMs, clock.now())),
+              lease: lookout,
+              // What an agent stored goes into the charts and windows first; a loop made later (the
+              // agent this console was attached to went away) gets it read then, merged in when it comes.
+              seed: (series: SeriesStore) => {
+                if (preloaded) preloaded.put(series);
+                else if (link) void readStoredHistory(profile, stateDir, historyFrom(), clock.now()).then((again) => again?.put(series), () => undefined);
+                preloaded = undefined;
+              },
+              close: () => lookout.close(),
             },
-          }),
+          }
+        : {}),
       pace: replay ? (opts.speed ?? 1) : 1,
       backfillMs: opts.backfillMs ?? Math.min(profile.defaults.historyMs, MAX_BACKFILL_MS),
       openedAt: replay ? clock.now() : openedAt,

@@ -251,7 +251,7 @@ export class Session implements SessionPort {
     await closeSources(this.sources);
     await this.recorder?.close();
     await Promise.race([this.notifier.flush(), new Promise((resolve) => setTimeout(resolve, NOTIFY_FLUSH_MS).unref())]);
-    await Promise.allSettled([this.audit.close(), this.rollout.close(), ...(this.shared ? [this.shared.close()] : [])]);
+    await Promise.allSettled([this.audit.close(), this.rollout.close(), ...(this.shared ? [this.shared.close()] : []), this.agent?.close?.()]);
     this.listeners.clear();
   }
 

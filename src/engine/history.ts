@@ -32,20 +32,29 @@ export interface HistoryRange {
   events: StoredEvent[];
 }
 
-/** The poller's three calls (SampleSink) are buffered and written in batches. */
-export interface History extends SampleSink {
-  /** Everything stored for a metric's track with from <= t <= to, buffered samples included. */
-  read(metric: string, track: Track, from: number, to: number): HistoryRange;
+/**
+ * The writer's side, what the agent needs: the poller's three calls (SampleSink) are buffered and
+ * written in batches. A database across the network answers later: flush and prune may be async.
+ */
+export interface HistoryWriter extends SampleSink {
   /** Writes what is buffered now (one transaction). */
-  flush(): void;
+  flush(): void | Promise<void>;
   /** Drops what is older than the retention before `now`; returns how many rows went. */
-  prune(now: number): number;
+  prune(now: number): number | Promise<number>;
   /** Where it is kept and how it is bounded, for the operator: `history: /x.sqlite, keeps 14d, at most 1 GiB`. */
   readonly description: string;
   /** Why samples are not being stored right now (a corrupt or full store), or undefined when they are. */
   readonly problem: string | undefined;
   /** Flushes and closes; safe to call twice. */
   close(): Promise<void>;
+}
+
+/** A history in this process (the SQLite file): written and read synchronously. */
+export interface History extends HistoryWriter {
+  /** Everything stored for a metric's track with from <= t <= to, buffered samples included. */
+  read(metric: string, track: Track, from: number, to: number): HistoryRange;
+  flush(): void;
+  prune(now: number): number;
 }
 
 const DAY_MS = 86_400_000;

@@ -217,7 +217,8 @@ function parseEntry(value: unknown): RecordingEntry | undefined {
   return undefined;
 }
 
-const KINDS: readonly SourceErrorKind[] = ['unreachable', 'timeout', 'http', 'query', 'parse', 'aborted', 'exit'];
+/** Every kind of source error, to check one read back from a file or a database. */
+export const KINDS: readonly SourceErrorKind[] = ['unreachable', 'timeout', 'http', 'query', 'parse', 'aborted', 'exit'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
