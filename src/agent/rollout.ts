@@ -8,7 +8,7 @@
 import type { Profile } from '../profile/types.js';
 import { realClock, type Clock } from '../engine/clock.js';
 import { defaultRetentionMs, type HistoryWriter } from '../engine/history.js';
-import type { RolloutState, RolloutStore } from '../engine/state.js';
+import type { RolloutStore } from '../engine/state.js';
 import type { Snapshot } from '../engine/types.js';
 import { WatchLoop, type EngineEvent, type LoopView } from '../engine/watch-loop.js';
 import { closeSources, createSources } from '../sources/registry.js';
