@@ -168,8 +168,11 @@ export class AgentRollout {
     this.lease.on((e) => this.onLease(e));
     this.loop.start();
     this.lease.start();
-    void this.history.prune(this.clock.now());
-    this.pruneTimer = setInterval(() => void this.history.prune(this.clock.now()), PRUNE_EVERY_MS).unref();
+    // Only the agent that stores prunes: a standby's prune would be the same work twice, and on a
+    // shared database a failure it could only report about rows it does not write.
+    const prune = () => void (this.storing() && this.history.prune(this.clock.now()));
+    prune();
+    this.pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
   }
 
   /** Stops judging, steps down (releasing the lease and the state lock), flushes and closes the history. */
