@@ -21,10 +21,9 @@
 // Takeover time: after kill -9 of the leader, at most `staleMs + heartbeatMs` (defaults 15 s + 5 s:
 // 20 s); after a clean stop, at once (the NOTIFY) or within a heartbeat.
 
-import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Profile } from '../profile/types.js';
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_STALE_MS, describeHolder, type LeaseEvent, type LeaseHolder, type LeaseOptions } from './lease.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_STALE_MS, describeHolder, newHolder, type LeaseEvent, type LeaseHolder, type LeaseOptions } from './lease.js';
 import type { LeaseLookout, OwnLeaseLookout, RolloutLease } from './lease-kind.js';
 import { HolderCache, leaseSql, leaseTable, toHolder, type LeaseRow } from './lease-postgres-row.js';
 import { DEFAULT_TIMEOUT_MS, PgChannel, codeOf, createIfMissing, describeStateUrl, pgFailure, type PostgresStateConfig } from './pg-channel.js';
@@ -216,17 +215,7 @@ export class PgLease implements RolloutLease {
   }
 
   private holder(): LeaseHolder {
-    const now = Date.now();
-    return {
-      pid: process.pid,
-      host: hostname(),
-      user: this.opts.user,
-      role: this.opts.role ?? 'agent',
-      acquiredAt: now,
-      heartbeatAt: now,
-      staleMs: this.staleMs,
-      nonce: Math.random().toString(36).slice(2) + process.pid.toString(36),
-    };
+    return newHolder(this.opts, this.staleMs, Date.now());
   }
 
   private emit(e: LeaseEvent): void {

@@ -117,6 +117,20 @@ export function isLive(holder: LeaseHolder, now: number): boolean {
   return true;
 }
 
+/** This process as a new holder of a lease, with a nonce of its own. */
+export function newHolder(opts: { user: string; role?: string | undefined }, staleMs: number, now: number): LeaseHolder {
+  return {
+    pid: process.pid,
+    host: hostname(),
+    user: opts.user,
+    role: opts.role ?? 'agent',
+    acquiredAt: now,
+    heartbeatAt: now,
+    staleMs,
+    nonce: Math.random().toString(36).slice(2) + process.pid.toString(36),
+  };
+}
+
 /** `agent alice@bastion-1 (pid 4242)` */
 export function describeHolder(holder: LeaseHolder): string {
   return `${holder.role} ${holder.user}@${holder.host} (pid ${holder.pid})`;
@@ -269,17 +283,7 @@ export class Lease {
   }
 
   private holder(): LeaseHolder {
-    const now = this.now();
-    return {
-      pid: process.pid,
-      host: hostname(),
-      user: this.opts.user,
-      role: this.opts.role ?? 'agent',
-      acquiredAt: now,
-      heartbeatAt: now,
-      staleMs: this.staleMs,
-      nonce: Math.random().toString(36).slice(2) + process.pid.toString(36),
-    };
+    return newHolder(this.opts, this.staleMs, this.now());
   }
 
   private emit(e: LeaseEvent): void {

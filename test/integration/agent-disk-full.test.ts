@@ -4,32 +4,19 @@
 // it is full and judging goes on; and a restarted agent does not roll back a second time.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAgent, startWatchedService, watchedProfile, type RunningAgent, type WatchedService } from '../support/agent.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { agentTestbed, watchedProfile, type RunningAgent } from '../support/agent.js';
 import { mountSmallDisk } from '../support/small-disk.js';
+
+const bed = agentTestbed('disk-full');
 
 const disk = mountSmallDisk(1024);
 const unavailable = 'unavailable' in disk ? disk.unavailable : undefined;
 if (unavailable) console.warn(`skipped: ${unavailable}`);
 
-let dir: string;
-let service: WatchedService;
 let agent: RunningAgent | undefined;
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rollcall-disk-full-'));
-  service = await startWatchedService();
-});
-afterEach(async () => {
-  if (agent && agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGKILL');
-  await agent?.exited;
-  agent = undefined;
-  await service.server.close();
-  await rm(dir, { recursive: true, force: true });
-});
 afterAll(() => {
   if (!('unavailable' in disk)) disk.unmount();
 });
@@ -39,17 +26,17 @@ const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l
 describe.skipIf(unavailable !== undefined)('the agent when the disk under its state directory is full', () => {
   it('rolls back once, keeps the audit lines and the state in memory, and writes them when space comes back', async () => {
     if ('unavailable' in disk) return;
-    const profile = join(dir, 'checkout.yaml');
-    const rollbacks = join(dir, 'rollbacks.txt');
-    writeFileSync(profile, watchedProfile('checkout', service, rollbacks));
+    const profile = join(bed.dir, 'checkout.yaml');
+    const rollbacks = join(bed.dir, 'rollbacks.txt');
+    writeFileSync(profile, watchedProfile('checkout', bed.service, rollbacks));
     const state = join(disk.dir, 'state');
-    agent = startAgent([profile, '--state-dir', state]);
+    agent = bed.start([profile, '--state-dir', state]);
     await agent.waitFor((l) => l.event === 'warm');
     await agent.waitFor((l) => l.text === 'leader: automatic actions and notifications run here');
 
     disk.fill();
     await agent.waitFor((l) => l.event === 'history' && l.level === 'error' && l.text.includes('is full') && l.text.endsWith('judging goes on'));
-    service.rate = 0.05;
+    bed.service.rate = 0.05;
     const ended = await agent.waitFor((l) => l.event === 'action' && l.text.startsWith('rollback → exit 0'), 20_000);
     expect(ended.text).toContain('rolled back');
     expect(ended.text).toContain('NOT YET SAVED: cannot write the state file');
@@ -77,11 +64,11 @@ describe.skipIf(unavailable !== undefined)('the agent when the disk under its st
     // Killed and started again, the agent reads the saved rollback and runs nothing.
     agent.child.kill('SIGKILL');
     await agent.exited;
-    agent = startAgent([profile, '--state-dir', state]);
+    agent = bed.start([profile, '--state-dir', state]);
     await agent.waitFor((l) => l.text === 'leader: automatic actions and notifications run here');
     await agent.waitFor((l) => l.event === 'warm');
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     expect(lines(rollbacks)).toEqual(['rolled']);
-    expect(service.hooks.filter((h) => h.event === 'action')).toHaveLength(1);
+    expect(bed.service.hooks.filter((h) => h.event === 'action')).toHaveLength(1);
   }, 90_000);
 });

@@ -3,32 +3,15 @@
 // notification targets once, and does not run a second automatic rollback for the same breach.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAgent, startWatchedService, watchedProfile, type RunningAgent, type WatchedService } from '../support/agent.js';
+import { describe, expect, it } from 'vitest';
+import { agentTestbed, watchedProfile, type RunningAgent } from '../support/agent.js';
 
-let dir: string;
-let service: WatchedService;
-const agents: RunningAgent[] = [];
+const bed = agentTestbed('killed-mid-action');
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rollcall-killed-mid-action-'));
-  service = await startWatchedService();
-});
-afterEach(async () => {
-  for (const a of agents.splice(0)) {
-    if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-    await a.exited;
-  }
-  await service.server.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 function agent(profile: string): RunningAgent {
-  const a = startAgent([profile, '--state-dir', join(dir, 'state'), '--lease-timeout', '3s']);
-  agents.push(a);
+  const a = bed.start([profile, '--state-dir', join(bed.dir, 'state'), '--lease-timeout', '3s']);
   return a;
 }
 
@@ -38,19 +21,19 @@ const leads = (l: { event: string; text: string }) => l.event === 'lease' && l.t
 
 describe('a leading agent killed during its automatic rollback', () => {
   it('leaves the standby to say the outcome is unknown, once, without rolling back a second time', async () => {
-    const profile = join(dir, 'checkout.yaml');
-    const started = join(dir, 'started.txt');
-    const rollbacks = join(dir, 'rollbacks.txt');
+    const profile = join(bed.dir, 'checkout.yaml');
+    const started = join(bed.dir, 'started.txt');
+    const rollbacks = join(bed.dir, 'rollbacks.txt');
     // A rollback that takes 3 s: the leader dies in the middle of it.
     const slow = `actions:\n  rollback: { run: [sh, -c, "echo start >> ${started}; sleep 3; echo rolled >> ${rollbacks}"], confirm: typed }\n`;
-    writeFileSync(profile, watchedProfile('checkout', service, rollbacks).replace(/actions:\n.*\n/, slow));
+    writeFileSync(profile, watchedProfile('checkout', bed.service, rollbacks).replace(/actions:\n.*\n/, slow));
     const a = agent(profile);
     await a.waitFor(leads);
     const b = agent(profile);
     await b.waitFor((l) => l.event === 'lease' && l.text.startsWith('standby'));
     await b.waitFor((l) => l.event === 'warm');
 
-    service.rate = 0.05;
+    bed.service.rate = 0.05;
     await a.waitFor((l) => l.event === 'action' && l.text.startsWith('rollback started: $'), 20_000);
     // Killed once the command is under way (it has written its first line), not before it spawned.
     while (!existsSync(started)) await sleep(20);
@@ -67,10 +50,10 @@ describe('a leading agent killed during its automatic rollback', () => {
     expect(lines(started)).toEqual(['start']);
     expect(lines(rollbacks)).toEqual(['rolled']);
     expect(b.lines.some((l) => l.event === 'action' && l.text.startsWith('rollback started: $'))).toBe(false);
-    const audit = lines(join(dir, 'state', 'checkout.audit.jsonl')).map((l) => JSON.parse(l) as { event: string; outcomeUnknown?: boolean });
+    const audit = lines(join(bed.dir, 'state', 'checkout.audit.jsonl')).map((l) => JSON.parse(l) as { event: string; outcomeUnknown?: boolean });
     expect(audit.map((e) => e.event)).toEqual(['auto-rollback-start', 'action-start', 'action']);
     expect(audit[2]!.outcomeUnknown).toBe(true);
-    const actions = service.hooks.filter((h) => h.event === 'action') as { event: string; headline?: string }[];
+    const actions = bed.service.hooks.filter((h) => h.event === 'action') as { event: string; headline?: string }[];
     expect(actions).toHaveLength(1);
   }, 60_000);
 });

@@ -5,17 +5,17 @@
 // the samples the leader stored.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/console/open-session.js';
 import { runCli } from '../support/cli.js';
 import { loadProfileFile } from '../support/profile-file.js';
 import { until } from '../support/session.js';
-import { startAgent, startWatchedService, watchedProfile, type RunningAgent, type WatchedService } from '../support/agent.js';
+import { agentTestbed, watchedProfile, type RunningAgent } from '../support/agent.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+
+const bed = agentTestbed('agent-pg');
 
 /** --lease-timeout 3s: a heartbeat a second; the stated takeover after kill -9 is stale + heartbeat, 4 s. */
 const LEASE = ['--lease-timeout', '3s'];
@@ -23,10 +23,7 @@ const TAKEOVER_MS = 3_000 + 1_000;
 
 let db: TestPostgres;
 let admin: pg.Client;
-let dir: string;
-let service: WatchedService;
 let tables = 0;
-const agents: RunningAgent[] = [];
 
 beforeAll(async () => {
   db = await startPostgres();
@@ -36,19 +33,6 @@ afterAll(async () => {
   await admin?.end().catch(() => undefined);
   await db?.stop();
 });
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rollcall-agent-pg-'));
-  service = await startWatchedService();
-});
-afterEach(async () => {
-  for (const a of agents.splice(0)) {
-    if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-    await a.exited;
-  }
-  await service.server.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
 async function connect(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: db.url });
   client.on('error', () => undefined);
@@ -59,8 +43,8 @@ async function connect(): Promise<pg.Client> {
 /** The watched profile with its state (so its lease and history) in a table of its own. */
 function sharedProfile(opts: { auto?: boolean; rule?: string } = {}): { file: string; table: string } {
   const table = `agents_${++tables}`;
-  const file = join(dir, 'checkout.yaml');
-  let text = watchedProfile('checkout', service, join(dir, 'rollbacks.txt'), opts.auto === false ? { auto: false } : {});
+  const file = join(bed.dir, 'checkout.yaml');
+  let text = watchedProfile('checkout', bed.service, join(bed.dir, 'rollbacks.txt'), opts.auto === false ? { auto: false } : {});
   if (opts.rule) text = text.replace('rollback: "> 2%"', opts.rule);
   writeFileSync(file, `${text}state: { store: postgres, url: "\${DB}", table: ${table}, timeout: 2s }\n`);
   return { file, table };
@@ -68,8 +52,7 @@ function sharedProfile(opts: { auto?: boolean; rule?: string } = {}): { file: st
 
 /** An agent on its own state directory: another host, as far as lock files go. */
 function agent(profile: string, host: string): RunningAgent {
-  const a = startAgent([profile, '--state-dir', join(dir, host), ...LEASE], { DB: db.url });
-  agents.push(a);
+  const a = bed.start([profile, '--state-dir', join(bed.dir, host), ...LEASE], { DB: db.url });
   return a;
 }
 
@@ -88,11 +71,11 @@ describe('rollcall agent with its state shared in PostgreSQL', () => {
     await b.waitFor((l) => l.event === 'lease' && l.text.startsWith('standby: the lease is held by agent'));
     await b.waitFor((l) => l.event === 'warm');
 
-    service.rate = 0.05;
+    bed.service.rate = 0.05;
     await a.waitFor((l) => l.event === 'action' && /auto-rollback/.test(l.text), 20_000);
     await sleep(2_500);
-    expect(readFileSync(join(dir, 'rollbacks.txt'), 'utf8')).toBe('rolled\n');
-    const sent = countBy(service.hooks);
+    expect(readFileSync(join(bed.dir, 'rollbacks.txt'), 'utf8')).toBe('rolled\n');
+    const sent = countBy(bed.service.hooks);
     expect(sent.action).toBe(1);
     expect(Object.values(sent).every((n) => n === 1)).toBe(true);
     expect(acted(b)).toEqual([]);
@@ -104,15 +87,15 @@ describe('rollcall agent with its state shared in PostgreSQL', () => {
     expect(Date.parse(took.time) - killedAt).toBeLessThan(TAKEOVER_MS + 1_500);
     expect(b.lines.some((l) => l.event === 'lease' && /^lease taken over from agent \S+ \(pid \d+\)$/.test(l.text))).toBe(true);
     await sleep(3_000);
-    expect(readFileSync(join(dir, 'rollbacks.txt'), 'utf8')).toBe('rolled\n');
-    expect(countBy(service.hooks)).toEqual(sent);
+    expect(readFileSync(join(bed.dir, 'rollbacks.txt'), 'utf8')).toBe('rolled\n');
+    expect(countBy(bed.service.hooks)).toEqual(sent);
     expect(acted(b)).toEqual([]);
 
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
     // The history is in the database, not in either state directory, and holds one agent's samples at a time.
-    expect(existsSync(join(dir, 'host-a', 'checkout.history.sqlite'))).toBe(false);
-    expect(existsSync(join(dir, 'host-b', 'checkout.history.sqlite'))).toBe(false);
+    expect(existsSync(join(bed.dir, 'host-a', 'checkout.history.sqlite'))).toBe(false);
+    expect(existsSync(join(bed.dir, 'host-b', 'checkout.history.sqlite'))).toBe(false);
     const stored = (await admin.query(`SELECT at FROM ${table}_history_recent UNION ALL SELECT start FROM ${table}_history_chunk ORDER BY 1`)).rows.map((r) => Number(r.at));
     const seconds = (Date.parse(b.lines.at(-1)!.time) - Date.parse(a.lines[0]!.time)) / 1000;
     expect(stored.length).toBeGreaterThan(5);
@@ -128,19 +111,19 @@ describe('rollcall agent with its state shared in PostgreSQL', () => {
     await a.waitFor((l) => l.event === 'warm');
     await sleep(2_000);
     const { profile } = await loadProfileFile(file, { env: { ...process.env, DB: db.url } });
-    const session = await openSession(profile, { stateDir: join(dir, 'host-c'), identity: { user: 'carol', host: 'bastion-3' } });
+    const session = await openSession(profile, { stateDir: join(bed.dir, 'host-c'), identity: { user: 'carol', host: 'bastion-3' } });
     try {
       session.start();
       const opened = session.getSnapshot();
       expect(opened.events.some((e) => /^\d+ samples from the agent's history$/.test(e.text))).toBe(true);
       expect(opened.series.error_rate!.groups[0]!.canary.length).toBeGreaterThanOrEqual(2);
-      service.rate = 0.05;
+      bed.service.rate = 0.05;
       await until(session, (s) => s.events.some((e) => /^agent \S+ \(pid \d+\) holds the lease: it sends the notifications and runs auto-rollbacks, not this console$/.test(e.text)));
       await a.waitFor((l) => l.event === 'action' && /auto-rollback/.test(l.text), 20_000);
       await sleep(2_500);
       expect(session.getSnapshot().countdown).toBeUndefined();
-      expect(readFileSync(join(dir, 'rollbacks.txt'), 'utf8')).toBe('rolled\n');
-      expect(Object.values(countBy(service.hooks)).every((n) => n === 1)).toBe(true);
+      expect(readFileSync(join(bed.dir, 'rollbacks.txt'), 'utf8')).toBe('rolled\n');
+      expect(Object.values(countBy(bed.service.hooks)).every((n) => n === 1)).toBe(true);
     } finally {
       await session.close();
     }
@@ -148,16 +131,16 @@ describe('rollcall agent with its state shared in PostgreSQL', () => {
 
   it("judges an http source's `for` window on another host from the samples the agent stored, in check and in report --since", async () => {
     const { file } = sharedProfile({ auto: false, rule: 'rollback: "> 2%", for: 4s' });
-    service.rate = 0.05;
+    bed.service.rate = 0.05;
     const a = agent(file, 'host-a');
     await a.waitFor((l) => l.event === 'metric' && /error_rate pending → breach/.test(l.text), 20_000);
     // Let a poll round be flushed (250 ms batches).
     await sleep(500);
-    const check = await runCli(['check', file, '--state-dir', join(dir, 'host-c'), '--format', 'json'], { env: { DB: db.url } });
+    const check = await runCli(['check', file, '--state-dir', join(bed.dir, 'host-c'), '--format', 'json'], { env: { DB: db.url } });
     expect(check.stderr).toBe('');
     // One fresh poll cannot fill a 4 s window (HOLD, exit 1): the stored samples do, ROLLBACK (exit 2).
     expect(check.code).toBe(2);
-    const report = await runCli(['report', file, '--state-dir', join(dir, 'host-c'), '--since', '1h', '--format', 'json'], { env: { DB: db.url } });
+    const report = await runCli(['report', file, '--state-dir', join(bed.dir, 'host-c'), '--since', '1h', '--format', 'json'], { env: { DB: db.url } });
     const canary = (JSON.parse(report.stdout) as { metrics: { groups: { canary: { samples: number; max?: number } }[] }[] }).metrics[0]!.groups[0]!.canary;
     expect(canary.samples).toBeGreaterThanOrEqual(4);
     expect(canary.max).toBe(0.05);
@@ -196,12 +179,12 @@ describe('rollcall agent with its state shared in PostgreSQL', () => {
     expect(b.lines.filter((l) => l.event === 'history' && l.level === 'error').map((l) => `${l.time} ${l.text}`)).toEqual([]);
     expect(a.lines.filter((l) => l.event === 'lease' && l.level === 'error').length).toBeLessThanOrEqual(2);
 
-    service.rate = 0.05;
+    bed.service.rate = 0.05;
     await leader.waitFor((l) => l.event === 'action' && /auto-rollback/.test(l.text), 20_000);
     await sleep(2_500);
-    expect(readFileSync(join(dir, 'rollbacks.txt'), 'utf8')).toBe('rolled\n');
-    expect(countBy(service.hooks).action).toBe(1);
-    expect(Object.values(countBy(service.hooks)).every((n) => n === 1)).toBe(true);
+    expect(readFileSync(join(bed.dir, 'rollbacks.txt'), 'utf8')).toBe('rolled\n');
+    expect(countBy(bed.service.hooks).action).toBe(1);
+    expect(Object.values(countBy(bed.service.hooks)).every((n) => n === 1)).toBe(true);
     expect(acted(standby)).toEqual([]);
     // Samples stored after the restart reach the database.
     const after = Number((await admin.query(`SELECT count(*) AS n FROM ${table}_history_recent WHERE at > $1`, [Date.now() - 3_000])).rows[0].n);

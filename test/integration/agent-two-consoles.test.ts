@@ -5,20 +5,18 @@
 // webhook sink once.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/console/open-session.js';
 import type { Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
-import { startAgent, startWatchedService, watchedProfile, type RunningAgent, type WatchedService } from '../support/agent.js';
+import { agentTestbed, watchedProfile, type RunningAgent } from '../support/agent.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { until } from '../support/session.js';
 
+const bed = agentTestbed('two-consoles');
+
 let db: TestPostgres;
-let dir: string;
-let service: WatchedService;
 let agent: RunningAgent | undefined;
 const sessions: Session[] = [];
 let tables = 0;
@@ -29,38 +27,30 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.stop();
 });
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rollcall-two-consoles-'));
-  service = await startWatchedService();
-});
 afterEach(async () => {
   await Promise.all(sessions.splice(0).map((s) => s.close()));
-  if (agent && agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGKILL');
-  await agent?.exited;
   agent = undefined;
-  await service.server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const stores = [
-  { store: 'file', state: () => '', consoleDir: () => join(dir, 'state') },
+  { store: 'file', state: () => '', consoleDir: () => join(bed.dir, 'state') },
   {
     store: 'PostgreSQL',
     state: () => `state: { store: postgres, url: "\${ROLLOUT_STATE_DATABASE_URL}", table: two_consoles_${++tables}, timeout: 2s }\n`,
-    consoleDir: (user: string) => join(dir, `host-of-${user}`),
+    consoleDir: (user: string) => join(bed.dir, `host-of-${user}`),
   },
 ];
 
 describe.each(stores)('an agent and two consoles on one rollout, the state in a $store store', ({ state, consoleDir }) => {
   it('roll back once, by the agent, and send every message once', async () => {
-    const file = join(dir, 'checkout.yaml');
-    const rollbacks = join(dir, 'rollbacks.txt');
-    const text = watchedProfile('checkout', service, rollbacks) + state();
+    const file = join(bed.dir, 'checkout.yaml');
+    const rollbacks = join(bed.dir, 'rollbacks.txt');
+    const text = watchedProfile('checkout', bed.service, rollbacks) + state();
     writeFileSync(file, text);
     const env = { ROLLOUT_STATE_DATABASE_URL: db.url };
-    agent = startAgent([file, '--state-dir', join(dir, 'state'), '--lease-timeout', '3s'], env);
+    agent = bed.start([file, '--state-dir', join(bed.dir, 'state'), '--lease-timeout', '3s'], env);
     await agent.waitFor((l) => l.event === 'lease' && l.text.startsWith('leader'));
     await agent.waitFor((l) => l.event === 'warm');
     const { profile } = parseProfile(text, file, { env });
@@ -70,13 +60,13 @@ describe.each(stores)('an agent and two consoles on one rollout, the state in a 
       session.start();
     }
 
-    service.rate = 0.05;
+    bed.service.rate = 0.05;
     await agent.waitFor((l) => l.event === 'action' && l.text.startsWith('rollback → exit 0'), 20_000);
     for (const session of sessions) await until(session, (s) => s.snapshot.rolledBack !== undefined && s.snapshot.rolledBack !== null, 15_000);
     // Past every grace period and a few judgements more: nothing else acts or sends.
     await sleep(4_000);
     expect(readFileSync(rollbacks, 'utf8')).toBe('rolled\n');
-    const sent = service.hooks.reduce<Record<string, number>>((acc, h) => ({ ...acc, [h.event]: (acc[h.event] ?? 0) + 1 }), {});
+    const sent = bed.service.hooks.reduce<Record<string, number>>((acc, h) => ({ ...acc, [h.event]: (acc[h.event] ?? 0) + 1 }), {});
     expect(sent.action).toBe(1);
     expect(sent.rollback).toBe(1);
     expect(Object.values(sent).every((n) => n === 1)).toBe(true);

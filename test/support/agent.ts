@@ -3,6 +3,10 @@
 // webhook sink that keeps every notification it receives.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { CLI, ensureBuilt, ROOT } from './cli.js';
 import { readBody, startHttp, type TestHttpServer } from './http.js';
 
@@ -104,4 +108,45 @@ actions:
 notify:
   - { type: webhook, url: "${service.server.url}/hook", on: [warn, breach, rollback, action] }
 `;
+}
+
+export interface AgentTestbed {
+  /** A temp directory of this test's own. */
+  readonly dir: string;
+  /** The service the agents watch, new for each test. */
+  readonly service: WatchedService;
+  /** Starts an agent; whatever still runs after the test is killed with -9. */
+  start(args: string[], env?: Record<string, string>): RunningAgent;
+}
+
+/** For a test file of real agents: a fresh directory and service before each test, every agent and both gone after it. */
+export function agentTestbed(name: string): AgentTestbed {
+  let dir = '';
+  let service: WatchedService | undefined;
+  const agents: RunningAgent[] = [];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), `rollcall-${name}-`));
+    service = await startWatchedService();
+  });
+  afterEach(async () => {
+    for (const a of agents.splice(0)) {
+      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+      await a.exited;
+    }
+    await service?.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    get service() {
+      return service!;
+    },
+    start(args, env) {
+      const a = startAgent(args, env);
+      agents.push(a);
+      return a;
+    },
+  };
 }
