@@ -13,15 +13,10 @@ import pg from 'pg';
 import { PgHistory } from '../src/actions/history-postgres.js';
 import { historySql } from '../src/actions/history-postgres-schema.js';
 import { readStoredHistory } from '../src/actions/history-load.js';
-import type { Metric, Profile } from '../src/profile/types.js';
 import { startPostgres } from '../test/support/postgres.js';
+import { benchProfile, DAY_MS, FLOATS, METRICS, STEP_MS, T0 } from './history.bench.js';
 import type { BenchResult } from './result.js';
 
-const METRICS = 50;
-const FLOATS = 40;
-const STEP_MS = 15_000;
-const DAY_MS = 86_400_000;
-const T0 = Date.UTC(2026, 0, 1);
 /** Poll rounds gathered per flush: the agent flushes each round; the size does not depend on it, the run time does. */
 const ROUNDS_PER_FLUSH = 40;
 /** A simulated hour. */
@@ -30,7 +25,7 @@ const VACUUM_EVERY_ROUNDS = 240;
 export async function run(): Promise<BenchResult[]> {
   const days = Number(process.env.BENCH_HISTORY_PG_DAYS ?? 2);
   const db = await startPostgres();
-  const profile = benchProfile(db.url);
+  const profile = benchProfile({ store: 'postgres', url: db.url });
   const admin = new pg.Client({ connectionString: db.url });
   try {
     const history = new PgHistory(profile, profile.state!, { retentionMs: 40 * DAY_MS, maxBytes: 4 * 1024 ** 3, batchMs: 3_600_000 });
@@ -99,35 +94,6 @@ async function vacuum(admin: pg.Client, table: string): Promise<void> {
   await admin.query(`VACUUM ${table}`);
 }
 
-function benchProfile(url: string): Profile {
-  const metrics: Metric[] = Array.from({ length: METRICS }, (_, i) => ({
-    id: `metric_${i}`,
-    title: `metric ${i}`,
-    source: 'prom',
-    query: `q${i}`,
-    unit: 'none',
-    intervalMs: STEP_MS,
-    timeoutMs: 5_000,
-    windowMs: 3_600_000,
-    chart: false,
-    capacity: 240,
-  }));
-  return {
-    name: 'bench-history',
-    title: 'bench',
-    links: {},
-    defaults: { intervalMs: STEP_MS, timeoutMs: 5_000, holdMs: 1_800_000, errorLimit: 3, nodata: 'warn', historyMs: 7_200_000 },
-    sources: {},
-    metrics: Object.fromEntries(metrics.map((m) => [m.id, m])),
-    metricIds: metrics.map((m) => m.id),
-    phases: [],
-    rollbackTo: { phase: null, traffic: 0 },
-    actions: {},
-    notify: [],
-    secrets: [],
-    state: { store: 'postgres', url },
-  };
-}
 
 if (process.argv[1]?.endsWith('history-postgres.bench.js')) {
   for (const r of await run()) console.log(`${r.name}: ${r.value.toFixed(2)} ${r.unit}  ${r.note ?? ''}`);

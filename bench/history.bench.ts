@@ -12,11 +12,12 @@ import { openSqliteHistory } from '../src/actions/history-sqlite.js';
 import type { Metric, Profile } from '../src/profile/types.js';
 import type { BenchResult } from './result.js';
 
-const METRICS = 50;
-const FLOATS = 40;
-const STEP_MS = 15_000;
-const DAY_MS = 86_400_000;
-const T0 = Date.UTC(2026, 0, 1);
+/** The history benches' shape, shared by the PostgreSQL one: 50 metrics every 15 s from one start. */
+export const METRICS = 50;
+export const FLOATS = 40;
+export const STEP_MS = 15_000;
+export const DAY_MS = 86_400_000;
+export const T0 = Date.UTC(2026, 0, 1);
 
 export async function run(): Promise<BenchResult[]> {
   const days = Number(process.env.BENCH_HISTORY_DAYS ?? 30);
@@ -70,7 +71,8 @@ export async function run(): Promise<BenchResult[]> {
   }
 }
 
-function benchProfile(): Profile {
+/** The benches' profile: METRICS metrics at STEP_MS; its state where `state` says (default the file). */
+export function benchProfile(state?: Profile['state']): Profile {
   const metrics: Metric[] = Array.from({ length: METRICS }, (_, i) => ({
     id: `metric_${i}`,
     title: `metric ${i}`,
@@ -96,6 +98,7 @@ function benchProfile(): Profile {
     actions: {},
     notify: [],
     secrets: [],
+    ...(state ? { state } : {}),
   };
 }
 
