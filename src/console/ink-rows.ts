@@ -50,6 +50,7 @@ export interface InkOutput {
 }
 
 const NO_PLACEMENTS: Placement[] = [];
+const BLANK: StyledChar = Object.freeze({ type: 'char', value: ' ', fullWidth: false, styles: Object.freeze([]) as unknown as StyledChar['styles'] }) as StyledChar;
 
 /** The Output class, over these helpers. Rows are remembered across instances: a frame is a new one. */
 export function rowMemoOutput(deps: OutputDeps): new (options: { width: number; height: number }) => InkOutput {
@@ -60,8 +61,9 @@ export function rowMemoOutput(deps: OutputDeps): new (options: { width: number; 
 
   /** Ink's own placing and writing, for one row. */
   function writeRow(width: number, placements: Placement[]): string {
+    // One blank cell for all: cells are only read from here on (Ink makes a new one for each).
     const row: StyledChar[] = [];
-    for (let x = 0; x < width; x++) row.push({ type: 'char', value: ' ', fullWidth: false, styles: [] });
+    for (let x = 0; x < width; x++) row.push(BLANK);
     for (const { x, chars } of placements) {
       let offsetX = x;
       for (const character of chars) {
