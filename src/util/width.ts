@@ -5,8 +5,21 @@
 
 import stringWidth from 'string-width';
 
-/** Printable ASCII and Latin-1/Latin Extended letters (not the soft hyphen): one column each. */
-const NARROW = /^[\u0020-\u007e\u00a0-\u00ac\u00ae-\u02ff]*$/;
+/**
+ * Characters of one column each, alone and beside one another: printable ASCII, Latin-1 and Latin
+ * Extended letters (not the soft hyphen), Greek, and the runs of punctuation, arrows, mathematical
+ * signs, box drawing, blocks, shapes and dingbats in which string-width finds no wide character
+ * and no emoji (test/unit/width.test.ts checks every one of them against string-width). The
+ * screen's own glyphs (─ │ ▁…█ ▶ ✓ ⚠ → …) are all here, so drawing it never asks string-width,
+ * whose emoji expression alone took tens of milliseconds to compile before the first frame.
+ */
+const NARROW_CLASS =
+  '\\u0020-\\u007e\\u00a0-\\u00ac\\u00ae-\\u02ff\\u0370-\\u03ff\\u2010-\\u2029\\u202f-\\u205f\\u2070-\\u20cf\\u20f1-\\u2319\\u231c-\\u2328' +
+  '\\u232b-\\u23e8\\u23f4-\\u25fc\\u25ff-\\u2613\\u2616-\\u262f\\u2638-\\u2647\\u2654-\\u267e\\u2680-\\u2689\\u2694-\\u26a0\\u26a2-\\u26a9' +
+  '\\u26ac-\\u26bc\\u26c6-\\u26cd\\u26d5-\\u26e9\\u270c-\\u2727\\u2729-\\u274b\\u2758-\\u2794\\u2798-\\u27af\\u27b1-\\u27be\\u27c0-\\u2b1a' +
+  '\\u2b1d-\\u2b4f\\u2b56-\\u2bff';
+/** Text of those characters only: as many columns as UTF-16 units. */
+export const NARROW = new RegExp(`^[${NARROW_CLASS}]*$`);
 const CACHE_LIMIT = 4_096;
 const cache = new Map<string, number>();
 const graphemes = new Intl.Segmenter();

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { displayWidth, headToWidth } from '../../src/util/width.js';
+import { displayWidth, headToWidth, NARROW } from '../../src/util/width.js';
 import { truncate } from '../../src/view/format.js';
 
 const SAMPLES = [
@@ -23,6 +23,16 @@ const SAMPLES = [
 describe('the width of text', () => {
   it('is what string-width (Ink\'s measure) says, for the glyphs a screen shows and the hard cases', () => {
     for (const text of SAMPLES) expect(displayWidth(text), text).toBe(stringWidth(text));
+  });
+
+  it('is one column for every character counted without string-width, alone, doubled and before a letter', () => {
+    const wrong: string[] = [];
+    for (let cp = 0; cp <= 0xffff; cp++) {
+      const c = String.fromCharCode(cp);
+      if (!NARROW.test(c)) continue;
+      if (stringWidth(c) !== 1 || stringWidth(c + c) !== 2 || stringWidth(`${c}x`) !== 2 || stringWidth(`x${c}`) !== 2) wrong.push(`U+${cp.toString(16)}`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('is what string-width says for any text', () => {
