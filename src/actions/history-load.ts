@@ -19,6 +19,8 @@ export interface StoredHistory {
   /** Why some or all of it could not be read; judging goes on without it. */
   problem?: string;
   put(series: SeriesStore): void;
+  /** What was read of one metric's track. */
+  read(metric: string, track: Track): HistoryRange;
 }
 
 /** Puts every metric's stored samples over [from, to] into `series`; returns how many points. */
@@ -50,7 +52,7 @@ export async function readStoredHistory(profile: Profile, stateDir: string, from
       ranges = stored.ranges;
       problem = stored.problem;
     } catch (error) {
-      return { points: 0, problem: `${error instanceof Error ? error.message : String(error)}; judged without it`, put: () => undefined };
+      return { points: 0, problem: `${error instanceof Error ? error.message : String(error)}; judged without it`, put: () => undefined, read: () => ({ series: [], events: [] }) };
     }
     if (ranges.size === 0 && problem === undefined) return undefined;
   } else {
@@ -73,7 +75,7 @@ export async function readStoredHistory(profile: Profile, stateDir: string, from
   const reader = { read: (metric: string, track: Track): HistoryRange => ranges.get(metric)?.get(track) ?? { series: [], events: [] } };
   let points = 0;
   for (const byTrack of ranges.values()) for (const range of byTrack.values()) for (const s of range.series) points += s.points.length;
-  return { points, ...(problem !== undefined ? { problem } : {}), put: (series) => void loadHistory(reader, profile, series, from, to) };
+  return { points, ...(problem !== undefined ? { problem } : {}), put: (series) => void loadHistory(reader, profile, series, from, to), read: reader.read };
 }
 
 /** Reads the stored history and puts it into `series`: `check`, `report` and the agent at start. */

@@ -15,7 +15,7 @@ import { closeSources, createSources } from '../sources/registry.js';
 import type { Source } from '../sources/source.js';
 import { AuditLog, auditPath } from '../actions/audit.js';
 import { AutoRollback, type Countdown } from '../actions/auto-rollback.js';
-import { loadStoredHistory } from '../actions/history-load.js';
+import { loadStoredHistory, readStoredHistory } from '../actions/history-load.js';
 import { openHistoryWriter } from '../actions/history-open.js';
 import { whoAmI, operatorName, type Identity } from '../actions/identity.js';
 import type { LeaseEvent } from '../actions/lease.js';
@@ -26,6 +26,7 @@ import { digestPlace, type DigestHub } from '../actions/digest-hub.js';
 import { ActionRunner } from '../actions/runner.js';
 import { openStateStore } from '../actions/state-store.js';
 import { closeLostRuns } from './lost-runs.js';
+import { lastStoredIn, StandbySink } from './recent-samples.js';
 import { StoreFollower } from './store-follower.js';
 import type { AgentLog, LogLevel } from './log.js';
 import { relayAction, relayUpdate, type RelayTarget } from './relay.js';
@@ -45,6 +46,8 @@ export interface AgentRolloutOptions {
   backfillMs?: number;
 }
 
+/** How long a standby keeps what it saw: more than a takeover takes (stale time + a heartbeat). */
+const RECENT_MS = 60_000;
 /** How often old samples are pruned. */
 const PRUNE_EVERY_MS = 3_600_000;
 const NOTIFY_FLUSH_MS = 2_000;
@@ -99,11 +102,18 @@ export class AgentRollout {
       clock: this.clock,
       // Two agents on one rollout would store every sample twice: a standby stores only while no
       // other agent leads (a console holding the state keeps no history of its own).
-      sink: {
-        samples: (metric, track, groups) => this.storing() && this.history.samples(metric, track, groups),
-        noData: (metric, track, at) => this.storing() && this.history.noData(metric, track, at),
-        error: (metric, track, reason, at, kind) => this.storing() && this.history.error(metric, track, reason, at, kind),
-      },
+      // What a standby sees is kept a while (recent-samples.ts), so a failover leaves no hole.
+      sink: new StandbySink({
+        storing: () => this.storing(),
+        history,
+        windowMs: RECENT_MS,
+        now: () => this.clock.now(),
+        lastStored: async () => {
+          const now = this.clock.now();
+          return lastStoredIn(await readStoredHistory(this.profile, opts.stateDir, now - 2 * RECENT_MS, now), now);
+        },
+        wrote: (points) => this.say('info', 'history', `${points} samples seen while another agent stored are stored too: the failover leaves no gap`),
+      }),
       backfillMs: opts.backfillMs ?? 0,
       // Nobody looks at the time in phase here: judged when a poll lands or something falls due.
       wake: 'due',

@@ -100,6 +100,10 @@ describe('rollcall agent with its state shared in PostgreSQL', () => {
     const seconds = (Date.parse(b.lines.at(-1)!.time) - Date.parse(a.lines[0]!.time)) / 1000;
     expect(stored.length).toBeGreaterThan(5);
     expect(stored.length).toBeLessThanOrEqual(seconds + 3);
+    // No hole at the failover: what B saw after A's last stored sample was stored too, polls a second apart.
+    await b.waitFor((l) => l.event === 'history' && /^\d+ samples seen while another agent stored are stored too/.test(l.text));
+    const gaps = stored.slice(1).map((t, i) => t - stored[i]!);
+    expect(Math.max(...gaps)).toBeLessThan(2_500);
     // A clean stop gives the row back.
     expect((await admin.query(`SELECT count(*)::int AS n FROM ${table}_lease`)).rows[0].n).toBe(0);
   }, 90_000);
