@@ -6,19 +6,17 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/console/open-session.js';
 import type { Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
-import { agentTestbed, watchedProfile, type RunningAgent } from '../support/agent.js';
+import { agentTestbed, watchedProfile } from '../support/agent.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { until } from '../support/session.js';
 
 const bed = agentTestbed('two-consoles');
 
 let db: TestPostgres;
-let agent: RunningAgent | undefined;
-const sessions: Session[] = [];
 let tables = 0;
 
 beforeAll(async () => {
@@ -26,10 +24,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.stop();
-});
-afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
-  agent = undefined;
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,13 +44,14 @@ describe.each(stores)('an agent and two consoles on one rollout, the state in a 
     const text = watchedProfile('checkout', bed.service, rollbacks) + state();
     writeFileSync(file, text);
     const env = { ROLLOUT_STATE_DATABASE_URL: db.url };
-    agent = bed.start([file, '--state-dir', join(bed.dir, 'state'), '--lease-timeout', '3s'], env);
+    const agent = bed.start([file, '--state-dir', join(bed.dir, 'state'), '--lease-timeout', '3s'], env);
     await agent.waitFor((l) => l.event === 'lease' && l.text.startsWith('leader'));
     await agent.waitFor((l) => l.event === 'warm');
     const { profile } = parseProfile(text, file, { env });
+    const sessions: Session[] = [];
     for (const user of ['alice', 'bob']) {
       const session = await openSession(profile, { stateDir: consoleDir(user), identity: { user, host: `bastion-${user}` } });
-      sessions.push(session);
+      sessions.push(bed.keep(session));
       session.start();
     }
 

@@ -3,8 +3,7 @@
 // whose messages the console cleans or refuses.
 
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConsoleState } from '../../src/console/console-state.js';
@@ -13,64 +12,35 @@ import type { Session } from '../../src/console/session.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { initialState } from '../../src/engine/state.js';
 import { parseProfile } from '../../src/profile/load.js';
-import { startAgent, type RunningAgent } from '../support/agent.js';
-import { startHttp, type TestHttpServer } from '../support/http.js';
+import { agentTestbed, errorRateProfile, type RunningAgent } from '../support/agent.js';
+import { startHttp } from '../support/http.js';
 import { freePort } from '../support/port.js';
 import { until as untilState } from '../support/session.js';
 
-const PROFILE = `name: remote
-sources: { svc: { type: http, url: "\${ROLLCALL_ATTACH_URL}" } }
-metrics:
-  error_rate: { source: svc, path: /stats, query: $.error_rate, unit: ratio, interval: 1s }
-rules:
-  - { metric: error_rate, warn: "> 1%", rollback: "> 2%" }
-phases:
-  - { name: canary, traffic: 10, duration: 1h }
-  - { name: full, traffic: 100 }
-`;
+const PROFILE = errorRateProfile('remote', '${ROLLCALL_ATTACH_URL}');
 
-let dir: string;
-let server: TestHttpServer;
-const polls = { agent: 0, console: 0 };
-const agents: RunningAgent[] = [];
-const sessions: Session[] = [];
+const bed = agentTestbed('attach-remote');
+
+beforeEach(() => {
+  bed.service.rate = 0.005;
+});
 const closers: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rollcall-attach-remote-'));
-  polls.agent = polls.console = 0;
-  server = await startHttp((req, res) => {
-    if (req.url?.startsWith('/agent/')) polls.agent++;
-    if (req.url?.startsWith('/console/')) polls.console++;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ error_rate: 0.005 }));
-  });
-});
 afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
-  for (const a of agents.splice(0)) {
-    if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-    await a.exited;
-  }
   for (const close of closers.splice(0)) await close();
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
-const stateDir = () => join(dir, 'state');
-const profile = () => parseProfile(PROFILE, join(dir, 'remote.yaml'), { env: { ROLLCALL_ATTACH_URL: `${server.url}/console` } }).profile;
+const stateDir = () => join(bed.dir, 'state');
+const profile = () => parseProfile(PROFILE, join(bed.dir, 'remote.yaml'), { env: { ROLLCALL_ATTACH_URL: `${bed.service.server.url}/console` } }).profile;
 
 function agent(...extra: string[]): RunningAgent {
-  const file = join(dir, 'remote.yaml');
+  const file = join(bed.dir, 'remote.yaml');
   writeFileSync(file, PROFILE);
-  const a = startAgent([file, '--state-dir', stateDir(), '--lease-timeout', '3s', ...extra], { ROLLCALL_ATTACH_URL: `${server.url}/agent` });
-  agents.push(a);
-  return a;
+  return bed.start([file, '--state-dir', stateDir(), '--lease-timeout', '3s', ...extra], { ROLLCALL_ATTACH_URL: `${bed.service.server.url}/agent` });
 }
 
 async function console(agentUrl?: string): Promise<Session> {
   const session = await openSession(profile(), { identity: { user: 'alice', host: 'bastion' }, stateDir: stateDir(), ...(agentUrl ? { agentUrl } : {}) });
-  sessions.push(session);
+  bed.keep(session);
   session.start();
   return session;
 }
@@ -87,12 +57,12 @@ describe('a console with --agent URL', () => {
     expect(opened.mode.attached).toEqual({ host: hostname() });
     expect(opened.events.some((e) => e.text.startsWith(`attached to agent on ${hostname()} (pid ${a.child.pid}, http://127.0.0.1:${port})`))).toBe(true);
     expect(opened.snapshot.metrics[0]?.value).toBeCloseTo(0.005);
-    const asked = polls.agent;
+    const asked = bed.service.polls.agent;
     session.pollNow();
     await new Promise((resolve) => setTimeout(resolve, 400));
     // Within a poll interval's tenth, not a second later: the agent heard the `r` key.
-    expect(polls.agent).toBeGreaterThan(asked);
-    expect(polls.console).toBe(0);
+    expect(bed.service.polls.agent).toBeGreaterThan(asked);
+    expect(bed.service.polls.console).toBe(0);
   }, 20_000);
 
   it('is served by a standby agent too, which judges without acting', async () => {
@@ -105,7 +75,7 @@ describe('a console with --agent URL', () => {
     const session = await console(`http://127.0.0.1:${port}`);
     expect(session.getSnapshot().mode.attached).toEqual({ host: hostname() });
     expect(session.getSnapshot().snapshot.decision).toBe('SOAK');
-    expect(polls.console).toBe(0);
+    expect(bed.service.polls.console).toBe(0);
   }, 20_000);
 
   it('says why it is standalone when nothing answers at the URL, and polls by itself', async () => {
@@ -113,7 +83,7 @@ describe('a console with --agent URL', () => {
     const session = await console(`http://127.0.0.1:${port}`);
     expect(session.getSnapshot().mode.attached).toBeUndefined();
     expect(session.getSnapshot().events.some((e) => e.text === `cannot reach the agent at http://127.0.0.1:${port}: ECONNREFUSED: standalone, this console polls the sources itself`)).toBe(true);
-    await until(session, () => polls.console > 0);
+    await until(session, () => bed.service.polls.console > 0);
   });
 });
 
@@ -131,9 +101,9 @@ describe('a console on this host', () => {
     expect(again.mode.attached).toEqual({ host: hostname() });
     // Back on the agent: the console's own polls stop (a request already on its way may still land).
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const mine = polls.console;
+    const mine = bed.service.polls.console;
     await new Promise((resolve) => setTimeout(resolve, 2_500));
-    expect(polls.console).toBe(mine);
+    expect(bed.service.polls.console).toBe(mine);
   }, 30_000);
 });
 
@@ -169,6 +139,6 @@ describe('a hostile agent', () => {
     const session = await console(url);
     expect(session.getSnapshot().mode.attached).toBeUndefined();
     expect(session.getSnapshot().events.some((e) => /judges another version of remote .*: standalone/.test(e.text))).toBe(true);
-    await until(session, () => polls.console > 0);
+    await until(session, () => bed.service.polls.console > 0);
   });
 });

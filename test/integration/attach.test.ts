@@ -4,73 +4,39 @@
 // to /console.
 
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { agentSocketPath } from '../../src/agent/socket.js';
 import type { ConsoleState } from '../../src/console/console-state.js';
 import { openSession } from '../../src/console/open-session.js';
 import type { Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
-import { startAgent, type RunningAgent } from '../support/agent.js';
-import { startHttp, type TestHttpServer } from '../support/http.js';
+import { agentTestbed, errorRateProfile, type RunningAgent } from '../support/agent.js';
 import { until as untilState } from '../support/session.js';
 
-const PROFILE = `name: attach
-sources: { svc: { type: http, url: "\${ROLLCALL_ATTACH_URL}" } }
-metrics:
-  error_rate: { source: svc, path: /stats, query: $.error_rate, unit: ratio, interval: 1s }
-rules:
-  - { metric: error_rate, warn: "> 1%", rollback: "> 2%" }
-phases:
-  - { name: canary, traffic: 10, duration: 1h }
-  - { name: full, traffic: 100 }
-`;
+const PROFILE = errorRateProfile('attach', '${ROLLCALL_ATTACH_URL}');
 
-let dir: string;
-let server: TestHttpServer;
-const polls = { agent: 0, console: 0 };
-let rate = 0.015;
-const agents: RunningAgent[] = [];
-const sessions: Session[] = [];
+const bed = agentTestbed('attach');
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rollcall-attach-'));
-  polls.agent = polls.console = 0;
-  rate = 0.015;
-  server = await startHttp((req, res) => {
-    if (req.url?.startsWith('/agent/')) polls.agent++;
-    if (req.url?.startsWith('/console/')) polls.console++;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ error_rate: rate }));
-  });
-});
-afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
-  for (const a of agents.splice(0)) {
-    if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-    await a.exited;
-  }
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  bed.service.rate = 0.015;
 });
 
-const stateDir = () => join(dir, 'state');
+const stateDir = () => join(bed.dir, 'state');
 
 async function leadingAgent(): Promise<RunningAgent> {
-  const file = join(dir, 'attach.yaml');
+  const file = join(bed.dir, 'attach.yaml');
   writeFileSync(file, PROFILE);
-  const a = startAgent([file, '--state-dir', stateDir(), '--lease-timeout', '3s'], { ROLLCALL_ATTACH_URL: `${server.url}/agent` });
-  agents.push(a);
+  const a = bed.start([file, '--state-dir', stateDir(), '--lease-timeout', '3s'], { ROLLCALL_ATTACH_URL: `${bed.service.server.url}/agent` });
   await a.waitFor((l) => l.event === 'socket' && l.text.startsWith('consoles attach at'));
   return a;
 }
 
 async function console(): Promise<Session> {
-  const { profile } = parseProfile(PROFILE, join(dir, 'attach.yaml'), { env: { ROLLCALL_ATTACH_URL: `${server.url}/console` } });
+  const { profile } = parseProfile(PROFILE, join(bed.dir, 'attach.yaml'), { env: { ROLLCALL_ATTACH_URL: `${bed.service.server.url}/console` } });
   const session = await openSession(profile, { identity: { user: 'alice', host: 'bastion' }, stateDir: stateDir() });
-  sessions.push(session);
+  bed.keep(session);
   session.start();
   return session;
 }
@@ -92,20 +58,20 @@ describe('a console beside a running agent', () => {
     expect(opened.events.some((e) => /^attached to agent on .+ \(pid \d+, .+\.agent\.sock\): its judgement is shown, this console polls no source$/.test(e.text))).toBe(true);
 
     // The agent's polls go on and reach the console as new series; the console makes none.
-    const agentPolls = polls.agent;
+    const agentPolls = bed.service.polls.agent;
     const points = (s: ConsoleState) => s.series.error_rate?.groups[0]?.canary.length ?? 0;
     const before = points(session.getSnapshot());
     await until(session, (s) => points(s) >= before + 2);
     // What the agent says of a change reaches the console's event log.
-    rate = 0.005;
+    bed.service.rate = 0.005;
     await until(session, (s) => s.events.some((e) => e.text === 'error_rate warn → ok') && s.snapshot.decision === 'SOAK');
-    expect(polls.agent).toBeGreaterThanOrEqual(agentPolls + 2);
-    expect(polls.console).toBe(0);
+    expect(bed.service.polls.agent).toBeGreaterThanOrEqual(agentPolls + 2);
+    expect(bed.service.polls.console).toBe(0);
 
     agent.child.kill('SIGKILL');
     const fell = await until(session, (s) => s.events.some((e) => /^agent on .+ went away \(.+\): this console polls the sources itself; it looks for an agent again every 5s$/.test(e.text)));
     expect(fell.mode.attached).toBeUndefined();
-    await until(session, () => polls.console > 0);
+    await until(session, () => bed.service.polls.console > 0);
     // Its own loop judges now: it says so when every metric has answered it.
     await until(session, (s) => s.events.some((e) => e.text.startsWith('every metric polled: SOAK')));
   }, 20_000);
@@ -118,7 +84,7 @@ describe('a console beside a running agent', () => {
     expect(existsSync(agentSocketPath(stateDir(), 'attach'))).toBe(true);
     const alone = await console();
     expect(alone.getSnapshot().mode.attached).toBeUndefined();
-    await until(alone, () => polls.console > 0);
+    await until(alone, () => bed.service.polls.console > 0);
     await alone.close();
 
     const second = await leadingAgent();

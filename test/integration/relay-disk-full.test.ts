@@ -4,14 +4,11 @@
 // agent's state, not from the file the disk kept old; both are written when space comes back.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/console/open-session.js';
-import type { Session } from '../../src/console/session.js';
 import { parseProfile } from '../../src/profile/load.js';
-import { startAgent, startWatchedService, type RunningAgent, type WatchedService } from '../support/agent.js';
+import { agentTestbed, errorRateProfile } from '../support/agent.js';
 import { until } from '../support/session.js';
 import { mountSmallDisk } from '../support/small-disk.js';
 
@@ -19,23 +16,10 @@ const disk = mountSmallDisk(1024);
 const unavailable = 'unavailable' in disk ? disk.unavailable : undefined;
 if (unavailable) console.warn(`skipped: ${unavailable}`);
 
-let dir: string;
-let service: WatchedService;
-let agent: RunningAgent | undefined;
-const sessions: Session[] = [];
+const bed = agentTestbed('relay-disk-full');
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rollcall-relay-disk-full-'));
-  service = await startWatchedService();
-});
-afterEach(async () => {
+afterEach(() => {
   if (!('unavailable' in disk)) disk.free();
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
-  if (agent && agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGKILL');
-  await agent?.exited;
-  agent = undefined;
-  await service.server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 afterAll(() => {
   if (!('unavailable' in disk)) disk.unmount();
@@ -44,28 +28,19 @@ afterAll(() => {
 describe.skipIf(unavailable !== undefined)('consoles beside an agent whose disk is full', () => {
   it('promote at once, say the change is not yet saved, derive from the agent’s state rather than the stale file, and are saved when space comes back', async () => {
     if ('unavailable' in disk) return;
-    const text = `name: checkout
-sources: { svc: { type: http, url: "${service.server.url}" } }
-metrics:
-  error_rate: { source: svc, path: /stats, query: $.error_rate, unit: ratio, interval: 1s }
-rules:
-  - { metric: error_rate, warn: "> 1%", rollback: "> 2%" }
-phases:
-  - { name: canary, traffic: 10, duration: 1h }
-  - { name: half, traffic: 50 }
-  - { name: full, traffic: 100 }
-actions:
-  promote: { run: [sh, -c, "echo promoting"] }
-`;
-    const file = join(dir, 'checkout.yaml');
+    const text = errorRateProfile('checkout', bed.service.server.url, {
+      phases: ['{ name: canary, traffic: 10, duration: 1h }', '{ name: half, traffic: 50 }', '{ name: full, traffic: 100 }'],
+      more: 'actions:\n  promote: { run: [sh, -c, "echo promoting"] }\n',
+    });
+    const file = join(bed.dir, 'checkout.yaml');
     writeFileSync(file, text);
     const state = join(disk.dir, 'state');
-    agent = startAgent([file, '--state-dir', state, '--lease-timeout', '30s']);
+    const agent = bed.start([file, '--state-dir', state, '--lease-timeout', '30s']);
     await agent.waitFor((l) => l.event === 'socket');
     const { profile } = parseProfile(text, file);
     const open = async (user: string) => {
       const session = await openSession(profile, { identity: { user, host: 'bastion' }, stateDir: state });
-      sessions.push(session);
+      bed.keep(session);
       session.start();
       return session;
     };

@@ -3,11 +3,9 @@
 // on its unix socket, while the action's command, output and audit lines stay in the console.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/actions/audit.js';
 import { stateRevision } from '../../src/actions/state-relay.js';
 import { parseStateDocument, toStateDocument } from '../../src/actions/state-document.js';
@@ -17,8 +15,7 @@ import { openSession } from '../../src/console/open-session.js';
 import type { Session } from '../../src/console/session.js';
 import { promoted } from '../../src/engine/state.js';
 import { parseProfile } from '../../src/profile/load.js';
-import { startAgent, type RunningAgent } from '../support/agent.js';
-import { readBody, startHttp, type TestHttpServer } from '../support/http.js';
+import { agentTestbed, type RunningAgent } from '../support/agent.js';
 import { freePort } from '../support/port.js';
 import { until as untilState } from '../support/session.js';
 
@@ -42,56 +39,30 @@ notify:
   - { type: webhook, url: "${hook}", on: [action] }
 `;
 
-let dir: string;
-let server: TestHttpServer;
-const agents: RunningAgent[] = [];
-let hooks: { event: string; action?: { name: string; message: string } }[] = [];
-const sessions: Session[] = [];
+const bed = agentTestbed('relay');
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rollcall-relay-'));
-  hooks = [];
-  server = await startHttp((req, res) => {
-    if (req.url === '/hook') {
-      void readBody(req).then((body) => {
-        hooks.push(JSON.parse(body) as (typeof hooks)[number]);
-        res.end('ok');
-      });
-      return;
-    }
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ error_rate: 0.005 }));
-  });
-});
-afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
-  for (const a of agents.splice(0)) {
-    if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-    await a.exited;
-  }
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  bed.service.rate = 0.005;
 });
 
-const stateDir = () => join(dir, 'state');
-const marker = () => join(dir, 'ran-in');
-const profileFile = () => join(dir, 'relay.yaml');
-const profile = () => parseProfile(profileText(marker(), `${server.url}/hook`), profileFile(), { env: { ROLLCALL_ATTACH_URL: `${server.url}/console` } }).profile;
+const stateDir = () => join(bed.dir, 'state');
+const marker = () => join(bed.dir, 'ran-in');
+const profileFile = () => join(bed.dir, 'relay.yaml');
+const profile = () => parseProfile(profileText(marker(), `${bed.service.server.url}/hook`), profileFile(), { env: { ROLLCALL_ATTACH_URL: `${bed.service.server.url}/console` } }).profile;
 const stateFile = () => JSON.parse(readFileSync(join(stateDir(), 'relay.json'), 'utf8')) as { phaseName: string; history: { by: string; reason: string }[]; checklist: Record<string, Record<string, { by: string }>> };
 const until = (session: Session, test: (s: ConsoleState) => boolean, timeoutMs = 10_000) => untilState(session, test, timeoutMs);
 
 async function leadingAgent(...extra: string[]): Promise<RunningAgent> {
-  writeFileSync(profileFile(), profileText(marker(), `${server.url}/hook`));
+  writeFileSync(profileFile(), profileText(marker(), `${bed.service.server.url}/hook`));
   const lease = extra.includes('--lease-timeout') ? [] : ['--lease-timeout', '3s'];
-  const a = startAgent([profileFile(), '--state-dir', stateDir(), ...lease, ...extra], { ROLLCALL_ATTACH_URL: `${server.url}/agent` });
-  agents.push(a);
+  const a = bed.start([profileFile(), '--state-dir', stateDir(), ...lease, ...extra], { ROLLCALL_ATTACH_URL: `${bed.service.server.url}/agent` });
   await a.waitFor((l) => l.event === 'socket' && l.text.startsWith('consoles attach at'));
   return a;
 }
 
 async function console(user: string, opts: { agentUrl?: string; phase?: string } = {}): Promise<Session> {
   const session = await openSession(profile(), { identity: { user, host: 'bastion' }, stateDir: stateDir(), ...opts });
-  sessions.push(session);
+  bed.keep(session);
   session.start();
   return session;
 }
@@ -132,7 +103,7 @@ describe('a console beside a leading agent, with the state file', () => {
     expect(Date.now() - done).toBeLessThan(1_000);
     await until(alice, (s) => s.snapshot.phase.name === 'half', 1_000);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(hooks.filter((h) => h.event === 'action').map((h) => h.action?.message)).toEqual([expect.stringMatching(/rollout now in half \(50% traffic\) \(by alice@bastion\)$/)]);
+    expect(bed.service.hooks.filter((h) => h.event === 'action').map((h) => h.action?.message)).toEqual([expect.stringMatching(/rollout now in half \(50% traffic\) \(by alice@bastion\)$/)]);
   }, 30_000);
 
   it('moves the rollout where --phase says, relayed to the agent and recorded as the operator', async () => {
@@ -258,7 +229,7 @@ describe('a console beside a leading agent, with the state file', () => {
     await agent.waitFor((l) => l.text === 'action news from a console was refused: relay has no action "wipe"');
     await agent.waitFor((l) => l.text === 'action news from a console was refused: the action news is not an outcome (ok: Invalid input: expected boolean, received string)');
     news.destroy();
-    expect(hooks).toEqual([]);
+    expect(bed.service.hooks).toEqual([]);
   }, 30_000);
 
   it('has its state-changing keys off over --agent URL, and says why', async () => {

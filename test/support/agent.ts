@@ -73,11 +73,13 @@ export interface WatchedService {
   /** The error rate /stats answers (a ratio). */
   rate: number;
   /** Every webhook body received, parsed. */
-  hooks: { event: string; metric?: string }[];
+  hooks: { event: string; metric?: string; action?: { name: string; message: string } }[];
+  /** Requests under /agent/ and /console/: a profile that puts its source there tells who polled. */
+  polls: { agent: number; console: number };
 }
 
 export async function startWatchedService(): Promise<WatchedService> {
-  const service: Partial<WatchedService> & { rate: number; hooks: WatchedService['hooks'] } = { rate: 0.001, hooks: [] };
+  const service: Partial<WatchedService> & Omit<WatchedService, 'server'> = { rate: 0.001, hooks: [], polls: { agent: 0, console: 0 } };
   service.server = await startHttp((req, res) => {
     if (req.url === '/hook') {
       void readBody(req).then((body) => {
@@ -86,6 +88,8 @@ export async function startWatchedService(): Promise<WatchedService> {
       });
       return;
     }
+    if (req.url?.startsWith('/agent/')) service.polls.agent++;
+    if (req.url?.startsWith('/console/')) service.polls.console++;
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ error_rate: service.rate }));
   });
@@ -117,18 +121,22 @@ export interface AgentTestbed {
   readonly service: WatchedService;
   /** Starts an agent; whatever still runs after the test is killed with -9. */
   start(args: string[], env?: Record<string, string>): RunningAgent;
+  /** A console session opened by the test, closed after it (before the agents go). */
+  keep<T extends { close(): Promise<void> }>(session: T): T;
 }
 
-/** For a test file of real agents: a fresh directory and service before each test, every agent and both gone after it. */
+/** For a test file of real agents: a fresh directory and service before each test; its sessions, agents, service and directory gone after it. */
 export function agentTestbed(name: string): AgentTestbed {
   let dir = '';
   let service: WatchedService | undefined;
   const agents: RunningAgent[] = [];
+  const sessions: { close(): Promise<void> }[] = [];
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), `rollcall-${name}-`));
     service = await startWatchedService();
   });
   afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.close()));
     for (const a of agents.splice(0)) {
       if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
       await a.exited;
@@ -148,5 +156,26 @@ export function agentTestbed(name: string): AgentTestbed {
       agents.push(a);
       return a;
     },
+    keep(session) {
+      sessions.push(session);
+      return session;
+    },
   };
+}
+
+/**
+ * A profile whose one metric is the error rate the service answers at `url` (polled every second,
+ * warning over 1 %, rollback over 2 %, nothing automatic), with the phases given (default: a one-hour
+ * canary, then full) and anything more appended (`actions:`…).
+ */
+export function errorRateProfile(name: string, url: string, opts: { phases?: string[]; more?: string } = {}): string {
+  const phases = opts.phases ?? ['{ name: canary, traffic: 10, duration: 1h }', '{ name: full, traffic: 100 }'];
+  return `name: ${name}
+sources: { svc: { type: http, url: "${url}" } }
+metrics:
+  error_rate: { source: svc, path: /stats, query: $.error_rate, unit: ratio, interval: 1s }
+rules:
+  - { metric: error_rate, warn: "> 1%", rollback: "> 2%" }
+phases:
+${phases.map((p) => `  - ${p}\n`).join('')}${opts.more ?? ''}`;
 }
