@@ -14,7 +14,7 @@ import { PgHistory } from '../src/actions/history-postgres.js';
 import { historySql } from '../src/actions/history-postgres-schema.js';
 import { readStoredHistory } from '../src/actions/history-load.js';
 import { startPostgres } from '../test/support/postgres.js';
-import { benchProfile, DAY_MS, FLOATS, METRICS, STEP_MS, T0 } from './history.bench.js';
+import { benchProfile, DAY_MS, METRICS, pollRounds, STEP_MS, T0 } from './history.bench.js';
 import type { BenchResult } from './result.js';
 
 /** Poll rounds gathered per flush: the agent flushes each round; the size does not depend on it, the run time does. */
@@ -32,17 +32,10 @@ export async function run(): Promise<BenchResult[]> {
     await history.start();
     await admin.connect();
     const ids = profile.metricIds;
-    const values = ids.map((_, i) => (i < FLOATS ? 0.01 + i / 1000 : 1000 * i));
-    let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const rounds = Math.round((days * DAY_MS) / STEP_MS);
     const started = process.hrtime.bigint();
-    for (let r = 0; r < rounds; r++) {
-      const t = T0 + r * STEP_MS + Math.floor(random() * 40);
-      for (let i = 0; i < ids.length; i++) {
-        values[i] = i < FLOATS ? Math.max(0, values[i]! * (1 + (random() - 0.5) * 0.02)) : values[i]! + Math.floor(random() * 20);
-        history.samples(ids[i]!, 'canary', new Map([['', [{ t, v: values[i]! }]]]));
-      }
+    for (const { round: r, t, values } of pollRounds(ids.length, rounds)) {
+      for (let i = 0; i < ids.length; i++) history.samples(ids[i]!, 'canary', new Map([['', [{ t, v: values[i]! }]]]));
       if (r % ROUNDS_PER_FLUSH === ROUNDS_PER_FLUSH - 1) await history.flush();
       // What autovacuum does in real time (a minute's naptime; here a day passes in seconds): the
       // recent rows packed into chunks leave room that the next ones reuse.

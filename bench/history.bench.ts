@@ -26,18 +26,10 @@ export async function run(): Promise<BenchResult[]> {
   try {
     const history = openSqliteHistory(profile, dir, { retentionMs: 40 * DAY_MS, maxBytes: 4 * 1024 ** 3 });
     const ids = profile.metricIds;
-    const values = ids.map((_, i) => (i < FLOATS ? 0.01 + i / 1000 : 1000 * i));
-    let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const rounds = Math.round((days * DAY_MS) / STEP_MS);
     const started = process.hrtime.bigint();
-    for (let r = 0; r < rounds; r++) {
-      // Real polls finish a few milliseconds apart; timestamps are whole milliseconds.
-      const t = T0 + r * STEP_MS + Math.floor(random() * 40);
-      for (let i = 0; i < ids.length; i++) {
-        values[i] = i < FLOATS ? Math.max(0, values[i]! * (1 + (random() - 0.5) * 0.02)) : values[i]! + Math.floor(random() * 20);
-        history.samples(ids[i]!, 'canary', new Map([['', [{ t, v: values[i]! }]]]));
-      }
+    for (const { t, values } of pollRounds(ids.length, rounds)) {
+      for (let i = 0; i < ids.length; i++) history.samples(ids[i]!, 'canary', new Map([['', [{ t, v: values[i]! }]]]));
       history.flush();
     }
     const writeMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -68,6 +60,23 @@ export async function run(): Promise<BenchResult[]> {
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The benches' poll rounds: `metrics` values every STEP_MS from T0, the first FLOATS drifting
+ * ratios and the rest growing counters, from a fixed seed so every run stores the same samples.
+ * The values array is reused from round to round.
+ */
+export function* pollRounds(metrics: number, rounds: number): Generator<{ round: number; t: number; values: number[] }> {
+  const values = Array.from({ length: metrics }, (_, i) => (i < FLOATS ? 0.01 + i / 1000 : 1000 * i));
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let round = 0; round < rounds; round++) {
+    // Real polls finish a few milliseconds apart; timestamps are whole milliseconds.
+    const t = T0 + round * STEP_MS + Math.floor(random() * 40);
+    for (let i = 0; i < metrics; i++) values[i] = i < FLOATS ? Math.max(0, values[i]! * (1 + (random() - 0.5) * 0.02)) : values[i]! + Math.floor(random() * 20);
+    yield { round, t, values };
   }
 }
 
