@@ -154,11 +154,6 @@ export class AuditLog {
     }
   }
 
-  /** Lines kept in memory because they could not be written yet. */
-  get waiting(): number {
-    return this.unwritten.length;
-  }
-
   /**
    * Appends one line and syncs it to disk before resolving; appends are written in call order.
    * Rejects when the line could not be written now: it is then kept and written later.

@@ -9,20 +9,13 @@
 import { readAudit, type AuditEntry, type AuditLog } from '../actions/audit.js';
 import { closeLostActions } from '../actions/unfinished.js';
 
-export interface LostRun {
-  entry: AuditEntry;
-  /** An automatic rollback: the new leader must not run one again for this breach. */
-  auto: boolean;
-}
-
-/** Closes the dead runs in the log (writing their outcome-unknown lines) and returns them; none when the log cannot be read. */
-export async function closeLostRuns(audit: AuditLog, me: { host: string; by: string; at: number }): Promise<{ lost: LostRun[]; problem?: string }> {
+/** Closes the dead runs in the log (writing their outcome-unknown lines) and returns those lines; none when the log cannot be read. */
+export async function closeLostRuns(audit: AuditLog, me: { host: string; by: string; at: number }): Promise<{ lost: AuditEntry[]; problem?: string }> {
   let entries: AuditEntry[];
   try {
     entries = (await readAudit(audit.file)).entries;
   } catch (error) {
     return { lost: [], problem: `cannot look for interrupted actions: ${error instanceof Error ? error.message : String(error)}` };
   }
-  const closed = await closeLostActions(audit, entries, me);
-  return { lost: closed.map((entry) => ({ entry, auto: entry.auto === true })) };
+  return { lost: await closeLostActions(audit, entries, me) };
 }

@@ -301,7 +301,7 @@ export class AgentRollout {
       }),
     ];
     // Before anything can judge for this leader: an interrupted automatic rollback is not run again.
-    for (const run of interrupted.lost) if (run.auto) autoRollback.holdForLostRun(`${run.entry.note}; no second automatic rollback for this breach`);
+    for (const entry of interrupted.lost) if (entry.auto) autoRollback.holdForLostRun(`${entry.note}; no second automatic rollback for this breach`);
     this.actor = { store, audit, notifier, autoRollback, unsubscribe, socket: await this.serve(store) };
     this.follower.swap(store);
     void this.kept?.close();
@@ -310,7 +310,7 @@ export class AgentRollout {
     // The state as it is now is the starting point: what the old leader already sent is not sent again.
     const now = this.loop.view.snapshot;
     notifier.onSnapshot(undefined, now);
-    for (const { entry } of interrupted.lost) {
+    for (const entry of interrupted.lost) {
       this.say('error', 'action', entry.note ?? 'an action ended with its outcome unknown');
       notifier.onAction({ action: entry.action ?? 'action', argv: entry.argv ?? [], exitCode: null, signal: null, durationMs: 0, ok: false, ...(entry.auto ? { auto: true } : {}), outputTail: [], message: entry.note ?? 'OUTCOME UNKNOWN' });
     }
