@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'rollcall', 'rollcall.mjs');
 /** What the bundle is built from: a change to any of these means a rebuild. */
-const INPUTS = ['src', 'components', 'profiles/demo.yaml', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
+const INPUTS = ['src', 'profiles/demo.yaml', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 function newest(path) {
   let st;

@@ -3,8 +3,8 @@
 // embedded so `node rollcall/rollcall.mjs demo` works with no file beside it.
 //
 // Why a directory and not one file: split into chunks, a start parses only what that command needs
-// (`check` never parses Ink; the console's first paint comes before Ink, React and Yoga are read;
-// undici's 700 kB waits for the first notification). One 1.7 MB file was parsed whole at every start:
+// (`check` never parses the console; pg waits for a profile that names PostgreSQL; undici's 700 kB
+// waits for the first notification). One 1.7 MB file was parsed whole at every start:
 // `rollcall --version` cost 340 ms of CPU against 140 ms split, `validate` 450 against 320.
 
 import { chmod, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { build, formatMessages, type Message, type Plugin } from 'esbuild';
 import { DEMO_PROFILE_PATH } from '../demo/profile.js';
 import { isEntryPoint } from '../entry.js';
-import { inkMemo } from './ink-memo.js';
 
 /** The entry's file name inside the output directory. */
 export const ENTRY = 'rollcall.mjs';
@@ -44,12 +43,10 @@ const BANNER = [
 ].join('\n');
 
 /**
- * Imports never taken at run time: ink loads react-devtools-core, and ws for it, only when
- * DEV=true, and pg loads pg-native only when asked for native bindings. (ws is installed, but
- * its 60 kB would be compiled at every start for nothing.) Each resolves to a module that says
- * what is missing if it is ever reached.
+ * Imports never taken at run time: pg loads pg-native only when asked for native bindings. Each
+ * resolves to a module that says what is missing if it is ever reached.
  */
-const ABSENT_OPTIONAL = ['react-devtools-core', 'pg-native', 'ws'];
+const ABSENT_OPTIONAL = ['pg-native'];
 
 const absentOptional: Plugin = {
   name: 'absent-optional',
@@ -58,7 +55,7 @@ const absentOptional: Plugin = {
     b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'absent-optional' }));
     b.onLoad({ filter: /.*/, namespace: 'absent-optional' }, (args) => ({
       contents: `const missing = () => { throw new Error(${JSON.stringify(`${args.path} is not included in the rollcall bundle`)}); };
-export default { initialize: missing, connectToDevTools: missing };`,
+export default missing;`,
       loader: 'js',
     }));
   },
@@ -83,10 +80,10 @@ export async function buildBundle(opts: BundleOptions = {}): Promise<BundleResul
     format: 'esm',
     target: 'node22',
     banner: { js: BANNER },
-    // Production React and a minified file: a bastion pays parse time at every start.
-    define: { __ROLLCALL_DEMO_PROFILE__: JSON.stringify(demoProfile), 'process.env.NODE_ENV': '"production"' },
+    // A minified file: a bastion pays parse time at every start.
+    define: { __ROLLCALL_DEMO_PROFILE__: JSON.stringify(demoProfile) },
     minify: process.env.ROLLCALL_NO_MINIFY !== "1",
-    plugins: [absentOptional, inkMemo(root)],
+    plugins: [absentOptional],
     legalComments: 'eof',
     logLevel: 'silent',
   });

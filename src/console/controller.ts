@@ -6,7 +6,8 @@ import { activeChecklist } from '../engine/checklist.js';
 import { isRetreat } from '../engine/state.js';
 import type { ConsoleState } from './console-state.js';
 import type { ScreenController } from './screen.js';
-import { buildKeymap, keyName, splitKeys, type Command, type KeyPress, type Keymap } from './keymap.js';
+import { buildKeymap, type Command, type Keymap } from './keymap.js';
+import { keyNames } from './keys.js';
 import type { TerminalSize } from '../view/layout.js';
 import { buildModel, type ChartMemo, type ViewModel } from '../view/model.js';
 import { helpKey } from '../view/help-keys.js';
@@ -83,16 +84,18 @@ export class ConsoleController implements ScreenController {
     this.listeners.clear();
   }
 
-  /** One keypress (or a chunk of keys typed together), as Ink's useInput reports it. */
-  press(input: string, key: KeyPress): void {
-    const names = input.length > 1 && !key.ctrl ? splitKeys(input) : [keyName(input, key)];
-    for (const name of names) {
-      if (this.ui.confirm) this.answer(name);
-      else if (this.ui.help) this.helpKey(name);
-      else {
-        const command = this.keymap.resolve(name);
-        if (command) this.execute(command);
-      }
+  /** What one read from the terminal held: a key, or several typed together. */
+  press(input: string): void {
+    for (const name of keyNames(input)) this.pressKey(name);
+  }
+
+  /** One key, by name (`j`, `enter`, `ctrl+c`). */
+  pressKey(name: string): void {
+    if (this.ui.confirm) this.answer(name);
+    else if (this.ui.help) this.helpKey(name);
+    else {
+      const command = this.keymap.resolve(name);
+      if (command) this.execute(command);
     }
     this.refresh();
   }

@@ -2,7 +2,7 @@
 // it, so what the screen says a key does and what the key does cannot drift apart. The built-in
 // keys come from profile/builtin-keys.ts, which the compiler reads too.
 
-import { ACTION_DEFAULT_KEYS, BUILTIN_KEYS, keyNameOf, type BuiltinCommand, type KeyGroup } from '../profile/builtin-keys.js';
+import { ACTION_DEFAULT_KEYS, BUILTIN_KEYS, type BuiltinCommand, type KeyGroup } from '../profile/builtin-keys.js';
 import type { Profile } from '../profile/types.js';
 
 export type { BuiltinCommand, KeyGroup };
@@ -12,7 +12,7 @@ export type Command = BuiltinCommand | `action.${string}`;
 
 export interface Binding {
   command: Command;
-  /** Key names as `keyName` reports them: `p`, `R`, `up`, `tab`, `enter`, `space`, `ctrl+c`. */
+  /** Key names as console/keys.ts reports them: `p`, `R`, `up`, `tab`, `enter`, `space`, `ctrl+c`. */
   keys: string[];
   /** Shown after the keys: short in the footer, whole in the help overlay. */
   label: string;
@@ -28,54 +28,6 @@ export interface Keymap {
   conflicts: readonly string[];
   resolve(key: string): Command | undefined;
 }
-
-/** The subset of a keypress the keymap needs (Ink's `Key` fits it). */
-export interface KeyPress {
-  upArrow?: boolean;
-  downArrow?: boolean;
-  leftArrow?: boolean;
-  rightArrow?: boolean;
-  pageUp?: boolean;
-  pageDown?: boolean;
-  return?: boolean;
-  escape?: boolean;
-  tab?: boolean;
-  backspace?: boolean;
-  delete?: boolean;
-  ctrl?: boolean;
-  shift?: boolean;
-}
-
-/** The name of what was pressed: the character itself, or `up`, `tab`, `enter`, `ctrl+c` … */
-export function keyName(input: string, key: KeyPress): string {
-  if (key.upArrow) return 'up';
-  if (key.downArrow) return 'down';
-  if (key.leftArrow) return 'left';
-  if (key.rightArrow) return 'right';
-  if (key.pageUp) return 'pageup';
-  if (key.pageDown) return 'pagedown';
-  if (key.return) return 'enter';
-  if (key.escape) return 'escape';
-  if (key.tab) return 'tab';
-  if (key.backspace || key.delete) return 'backspace';
-  if (key.ctrl) return `ctrl+${input}`;
-  if (input === ' ') return 'space';
-  return input;
-}
-
-/**
- * Key names for a chunk of input that holds several keys (keys typed faster than the link
- * delivers them arrive together over SSH, and Ink hands them over as one string).
- */
-export function splitKeys(chunk: string): string[] {
-  // An escape sequence Ink did not recognise (it strips the ESC): not keys to act on.
-  if (/^(\[|O)[\d;]*[A-Za-z~]$/.test(chunk)) return [];
-  return Array.from(chunk.replace(/\x1b\[([ABCD])/g, (_, c: string) => `\u0000${c}`))
-    .map((ch, i, all) => (ch === '\u0000' ? '' : all[i - 1] === '\u0000' ? ARROW[ch]! : keyNameOf(ch)))
-    .filter((name) => name !== '' && !/^[\u0000-\u001f]$/.test(name));
-}
-
-const ARROW: Record<string, string> = { A: 'up', B: 'down', C: 'right', D: 'left' };
 
 const GLYPH: Record<string, string> = { up: '↑', down: '↓', enter: 'enter', tab: 'tab', space: 'space', escape: 'esc', 'ctrl+c': '^C' };
 

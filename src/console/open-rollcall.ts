@@ -5,7 +5,8 @@
 
 import type { Profile } from '../profile/types.js';
 import { ExitCode } from '../commands/exit.js';
-import { runScreen, whyReadOnly } from './open-console.js';
+import { whyReadOnly } from './open-console.js';
+import { runScreen } from './screen-loop.js';
 import { openSession } from './open-session.js';
 import { buildKeymap } from './keymap.js';
 import { RollcallController, type RollcallMember } from './rollcall-controller.js';

@@ -6,7 +6,8 @@
 // to its controller and its session, never to another's.
 
 import { ConsoleController, type SessionPort } from './controller.js';
-import { buildKeymap, keyLabel, keyName, splitKeys, type KeyPress } from './keymap.js';
+import { buildKeymap, keyLabel } from './keymap.js';
+import { keyNames } from './keys.js';
 import type { ScreenController } from './screen.js';
 import { OVERVIEW_KEYS, type OverviewCommand } from '../profile/builtin-keys.js';
 import type { TerminalSize } from '../view/layout.js';
@@ -104,20 +105,13 @@ export class RollcallController implements ScreenController {
     this.listeners.clear();
   }
 
-  press(input: string, key: KeyPress): void {
-    if (this.open) {
-      this.open.controller.press(input, key);
-      return this.refresh();
-    }
-    const names = input.length > 1 && !key.ctrl ? splitKeys(input) : [keyName(input, key)];
-    for (const name of names) {
+  /** What one read from the terminal held: a key, or several typed together. */
+  press(input: string): void {
+    for (const name of keyNames(input)) {
+      // enter opened a rollout: keys typed after it in the same read are that console's.
       const inner = this.inner();
-      if (inner) {
-        // enter opened a rollout: keys typed after it in the same chunk are that console's.
-        inner.press(name === 'enter' ? '\r' : name, name === 'enter' ? { return: true } : {});
-        continue;
-      }
-      if (this.ui.confirmQuit) this.answerQuit(name === 'y' || name === 'Y');
+      if (inner) inner.pressKey(name);
+      else if (this.ui.confirmQuit) this.answerQuit(name === 'y' || name === 'Y');
       else {
         const command = OVERVIEW_KEYS.find((k) => k.keys.includes(name))?.command;
         if (command) this.execute(command);

@@ -1,5 +1,5 @@
-// How many terminal columns text takes: string-width, the function Ink lays out with, so what the
-// view model measures, what Ink draws and what the changed-cells output filter counts agree. Its
+// How many terminal columns text takes: string-width (the measure terminal libraries share), so
+// what the view model measures and what the frame writer counts agree. Its
 // answers are cached (a screen repeats the same glyphs every frame), with a fast path for the
 // Latin text most of a screen is.
 

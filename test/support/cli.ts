@@ -14,7 +14,7 @@ export function ensureBuilt(): void {
       const path = join(dir, e.name);
       return Math.max(max, e.isDirectory() ? newest(path) : e.name.endsWith('.ts') || e.name.endsWith('.tsx') ? statSync(path).mtimeMs : 0);
     }, 0);
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'components')))) return;
+  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest(join(ROOT, 'src'))) return;
   spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'ignore' });
   if (!existsSync(CLI)) throw new Error('the CLI was not built: run npx tsc -p tsconfig.build.json');
 }

@@ -66,7 +66,7 @@ async function eventually<T>(read: () => Promise<T>, test: (value: T) => boolean
 describe('the audit log of a console', () => {
   it('records a refusal in a read-only console, as every refusal is', { timeout: 20_000 }, async () => {
     const { controller, audit, screen } = await console_(await profile(), { readOnly: true });
-    controller.press('r', {});
+    controller.press('r');
     expect(screen()).toContain('read-only (--read-only): rollback not run');
     const entries = await eventually(audit, (e) => e.length > 0);
     expect(entries).toMatchObject([{ event: 'refused', action: 'rollback', user: 'alice', note: 'read-only: actions are disabled (--read-only)' }]);
@@ -79,14 +79,14 @@ describe('the audit log of a console', () => {
       await profile('- { metric: error_rate, warn: "> 1%", rollback: "> 2%", auto: true, grace: 5m }'),
     );
     await until(session, (s) => s.countdown !== undefined);
-    controller.press('q', {});
+    controller.press('q');
     expect(onQuit).not.toHaveBeenCalled();
     expect(screen()).toContain('Quit? the automatic rollback for error_rate runs only while this console is open');
-    controller.press('n', {});
+    controller.press('n');
     expect(onQuit).not.toHaveBeenCalled();
     expect(session.getSnapshot().countdown).toBeDefined();
-    controller.press('q', {});
-    controller.press('y', {});
+    controller.press('q');
+    controller.press('y');
     expect(onQuit).toHaveBeenCalledTimes(1);
 
     const quits = (await eventually(audit, (e) => e.filter((x) => x.event === 'quit').length === 2)).filter((e) => e.event === 'quit');

@@ -1,5 +1,5 @@
 // `rollcall agent` must run where no terminal is: nothing it can load — static or dynamic
-// imports, type-only imports aside — may reach Ink, React, the view, the console or the components.
+// imports, type-only imports aside — may reach the view, the console or the width function.
 // (The CLI's entry loads each command only when it runs, so commands/agent.ts is the root.)
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -36,17 +36,18 @@ function graph(entry: string): { files: Set<string>; packages: Set<string> } {
 }
 
 describe('the agent', () => {
-  it('loads no Ink, React, view, console or component module', () => {
+  it('loads no view or console module, and no width function', () => {
     const { files, packages } = graph(join(ROOT, 'src', 'commands', 'agent.ts'));
     const relative = [...files].map((f) => f.slice(ROOT.length + 1));
     expect(relative).toContain('src/agent/rollout.ts');
     expect(relative).toContain('src/engine/watch-loop.ts');
-    expect(relative.filter((f) => /^(src\/(view|console)|components)\//.test(f))).toEqual([]);
-    expect([...packages].filter((p) => ['ink', 'react', 'ink-testing-library', 'string-width'].includes(p))).toEqual([]);
+    expect(relative.filter((f) => /^src\/(view|console)\//.test(f))).toEqual([]);
+    expect([...packages].filter((p) => ['string-width'].includes(p))).toEqual([]);
   });
 
-  it('would notice if it did: the console command loads Ink', () => {
-    const { packages } = graph(join(ROOT, 'src', 'commands', 'watch.ts'));
-    expect(packages.has('ink')).toBe(true);
+  it('would notice if it did: the console command loads the frame writer and string-width', () => {
+    const { files, packages } = graph(join(ROOT, 'src', 'commands', 'watch.ts'));
+    expect([...files].map((f) => f.slice(ROOT.length + 1))).toContain('src/console/frame-writer.ts');
+    expect(packages.has('string-width')).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 // The floors of the house (docs/ARCHITECTURE.md), checked on the source itself: every relative
-// import in src/ and components/ is read with TypeScript's own pre-processor (static, type-only,
+// import in src/ is read with TypeScript's own pre-processor (static, type-only,
 // re-exports and dynamic `import()` alike) and resolved to a file.
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const SCANNED = ['src', 'components'];
+const SCANNED = ['src'];
 
 /**
  * Files allowed past MAX_LINES, each with the reason. "split pending (integration)": another
@@ -21,15 +21,15 @@ const MAX_LINES = 400;
 const KNOWN_CYCLES: Record<string, string> = {};
 
 /** What each floor may not import (docs/ARCHITECTURE.md): a floor never reaches the ones above it. */
-const ABOVE_ACTIONS = ['src/agent/', 'src/view/', 'src/console/', 'src/commands/', 'components/'];
+const ABOVE_ACTIONS = ['src/agent/', 'src/view/', 'src/console/', 'src/commands/'];
 const FORBIDDEN: Record<string, readonly string[]> = {
   // The engine judges without knowing who shows or acts on it.
   'src/engine/': ['src/actions/', ...ABOVE_ACTIONS],
   'src/profile/': ['src/actions/', ...ABOVE_ACTIONS],
   'src/sources/': ['src/actions/', ...ABOVE_ACTIONS],
   'src/actions/': ABOVE_ACTIONS,
-  'src/agent/': ['src/view/', 'src/console/', 'src/commands/', 'components/'],
-  'src/view/': ['src/agent/', 'src/commands/', 'components/'],
+  'src/agent/': ['src/view/', 'src/console/', 'src/commands/'],
+  'src/view/': ['src/agent/', 'src/commands/'],
 };
 /** Imports across a floor that are allowed anyway, each with the reason. */
 const EXCEPTIONS: Record<string, string> = {};
@@ -149,7 +149,7 @@ describe('the architecture', () => {
     expect(GRAPH.get('src/cli.ts')).toContain('src/commands/watch.ts');
   });
 
-  it('keeps the engine free of actions, view, console, commands and components, and every floor below the ones above it', () => {
+  it('keeps the engine free of actions, view, console and commands, and every floor below the ones above it', () => {
     const broken: string[] = [];
     for (const [file, targets] of GRAPH) {
       for (const [floor, forbidden] of Object.entries(FORBIDDEN)) {
@@ -162,7 +162,7 @@ describe('the architecture', () => {
     expect(Object.keys(EXCEPTIONS).filter((e) => !broken.includes(e))).toEqual([]);
   });
 
-  it('has no import cycles among the files of src/ and components/ (imports of types alone are erased, and may)', () => {
+  it('has no import cycles among the files of src/ (imports of types alone are erased, and may)', () => {
     expect(RUNTIME_GRAPH.get('src/cli.ts')).toContain('src/commands/watch.ts');
     const found = cycles(RUNTIME_GRAPH).map((c) => c.join(' ⇄ '));
     expect(found.filter((c) => !(c in KNOWN_CYCLES))).toEqual([]);
@@ -180,7 +180,7 @@ describe('the architecture', () => {
     expect(cycles(graph)).toEqual([['a', 'b', 'c']]);
   });
 
-  it('keeps every file of src/ and components/ within 400 lines, except the listed ones', () => {
+  it('keeps every file of src/ within 400 lines, except the listed ones', () => {
     const long = FILES.filter((file) => readFileSync(join(ROOT, file), 'utf8').split('\n').length - 1 > MAX_LINES);
     expect(long.filter((file) => !(file in LONG_FILES))).toEqual([]);
   });

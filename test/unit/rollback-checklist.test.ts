@@ -135,7 +135,7 @@ describe('the rollback checklist on screen', () => {
 
   it('replaces the phase checklist, its groups as headings, with a tally in the header', () => {
     const { controller, screen } = setup();
-    controller.press('\t', { tab: true });
+    controller.press('\t');
     const lines = screen();
     expect(lines[1]).toContain('after rollback 1/3');
     const title = lines.findIndex((l) => l.includes('after rollback 1/3') && l.includes('space ticks'));
@@ -152,10 +152,10 @@ describe('the rollback checklist on screen', () => {
 
   it('ticks the selected rollback item with space', () => {
     const { session, controller } = setup();
-    controller.press('\t', { tab: true });
-    controller.press('j', {});
-    controller.press('j', {});
-    controller.press(' ', {});
+    controller.press('\t');
+    controller.press('j');
+    controller.press('j');
+    controller.press(' ');
     expect(session.calls).toEqual(['toggle Conduct post-mortem']);
   });
 });

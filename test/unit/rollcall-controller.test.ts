@@ -33,7 +33,7 @@ describe('the roll call controller', () => {
   it('selects the rollout that most needs attention first and opens it on enter', () => {
     const { controller, text } = rollcall();
     expect(text()[2]).toMatch(/^▸ \[ROLLBACK\]\s+Hot rollout/);
-    controller.press('', { return: true });
+    controller.press('\r');
     expect(controller.opened).toBe('hot.yaml');
     expect(text()[0]).toMatch(/^rollcall Hot rollout/);
     expect(text()[22]).toContain('esc overview');
@@ -41,47 +41,47 @@ describe('the roll call controller', () => {
 
   it("sends a rollout console's keys to that rollout's session only", () => {
     const { controller, calm, hot } = rollcall();
-    controller.press('j', {});
-    controller.press('', { return: true });
+    controller.press('j');
+    controller.press('\r');
     expect(controller.opened).toBe('calm.yaml');
-    controller.press('R', {});
-    controller.press('x', {});
+    controller.press('R');
+    controller.press('x');
     expect(calm.calls).toEqual(['poll', 'run restart']);
     expect(hot.calls).toEqual([]);
   });
 
   it('comes back to the overview on esc once nothing is left to close in the console', () => {
     const { controller, text } = rollcall();
-    controller.press('', { return: true });
-    controller.press('?', {});
-    controller.press('', { escape: true });
+    controller.press('\r');
+    controller.press('?');
+    controller.press('\x1b');
     expect(controller.opened).toBe('hot.yaml');
-    controller.press('', { escape: true });
+    controller.press('\x1b');
     expect(controller.opened).toBeUndefined();
     expect(text()[0]).toMatch(/^rollcall roll call · 2 rollouts/);
   });
 
   it('polls every rollout on R in the overview', () => {
     const { controller, calm, hot } = rollcall();
-    controller.press('R', {});
+    controller.press('R');
     expect([calm.calls, hot.calls]).toEqual([['poll'], ['poll']]);
   });
 
   it('asks before quitting while another rollout counts down to an automatic rollback, and records the answer', () => {
     const { controller, calm, hot, text, quits } = rollcall();
     hot.publish({ countdown: { metric: 'error_rate', text: 'error_rate 5% > 2%', deadline: NOW + 30_000 } });
-    controller.press('j', {});
-    controller.press('', { return: true });
+    controller.press('j');
+    controller.press('\r');
     expect(controller.opened).toBe('calm.yaml');
-    controller.press('q', {});
+    controller.press('q');
     expect(quits()).toBe(0);
     expect(controller.opened).toBeUndefined();
     expect(text()[22]).toMatch(/^Quit\? Hot rollout: its automatic rollback stops with this console\s+\[y\/N\]$/);
-    controller.press('n', {});
+    controller.press('n');
     expect(quits()).toBe(0);
     expect(hot.calls).toEqual(['quit during countdown: stayed']);
-    controller.press('q', {});
-    controller.press('y', {});
+    controller.press('q');
+    controller.press('y');
     expect(quits()).toBe(1);
     expect(hot.calls).toEqual(['quit during countdown: stayed', 'quit during countdown: quit']);
     expect(calm.calls).toEqual([]);
@@ -89,7 +89,7 @@ describe('the roll call controller', () => {
 
   it('quits at once when nothing counts down or runs', () => {
     const { controller, quits } = rollcall();
-    controller.press('q', {});
+    controller.press('q');
     expect(quits()).toBe(1);
   });
 
@@ -102,7 +102,7 @@ describe('the roll call controller', () => {
       ],
       { size, color: false, onQuit: () => undefined, now: () => NOW },
     );
-    controller.press('', { return: true });
+    controller.press('\r');
     expect(controller.opened).toBeUndefined();
     expect(frameText(controller.getSnapshot())[22]).toContain('broken.yaml could not be opened');
   });

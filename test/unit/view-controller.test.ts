@@ -2,21 +2,21 @@ import { describe, expect, it, vi } from 'vitest';
 import { ConsoleController } from '../../src/console/controller.js';
 import { frameText } from '../../src/view/model.js';
 import { CONFIRM_TIMEOUT_MS } from '../../src/view/ui.js';
-import type { KeyPress } from '../../src/console/keymap.js';
 import { consoleState, FakeSession, NOW, snapshot } from '../fixtures/console/state.js';
 
 function setup(state = consoleState()) {
   const session = new FakeSession(state);
   const onQuit = vi.fn();
   const controller = new ConsoleController(session, { size: { columns: 80, rows: 24 }, color: false, onQuit });
-  const press = (...keys: (string | [string, KeyPress])[]) => {
-    for (const k of keys) typeof k === 'string' ? controller.press(k, {}) : controller.press(k[0], k[1]);
+  /** Each argument is one read from the terminal, as the keyboard sends it. */
+  const press = (...keys: string[]) => {
+    for (const k of keys) controller.press(k);
   };
   const screen = () => frameText(controller.getSnapshot()).join('\n');
   return { session, controller, onQuit, press, screen };
 }
-const ENTER: [string, KeyPress] = ['\r', { return: true }];
-const ESC: [string, KeyPress] = ['', { escape: true }];
+const ENTER = '\r';
+const ESC = '\x1b';
 
 describe('the console controller', () => {
   it('publishes the same model object while nothing visible changes', () => {
@@ -126,15 +126,15 @@ describe('the console controller', () => {
 
   it('moves the selection within the metrics and stops at the ends', () => {
     const { controller, press } = setup();
-    press('j', 'j', ['', { downArrow: true }], 'j', 'j');
+    press('j', 'j', '\x1b[B', 'j', 'j');
     expect(controller.uiState.selected).toBe(3);
-    press('k', ['', { upArrow: true }], 'k', 'k', 'k');
+    press('k', '\x1b[A', 'k', 'k', 'k');
     expect(controller.uiState.selected).toBe(0);
   });
 
   it('ticks the selected checklist item once the checklist has the focus', () => {
     const { session, press } = setup();
-    press(['\t', { tab: true }], 'j', ' ');
+    press('\t', 'j', ' ');
     expect(session.calls).toEqual(['toggle On-call paged in']);
   });
 
@@ -155,7 +155,7 @@ describe('the console controller', () => {
     expect(screen()).toContain('Quit? the automatic rollback for error_rate runs only');
     press('n');
     expect(onQuit).not.toHaveBeenCalled();
-    press(['c', { ctrl: true }], 'y');
+    press('\x03', 'y');
     expect(onQuit).toHaveBeenCalledTimes(1);
     expect(session.calls).toEqual(['quit during countdown: stayed', 'quit during countdown: quit']);
   });
@@ -169,7 +169,7 @@ describe('the console controller', () => {
 
   it('asks before quitting while an action runs', () => {
     const { press, onQuit, screen } = setup(consoleState({ busy: 'rollback' }));
-    press(['c', { ctrl: true }]);
+    press('\x03');
     expect(screen()).toContain('Quit? rollback is still running');
     expect(onQuit).not.toHaveBeenCalled();
     press('y');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildKeymap, keyLabel, keyName, splitKeys } from '../../src/console/keymap.js';
+import { buildKeymap, keyLabel } from '../../src/console/keymap.js';
 import { consoleProfile } from '../fixtures/console/state.js';
 
 describe('the keymap', () => {
@@ -19,15 +19,6 @@ describe('the keymap', () => {
     expect(keymap.conflicts).toEqual(['action restart: key q is already app.quit; the action has no key here']);
   });
 
-  it('names arrows, enter, tab, space and ctrl keys', () => {
-    expect(keyName('', { upArrow: true })).toBe('up');
-    expect(keyName('', { return: true })).toBe('enter');
-    expect(keyName('', { tab: true })).toBe('tab');
-    expect(keyName(' ', {})).toBe('space');
-    expect(keyName('c', { ctrl: true })).toBe('ctrl+c');
-    expect(keyName('R', { shift: true })).toBe('R');
-  });
-
   it('writes keys the way the screen shows them', () => {
     expect(keyLabel(['down', 'j'])).toBe('↓/j');
     expect(keyLabel(['q', 'ctrl+c'])).toBe('q/^C');
@@ -40,14 +31,4 @@ describe('the keymap', () => {
     for (const b of keymap.bindings) expect(b.help.length).toBeGreaterThan(3);
   });
 
-  it('splits keys that arrived together into one name each', () => {
-    expect(splitKeys('\t ')).toEqual(['tab', 'space']);
-    expect(splitKeys('jj')).toEqual(['j', 'j']);
-    expect(splitKeys('back\r')).toEqual(['b', 'a', 'c', 'k', 'enter']);
-    expect(splitKeys('\x1b[Bk')).toEqual(['down', 'k']);
-  });
-
-  it('ignores an escape sequence it does not know rather than acting on its characters', () => {
-    expect(splitKeys('[1;5A')).toEqual([]);
-  });
 });

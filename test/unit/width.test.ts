@@ -1,6 +1,6 @@
-// One width function for everything that measures: the view's layout, truncation and the
-// changed-cells output filter all count columns as string-width does, the function Ink lays out
-// with, so a line the model thinks fits is one Ink draws on one row.
+// One width function for everything that measures: the view's layout, truncation and the frame
+// writer all count columns as string-width does, so a line the model thinks fits is one the
+// writer draws on one row.
 
 import fc from 'fast-check';
 import stringWidth from 'string-width';
@@ -21,7 +21,7 @@ const SAMPLES = [
 ];
 
 describe('the width of text', () => {
-  it('is what string-width (Ink\'s measure) says, for the glyphs a screen shows and the hard cases', () => {
+  it('is what string-width says, for the glyphs a screen shows and the hard cases', () => {
     for (const text of SAMPLES) expect(displayWidth(text), text).toBe(stringWidth(text));
   });
 

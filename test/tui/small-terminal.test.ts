@@ -3,29 +3,19 @@
 // command, and the table's cells fit without cutting a number.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, render } from 'ink-testing-library';
-import { App } from '../../components/App.js';
 import { ConsoleController } from '../../src/console/controller.js';
 import { consoleState, FakeSession, NOW, points, snapshot } from '../fixtures/console/state.js';
 import { SampleView } from '../../src/engine/sample-view.js';
+import { screenOnTerminal, unmountScreens } from '../support/screen.js';
 
-afterEach(cleanup);
+afterEach(unmountScreens);
 
 const KEY = { enter: '\r', esc: '\x1b', down: '\x1b[B', up: '\x1b[A', pageDown: '\x1b[6~', pageUp: '\x1b[5~' };
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
-
 async function open(state = consoleState(), size = { columns: 80, rows: 24 }) {
   const session = new FakeSession(state);
   const controller = new ConsoleController(session, { size, color: false, onQuit: vi.fn() });
-  const app = render(<App controller={controller} />);
-  await settle();
-  const type = async (...keys: string[]) => {
-    for (const k of keys) {
-      app.stdin.write(k);
-      await settle();
-    }
-  };
-  return { session, controller, type, lines: () => app.lastFrame()!.split('\n') };
+  const screen = await screenOnTerminal(controller, size);
+  return { session, controller, type: screen.type, settle: screen.settle, lines: screen.lines };
 }
 
 const table = (lines: string[]) => lines.slice(3, lines.findIndex((l) => l.startsWith('  events')));
@@ -155,7 +145,7 @@ describe('read-only, replay and the wording of time', () => {
 
   it('counts a 20-second phase in seconds, and past its minimum says so', async () => {
     const phase = (elapsedMs: number) => ({ ...snapshot().phase, elapsedMs, durationMs: 20_000, remainingMs: Math.max(0, 20_000 - elapsedMs) });
-    const { lines, session } = await open(consoleState({ snapshot: snapshot({ phase: phase(12_000) }) }));
+    const { lines, session, settle } = await open(consoleState({ snapshot: snapshot({ phase: phase(12_000) }) }));
     expect(lines()[1]).toContain('12s of 20s in phase');
     session.publish({ snapshot: snapshot({ phase: phase(4 * 60_000) }) });
     await settle();

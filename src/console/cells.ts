@@ -1,67 +1,15 @@
-// What Ink writes, made right for this console and cheap for an SSH link before the terminal gets
-// it. Ink 6.6's incremental renderer rewrites a whole row when anything in it changed: a metric
-// row whose value and sparkline moved costs its full width plus every colour code in it. Here
-// each rewritten row is compared, cell by cell, with what is on screen, and only the runs of
-// cells that differ are written — what a curses-style renderer sends — and part of a row that
-// moved left (a scrolling sparkline) is moved by the terminal, with delete and insert character.
-// Ink keeps drawing; this only shortens what reaches the terminal, and passes through anything it
-// does not recognise.
-// (A row is read here by a small SGR reader rather than @alcalzone/ansi-tokenize, Ink's own
-// tokenizer: that one cost 10 ms for a 20-row update, this one a small fraction of it.)
+// Changed cells only: a row the terminal already shows, compared cell by cell with the row that
+// replaces it, and only the runs of cells that differ written — what a curses-style renderer sends.
+// Part of a row that moved left (a scrolling sparkline) is moved by the terminal, with delete and
+// insert character, instead of being written again. The frame writer (frame-writer.ts) asks this
+// for each row that changed.
+// (A row is read here by a small SGR reader of its own: the frame writer's rows hold colour,
+// bold and inverse codes only, and a general ANSI tokenizer cost ten times as much per row.)
 
 import { displayWidth } from '../util/width.js';
 
-/** One write on its way from Ink to the terminal: returns what to write instead ('' for nothing). */
-export type WriteFilter = (text: string) => string;
-
-/** The terminal as Ink sees it: the same stream, with each write passed through the filters in order. */
-export function filteredStream(stdout: NodeJS.WriteStream, filters: readonly WriteFilter[]): NodeJS.WriteStream {
-  const write = (chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk !== 'string') return (stdout.write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    const text = filters.reduce((t, filter) => filter(t), chunk);
-    if (text === '') {
-      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      if (callback) process.nextTick(callback);
-      return true;
-    }
-    return (stdout.write as (...args: unknown[]) => boolean)(text, ...rest);
-  };
-  return new Proxy(stdout, {
-    get(target, property) {
-      if (property === 'write') return write;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
 const ERASE_LINE_END = '\x1b[K';
-const ERASE_BELOW = '\x1b[J';
 const RESET = '\x1b[m';
-
-/**
- * Ink's first frame over the first paint (src/console/paint.ts): Ink writes that frame without
- * erasing what is under it, so each of its lines is erased to its end, and the screen below it.
- */
-export function overpaintFirstFrame(): WriteFilter {
-  let painted = true;
-  return (text) => {
-    if (!painted || !text.includes('\n')) return text;
-    painted = false;
-    return text.replaceAll('\n', `${ERASE_LINE_END}\n`) + ERASE_BELOW;
-  };
-}
-
-/** Ink's incremental frame: up to the frame's first row, then per row "next line" or a rewrite. */
-const UP = /^\x1b\[(\d+)A/;
-const NEXT_ROW = '\x1b[E';
-const ROW_START = '\x1b[1G';
-const ROW_END = '\x1b[K\n';
-/** Ink's whole-frame write starts by erasing the old one: erase line, up, to column 1. */
-const ERASE_OLD = /^(?:\x1b\[2K|\x1b\[1A|\x1b\[G)*/;
-const SGR = /\x1b\[[0-9;]*m/g;
-/** Writes that change no cell and move no cursor (showing or hiding the cursor): the screen is as it was. */
-const MODES_ONLY = /^(?:\x1b\[\?[0-9;]*[hl])+$/;
 /** Unchanged cells shorter than this between two changed runs are rewritten: cheaper than a cursor move. */
 const MERGE_GAP = 6;
 
@@ -70,83 +18,12 @@ const MERGE_GAP = 6;
  * none) and its width. `exact` is false when the row holds something whose width or effect this
  * reader cannot be sure of (combining marks, emoji, other escapes): such a row is rewritten whole.
  */
-interface Row {
+export interface Row {
   text: string;
   chars: string[];
   styles: string[];
   widths: number[];
   exact: boolean;
-}
-
-/**
- * Rewrites of whole rows become writes of the changed cells. Knows the screen from Ink's own
- * whole-frame writes (the first frame, and every frame after a clear); until it has seen one, or
- * when a write is not in the shape it knows, the write passes unchanged and it forgets the screen.
- */
-export function changedCellsOnly(): WriteFilter {
-  let screen: Row[] | undefined;
-  return (text) => {
-    if (MODES_ONLY.test(text)) return text;
-    const frame = parseIncremental(text);
-    if (!frame) {
-      screen = parseWholeFrame(text);
-      return text;
-    }
-    if (!screen || frame.up !== screen.length || frame.rows.length !== screen.length) {
-      screen = undefined;
-      return text;
-    }
-    let out = '';
-    // The cursor starts where Ink left it, on the row under the frame; it goes straight up to the
-    // first row that changed, and down from one to the next (a line feed for the next row: every
-    // row's writes start with the column, and no row of the frame is the terminal's last).
-    let row = frame.up;
-    frame.rows.forEach((content, r) => {
-      if (content === undefined || content === screen![r]!.text) return;
-      const next = readRow(content);
-      const changes = cheapestRewrite(screen![r]!, next);
-      screen![r] = next;
-      if (changes === '') return;
-      if (r < row) out += `\x1b[${row - r}A`;
-      else if (r === row + 1) out += '\n';
-      else if (r > row) out += `\x1b[${r - row}B`;
-      row = r;
-      out += changes;
-    });
-    if (out === '') return '';
-    // Where Ink left the cursor and expects it next time: column 1 of the row under the frame.
-    const below = frame.rows.length - row;
-    return `${out}${below === 1 ? '\n' : `\x1b[${below}B`}\r`;
-  };
-}
-
-function parseIncremental(text: string): { up: number; rows: (string | undefined)[] } | undefined {
-  const up = UP.exec(text);
-  if (!up) return undefined;
-  const rows: (string | undefined)[] = [];
-  let at = up[0].length;
-  while (at < text.length) {
-    if (text.startsWith(NEXT_ROW, at)) {
-      rows.push(undefined);
-      at += NEXT_ROW.length;
-    } else if (text.startsWith(ROW_START, at)) {
-      const end = text.indexOf(ROW_END, at);
-      if (end < 0) return undefined;
-      const content = text.slice(at + ROW_START.length, end);
-      if (content.includes('\n')) return undefined;
-      rows.push(content);
-      at = end + ROW_END.length;
-    } else {
-      return undefined;
-    }
-  }
-  return { up: Number(up[1]), rows };
-}
-
-function parseWholeFrame(text: string): Row[] | undefined {
-  const output = text.replace(ERASE_OLD, '');
-  if (!output.endsWith('\n') || output.replace(SGR, '').includes('\x1b')) return undefined;
-  return output.slice(0, -1).split('\n').map(readRow);
 }
 
 /** The SGR state a row has built up so far. */
@@ -161,7 +38,8 @@ interface Pen {
 const FLAG_ON: Record<string, string> = { '3': '3', '4': '4', '21': '4', '5': '5', '7': '7', '8': '8', '9': '9' };
 const FLAG_OFF: Record<string, string[]> = { '23': ['3'], '24': ['4'], '25': ['5'], '27': ['7'], '28': ['8'], '29': ['9'] };
 
-function readRow(text: string): Row {
+/** A row of styled text (SGR codes only) as the cells a terminal shows for it. */
+export function readRow(text: string): Row {
   const row: Row = { text, chars: [], styles: [], widths: [], exact: true };
   const pen: Pen = { intensity: '', fg: '', bg: '', flags: new Set() };
   let style = '';
@@ -246,7 +124,7 @@ function simple(cp: number): boolean {
  * what stands right of it stays put — and then the runs that still differ. A scrolled sparkline
  * then costs its new cell and a few escapes instead of every cell of it.
  */
-function cheapestRewrite(before: Row, after: Row): string {
+export function cheapestRewrite(before: Row, after: Row): string {
   let best = changedRuns(before, after);
   const move = movedLeft(before, after);
   if (!move) return best;
@@ -343,7 +221,7 @@ function changedRuns(before: Row, after: Row): string {
   for (const [from, to] of runs) {
     for (; index < from; index++) column += after.widths[index]!;
     out += `\x1b[${column + 1}G`;
-    // Ink closes every style at the end of its rows, so a run starts with none in force.
+    // Every row closes its styles at its end (paint.ts), so a run starts with none in force.
     let pen = '';
     for (; index <= to; index++) {
       const style = after.styles[index]!;

@@ -1,31 +1,21 @@
-// The whole console on a stand-in session: keys in through Ink's stdin, frames out as text.
+// The whole console on a stand-in session: keys in as a keyboard sends them, frames out through
+// the frame writer onto a terminal emulator, read back as the text it shows.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EventEmitter } from 'node:events';
-import { render as inkRender } from 'ink';
-import { cleanup, render } from 'ink-testing-library';
-import { App } from '../../components/App.js';
 import { ConsoleController } from '../../src/console/controller.js';
 import { consoleState, FakeSession, NOW, snapshot } from '../fixtures/console/state.js';
+import { screenOnTerminal, unmountScreens } from '../support/screen.js';
 
-afterEach(cleanup);
+afterEach(unmountScreens);
 
 const KEY = { enter: '\r', esc: '\x1b', tab: '\t', down: '\x1b[B', up: '\x1b[A', ctrlC: '\x03', backspace: '\x7f' };
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 async function open(state = consoleState(), size = { columns: 80, rows: 24 }) {
   const session = new FakeSession(state);
   const onQuit = vi.fn();
   const controller = new ConsoleController(session, { size, color: false, onQuit });
-  const app = render(<App controller={controller} />);
-  await settle();
-  const type = async (...keys: string[]) => {
-    for (const k of keys) {
-      app.stdin.write(k);
-      await settle();
-    }
-  };
-  return { session, controller, onQuit, type, frame: () => app.lastFrame()!, app };
+  const screen = await screenOnTerminal(controller, size);
+  return { session, controller, onQuit, type: screen.type, settle: screen.settle, frame: screen.frame, screen };
 }
 
 describe('the console, driven by keys', () => {
@@ -111,7 +101,7 @@ describe('the console, driven by keys', () => {
   });
 
   it('freezes the screen while the session keeps changing', async () => {
-    const { type, frame, session } = await open();
+    const { type, frame, session, settle } = await open();
     await type('f');
     expect(frame()).toContain('FROZEN');
     session.publish({ snapshot: snapshot({ decision: 'HOLD', reasons: ['p95_latency pending'] }) });
@@ -140,48 +130,36 @@ describe('the console, driven by keys', () => {
     const first = await open();
     await first.type('q');
     expect(first.onQuit).toHaveBeenCalledTimes(1);
-    cleanup();
+    first.screen.unmount();
     const second = await open();
     await second.type(KEY.ctrlC);
     expect(second.onQuit).toHaveBeenCalledTimes(1);
   });
 
-  it('re-renders only when the frame changes', async () => {
-    const { app, session } = await open();
-    const frames = app.frames.length;
+  it('writes nothing when the session changes and the frame does not', async () => {
+    const { screen, session, settle } = await open();
+    const writes = screen.writes.length;
     session.publish({ sourceAges: { prom: 3_000 }, now: NOW + 20 });
     await settle();
-    expect(app.frames.length).toBe(frames);
+    expect(screen.writes.length).toBe(writes);
   });
 
-  it('draws, and takes no keys, when stdin is not a terminal', async () => {
-    // ink-testing-library's stdin is always a TTY; these stand-ins are not.
-    class FakeStdout extends EventEmitter {
-      columns = 80;
-      rows = 24;
-      last = '';
-      write = (frame: string) => ((this.last = frame), true);
-    }
-    class FakeStdin extends EventEmitter {
-      isTTY = false;
-      setEncoding() {}
-      resume() {}
-      pause() {}
-      ref() {}
-      unref() {}
-      read = () => null;
-    }
-    const session = new FakeSession();
-    const onQuit = vi.fn();
-    const controller = new ConsoleController(session, { size: { columns: 80, rows: 24 }, color: false, onQuit });
-    const stdout = new FakeStdout();
-    const stdin = new FakeStdin();
-    const app = inkRender(<App controller={controller} />, { stdout: stdout as never, stdin: stdin as never, stderr: stdout as never, debug: true, patchConsole: false, exitOnCtrlC: false });
+  it('writes only the cells that changed when the decision changes', async () => {
+    const { screen, session, settle, frame } = await open();
+    const writes = screen.writes.length;
+    session.publish({ snapshot: snapshot({ decision: 'HOLD', reasons: ['p95_latency pending'] }) });
     await settle();
-    stdin.emit('data', 'q');
-    await settle();
-    expect(stdout.last).toContain('Checkout v2 canary');
-    expect(onQuit).not.toHaveBeenCalled();
-    app.unmount();
+    expect(frame()).toContain('[HOLD] p95_latency pending');
+    const update = screen.writes.slice(writes).join('');
+    expect(update).not.toContain('Checkout v2 canary');
+    expect(update).not.toContain('\x1b[2J');
+  });
+
+  it('draws the whole frame again, at the new width, after a resize', async () => {
+    const { screen, frame } = await open();
+    await screen.resize({ columns: 100, rows: 30 });
+    expect(screen.lines()).toHaveLength(29);
+    expect(frame()).toContain('Checkout v2 canary');
+    expect(screen.lines()[28]).toMatch(/q quit$/);
   });
 });
