@@ -116,13 +116,17 @@ export function drawScreen(
     const bytes = writer.update(frameLines(model), model.color);
     if (bytes !== '') opts.write(bytes);
   };
-  // Changes that come together (a poll's results, keys typed at once) make one frame; frames come
-  // at most MAX_FPS a second, the first after a quiet spell at once.
+  // Changes that come together (a poll's results) make one frame; frames come at most MAX_FPS a
+  // second, the first after a quiet spell at once.
   const schedule = () => {
     pending ??= setTimeout(draw, Math.max(0, lastDraw + minFrameMs - performance.now()));
   };
   const decoder = new StringDecoder('utf8');
-  const onKeys = (chunk: Buffer | string) => controller.press(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+  // A key is answered at once: keys come at a human pace, and an operator waits on each.
+  const onKeys = (chunk: Buffer | string) => {
+    controller.press(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    draw();
+  };
 
   draw();
   const unsubscribe = controller.subscribe(schedule);
