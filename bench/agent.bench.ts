@@ -3,7 +3,7 @@
 // warm-up (budget from the issue: at most 1 % of a core); memory is its peak RSS (VmHWM; budget
 // 80 MiB, which only a process without Ink and React can meet). `BENCH_AGENT_SECONDS` sets the window.
 // The agent is started as a user starts it, so it relaunches itself under AGENT_NODE_FLAGS
-// (src/agent/node-flags.ts); ROLLCALL_AGENT_FLAGS=off in the environment measures it without them.
+// (src/util/node-flags.ts); ROLLCALL_AGENT_FLAGS=off in the environment measures it without them.
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AGENT_NODE_FLAGS } from '../src/agent/node-flags.js';
+import { AGENT_NODE_FLAGS } from '../src/util/node-flags.js';
 import type { BenchResult } from './result.js';
 
 const PROFILES = 10;

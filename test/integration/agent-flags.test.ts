@@ -1,12 +1,12 @@
 // `rollcall agent` replaces itself, once and in the same process, with one under the Node flags
-// an idle service runs best with (src/agent/node-flags.ts); ROLLCALL_AGENT_FLAGS keeps it as started.
+// an idle service runs best with (src/util/node-flags.ts); ROLLCALL_AGENT_FLAGS keeps it as started.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_NODE_FLAGS } from '../../src/agent/node-flags.js';
+import { AGENT_NODE_FLAGS } from '../../src/util/node-flags.js';
 import { startAgent, startWatchedService, watchedProfile, type RunningAgent, type WatchedService } from '../support/agent.js';
 
 let dir: string;
