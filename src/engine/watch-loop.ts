@@ -74,7 +74,7 @@ export interface WatchLoopOptions {
   /** The poller's start-up spread, 0..1 (default 0.1). */
   jitter?: number;
   /**
-   * `tick` (default; a screen shows time moving): judged every TICK_MS as well. `due` (headless):
+   * `tick` (default; a screen shows time moving): judged at least every TICK_MS. `due` (headless):
    * judged besides only when time alone could change the judgement or an observer asks
    * (nextDueAt), and every TICK_MS while someone watches live (watchLive).
    */
@@ -218,6 +218,9 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
   /** Judges now: says what changed, tells the observers, publishes the view. */
   settle(): void {
     if (this.stopped) return;
+    // A settle already set judges nothing this one does not: what changed until now is judged here.
+    this.cancelSettle?.();
+    this.cancelSettle = undefined;
     const now = this.clock.now();
     const rollout = this.rollout.read();
     const series = this.series.snapshot();
@@ -229,7 +232,10 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     this.current = { now, snapshot, series, seriesVersion: this.series.version, rollout, sourceAges: this.series.sourceAges(now) };
     for (const o of this.observers) o.onSnapshot(prev, snapshot);
     for (const l of this.viewListeners) l(this.current);
-    if (this.wake === 'due') this.scheduleTick();
+    // The next judgement without news counts from this one: polls that settle at least every
+    // TICK_MS leave the tick nothing to do, and judging twice a second cost a console as much as
+    // its polling did.
+    this.scheduleTick();
   }
 
   /**
@@ -247,7 +253,10 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     };
   }
 
-  /** The next judgement without news: TICK_MS from now, or in `due` mode when something falls due. */
+  /**
+   * The next judgement without news: TICK_MS from now (at least once a second, however the polls
+   * fall), or in `due` mode when something falls due.
+   */
   private scheduleTick(): void {
     if (!this.started || this.stopped) return;
     this.cancelTick?.();
@@ -256,7 +265,6 @@ export class WatchLoop extends LoopListeners<EngineEvent, LoopView> {
     this.cancelTick = this.clock.setTimeout(() => {
       this.cancelTick = undefined;
       this.settle();
-      if (this.wake === 'tick') this.scheduleTick();
     }, delay);
   }
 
