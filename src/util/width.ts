@@ -3,7 +3,7 @@
 // answers are cached (a screen repeats the same glyphs every frame), with a fast path for the
 // Latin text most of a screen is.
 
-import stringWidth from 'string-width';
+import { createRequire } from 'node:module';
 
 /**
  * Characters of one column each, alone and beside one another: printable ASCII, Latin-1 and Latin
@@ -22,7 +22,19 @@ const NARROW_CLASS =
 export const NARROW = new RegExp(`^[${NARROW_CLASS}]*$`);
 const CACHE_LIMIT = 4_096;
 const cache = new Map<string, number>();
-const graphemes = new Intl.Segmenter();
+let graphemes: Intl.Segmenter | undefined;
+let measure: ((text: string) => number) | undefined;
+
+/**
+ * string-width, loaded on first use: evaluating it compiles its Unicode property expressions and
+ * builds an Intl.Segmenter (about 30 ms together), and a screen of Latin text never needs it. In the
+ * bundle, esbuild turns this `require` into a lazy initialiser of the bundled module; unbundled,
+ * Node requires the ES module synchronously.
+ */
+function stringWidth(text: string): number {
+  measure ??= (typeof require === 'function' ? (require('string-width') as { default: (text: string) => number }) : (createRequire(import.meta.url)('string-width') as { default: (text: string) => number })).default;
+  return measure(text);
+}
 
 /** Columns a string occupies in a terminal (escape sequences count for nothing). */
 export function displayWidth(text: string): number {
@@ -41,7 +53,7 @@ export function headToWidth(text: string, width: number): string {
   if (NARROW.test(text)) return text.slice(0, Math.max(0, width));
   let out = '';
   let used = 0;
-  for (const { segment } of graphemes.segment(text)) {
+  for (const { segment } of (graphemes ??= new Intl.Segmenter()).segment(text)) {
     const w = displayWidth(segment);
     if (used + w > width) break;
     out += segment;
