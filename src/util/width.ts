@@ -3,7 +3,7 @@
 // answers are cached (a screen repeats the same glyphs every frame), with a fast path for the
 // Latin text most of a screen is.
 
-import { createRequire } from 'node:module';
+import { lazyModule } from './lazy-module.js';
 
 /**
  * Characters of one column each, alone and beside one another: printable ASCII, Latin-1 and Latin
@@ -22,26 +22,20 @@ const NARROW_CLASS =
 export const NARROW = new RegExp(`^[${NARROW_CLASS}]*$`);
 const CACHE_LIMIT = 4_096;
 const cache = new Map<string, number>();
+/** Made on first use, like string-width: building a segmenter costs about 15 ms. */
 let graphemes: Intl.Segmenter | undefined;
-let measure: ((text: string) => number) | undefined;
-
 /**
- * string-width, loaded on first use: evaluating it compiles its Unicode property expressions and
- * builds an Intl.Segmenter (about 30 ms together), and a screen of Latin text never needs it. In the
- * bundle, esbuild turns this `require` into a lazy initialiser of the bundled module; unbundled,
- * Node requires the ES module synchronously.
+ * Loaded on first use: evaluating string-width compiles its Unicode property expressions and builds
+ * a segmenter, about 30 ms before the first frame, and a screen of Latin text never asks it.
  */
-function stringWidth(text: string): number {
-  measure ??= (typeof require === 'function' ? (require('string-width') as { default: (text: string) => number }) : (createRequire(import.meta.url)('string-width') as { default: (text: string) => number })).default;
-  return measure(text);
-}
+const stringWidthModule = lazyModule<typeof import('string-width')>('string-width', () => require('string-width'));
 
 /** Columns a string occupies in a terminal (escape sequences count for nothing). */
 export function displayWidth(text: string): number {
   if (NARROW.test(text)) return text.length;
   let width = cache.get(text);
   if (width === undefined) {
-    width = stringWidth(text);
+    width = stringWidthModule().default(text);
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(text, width);
   }

@@ -95,6 +95,14 @@ describe('dist/rollcall/, alone in an empty directory', () => {
     expect(broken.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('checks PromQL with the grammar it carries (loaded on first use), pointing into the query', async () => {
+    await copyFile(join(ROOT, 'test', 'fixtures', 'profiles', 'broken.yaml'), join(dir, 'promql.yaml'));
+    const result = await node(['validate', 'promql.yaml']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('promql.yaml:10:64: metrics.error_rate.query: PromQL syntax error: the query ends too early');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   async function check(scenario: Scenario): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const sim = await startSimulator({ scenario, speed: 20 });
     try {
