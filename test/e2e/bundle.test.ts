@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -77,6 +77,19 @@ describe('dist/rollcall/, alone in an empty directory', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe(version);
     expect(result.code).toBe(0);
+  });
+
+  it("prints its help, commander's built-ins taken from Node when first used rather than imported at start", async () => {
+    const help = await node(['--help']);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/^Usage: rollcall /m);
+    expect(help.code).toBe(0);
+    const chunks = join(dir, 'rollcall', 'chunks');
+    const cli = (await readdir(chunks)).filter((name) => name.startsWith('cli-'));
+    expect(cli).toHaveLength(1);
+    const text = await readFile(join(chunks, cli[0]!), 'utf8');
+    expect(text).toContain('commander.unknownOption');
+    expect(text).not.toMatch(/from\s*["']node:(child_process|util|process)["']/);
   });
 
   it('validates a copied profile, and points at the line of a broken one', async () => {
