@@ -1,10 +1,11 @@
 // PromQL syntax, checked at load time with Prometheus' own grammar, so a typo in a query is a
 // profile error pointing into the query rather than a red metric at 3 am.
 
+import type * as LezerPromql from '@prometheus-io/lezer-promql';
 import { lazyModule } from '../util/lazy-module.js';
 
 /** Loaded on the first check: the grammar's tables cost start-up time, and many profiles hold no PromQL. */
-const promql = lazyModule<typeof import('@prometheus-io/lezer-promql')>('@prometheus-io/lezer-promql', () => require('@prometheus-io/lezer-promql'));
+const promql = lazyModule<typeof LezerPromql>('@prometheus-io/lezer-promql', () => require('@prometheus-io/lezer-promql'));
 
 export interface PromQLError {
   /** Offset of the first error in the query text. */

@@ -2,6 +2,7 @@
 // nothing is no data; a match that is not a number is a parse error, so a renamed field shows up
 // as a reason on screen instead of a quiet zero.
 
+import type { JSONPath } from 'jsonpath-plus';
 import { lazyModule } from '../util/lazy-module.js';
 import type { Labels, SeriesSet } from '../engine/types.js';
 import { parseSampleValue } from './exposition.js';
@@ -11,7 +12,7 @@ import type { PathSegment } from '../profile/issues.js';
 import type { IssueReport } from './kind.js';
 
 /** Loaded on first use: most profiles query no JSON, and it is 60 kB to compile at every start. */
-const jsonpathPlus = lazyModule<typeof import('jsonpath-plus')>('jsonpath-plus', () => require('jsonpath-plus'));
+const jsonpathPlus = lazyModule<{ JSONPath: typeof JSONPath }>('jsonpath-plus', () => require('jsonpath-plus'));
 
 interface Match {
   value: unknown;

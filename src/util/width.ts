@@ -3,6 +3,7 @@
 // answers are cached (a screen repeats the same glyphs every frame), with a fast path for the
 // Latin text most of a screen is.
 
+import type stringWidth from 'string-width';
 import { lazyModule } from './lazy-module.js';
 
 /**
@@ -28,7 +29,7 @@ let graphemes: Intl.Segmenter | undefined;
  * Loaded on first use: evaluating string-width compiles its Unicode property expressions and builds
  * a segmenter, about 30 ms before the first frame, and a screen of Latin text never asks it.
  */
-const stringWidthModule = lazyModule<typeof import('string-width')>('string-width', () => require('string-width'));
+const stringWidthModule = lazyModule<{ default: typeof stringWidth }>('string-width', () => require('string-width'));
 
 /** Columns a string occupies in a terminal (escape sequences count for nothing). */
 export function displayWidth(text: string): number {
