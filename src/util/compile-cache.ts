@@ -4,9 +4,10 @@
 // shared bastion the first user to run Node owns it, and the others either get no cache or read
 // code another user could have written. A compile cache is code that will run, so it lives in a
 // directory only its user can write: NODE_COMPILE_CACHE when set (the operator's choice, as Node
-// documents it), else $XDG_CACHE_HOME/rollcall/compile-cache, else <tmp>/rollcall-<uid>-compile-cache,
-// made private (0700) and used only if it is a real directory owned by this user and writable by no
-// one else (another user who made that name first gets us no cache, never their code). Anything
+// documents it), else $XDG_CACHE_HOME/rollcall/compile-cache, else
+// <tmp>/rollcall-<uid>-compile-cache, made private (0700) and used only if it is a real directory
+// owned by this user and writable by no one else (another user who made that name first gets us
+// no cache, never their code). Anything
 // wrong and the start goes on without a cache: it is an optimisation, never a reason to fail.
 
 import { lstatSync, mkdirSync } from 'node:fs';
@@ -24,7 +25,10 @@ export function compileCacheDir(env: Env, uid: number | undefined, tmp: string =
   return join(tmp, uid === undefined ? 'rollcall-compile-cache' : `rollcall-${uid}-compile-cache`);
 }
 
-/** Whether `dir` exists (made private if missing) as a directory, not a link, owned by `uid` and writable by nobody else. */
+/**
+ * Whether `dir` exists (made private if missing) as a directory, not a link, owned by `uid` and
+ * writable by nobody else.
+ */
 export function privateDir(dir: string, uid: number | undefined): boolean {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
