@@ -7,8 +7,8 @@
 // documents it), else $XDG_CACHE_HOME/rollcall/compile-cache, else
 // <tmp>/rollcall-<uid>-compile-cache, made private (0700) and used only if it is a real directory
 // owned by this user and writable by no one else (another user who made that name first gets us
-// no cache, never their code). Anything
-// wrong and the start goes on without a cache: it is an optimisation, never a reason to fail.
+// no cache, never their code). Anything wrong and the start goes on without a cache: it is an
+// optimisation, never a reason to fail.
 
 import { lstatSync, mkdirSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
