@@ -2,7 +2,6 @@
 // one, placeholders from profile and phase values only, output streamed and kept, a hard timeout
 // that takes the whole process group down, and every outcome audited before anyone hears of it.
 
-import { randomUUID } from 'node:crypto';
 import type { Action, Profile } from '../profile/types.js';
 import { redact } from '../profile/redact.js';
 import type { Clock } from '../engine/clock.js';
@@ -165,7 +164,7 @@ export class ActionRunner {
     const shown = argv.map((arg) => this.redact(arg));
     // On disk before the command exists: a crash while it runs leaves a start without an end,
     // which the next console reports as an outcome nobody saw (unfinished.ts).
-    const runId = this.opts.dryRun ? undefined : randomUUID();
+    const runId = this.opts.dryRun ? undefined : crypto.randomUUID();
     const unstarted = runId ? await this.recordStart(action, req, shown, runId) : undefined;
     this.emit({ type: 'start', action: action.id, argv: shown });
 

@@ -6,7 +6,6 @@
 // reads a request as hostile (the socket is the user's own, but a request is still only input):
 // bounded, the state document's schema, this profile, phases in range, history only appended to.
 
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { Profile } from '../profile/types.js';
 import type { RolloutState } from '../engine/state.js';
@@ -56,7 +55,7 @@ export type ReadReply =
  * sorted, so neither key order nor an absent-versus-null field makes two equal states differ.
  */
 export function stateRevision(state: RolloutState, profile: Profile): string {
-  return createHash('sha256').update(stable(toStateDocument(state, profile))).digest('hex').slice(0, 20);
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(stable(toStateDocument(state, profile))).digest('hex').slice(0, 20);
 }
 
 /** A request read by the agent: the request, or why it is refused (with its id when it had one). */

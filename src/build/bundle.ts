@@ -61,6 +61,30 @@ export default missing;`,
   },
 };
 
+/**
+ * commander's imports of node:child_process (for executable subcommands, which rollcall has none
+ * of), node:util and node:process: as ES imports of built-ins they load child_process (with net,
+ * dgram …) and every lazy export of util and of process, about 10 ms before the first frame. Each
+ * becomes a module that asks Node for the built-in when commander first uses it; a name commander
+ * would import besides these fails the build (esbuild: no matching export), so none goes missing.
+ */
+const LAZY_BUILTINS: Record<string, string> = {
+  'node:child_process': `export default new Proxy({}, { get: (_, name) => process.getBuiltinModule('node:child_process')[name] });`,
+  'node:util': `export const stripVTControlCharacters = (text) => process.getBuiltinModule('node:util').stripVTControlCharacters(text);`,
+  // The global itself: the ES facade of node:process reads every property, the lazy ones too.
+  'node:process': 'export default process;',
+};
+
+const lazyBuiltins: Plugin = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(child_process|util|process)$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: LAZY_BUILTINS[args.path], loader: 'js' }));
+  },
+};
+
 export async function buildBundle(opts: BundleOptions = {}): Promise<BundleResult> {
   const root = opts.root ?? findRoot();
   const outdir = opts.outdir ?? join(root, 'dist', 'rollcall');
@@ -83,7 +107,7 @@ export async function buildBundle(opts: BundleOptions = {}): Promise<BundleResul
     // A minified file: a bastion pays parse time at every start.
     define: { __ROLLCALL_DEMO_PROFILE__: JSON.stringify(demoProfile) },
     minify: process.env.ROLLCALL_NO_MINIFY !== "1",
-    plugins: [absentOptional],
+    plugins: [absentOptional, lazyBuiltins],
     legalComments: 'eof',
     logLevel: 'silent',
   });

@@ -11,7 +11,6 @@
 // the lease over is never kept out; while it cannot, the store says why and a retreat still runs.
 // Each action's outcome is told to the agent too, which notifies for the rollout while it leads.
 
-import { randomUUID } from 'node:crypto';
 import type { Profile } from '../profile/types.js';
 import type { RolloutState, RolloutStore } from '../engine/state.js';
 import { StateStoreError, toStateDocument } from '../actions/state-document.js';
@@ -181,7 +180,7 @@ export class RelayedStore implements RolloutStore {
   /** One request, its reply; a timeout or a closed connection resolves as lost. */
   private ask(link: AgentLink, base: string, next: RolloutState): Promise<ReadReply | { lost: string }> {
     const timeoutMs = this.opts.timeoutMs ?? RELAY_TIMEOUT_MS;
-    const id = randomUUID();
+    const id = crypto.randomUUID();
     // The agent applies nothing after the deadline; this console waits a little past it, so a
     // "not saved" it says is never contradicted by a late change.
     const request: UpdateRequest = { type: 'update', id, base, next: toStateDocument(next, this.opts.profile), by: this.opts.by, deadline: Date.now() + timeoutMs };

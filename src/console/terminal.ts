@@ -1,9 +1,8 @@
 // The terminal while the console owns it: alternate screen and hidden cursor on the way in, and
 // the screen, cursor and line discipline restored on every way out — quit, SIGTERM, SIGHUP (the
-// SSH connection dropped), SIGINT, a crash. Ink 6 has no alternate-screen option, so the escape
-// sequences are written here, and a process `exit` hook restores them if all else failed.
+// SSH connection dropped), SIGINT, a crash. A process `exit` hook restores them if all else failed.
+// (node:util is fetched where a stray console line is formatted: importing it cost start-up time.)
 
-import { format } from 'node:util';
 import { redact } from '../profile/redact.js';
 
 const ENTER = '\x1b[?1049h\x1b[H\x1b[2J\x1b[?25l';
@@ -108,8 +107,8 @@ export function takeTerminal(opts: TerminalOptions): Terminal {
     }
   };
   const crash = (error: unknown) => {
-    // A write to stdout or stderr after a hangup fails like this; Ink's own (the cursor it shows
-    // again on stderr) is not ours to catch. Not a crash: the terminal is gone.
+    // A write to stdout or stderr after a hangup fails like this, ours or a library's. Not a
+    // crash: the terminal is gone.
     if (TERMINAL_GONE.has((error as NodeJS.ErrnoException | undefined)?.code ?? '')) return terminalGone();
     releaseStray();
     restore();
@@ -137,7 +136,7 @@ export function takeTerminal(opts: TerminalOptions): Terminal {
       try {
         if (stdin.isTTY) stdin.setRawMode(true);
       } catch {
-        // Not a terminal after all: Ink will say so, and keys were never going to reach it.
+        // Not a terminal after all: keys were never going to reach us (runScreen says so).
       }
     },
     restore,
@@ -157,8 +156,8 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 /**
  * While the screen is ours, text that a library prints (console.warn, a deprecation on stderr)
- * would tear the frame; it becomes event-log lines instead. Bare escape sequences (Ink hiding the
- * cursor) pass through. Returns the function that puts everything back.
+ * would tear the frame; it becomes event-log lines instead. Bare escape sequences (a library hiding
+ * the cursor) pass through. Returns the function that puts everything back.
  */
 function captureStray(stderr: NodeJS.WriteStream, onLine: (line: string) => void): () => void {
   const lines = (text: string) => {
@@ -166,7 +165,7 @@ function captureStray(stderr: NodeJS.WriteStream, onLine: (line: string) => void
   };
   const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
   const saved = methods.map((m) => console[m]);
-  for (const m of methods) console[m] = (...args: unknown[]) => lines(format(...args));
+  for (const m of methods) console[m] = (...args: unknown[]) => lines(process.getBuiltinModule('node:util').format(...args));
   const originalWrite = stderr.write;
   stderr.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
     const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);

@@ -1,7 +1,11 @@
 // PromQL syntax, checked at load time with Prometheus' own grammar, so a typo in a query is a
 // profile error pointing into the query rather than a red metric at 3 am.
 
-import { parser } from '@prometheus-io/lezer-promql';
+import type * as LezerPromql from '@prometheus-io/lezer-promql';
+import { lazyModule } from '../util/lazy-module.js';
+
+/** Loaded on the first check: the grammar's tables cost start-up time, and many profiles hold no PromQL. */
+const promql = lazyModule<typeof LezerPromql>('@prometheus-io/lezer-promql', () => require('@prometheus-io/lezer-promql'));
 
 export interface PromQLError {
   /** Offset of the first error in the query text. */
@@ -11,7 +15,7 @@ export interface PromQLError {
 
 export function checkPromQL(query: string): PromQLError | undefined {
   if (query.trim() === '') return { offset: 0, message: 'the PromQL query is empty' };
-  const cursor = parser.parse(query).cursor();
+  const cursor = promql().parser.parse(query).cursor();
   do {
     if (cursor.type.isError) return { offset: cursor.from, message: describeError(query, cursor.from) };
   } while (cursor.next());

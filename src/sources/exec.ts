@@ -5,7 +5,6 @@
 // (`pipefail`, so `kubectl top … | awk` with no cluster is kubectl's error, not awk's `0`), and a
 // command that prints nothing is an error carrying its stderr.
 
-import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
 import type { SeriesSet } from '../engine/types.js';
 import { parseSampleValue } from './exposition.js';
@@ -118,6 +117,7 @@ function stderrTail(stderr: string): string {
 let shellChoice: { path: string; prefix: string } | undefined;
 function pipefailShell(): { path: string; prefix: string } {
   if (shellChoice) return shellChoice;
+  const { spawnSync } = process.getBuiltinModule('node:child_process');
   for (const path of ['/bin/bash', '/usr/bin/bash']) {
     if (spawnSync(path, ['-c', 'set -o pipefail'], { stdio: 'ignore' }).status === 0) return (shellChoice = { path, prefix: 'set -o pipefail;' });
   }

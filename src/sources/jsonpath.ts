@@ -2,13 +2,17 @@
 // nothing is no data; a match that is not a number is a parse error, so a renamed field shows up
 // as a reason on screen instead of a quiet zero.
 
-import { JSONPath } from 'jsonpath-plus';
+import type { JSONPath } from 'jsonpath-plus';
+import { lazyModule } from '../util/lazy-module.js';
 import type { Labels, SeriesSet } from '../engine/types.js';
 import { parseSampleValue } from './exposition.js';
 import { SourceError } from './source.js';
 import { shortValue } from './timeout.js';
 import type { PathSegment } from '../profile/issues.js';
 import type { IssueReport } from './kind.js';
+
+/** Loaded on first use: most profiles query no JSON, and it is 60 kB to compile at every start. */
+const jsonpathPlus = lazyModule<{ JSONPath: typeof JSONPath }>('jsonpath-plus', () => require('jsonpath-plus'));
 
 interface Match {
   value: unknown;
@@ -23,7 +27,7 @@ interface Match {
 export function pickNumbers(json: unknown, path: string, t: number, where: string): SeriesSet {
   let matches: Match[];
   try {
-    matches = JSONPath({ path, json: json as object, resultType: 'all', wrap: true, eval: 'safe' }) as Match[];
+    matches = jsonpathPlus().JSONPath({ path, json: json as object, resultType: 'all', wrap: true, eval: 'safe' }) as Match[];
   } catch (error) {
     throw new SourceError('query', `bad JSONPath ${path}: ${error instanceof Error ? error.message : String(error)} (${where})`);
   }
@@ -50,7 +54,7 @@ export function checkJsonPath(query: string, path: readonly PathSegment[], expec
   const text = query.trim();
   if (!text.startsWith('$')) return report(path, `"${query}" is not a JSONPath; ${expected}`);
   try {
-    JSONPath({ path: text, json: {}, eval: 'safe' });
+    jsonpathPlus().JSONPath({ path: text, json: {}, eval: 'safe' });
   } catch (e) {
     report(path, `"${query}" is not a valid JSONPath (${e instanceof Error ? e.message : String(e)}); ${expected}`);
   }

@@ -16,9 +16,9 @@ import { setFlagsFromString } from 'node:v8';
  */
 export const RUNTIME_V8_FLAGS = ['--invocation-count-for-maglev=4000', '--invocation-count-for-turbofan=30000'] as const;
 
-/** Sets RUNTIME_V8_FLAGS, unless the command line or NODE_OPTIONS already chose its own. */
-export function tuneOptimisers(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): void {
-  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].map((a) => a.split('=')[0]));
+/** Sets RUNTIME_V8_FLAGS, unless the command line already chose its own (NODE_OPTIONS cannot carry them). */
+export function tuneOptimisers(execArgv: readonly string[] = process.execArgv): void {
+  const given = new Set(execArgv.map((a) => a.split('=')[0]));
   for (const flag of RUNTIME_V8_FLAGS) if (!given.has(flag.split('=')[0]!)) setFlagsFromString(flag);
 }
 

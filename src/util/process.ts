@@ -4,7 +4,7 @@
 // group (detached), which gets SIGTERM, then SIGKILL after a grace. The result says how it ended;
 // nothing here throws for a command that fails, not even one that cannot start.
 
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -77,6 +77,9 @@ export function runProcess(opts: ProcessOptions): Promise<ProcessResult> {
     const common = { detached: true, stdio, env, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) };
     let child: ChildProcess;
     try {
+      // Taken when a command first runs: node:child_process costs several milliseconds to load, before
+      // the console's first frame, and many runs start no command at all.
+      const { spawn } = process.getBuiltinModule('node:child_process');
       child = opts.shell ? spawn(opts.argv.join(' '), { ...common, shell: opts.shell }) : spawn(opts.argv[0]!, opts.argv.slice(1), common);
     } catch (error) {
       resolve(ended({ startError: error as NodeJS.ErrnoException }));

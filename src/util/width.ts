@@ -3,7 +3,8 @@
 // answers are cached (a screen repeats the same glyphs every frame), with a fast path for the
 // Latin text most of a screen is.
 
-import stringWidth from 'string-width';
+import type stringWidth from 'string-width';
+import { lazyModule } from './lazy-module.js';
 
 /**
  * Characters of one column each, alone and beside one another: printable ASCII, Latin-1 and Latin
@@ -22,14 +23,20 @@ const NARROW_CLASS =
 export const NARROW = new RegExp(`^[${NARROW_CLASS}]*$`);
 const CACHE_LIMIT = 4_096;
 const cache = new Map<string, number>();
-const graphemes = new Intl.Segmenter();
+/** Made on first use, like string-width: building a segmenter costs about 15 ms. */
+let graphemes: Intl.Segmenter | undefined;
+/**
+ * Loaded on first use: evaluating string-width compiles its Unicode property expressions and builds
+ * a segmenter, about 30 ms before the first frame, and a screen of Latin text never asks it.
+ */
+const stringWidthModule = lazyModule<{ default: typeof stringWidth }>('string-width', () => require('string-width'));
 
 /** Columns a string occupies in a terminal (escape sequences count for nothing). */
 export function displayWidth(text: string): number {
   if (NARROW.test(text)) return text.length;
   let width = cache.get(text);
   if (width === undefined) {
-    width = stringWidth(text);
+    width = stringWidthModule().default(text);
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(text, width);
   }
@@ -41,7 +48,7 @@ export function headToWidth(text: string, width: number): string {
   if (NARROW.test(text)) return text.slice(0, Math.max(0, width));
   let out = '';
   let used = 0;
-  for (const { segment } of graphemes.segment(text)) {
+  for (const { segment } of (graphemes ??= new Intl.Segmenter()).segment(text)) {
     const w = displayWidth(segment);
     if (used + w > width) break;
     out += segment;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -79,6 +79,19 @@ describe('dist/rollcall/, alone in an empty directory', () => {
     expect(result.code).toBe(0);
   });
 
+  it("prints its help, commander's built-ins taken from Node when first used rather than imported at start", async () => {
+    const help = await node(['--help']);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/^Usage: rollcall /m);
+    expect(help.code).toBe(0);
+    const chunks = join(dir, 'rollcall', 'chunks');
+    const cli = (await readdir(chunks)).filter((name) => name.startsWith('cli-'));
+    expect(cli).toHaveLength(1);
+    const text = await readFile(join(chunks, cli[0]!), 'utf8');
+    expect(text).toContain('commander.unknownOption');
+    expect(text).not.toMatch(/from\s*["']node:(child_process|util|process)["']/);
+  });
+
   it('validates a copied profile, and points at the line of a broken one', async () => {
     await copyFile(join(ROOT, 'profiles', 'demo.yaml'), join(dir, 'demo.yaml'));
     const env = { DEMO_URL: 'http://127.0.0.1:9', ROLLCALL_NODE: process.execPath, ROLLCALL_CLI: join(dir, BUNDLE) };
@@ -93,6 +106,14 @@ describe('dist/rollcall/, alone in an empty directory', () => {
     const line = CHECK_PROFILE.split('\n').findIndex((l) => l.includes('metric: error_rate, warn')) + 1;
     expect(broken.stderr).toMatch(new RegExp(`^broken\\.yaml:${line}:\\d+: rules\\[0\\]\\.warn: "1 parsec" .*is not a value`, 'm'));
     expect(broken.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('checks PromQL with the grammar it carries (loaded on first use), pointing into the query', async () => {
+    await copyFile(join(ROOT, 'test', 'fixtures', 'profiles', 'broken.yaml'), join(dir, 'promql.yaml'));
+    const result = await node(['validate', 'promql.yaml']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('promql.yaml:10:64: metrics.error_rate.query: PromQL syntax error: the query ends too early');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   async function check(scenario: Scenario): Promise<{ code: number | null; stdout: string; stderr: string }> {
