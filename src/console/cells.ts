@@ -3,8 +3,6 @@
 // Part of a row that moved left (a scrolling sparkline) is moved by the terminal, with delete and
 // insert character, instead of being written again. The frame writer (frame-writer.ts) asks this
 // for each row that changed.
-// (A row is read here by a small SGR reader of its own: the frame writer's rows hold colour,
-// bold and inverse codes only, and a general ANSI tokenizer cost ten times as much per row.)
 
 import { displayWidth } from '../util/width.js';
 
@@ -26,87 +24,25 @@ export interface Row {
   exact: boolean;
 }
 
-/** The SGR state a row has built up so far. */
-interface Pen {
-  intensity: string;
-  fg: string;
-  bg: string;
-  /** italic, underline, blink, inverse, hidden, strike: the parameter that turns each on. */
-  flags: Set<string>;
-}
-
-const FLAG_ON: Record<string, string> = { '3': '3', '4': '4', '21': '4', '5': '5', '7': '7', '8': '8', '9': '9' };
-const FLAG_OFF: Record<string, string[]> = { '23': ['3'], '24': ['4'], '25': ['5'], '27': ['7'], '28': ['8'], '29': ['9'] };
-
-/** A row of styled text (SGR codes only) as the cells a terminal shows for it. */
-export function readRow(text: string): Row {
+/**
+ * A row from runs of text, each in one style (its SGR parameters, in one order for the same style:
+ * `1;7;31`), and the text that draws them (written whole where the row is not exact).
+ */
+export function styledRow(runs: readonly { text: string; style: string }[], text: string): Row {
   const row: Row = { text, chars: [], styles: [], widths: [], exact: true };
-  const pen: Pen = { intensity: '', fg: '', bg: '', flags: new Set() };
-  let style = '';
-  for (let i = 0; i < text.length; ) {
-    if (text.charCodeAt(i) === 0x1b) {
-      const end = text[i + 1] === '[' ? sgrEnd(text, i + 2) : -1;
-      if (end < 0 || !applySgr(pen, text.slice(i + 2, end))) {
-        row.exact = false;
-        i += 1;
-        continue;
-      }
-      style = penStyle(pen);
-      i = end + 1;
-      continue;
-    }
-    const cp = text.codePointAt(i)!;
-    const char = String.fromCodePoint(cp);
-    i += char.length;
-    if (cp < 0x20 || (cp >= 0x300 && !simple(cp))) row.exact = false;
-    row.chars.push(char);
-    row.styles.push(style);
-    row.widths.push(cp < 0x300 ? 1 : displayWidth(char));
-  }
+  for (const run of runs) for (let i = 0; i < run.text.length; ) i += pushCell(row, run.text, i, run.style);
   return row;
 }
 
-/** Where an SGR sequence's final `m` is, or -1 when this is some other escape. */
-function sgrEnd(text: string, from: number): number {
-  for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x6d) return i;
-    if (!((c >= 0x30 && c <= 0x39) || c === 0x3b)) return -1;
-  }
-  return -1;
-}
-
-/** Applies one SGR sequence's parameters; false for one it does not know (the row is then rewritten whole). */
-function applySgr(pen: Pen, params: string): boolean {
-  const ps = params === '' ? ['0'] : params.split(';');
-  for (let k = 0; k < ps.length; k++) {
-    const p = ps[k] === '' ? '0' : ps[k]!;
-    const n = Number(p);
-    if (p === '0') {
-      pen.intensity = pen.fg = pen.bg = '';
-      pen.flags.clear();
-    } else if (p === '1' || p === '2') pen.intensity = p;
-    else if (p === '22') pen.intensity = '';
-    else if (FLAG_ON[p]) pen.flags.add(FLAG_ON[p]);
-    else if (FLAG_OFF[p]) for (const f of FLAG_OFF[p]) pen.flags.delete(f);
-    else if ((n >= 30 && n <= 37) || (n >= 90 && n <= 97)) pen.fg = p;
-    else if (n === 39) pen.fg = '';
-    else if ((n >= 40 && n <= 47) || (n >= 100 && n <= 107)) pen.bg = p;
-    else if (n === 49) pen.bg = '';
-    else if (n === 38 || n === 48) {
-      const take = ps[k + 1] === '5' ? 2 : ps[k + 1] === '2' ? 4 : 0;
-      if (take === 0 || k + take >= ps.length) return false;
-      const colour = ps.slice(k, k + take + 1).join(';');
-      if (n === 38) pen.fg = colour;
-      else pen.bg = colour;
-      k += take;
-    } else return false;
-  }
-  return true;
-}
-
-function penStyle(pen: Pen): string {
-  return [pen.intensity, ...[...pen.flags].sort(), pen.fg, pen.bg].filter((p) => p !== '').join(';');
+/** The character at `at` as the row's next cell; returns its length in UTF-16 units. */
+function pushCell(row: Row, text: string, at: number, style: string): number {
+  const cp = text.codePointAt(at)!;
+  const char = String.fromCodePoint(cp);
+  if (cp < 0x20 || (cp >= 0x300 && !simple(cp))) row.exact = false;
+  row.chars.push(char);
+  row.styles.push(style);
+  row.widths.push(cp < 0x300 ? 1 : displayWidth(char));
+  return char.length;
 }
 
 /** Characters whose width is certain: box drawing, blocks, arrows, symbols, CJK — not marks or joiners. */

@@ -8,10 +8,10 @@
 // Ink redraws its whole tree each frame and costs 3–5× blessed's CPU per update before our own
 // view model is counted; this costs what blessed costs. See the README's Performance section.
 
-import type { Line } from '../view/line.js';
+import type { Line, Span } from '../view/line.js';
 import { clip, widthOf } from '../view/line.js';
 import { TONE_COLOR, type ToneColor } from '../view/palette.js';
-import { cheapestRewrite, readRow, type Row } from './cells.js';
+import { cheapestRewrite, styledRow, type Row } from './cells.js';
 
 const SGR_COLOR: Record<ToneColor, number> = { red: 31, green: 32, yellow: 33, magenta: 35, cyan: 36, gray: 90 };
 const RESET = '\x1b[0m';
@@ -76,12 +76,26 @@ export function frameWriter(columns: number): FrameWriter {
  * the screen wrong until the next clear.
  */
 function fitted(line: Line, text: string, color: boolean, width: number): Row {
-  const row = readRow(text);
+  const row = rowOf(line, text, color);
   let columns = 0;
   for (const w of row.widths) columns += w;
   if (columns <= width && row.exact) return row;
   if (widthOf(line) <= width) return row;
-  return readRow(paintLine(clip(line, width), color));
+  const cut = clip(line, width);
+  return rowOf(cut, paintLine(cut, color), color);
+}
+
+function rowOf(line: Line, text: string, color: boolean): Row {
+  return styledRow(line.map((span) => ({ text: span.text, style: styleOf(span, color) })), text);
+}
+
+/** A span's SGR parameters in the order the cells reader writes them (intensity, flags, colour). */
+function styleOf(span: Span, color: boolean): string {
+  const tone = color && span.tone ? TONE_COLOR[span.tone] : undefined;
+  let style = span.bold ? '1' : '';
+  if (color && span.inverse) style += style === '' ? '7' : ';7';
+  if (tone) style += style === '' ? `${SGR_COLOR[tone]}` : `;${SGR_COLOR[tone]}`;
+  return style;
 }
 
 /** A line as the terminal is sent it: each span's text with its colour, bold and inverse, and every style closed. */

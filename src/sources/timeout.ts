@@ -15,7 +15,7 @@ export interface WrapOptions {
 }
 
 /**
- * Gives every request `AbortSignal.any([caller, timeout(metric.timeoutMs)])`, settles no later
+ * Gives every request a signal aborted by the caller's or by the metric's timeout, settles no later
  * than that signal even when the inner source ignores it, and normalises every failure.
  */
 export function withTimeout(source: Source, opts: WrapOptions): Source {
@@ -38,15 +38,9 @@ async function guarded<R extends InstantRequest | RangeRequest>(
   run: (req: R) => Promise<SeriesSet>,
 ): Promise<SeriesSet> {
   const timeoutMs = req.metric.timeoutMs;
-  // Not AbortSignal.timeout: its timer cannot be cleared, so every answered request would still
-  // fire (and build an error) timeoutMs later — thirteen times a second on a busy agent.
-  const timer = new AbortController();
-  const clock = setTimeout(() => timer.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-  clock.unref();
-  const timeout = timer.signal;
-  const signal = AbortSignal.any([req.signal, timeout]);
+  let timedOut = false;
   const failure = (error: unknown): SourceError => {
-    if (timeout.aborted && !req.signal.aborted) {
+    if (timedOut && !req.signal.aborted) {
       return new SourceError('timeout', `timed out after ${formatDuration(timeoutMs)} (${opts.where})`, { cause: error });
     }
     if (req.signal.aborted) return new SourceError('aborted', `aborted (${opts.where})`, { cause: error });
@@ -54,23 +48,34 @@ async function guarded<R extends InstantRequest | RangeRequest>(
     const reason = redact(normal.reason, opts.secrets ?? []);
     return reason === normal.reason ? normal : new SourceError(normal.kind, reason, { cause: normal.cause });
   };
-  if (signal.aborted) {
-    clearTimeout(clock);
-    throw failure(signal.reason);
-  }
+  if (req.signal.aborted) throw failure(req.signal.reason);
 
-  let onAbort: (() => void) | undefined;
-  const abandoned = new Promise<never>((_, reject) => {
-    onAbort = () => reject(failure(signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  // One signal for the source: aborted by the caller or by the timeout, whichever comes first.
+  // (Not AbortSignal.any with AbortSignal.timeout: the timeout's timer cannot be cleared, so every
+  // answered request would still fire later, and AbortSignal.any's bookkeeping cost more than the
+  // rest of this wrapper — 200 requests a second under load.)
+  const combined = new AbortController();
+  let abandon!: (error: SourceError) => void;
+  // Settles when the signal does, even if the source ignores it.
+  const abandoned = new Promise<never>((_, reject) => (abandon = reject));
+  const stop = (reason: unknown) => {
+    combined.abort(reason);
+    abandon(failure(reason));
+  };
+  const clock = setTimeout(() => {
+    timedOut = true;
+    stop(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  clock.unref();
+  const onCallerAbort = () => stop(req.signal.reason);
+  req.signal.addEventListener('abort', onCallerAbort, { once: true });
   try {
-    return await Promise.race([run({ ...req, signal }), abandoned]);
+    return await Promise.race([run({ ...req, signal: combined.signal }), abandoned]);
   } catch (error) {
     throw failure(error);
   } finally {
     clearTimeout(clock);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
+    req.signal.removeEventListener('abort', onCallerAbort);
   }
 }
 
