@@ -1,7 +1,7 @@
 // The agent's own cost: 10 profiles × 20 metrics polled every 15 s from a local http source, the
 // built CLI as a real process. CPU is the process's user+system time over a measured window after
 // warm-up (budget from the issue: at most 1 % of a core); memory is its peak RSS (VmHWM; budget
-// 80 MiB, which only a process without Ink and React can meet). `BENCH_AGENT_SECONDS` sets the window.
+// 80 MiB). `BENCH_AGENT_SECONDS` sets the window.
 // The agent is started as a user starts it, so it relaunches itself under AGENT_NODE_FLAGS
 // (src/util/node-flags.ts); ROLLCALL_AGENT_FLAGS=off in the environment measures it without them.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Argument parsing and dispatch. Each command lives in src/commands/ and is imported only when it
-// runs, so `rollcall check` from cron never loads React or Ink.
+// runs, so `rollcall check` from cron never loads the console.
 
 import { existsSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';

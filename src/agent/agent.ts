@@ -1,5 +1,5 @@
 // `rollcall agent`: every given profile watched unattended, headless (this module graph loads no
-// Ink, React, view or console code — a test holds it to that). A directory means every *.yaml
+// view or console code — a test holds it to that). A directory means every *.yaml
 // (and *.yml) in it. Profile files are watched: a valid edit replaces the running rollout, a broken
 // one keeps the running version and logs why (file:line:col), a new file in a watched directory
 // starts, a removed one stops. Two files naming the same rollout: the second is refused.

@@ -100,7 +100,7 @@ function handshake(stream: AgentStream, profile: Profile, timeoutMs: number, whe
         stream.destroy();
         return resolve(link);
       }
-      // Held until the loop starts (after the first paint): what comes meanwhile is buffered, not lost.
+      // Held until the loop starts (after the first frame): what comes meanwhile is buffered, not lost.
       stream.pause();
       stream.on('error', () => {});
       stream.once('close', () => (link.closed = true));

@@ -157,7 +157,7 @@ function changedRuns(before: Row, after: Row): string {
   for (const [from, to] of runs) {
     for (; index < from; index++) column += after.widths[index]!;
     out += `\x1b[${column + 1}G`;
-    // Every row closes its styles at its end (paint.ts), so a run starts with none in force.
+    // Every row closes its styles at its end (frame-writer.ts paintLine), so a run starts with none in force.
     let pen = '';
     for (; index <= to; index++) {
       const style = after.styles[index]!;

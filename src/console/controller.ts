@@ -60,7 +60,7 @@ export class ConsoleController implements ScreenController {
     this.unsubscribe = session.subscribe(() => this.refresh());
   }
 
-  /** The current view model; the same object until the frame changes (for useSyncExternalStore). */
+  /** The current view model; the same object until the frame changes. */
   getSnapshot = (): ViewModel => this.model;
 
   subscribe = (listener: () => void): (() => void) => {

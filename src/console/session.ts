@@ -2,8 +2,8 @@
 // leads the rollout, the RemoteLoop showing the agent's (remote-loop.ts) — the rollout state, the action
 // runner, the audit log, notifications and the auto-rollback countdown, composed once. It turns the
 // loop's judgements and events, the runner's output and other consoles' news into a bounded event
-// log, and publishes one immutable ConsoleState per change for useSyncExternalStore. Components
-// never reach past it: they read state and send intents.
+// log, and publishes one immutable ConsoleState per change (getSnapshot, subscribe). The screen
+// never reaches past it: it reads state and sends intents.
 
 import type { Profile } from '../profile/types.js';
 import type { Clock } from '../engine/clock.js';
@@ -133,7 +133,7 @@ export class Session implements SessionPort {
     this.loop.settle();
   }
 
-  // ── the store React reads ────────────────────────────────────────────────────────────────
+  // ── the store the screen reads ────────────────────────────────────────────────────────────
 
   getSnapshot = (): ConsoleState => this.state;
 

@@ -1,4 +1,4 @@
-// The data that flows through the loop: points in, snapshots out. No React, no I/O.
+// The data that flows through the loop: points in, snapshots out. No screen, no I/O.
 
 import type { Severity, Unit } from '../profile/types.js';
 

@@ -1,4 +1,4 @@
-// A CommonJS package (react, undici) loaded with import(). Node's own loader gives its exports as
+// A CommonJS package (undici, pg) loaded with import(). Node's own loader gives its exports as
 // named exports and as `default`; in the split bundle (src/build/bundle.ts) such a chunk has only
 // `default`. Both mean module.exports, so read that: `commonJs(await import('undici')).request`.
 

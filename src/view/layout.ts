@@ -1,6 +1,6 @@
 // What fits at a terminal size. Every frame is at most rows − 1 lines: a frame as tall as the
-// terminal makes Ink clear the whole screen on every update (flicker, lost scrollback), so the
-// budget here is the one place that guarantees it.
+// terminal scrolls when its last row is written (and a renderer like Ink then clears the whole
+// screen on every update), so the budget here is the one place that guarantees it.
 
 export interface TerminalSize {
   columns: number;

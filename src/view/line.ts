@@ -85,7 +85,7 @@ export function title(text: string, focused: boolean, width: number, right?: str
   return right ? spread(left, [s(right, 'muted')], width) : clip(left, width);
 }
 
-/** Without trailing blank spans or spaces (Ink trims them anyway; this keeps the model honest). */
+/** Without trailing blank spans or spaces (a terminal shows none; this keeps the model honest). */
 export function trimLine(line: Span[]): Span[] {
   const out = [...line];
   while (out.length > 0 && out[out.length - 1]!.text.trim() === '') out.pop();

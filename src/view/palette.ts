@@ -1,5 +1,5 @@
-// Which colour each tone is drawn in: the one table both renderers read — Ink's components, and
-// the first paint written before Ink has loaded — so the two frames look the same.
+// Which colour each tone is drawn in: the one table the frame writer (console/frame-writer.ts)
+// reads, so a tone looks the same wherever it is drawn.
 
 import type { Tone } from './line.js';
 

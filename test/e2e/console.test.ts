@@ -100,7 +100,7 @@ function openConsole(size: { columns: number; rows: number }, opts: { args?: str
 }
 
 
-/** Non-empty rows that appear more than once: Ink 6.7's incremental renderer duplicated rows. */
+/** Non-empty rows that appear more than once: a renderer that loses track of the screen duplicates rows (Ink 6.7 did). */
 function repeatedRows(lines: string[]): string[] {
   const seen = new Map<string, number>();
   for (const line of lines) if (line.trim() !== '') seen.set(line, (seen.get(line) ?? 0) + 1);

@@ -175,7 +175,7 @@ describe.skipIf(!tmuxFound && !tmuxRequired)('the roll call in a real terminal',
     t.keys('Enter');
     await t.waitFor('(c cancels)');
     // tmux's server going away hangs up its terminals: the console gets SIGHUP, and every write to
-    // stdout or stderr fails from then on (Ink's cursor on stderr too): none of it may cut short
+    // stdout or stderr fails from then on: none of it may cut short
     // the shutdown that writes the audit line.
     t.close();
     const deadline = Date.now() + 10_000;

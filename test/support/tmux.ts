@@ -29,7 +29,7 @@ let serial = 0;
 export function openTerminal(command: string, size: { columns: number; rows: number }, cwd: string): Terminal {
   const socket = `rollcall-e2e-${process.pid}-${++serial}`;
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  // Ink draws nothing live when it sees CI in the environment, so the command runs without it.
+  // Programs that draw nothing live under CI (Ink did) must not decide that here: the command runs without it.
   const line = `unset CI CONTINUOUS_INTEGRATION; ${command}; echo "exit=$?"; exec env PS1='prompt$ ' sh -i`;
   tmux('new-session', '-d', '-s', 'rc', '-x', String(size.columns), '-y', String(size.rows), '-c', cwd, line);
   const screen = () => tmux('capture-pane', '-p', '-t', 'rc').split('\n').slice(0, -1);
