@@ -5,8 +5,8 @@
 // nothing here measures a layout, and nothing is drawn twice.
 //
 // A renderer library was measured against this in one run (bench/ and ../shared/tools/anchors):
-// Ink redraws its whole tree each frame and costs 3–5× blessed's CPU per update before our own
-// view model is counted; this costs what blessed costs. See the README's Performance section.
+// Ink redraws its whole tree each frame and costs 3–4× blessed's CPU per update before our own
+// view model is counted; this costs about what blessed does. See the README's Benchmarks.
 
 import type { Line, Span } from '../view/line.js';
 import { clip, widthOf } from '../view/line.js';
