@@ -15,29 +15,20 @@ import { openSession } from '../../src/console/open-session.js';
 import type { Session } from '../../src/console/session.js';
 import { promoted } from '../../src/engine/state.js';
 import { parseProfile } from '../../src/profile/load.js';
-import { agentTestbed, type RunningAgent } from '../support/agent.js';
+import { agentTestbed, errorRateProfile, type RunningAgent } from '../support/agent.js';
 import { freePort } from '../support/port.js';
 import { until as untilState } from '../support/session.js';
 
-const profileText = (marker: string, hook: string) => `name: relay
-sources: { svc: { type: http, url: "\${ROLLCALL_ATTACH_URL}" } }
-metrics:
-  error_rate: { source: svc, path: /stats, query: $.error_rate, unit: ratio, interval: 1s }
-rules:
-  - { metric: error_rate, warn: "> 1%", rollback: "> 2%" }
-phases:
-  - name: canary
-    traffic: 10
-    duration: 1h
-    checklist: [one, two, three, four, five, six]
-  - { name: half, traffic: 50 }
-  - { name: full, traffic: 100 }
-actions:
+const profileText = (marker: string, hook: string) =>
+  errorRateProfile('relay', '${ROLLCALL_ATTACH_URL}', {
+    phases: ['name: canary\n    traffic: 10\n    duration: 1h\n    checklist: [one, two, three, four, five, six]', '{ name: half, traffic: 50 }', '{ name: full, traffic: 100 }'],
+    more: `actions:
   promote: { key: p, run: [/bin/sh, -c, 'echo "$PPID" >> ${marker}; echo promoting to {{next.traffic}}'] }
   rollback: { key: r, run: [/bin/sh, -c, 'echo rolling back'] }
 notify:
   - { type: webhook, url: "${hook}", on: [action] }
-`;
+`,
+  });
 
 const bed = agentTestbed('relay');
 
