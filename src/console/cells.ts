@@ -26,7 +26,7 @@ export interface Row {
 
 /**
  * A row from runs of text, each in one style (its SGR parameters, in one order for the same style:
- * `1;7;31`), and the text that draws them (written whole where the row is not exact).
+ * `31;1`), and the text that draws them (written whole where the row is not exact).
  */
 export function styledRow(runs: readonly { text: string; style: string }[], text: string): Row {
   const row: Row = { text, chars: [], styles: [], widths: [], exact: true };

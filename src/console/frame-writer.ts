@@ -89,12 +89,12 @@ function rowOf(line: Line, text: string, color: boolean): Row {
   return styledRow(line.map((span) => ({ text: span.text, style: styleOf(span, color) })), text);
 }
 
-/** A span's SGR parameters in the order the cells reader writes them (intensity, flags, colour). */
+/** A span's SGR parameters: its colour, bold, inverse (`31;1`); "" for none. */
 function styleOf(span: Span, color: boolean): string {
   const tone = color && span.tone ? TONE_COLOR[span.tone] : undefined;
-  let style = span.bold ? '1' : '';
+  let style = tone ? `${SGR_COLOR[tone]}` : '';
+  if (span.bold) style += style === '' ? '1' : ';1';
   if (color && span.inverse) style += style === '' ? '7' : ';7';
-  if (tone) style += style === '' ? `${SGR_COLOR[tone]}` : `;${SGR_COLOR[tone]}`;
   return style;
 }
 
@@ -102,12 +102,8 @@ function styleOf(span: Span, color: boolean): string {
 export function paintLine(line: Line, color: boolean): string {
   let out = '';
   for (const span of line) {
-    let codes = '';
-    const tone = color && span.tone ? TONE_COLOR[span.tone] : undefined;
-    if (tone) codes += `;${SGR_COLOR[tone]}`;
-    if (span.bold) codes += ';1';
-    if (color && span.inverse) codes += ';7';
-    out += codes === '' ? span.text : `\x1b[${codes.slice(1)}m${span.text}${RESET}`;
+    const style = styleOf(span, color);
+    out += style === '' ? span.text : `\x1b[${style}m${span.text}${RESET}`;
   }
   return out;
 }
