@@ -86,18 +86,23 @@ export class ConsoleController implements ScreenController {
 
   /** What one read from the terminal held: a key, or several typed together. */
   press(input: string): void {
-    for (const name of keyNames(input)) this.pressKey(name);
+    for (const name of keyNames(input)) this.key(name);
+    this.refresh();
   }
 
   /** One key, by name (`j`, `enter`, `ctrl+c`). */
   pressKey(name: string): void {
+    this.key(name);
+    this.refresh();
+  }
+
+  private key(name: string): void {
     if (this.ui.confirm) this.answer(name);
     else if (this.ui.help) this.helpKey(name);
     else {
       const command = this.keymap.resolve(name);
       if (command) this.execute(command);
     }
-    this.refresh();
   }
 
   /** Runs a named command, as a key would. */
