@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './commands/exit.js';
 import { isEntryPoint } from './entry.js';
-import { relaunchWithAgentFlags, tuneOptimisers } from './util/node-flags.js';
+import { applyNodeFlags } from './util/node-flags.js';
 import { VERSION } from './version.js';
 // Types only (erased): each command is still loaded only when it runs.
 import type { AgentCommandOptions } from './commands/agent.js';
@@ -195,8 +195,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (isEntryPoint(import.meta.url)) {
-  relaunchWithAgentFlags();
-  tuneOptimisers();
+  applyNodeFlags();
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
 }

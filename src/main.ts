@@ -5,13 +5,12 @@
 // larger part of a cold start). The cache lives in a directory only this user can write
 // (util/compile-cache.ts); if it cannot be used, Node compiles as usual and says nothing.
 
-import { relaunchWithAgentFlags, tuneOptimisers } from './util/node-flags.js';
+import { applyNodeFlags } from './util/node-flags.js';
 import { enableSafeCompileCache } from './util/compile-cache.js';
 
-// `rollcall agent` runs under the flags that suit an idle service (util/node-flags.ts): decided
-// before anything else happens, as the process may be replaced.
-relaunchWithAgentFlags();
-tuneOptimisers();
+// The Node flags each command runs under (util/node-flags.ts): decided before anything else
+// happens, as the agent's process may be replaced.
+applyNodeFlags();
 
 enableSafeCompileCache();
 

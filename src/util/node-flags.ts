@@ -17,7 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 export const RUNTIME_V8_FLAGS = ['--invocation-count-for-maglev=4000', '--invocation-count-for-turbofan=30000'] as const;
 
 /** Sets RUNTIME_V8_FLAGS, unless the command line already chose its own (NODE_OPTIONS cannot carry them). */
-export function tuneOptimisers(execArgv: readonly string[] = process.execArgv): void {
+function tuneOptimisers(execArgv: readonly string[] = process.execArgv): void {
   const given = new Set(execArgv.map((a) => a.split('=')[0]));
   for (const flag of RUNTIME_V8_FLAGS) if (!given.has(flag.split('=')[0]!)) setFlagsFromString(flag);
 }
@@ -33,7 +33,7 @@ export const AGENT_FLAGS_ENV = 'ROLLCALL_AGENT_FLAGS';
  * Returns, and the agent runs as it is, when the Node running cannot replace a process (before
  * 22.15, or Windows), when the flags are given already, or when ROLLCALL_AGENT_FLAGS is set.
  */
-export function relaunchWithAgentFlags(argv: readonly string[] = process.argv): void {
+function relaunchWithAgentFlags(argv: readonly string[] = process.argv): void {
   if (argv[2] !== 'agent' || process.env[AGENT_FLAGS_ENV] !== undefined) return;
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (typeof execve !== 'function') return;
@@ -45,4 +45,10 @@ export function relaunchWithAgentFlags(argv: readonly string[] = process.argv): 
   } catch {
     // Not replaced (the platform refused): the agent runs under the flags it has.
   }
+}
+
+/** What every entry point calls first: the agent's relaunch, else the compiler thresholds. */
+export function applyNodeFlags(): void {
+  relaunchWithAgentFlags();
+  tuneOptimisers();
 }
